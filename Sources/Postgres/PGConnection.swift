@@ -1,0 +1,219 @@
+import CLibPQ
+import Foundation
+
+/// One libpq connection. Not `Sendable`: a connection is used by one thread at a time (the pool
+/// hands it to exactly one job on its own thread pool). Values only ever travel as parameters.
+public final class PGConnection {
+    public struct Options: Sendable {
+        /// Prepare each distinct statement once per connection (`PQprepare`). Off for PgBouncer in
+        /// transaction mode, where a later transaction may run on another server connection.
+        public var namedStatements: Bool
+        /// `statement_timeout` in milliseconds for every statement on this connection; nil keeps
+        /// the server's setting.
+        public var statementTimeoutMilliseconds: Int?
+        /// Seconds libpq waits for a new connection.
+        public var connectTimeoutSeconds: Int
+
+        public init(namedStatements: Bool = true, statementTimeoutMilliseconds: Int? = nil, connectTimeoutSeconds: Int = 5) {
+            self.namedStatements = namedStatements
+            self.statementTimeoutMilliseconds = statementTimeoutMilliseconds
+            self.connectTimeoutSeconds = connectTimeoutSeconds
+        }
+    }
+
+    let handle: OpaquePointer
+    public let options: Options
+    private var statementNames: [String: String] = [:]
+    private var statementCounter = 0
+    private static let statementCacheLimit = 512
+
+    /// Opens a connection from a libpq connection string or `postgresql://` URI.
+    public init(conninfo: String, options: Options = Options()) throws {
+        let keywords = ["connect_timeout", "fallback_application_name", "dbname"]
+        let values = [String(options.connectTimeoutSeconds), "haven", conninfo]
+        // Keywords before `dbname` are defaults: the connection string's own values win.
+        let connection = withArrayOfCStrings(keywords) { keywordPointers in
+            withArrayOfCStrings(values) { valuePointers in
+                PQconnectdbParams(keywordPointers, valuePointers, 1)
+            }
+        }
+        guard let connection else {
+            throw PGError(kind: .connectionLost, message: "libpq could not allocate a connection")
+        }
+        guard PQstatus(connection) == CONNECTION_OK else {
+            let message = PGConnection.errorMessage(connection)
+            PQfinish(connection)
+            throw PGError(kind: .connectionLost, message: message)
+        }
+        self.handle = connection
+        self.options = options
+        if let timeout = options.statementTimeoutMilliseconds {
+            try execute("SELECT set_config('statement_timeout', $1, false)", [String(timeout)])
+        }
+    }
+
+    deinit { PQfinish(handle) }
+
+    /// False once libpq has seen the connection break.
+    public var isOK: Bool { PQstatus(handle) == CONNECTION_OK }
+
+    /// Checks an idle connection without a round trip: an idle socket with data waiting means
+    /// the server sent a notice such as "terminating connection" or closed the socket.
+    public func isUsable() -> Bool {
+        guard isOK, PQtransactionStatus(handle) == PQTRANS_IDLE else { return false }
+        let socket = PQsocket(handle)
+        guard socket >= 0 else { return false }
+        if haven_pg_socket_readable(socket) != 0 {
+            _ = PQconsumeInput(handle)
+            while let notify = PQnotifies(handle) { PQfreemem(notify) }
+            return isOK && haven_pg_socket_readable(socket) == 0
+        }
+        return true
+    }
+
+    public var backendPID: Int32 { PQbackendPID(handle) }
+
+    public var isInTransaction: Bool {
+        let status = PQtransactionStatus(handle)
+        return status == PQTRANS_INTRANS || status == PQTRANS_INERROR
+    }
+
+    /// Runs one statement with bound parameters and returns its rows.
+    @discardableResult
+    public func query(_ sql: String, _ parameters: [(any PGEncodable)?] = []) throws -> PGResult {
+        let encoded = try parameters.map { try $0?.pgEncode() }
+        if options.namedStatements {
+            let name = try preparedName(for: sql, count: encoded.count)
+            return try PGConnection.withParameterPointers(encoded) { values, lengths, formats in
+                try check(PQexecPrepared(handle, name, Int32(encoded.count), values, lengths, formats, 1), statement: name, sql: sql)
+            }
+        }
+        return try PGConnection.withParameterPointers(encoded) { values, lengths, formats in
+            try check(PQexecParams(handle, sql, Int32(encoded.count), nil, values, lengths, formats, 1), statement: nil, sql: sql)
+        }
+    }
+
+    /// Runs one statement and returns the number of rows it changed.
+    @discardableResult
+    public func execute(_ sql: String, _ parameters: [(any PGEncodable)?] = []) throws -> Int {
+        try query(sql, parameters).affectedRows
+    }
+
+    /// Runs SQL text without parameters through the simple protocol: several statements at once
+    /// (migration files) or fixed commands such as `BEGIN`. Never pass text built from values.
+    public func run(script sql: String) throws {
+        _ = try check(PQexec(handle, sql), statement: nil, sql: sql)
+    }
+
+    /// Runs `body` in a transaction: COMMIT when it returns, ROLLBACK when it throws.
+    public func transaction<T>(_ body: (PGConnection) throws -> T) throws -> T {
+        try run(script: "BEGIN")
+        let value: T
+        do {
+            value = try body(self)
+        } catch {
+            if isOK { try? run(script: "ROLLBACK") }
+            throw error
+        }
+        try run(script: "COMMIT")
+        return value
+    }
+
+    private func preparedName(for sql: String, count: Int) throws -> String {
+        if let name = statementNames[sql] { return name }
+        if statementNames.count >= PGConnection.statementCacheLimit {
+            try run(script: "DEALLOCATE ALL")
+            statementNames.removeAll(keepingCapacity: true)
+        }
+        statementCounter += 1
+        let name = "hv\(statementCounter)"
+        _ = try check(PQprepare(handle, name, sql, Int32(count), nil), statement: name, sql: sql)
+        statementNames[sql] = name
+        return name
+    }
+
+    private func check(_ result: OpaquePointer?, statement: String?, sql: String) throws -> PGResult {
+        let label = statement.map { "\($0): \(PGConnection.summary(sql))" } ?? PGConnection.summary(sql)
+        guard let result else {
+            throw PGError(kind: .connectionLost, message: PGConnection.errorMessage(handle), statement: label)
+        }
+        switch PQresultStatus(result) {
+        case PGRES_TUPLES_OK, PGRES_COMMAND_OK, PGRES_EMPTY_QUERY:
+            return PGResult(handle: result)
+        default:
+            let error = PGConnection.error(from: result, connection: handle, statement: label)
+            PQclear(result)
+            throw error
+        }
+    }
+
+    static func error(from result: OpaquePointer, connection: OpaquePointer, statement: String?) -> PGError {
+        func field(_ code: Int32) -> String? {
+            guard let value = PQresultErrorField(result, code) else { return nil }
+            return String(cString: value)
+        }
+        let state = field(haven_pg_diag_sqlstate)
+        var kind = state.map(PGError.kind(forSQLState:)) ?? .other
+        if PQstatus(connection) != CONNECTION_OK { kind = .connectionLost }
+        let message = field(haven_pg_diag_message_primary) ?? errorMessage(connection)
+        return PGError(
+            kind: kind, sqlState: state, message: message, detail: field(haven_pg_diag_message_detail),
+            constraint: field(haven_pg_diag_constraint_name), statement: statement)
+    }
+
+    static func errorMessage(_ connection: OpaquePointer) -> String {
+        guard let text = PQerrorMessage(connection) else { return "unknown libpq error" }
+        return String(cString: text).trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    /// The statement's first line, for logs. SQL text holds no values: they are all parameters.
+    static func summary(_ sql: String) -> String {
+        let line = sql.split(whereSeparator: \.isNewline).first.map(String.init) ?? sql
+        let trimmed = line.trimmingCharacters(in: .whitespaces)
+        return trimmed.count > 80 ? String(trimmed.prefix(80)) + "…" : trimmed
+    }
+
+    /// Lays the parameters out as the C arrays libpq wants, valid for the duration of `body`.
+    static func withParameterPointers<T>(
+        _ parameters: [PGParameter?],
+        _ body: (UnsafePointer<UnsafePointer<CChar>?>?, UnsafePointer<Int32>?, UnsafePointer<Int32>?) throws -> T
+    ) throws -> T {
+        if parameters.isEmpty { return try body(nil, nil, nil) }
+        // One buffer holds every value, each text value followed by a NUL for libpq.
+        var storage: [UInt8] = [0]
+        var offsets: [Int?] = []
+        var lengths: [Int32] = []
+        var formats: [Int32] = []
+        for parameter in parameters {
+            guard let parameter else {
+                offsets.append(nil)
+                lengths.append(0)
+                formats.append(0)
+                continue
+            }
+            offsets.append(storage.count)
+            storage.append(contentsOf: parameter.bytes)
+            storage.append(0)
+            lengths.append(Int32(parameter.bytes.count))
+            formats.append(parameter.format.rawValue)
+        }
+        return try storage.withUnsafeBufferPointer { buffer in
+            let base = UnsafeRawPointer(buffer.baseAddress!).assumingMemoryBound(to: CChar.self)
+            let pointers: [UnsafePointer<CChar>?] = offsets.map { offset in offset.map { base + $0 } }
+            return try pointers.withUnsafeBufferPointer { values in
+                try lengths.withUnsafeBufferPointer { lengths in
+                    try formats.withUnsafeBufferPointer { formats in
+                        try body(values.baseAddress, lengths.baseAddress, formats.baseAddress)
+                    }
+                }
+            }
+        }
+    }
+}
+
+func withArrayOfCStrings<R>(_ strings: [String], _ body: (UnsafePointer<UnsafePointer<CChar>?>) -> R) -> R {
+    let duplicates = strings.map { strdup($0) }
+    defer { duplicates.forEach { free($0) } }
+    let pointers: [UnsafePointer<CChar>?] = duplicates.map { $0.map { UnsafePointer($0) } } + [nil]
+    return pointers.withUnsafeBufferPointer { body($0.baseAddress!) }
+}

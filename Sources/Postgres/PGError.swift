@@ -1,0 +1,77 @@
+/// An error from libpq or the server, with what PostgreSQL said about it.
+public struct PGError: Error, CustomStringConvertible, Sendable {
+    public enum Kind: Sendable, Equatable {
+        case uniqueViolation
+        case foreignKeyViolation
+        case checkViolation
+        case notNullViolation
+        case serializationFailure
+        case deadlock
+        case queryCancelled
+        case lockNotAvailable
+        case insufficientPrivilege
+        case invalidTextRepresentation
+        /// The connection broke (server restart, network) or could not be made.
+        case connectionLost
+        /// A decoded column does not hold the requested Swift type.
+        case typeMismatch
+        /// The pool had no connection to give within its acquire timeout.
+        case poolTimeout
+        /// The pool is shut down.
+        case poolClosed
+        case other
+    }
+
+    public var kind: Kind
+    /// Five-character SQLSTATE when the server sent one.
+    public var sqlState: String?
+    public var message: String
+    public var detail: String?
+    public var constraint: String?
+    /// The statement's name or a short prefix of its text, for the log. Never parameter values.
+    public var statement: String?
+
+    public init(
+        kind: Kind, sqlState: String? = nil, message: String, detail: String? = nil,
+        constraint: String? = nil, statement: String? = nil
+    ) {
+        self.kind = kind
+        self.sqlState = sqlState
+        self.message = message
+        self.detail = detail
+        self.constraint = constraint
+        self.statement = statement
+    }
+
+    /// True for failures that a new transaction attempt may not meet again.
+    public var isTransient: Bool {
+        kind == .serializationFailure || kind == .deadlock
+    }
+
+    public var description: String {
+        var text = "PGError.\(kind)"
+        if let sqlState { text += " [\(sqlState)]" }
+        text += ": \(message)"
+        if let constraint { text += " (constraint \(constraint))" }
+        if let statement { text += " in \(statement)" }
+        return text
+    }
+
+    static func kind(forSQLState state: String) -> Kind {
+        switch state {
+        case "23505": return .uniqueViolation
+        case "23503": return .foreignKeyViolation
+        case "23514": return .checkViolation
+        case "23502": return .notNullViolation
+        case "40001": return .serializationFailure
+        case "40P01": return .deadlock
+        case "57014": return .queryCancelled
+        case "55P03": return .lockNotAvailable
+        case "42501": return .insufficientPrivilege
+        case "22P02": return .invalidTextRepresentation
+        // admin_shutdown, crash_shutdown, cannot_connect_now and class 08: the session is gone.
+        case "57P01", "57P02", "57P03": return .connectionLost
+        default: return state.hasPrefix("08") ? .connectionLost : .other
+        }
+    }
+}

@@ -1,0 +1,77 @@
+import CLibCrypto
+
+/// AES-256-GCM through libcrypto's EVP interface: 12-byte nonce, 16-byte tag.
+public enum AESGCM {
+    public static let keyLength = 32
+    public static let nonceLength = 12
+    public static let tagLength = 16
+
+    public static func seal(_ plaintext: [UInt8], key: [UInt8], nonce: [UInt8], associatedData: [UInt8] = []) throws -> (ciphertext: [UInt8], tag: [UInt8]) {
+        guard key.count == keyLength, nonce.count == nonceLength else { throw SealingError(.malformed, "AES-256-GCM needs a 32-byte key and a 12-byte nonce") }
+        guard let context = EVP_CIPHER_CTX_new() else { throw SealingError.libcrypto("EVP_CIPHER_CTX_new") }
+        defer { EVP_CIPHER_CTX_free(context) }
+        guard EVP_EncryptInit_ex(context, EVP_aes_256_gcm(), nil, nil, nil) == 1,
+              EVP_CIPHER_CTX_ctrl(context, haven_evp_ctrl_gcm_set_ivlen, Int32(nonceLength), nil) == 1,
+              EVP_EncryptInit_ex(context, nil, nil, key, nonce) == 1
+        else { throw SealingError.libcrypto("AES-256-GCM init") }
+        var length: Int32 = 0
+        if !associatedData.isEmpty {
+            guard EVP_EncryptUpdate(context, nil, &length, associatedData, Int32(associatedData.count)) == 1 else {
+                throw SealingError.libcrypto("AES-256-GCM associated data")
+            }
+        }
+        var ciphertext = [UInt8](repeating: 0, count: plaintext.count + 16)
+        var written: Int32 = 0
+        if !plaintext.isEmpty {
+            guard EVP_EncryptUpdate(context, &ciphertext, &written, plaintext, Int32(plaintext.count)) == 1 else {
+                throw SealingError.libcrypto("AES-256-GCM encrypt")
+            }
+        }
+        var final: Int32 = 0
+        let finished = ciphertext.withUnsafeMutableBufferPointer { buffer in
+            EVP_EncryptFinal_ex(context, buffer.baseAddress! + Int(written), &final)
+        }
+        guard finished == 1 else { throw SealingError.libcrypto("AES-256-GCM final") }
+        var tag = [UInt8](repeating: 0, count: tagLength)
+        guard EVP_CIPHER_CTX_ctrl(context, haven_evp_ctrl_gcm_get_tag, Int32(tagLength), &tag) == 1 else {
+            throw SealingError.libcrypto("AES-256-GCM tag")
+        }
+        return (Array(ciphertext.prefix(Int(written + final))), tag)
+    }
+
+    public static func open(_ ciphertext: [UInt8], tag: [UInt8], key: [UInt8], nonce: [UInt8], associatedData: [UInt8] = []) throws -> [UInt8] {
+        guard key.count == keyLength, nonce.count == nonceLength, tag.count == tagLength else {
+            throw SealingError(.malformed, "AES-256-GCM needs a 32-byte key, a 12-byte nonce and a 16-byte tag")
+        }
+        guard let context = EVP_CIPHER_CTX_new() else { throw SealingError.libcrypto("EVP_CIPHER_CTX_new") }
+        defer { EVP_CIPHER_CTX_free(context) }
+        guard EVP_DecryptInit_ex(context, EVP_aes_256_gcm(), nil, nil, nil) == 1,
+              EVP_CIPHER_CTX_ctrl(context, haven_evp_ctrl_gcm_set_ivlen, Int32(nonceLength), nil) == 1,
+              EVP_DecryptInit_ex(context, nil, nil, key, nonce) == 1
+        else { throw SealingError.libcrypto("AES-256-GCM init") }
+        var length: Int32 = 0
+        if !associatedData.isEmpty {
+            guard EVP_DecryptUpdate(context, nil, &length, associatedData, Int32(associatedData.count)) == 1 else {
+                throw SealingError.libcrypto("AES-256-GCM associated data")
+            }
+        }
+        var plaintext = [UInt8](repeating: 0, count: ciphertext.count + 16)
+        var written: Int32 = 0
+        if !ciphertext.isEmpty {
+            guard EVP_DecryptUpdate(context, &plaintext, &written, ciphertext, Int32(ciphertext.count)) == 1 else {
+                throw SealingError.libcrypto("AES-256-GCM decrypt")
+            }
+        }
+        var expected = tag
+        guard EVP_CIPHER_CTX_ctrl(context, haven_evp_ctrl_gcm_set_tag, Int32(tagLength), &expected) == 1 else {
+            throw SealingError.libcrypto("AES-256-GCM tag")
+        }
+        var final: Int32 = 0
+        let verified = plaintext.withUnsafeMutableBufferPointer { buffer in
+            EVP_DecryptFinal_ex(context, buffer.baseAddress! + Int(written), &final)
+        }
+        ERR_clear_error()
+        guard verified == 1 else { throw SealingError(.authenticationFailed, "ciphertext failed authentication") }
+        return Array(plaintext.prefix(Int(written + final)))
+    }
+}

@@ -1,0 +1,60 @@
+import CLibCrypto
+
+/// Hash and MAC algorithms from libcrypto.
+public enum DigestAlgorithm: Sendable {
+    case sha1, sha256, sha512
+
+    var md: OpaquePointer? {
+        switch self {
+        case .sha1: return EVP_sha1()
+        case .sha256: return EVP_sha256()
+        case .sha512: return EVP_sha512()
+        }
+    }
+
+    var length: Int {
+        switch self {
+        case .sha1: return 20
+        case .sha256: return 32
+        case .sha512: return 64
+        }
+    }
+}
+
+public enum Digest {
+    public static func sha256(_ data: [UInt8]) -> [UInt8] {
+        var output = [UInt8](repeating: 0, count: 32)
+        data.withUnsafeBufferPointer { input in
+            _ = SHA256(input.baseAddress, input.count, &output)
+        }
+        return output
+    }
+
+    public static func sha256(_ text: String) -> [UInt8] { sha256(Array(text.utf8)) }
+}
+
+public enum HMAC {
+    public static func authenticate(_ message: [UInt8], key: [UInt8], algorithm: DigestAlgorithm = .sha256) -> [UInt8] {
+        var output = [UInt8](repeating: 0, count: algorithm.length)
+        var length: UInt32 = 0
+        key.withUnsafeBytes { key in
+            message.withUnsafeBufferPointer { message in
+                _ = CLibCrypto.HMAC(algorithm.md, key.baseAddress, Int32(key.count), message.baseAddress, message.count, &output, &length)
+            }
+        }
+        return Array(output.prefix(Int(length)))
+    }
+
+    public static func sha256(_ message: [UInt8], key: [UInt8]) -> [UInt8] {
+        authenticate(message, key: key, algorithm: .sha256)
+    }
+}
+
+public enum ConstantTime {
+    /// Equality whose duration does not depend on where the inputs differ.
+    public static func equals(_ a: [UInt8], _ b: [UInt8]) -> Bool {
+        guard a.count == b.count else { return false }
+        if a.isEmpty { return true }
+        return a.withUnsafeBytes { a in b.withUnsafeBytes { b in CRYPTO_memcmp(a.baseAddress, b.baseAddress, a.count) == 0 } }
+    }
+}
