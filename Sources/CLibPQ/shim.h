@@ -3,6 +3,14 @@
 
 #include <libpq-fe.h>
 #include <poll.h>
+#include <spawn.h>
+
+// glibc declares this only under _GNU_SOURCE, which the Swift importer does not set.
+extern int posix_spawn_file_actions_addclosefrom_np(posix_spawn_file_actions_t *actions, int from);
+
+static inline int haven_spawn_close_from(posix_spawn_file_actions_t *actions, int from) {
+    return posix_spawn_file_actions_addclosefrom_np(actions, from);
+}
 
 // PG_DIAG_* are character-literal macros, which Swift cannot import.
 static const int haven_pg_diag_sqlstate = PG_DIAG_SQLSTATE;

@@ -137,29 +137,14 @@ public struct EmbeddedPostgres: Sendable {
     /// Runs a PostgreSQL tool (or `test`), as the `postgres` user when we are root.
     private func run(_ tool: String, _ arguments: [String]) throws {
         let path = tool == "test" ? "/usr/bin/test" : "\(binDirectory)/\(tool)"
-        let process = Process()
+        let result: ChildProcess.Result
         if let systemUser {
-            process.executableURL = URL(fileURLWithPath: "/usr/sbin/runuser")
-            process.arguments = ["-u", systemUser, "--", path] + arguments
+            result = try ChildProcess.run("/usr/sbin/runuser", ["-u", systemUser, "--", path] + arguments)
         } else {
-            process.executableURL = URL(fileURLWithPath: path)
-            process.arguments = arguments
+            result = try ChildProcess.run(path, arguments)
         }
-        // Output goes to a file, not a pipe: the server inherits descriptors, and a pipe held
-        // open by it would never reach end-of-file.
-        let outputPath = NSTemporaryDirectory() + "haven-pg-\(getpid())-\(UUID().uuidString).out"
-        _ = FileManager.default.createFile(atPath: outputPath, contents: nil)
-        defer { try? FileManager.default.removeItem(atPath: outputPath) }
-        let output = try FileHandle(forWritingTo: URL(fileURLWithPath: outputPath))
-        process.standardOutput = output
-        process.standardError = output
-        process.standardInput = FileHandle.nullDevice
-        try process.run()
-        process.waitUntilExit()
-        try? output.close()
-        guard process.terminationStatus == 0 else {
-            let text = (try? String(contentsOfFile: outputPath, encoding: .utf8)) ?? ""
-            throw EmbeddedPostgresError("\(tool) \(arguments.first ?? "") failed (exit \(process.terminationStatus)): \(text.trimmingCharacters(in: .whitespacesAndNewlines))")
+        guard result.status == 0 else {
+            throw EmbeddedPostgresError("\(tool) \(arguments.first ?? "") failed (exit \(result.status)): \(result.output.trimmingCharacters(in: .whitespacesAndNewlines))")
         }
     }
 

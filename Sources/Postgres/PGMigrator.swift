@@ -53,7 +53,7 @@ public enum PGMigrationError: Error, CustomStringConvertible, Equatable {
 /// Applies migrations in order, each in its own transaction, recording a checksum of each file.
 /// A session advisory lock makes concurrent migrators (several instances starting at once) take
 /// turns; the second finds the work done.
-public struct PGMigrator {
+public struct PGMigrator: Sendable {
     public struct Status: Sendable, Equatable {
         public var applied: [Int]
         public var pending: [Int]

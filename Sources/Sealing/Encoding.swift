@@ -1,3 +1,4 @@
+import Foundation
 /// Hex and base32 (RFC 4648) text forms of bytes.
 public enum Hex {
     private static let digits = Array("0123456789abcdef".utf8)
@@ -69,5 +70,20 @@ public enum Base32 {
             }
         }
         return output
+    }
+}
+
+/// URL-safe base64 without padding (RFC 4648 §5), for tokens.
+public enum Base64URL {
+    public static func encode(_ bytes: [UInt8]) -> String {
+        Data(bytes).base64EncodedString()
+            .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
+            .replacingOccurrences(of: "=", with: "")
+    }
+
+    public static func decode(_ text: String) -> [UInt8]? {
+        var base64 = text.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
+        while base64.utf8.count % 4 != 0 { base64 += "=" }
+        return Data(base64Encoded: base64).map { [UInt8]($0) }
     }
 }

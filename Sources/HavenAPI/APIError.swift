@@ -1,0 +1,84 @@
+import Foundation
+import HavenCore
+import HTTPTypes
+import Hummingbird
+
+/// An error answered as RFC 9457 `application/problem+json`.
+public struct APIError: Error, Sendable {
+    public var status: HTTPResponse.Status
+    /// A short slug; the problem `type` is `/problems/<slug>`.
+    public var kind: String
+    public var detail: String
+    public var errors: [FieldError]
+    /// Extra members of the problem object (e.g. `allowed`, `missing_categories`, `organisations`).
+    public var extensions: [String: JSONValue]
+    public var headers: HTTPFields
+
+    public init(_ status: HTTPResponse.Status, kind: String, detail: String, errors: [FieldError] = [], extensions: [String: JSONValue] = [:], headers: HTTPFields = [:]) {
+        self.status = status
+        self.kind = kind
+        self.detail = detail
+        self.errors = errors
+        self.extensions = extensions
+        self.headers = headers
+    }
+
+    public static func unauthorized(_ detail: String = "authentication is required: send Authorization: Bearer <token>") -> APIError {
+        APIError(.unauthorized, kind: "unauthorized", detail: detail, headers: [.wwwAuthenticate: "Bearer"])
+    }
+
+    public static func notFound(_ detail: String = "no such resource") -> APIError {
+        APIError(.notFound, kind: "not-found", detail: detail)
+    }
+
+    public static func forbidden(_ detail: String = "your role does not allow this on this record") -> APIError {
+        APIError(.forbidden, kind: "forbidden", detail: detail)
+    }
+
+    public static func badRequest(_ field: String, _ reason: String) -> APIError {
+        APIError(.badRequest, kind: "bad-request", detail: "\(field) \(reason)", errors: [FieldError(field, reason)])
+    }
+
+    public static func invalid(_ failure: ValidationFailure) -> APIError {
+        let detail = failure.errors.map { "\($0.field) \($0.reason)" }.joined(separator: "; ")
+        return APIError(.unprocessableContent, kind: "invalid-field", detail: detail, errors: failure.errors)
+    }
+
+    public static func invalid(_ field: String, _ reason: String) -> APIError {
+        invalid(ValidationFailure(field, reason))
+    }
+
+    public static func unavailable(_ detail: String = "the database is unavailable; try again shortly") -> APIError {
+        APIError(.serviceUnavailable, kind: "unavailable", detail: detail, headers: [.retryAfter: "1"])
+    }
+}
+
+/// A JSON value for problem extensions and other free-form answers.
+public indirect enum JSONValue: Sendable, Encodable, Equatable {
+    case string(String), int(Int), bool(Bool), array([JSONValue]), object([String: JSONValue]), null
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        switch self {
+        case .string(let value): try container.encode(value)
+        case .int(let value): try container.encode(value)
+        case .bool(let value): try container.encode(value)
+        case .array(let value): try container.encode(value)
+        case .object(let value): try container.encode(value)
+        case .null: try container.encodeNil()
+        }
+    }
+
+    public init(_ detail: AuditDetail) {
+        switch detail {
+        case .string(let value): self = .string(value)
+        case .int(let value): self = .int(value)
+        case .bool(let value): self = .bool(value)
+        case .array(let values): self = .array(values.map(JSONValue.init))
+        case .object(let fields): self = .object(fields.mapValues(JSONValue.init))
+        case .null: self = .null
+        }
+    }
+
+    public static func strings(_ values: [String]) -> JSONValue { .array(values.map(JSONValue.string)) }
+}

@@ -1,0 +1,43 @@
+import Foundation
+
+/// Settings of the HTTP side, resolved by the CLI from flags and `HAVEN_*` variables.
+public struct AppConfiguration: Sendable {
+    public var host: String
+    public var port: Int
+    /// Largest request body accepted (413 past it).
+    public var bodyLimit: Int
+    /// Addresses of reverse proxies whose `X-Forwarded-For` is believed.
+    public var trustedProxies: Set<String>
+    /// Idle and absolute lifetime of bearer tokens.
+    public var tokenIdleTimeout: Duration
+    public var tokenLifetime: Duration
+    /// Failed logins within the window before an account locks, and for how long.
+    public var lockoutThreshold: Int
+    public var lockoutWindow: Duration
+    public var lockoutDuration: Duration
+    /// Login attempts per client address per minute.
+    public var loginRatePerMinute: Int
+    public var breakGlassDuration: Duration
+    /// Where `GET /openapi.yaml` is read from.
+    public var openAPIPath: String?
+
+    public init(
+        host: String = "127.0.0.1", port: Int = 8080, bodyLimit: Int = 1 << 20, trustedProxies: Set<String> = [],
+        tokenIdleTimeout: Duration = .seconds(30 * 60), tokenLifetime: Duration = .seconds(12 * 3600),
+        lockoutThreshold: Int = 5, lockoutWindow: Duration = .seconds(15 * 60), lockoutDuration: Duration = .seconds(15 * 60),
+        loginRatePerMinute: Int = 30, breakGlassDuration: Duration = .seconds(3600), openAPIPath: String? = nil
+    ) {
+        self.host = host
+        self.port = port
+        self.bodyLimit = bodyLimit
+        self.trustedProxies = trustedProxies
+        self.tokenIdleTimeout = tokenIdleTimeout
+        self.tokenLifetime = tokenLifetime
+        self.lockoutThreshold = lockoutThreshold
+        self.lockoutWindow = lockoutWindow
+        self.lockoutDuration = lockoutDuration
+        self.loginRatePerMinute = loginRatePerMinute
+        self.breakGlassDuration = breakGlassDuration
+        self.openAPIPath = openAPIPath
+    }
+}

@@ -1,0 +1,57 @@
+import Foundation
+import HavenCore
+import HavenStore
+import Hummingbird
+import Logging
+import Postgres
+import Sealing
+import ServiceLifecycle
+
+/// What the HTTP layer needs from below.
+public struct HavenDependencies: Sendable {
+    public var store: Store
+    public var migrator: PGMigrator
+    public var hasher: PasswordHasher
+
+    public init(store: Store, migrator: PGMigrator, hasher: PasswordHasher) {
+        self.store = store
+        self.migrator = migrator
+        self.hasher = hasher
+    }
+}
+
+/// The application: router, middleware, and the background services that run beside it.
+public func buildApplication(
+    configuration: AppConfiguration, dependencies: HavenDependencies, services: [any Service] = [], logger: Logger
+) -> some ApplicationProtocol {
+    let router = buildRouter(configuration: configuration, dependencies: dependencies)
+    var app = Application(
+        router: router,
+        server: .http1(configuration: .init(additionalChannelHandlers: [ParserErrorHandler()], idleTimeout: .seconds(75))),
+        configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: nil),
+        services: services,
+        logger: logger
+    )
+    app.logger = logger
+    return app
+}
+
+/// Builds the application and serves until SIGINT or SIGTERM, then drains and returns.
+public func serve(configuration: AppConfiguration, dependencies: HavenDependencies, services: [any Service], logger: Logger) async throws {
+    let app = buildApplication(configuration: configuration, dependencies: dependencies, services: services, logger: logger)
+    try await app.runService()
+}
+
+public func buildRouter(configuration: AppConfiguration, dependencies: HavenDependencies) -> Router<HavenRequestContext> {
+    let router = Router(context: HavenRequestContext.self)
+    let table = RouteTable()
+    let metrics = HTTPMetrics()
+    router.add(middleware: RequestLogMiddleware(metrics: metrics, trustedProxies: configuration.trustedProxies))
+    router.add(middleware: ProblemMiddleware(routes: table))
+    router.add(middleware: RequestGuardMiddleware(bodyLimit: configuration.bodyLimit))
+    let authenticator = Authenticator(store: dependencies.store, configuration: configuration)
+    let routes = Routes(router: router, table: table, authenticator: authenticator)
+    HealthController(store: dependencies.store, migrator: dependencies.migrator).register(routes)
+    MetricsController(metrics: metrics, store: dependencies.store).register(routes)
+    return router
+}

@@ -1,0 +1,30 @@
+import Foundation
+import HavenCore
+import HavenStore
+import Hummingbird
+
+/// Checks the bearer token of a request: a hash lookup, idle and absolute expiry, the user
+/// still active. Only the token's SHA-256 is ever stored or compared.
+struct Authenticator: Sendable {
+    let store: Store
+    let configuration: AppConfiguration
+
+    func authenticate(_ request: Request, context: HavenRequestContext) async throws -> HavenRequestContext {
+        guard let header = request.headers[.authorization] else { throw APIError.unauthorized() }
+        let parts = header.split(separator: " ", maxSplits: 1)
+        guard parts.count == 2, parts[0].lowercased() == "bearer", let hash = SessionTokens.hash(of: String(parts[1])) else {
+            throw APIError.unauthorized("the bearer token is malformed")
+        }
+        let idle = configuration.tokenIdleTimeout
+        guard let session = try await store.withConnection({ connection in
+            try SessionStore.authenticate(tokenHash: hash, idleTimeout: idle, on: connection)
+        }) else {
+            throw APIError.unauthorized("the token is unknown, expired or revoked; log in again")
+        }
+        var context = context
+        context.actor = session.actor
+        context.tokenHash = hash
+        context.passwordChangeRequired = session.passwordChangeRequired
+        return context
+    }
+}

@@ -1,0 +1,45 @@
+import Foundation
+import NIOConcurrencyHelpers
+import Postgres
+import Prometheus
+
+/// Prometheus metrics for `/metrics`: requests by route and status, a latency histogram by
+/// route, and the database pool's connections in use and waiters. One registry per
+/// application, so tests do not share counters.
+final class HTTPMetrics: Sendable {
+    let registry = PrometheusCollectorRegistry()
+    private let inUse: Gauge
+    private let waiters: Gauge
+    private let poolSize: Gauge
+    private let buckets: [Duration] = [
+        .milliseconds(1), .milliseconds(2), .milliseconds(5), .milliseconds(10), .milliseconds(25), .milliseconds(50),
+        .milliseconds(100), .milliseconds(250), .milliseconds(500), .seconds(1), .seconds(2.5), .seconds(5), .seconds(10),
+    ]
+
+    init() {
+        inUse = registry.makeGauge(name: "haven_db_pool_connections_in_use", help: "Database connections checked out")
+        waiters = registry.makeGauge(name: "haven_db_pool_waiters", help: "Requests waiting for a database connection")
+        poolSize = registry.makeGauge(name: "haven_db_pool_size", help: "Database connections the pool may hold")
+    }
+
+    func record(method: String, route: String, status: Int, duration: Duration) {
+        registry.makeCounter(
+            name: "haven_http_requests_total",
+            labels: [("method", method), ("route", route), ("status", String(status))],
+            help: "HTTP requests answered"
+        ).increment()
+        registry.makeDurationHistogram(
+            name: "haven_http_request_duration_seconds", labels: [("method", method), ("route", route)],
+            buckets: buckets, help: "Time to answer an HTTP request"
+        ).recordNanoseconds(Int64(duration.components.seconds) * 1_000_000_000 + duration.components.attoseconds / 1_000_000_000)
+    }
+
+    func render(pool: PGPool.Statistics?) -> [UInt8] {
+        if let pool {
+            inUse.set(Double(pool.inUse))
+            waiters.set(Double(pool.waiters))
+            poolSize.set(Double(pool.size))
+        }
+        return registry.emitToBuffer()
+    }
+}

@@ -1,0 +1,52 @@
+import Foundation
+import HavenCore
+import Hummingbird
+import NIOCore
+
+/// Per-request state: the request id every response and log line carries, the client address,
+/// and — once the bearer token checked out — the actor.
+public struct HavenRequestContext: RequestContext {
+    public var coreContext: CoreRequestContextStorage
+    public var requestID: String
+    /// The TCP peer; replaced by the forwarded client address when the peer is a trusted proxy.
+    public var clientAddress: String?
+    public var peerAddress: String?
+    public var actor: Actor?
+    /// SHA-256 of the bearer token, for logout.
+    public var tokenHash: [UInt8]?
+    public var passwordChangeRequired = false
+
+    public init(source: ApplicationRequestContextSource) {
+        self.coreContext = .init(source: source)
+        self.requestID = RequestIDs.make()
+        self.peerAddress = source.channel.remoteAddress?.ipAddress
+        self.clientAddress = peerAddress
+    }
+
+    /// The actor, or 401 when the request is not authenticated.
+    public func requireActor() throws -> Actor {
+        guard let actor else { throw APIError.unauthorized() }
+        return actor
+    }
+}
+
+enum RequestIDs {
+    /// 16 random hex digits: unique enough to find one request in the logs, unguessable.
+    static func make() -> String {
+        var generator = SystemRandomNumberGenerator()
+        let value = generator.next() as UInt64
+        let hex = String(value, radix: 16)
+        return String(repeating: "0", count: 16 - hex.count) + hex
+    }
+
+    /// An incoming `X-Request-Id` is kept when it is short and plain, so a proxy's id follows
+    /// the request; anything else is replaced.
+    static func accept(_ value: String?) -> String? {
+        guard let value, !value.isEmpty, value.utf8.count <= 64,
+              value.utf8.allSatisfy({ c in
+                  (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5A) || (c >= 0x61 && c <= 0x7A) || c == 0x2D || c == 0x5F || c == 0x2E
+              })
+        else { return nil }
+        return value
+    }
+}

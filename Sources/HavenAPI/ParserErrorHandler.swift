@@ -1,0 +1,42 @@
+import Foundation
+import HTTPTypes
+import NIOCore
+import NIOHTTP1
+import NIOHTTPTypes
+
+/// Answers a request the HTTP parser rejects (malformed request line, oversized or broken
+/// headers) with a problem+json 400 (431 for oversized headers) and closes the connection,
+/// instead of a bare status with no body.
+final class ParserErrorHandler: ChannelInboundHandler, RemovableChannelHandler {
+    typealias InboundIn = HTTPRequestPart
+    typealias InboundOut = HTTPRequestPart
+    typealias OutboundOut = HTTPResponsePart
+
+    private var answered = false
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        if !answered { context.fireChannelRead(data) }
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        guard let parserError = error as? HTTPParserError else {
+            context.fireErrorCaught(error)
+            return
+        }
+        guard !answered else { return }
+        answered = true
+        let tooLarge = parserError == .headerOverflow
+        let status: HTTPResponse.Status = tooLarge ? .requestHeaderFieldsTooLarge : .badRequest
+        let detail = tooLarge ? "the request headers are too large" : "the request is not valid HTTP/1.1"
+        let body = "{\"detail\":\"\(detail)\",\"status\":\(status.code),\"title\":\"\(status.reasonPhrase)\",\"type\":\"/problems/malformed-request\"}"
+        let bytes = ByteBuffer(string: body)
+        let head = HTTPResponse(status: status, headerFields: [
+            .contentType: "application/problem+json", .contentLength: String(bytes.readableBytes), .connection: "close",
+        ])
+        context.write(wrapOutboundOut(.head(head)), promise: nil)
+        context.write(wrapOutboundOut(.body(bytes)), promise: nil)
+        context.writeAndFlush(wrapOutboundOut(.end(nil))).whenComplete { _ in
+            context.close(promise: nil)
+        }
+    }
+}

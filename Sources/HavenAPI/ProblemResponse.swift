@@ -1,0 +1,111 @@
+import Foundation
+import HavenCore
+import HavenStore
+import HTTPTypes
+import Hummingbird
+import Logging
+import NIOCore
+import Postgres
+
+/// Turns every error into an RFC 9457 problem answer. Nothing reaches the client as a bare
+/// 500 page, and no error text that might hold a value (a constraint's detail) is echoed.
+enum ProblemResponse {
+    static func make(for error: any Error, request: Request, context: HavenRequestContext) -> Response {
+        let problem = apiError(for: error, context: context)
+        return render(problem, requestID: context.requestID)
+    }
+
+    static func apiError(for error: any Error, context: HavenRequestContext) -> APIError {
+        switch error {
+        case let error as APIError:
+            return error
+        case let error as StoreError:
+            switch error {
+            case .notFound(let text): return .notFound(text)
+            case .forbidden(let text): return .forbidden(text)
+            case .conflict(let text, let field, let detail):
+                var extensions = detail.mapValues(JSONValue.init)
+                if let field { extensions["field"] = .string(field) }
+                return APIError(.conflict, kind: "conflict", detail: text, errors: field.map { [FieldError($0, text)] } ?? [], extensions: extensions)
+            case .preconditionFailed(let text): return APIError(.preconditionFailed, kind: "stale-version", detail: text)
+            case .invalid(let failure): return .invalid(failure)
+            case .unavailable(let text): return .unavailable(text)
+            case .configuration(let text):
+                context.logger.error("configuration error", metadata: ["error": "\(text)"])
+                return APIError(.internalServerError, kind: "internal", detail: "internal error; quote request id \(context.requestID)")
+            }
+        case let error as ValidationFailure:
+            return .invalid(error)
+        case let error as PGError:
+            switch error.kind {
+            case .connectionLost, .poolTimeout, .poolClosed, .serializationFailure, .deadlock, .lockNotAvailable:
+                return .unavailable()
+            case .queryCancelled:
+                return .unavailable("the database took too long; try again shortly")
+            case .uniqueViolation:
+                return APIError(.conflict, kind: "conflict", detail: "a record with these values already exists")
+            case .invalidTextRepresentation, .checkViolation, .foreignKeyViolation, .notNullViolation:
+                return APIError(.unprocessableContent, kind: "invalid-field", detail: "a value was rejected by the database")
+            default:
+                context.logger.error("database error", metadata: ["kind": "\(error.kind)", "sqlstate": "\(error.sqlState ?? "-")", "statement": "\(error.statement ?? "-")"])
+                return APIError(.internalServerError, kind: "internal", detail: "internal error; quote request id \(context.requestID)")
+            }
+        case let error as any HTTPResponseError:
+            let status = error.status
+            switch status {
+            case .notFound: return .notFound()
+            case .contentTooLarge: return APIError(.contentTooLarge, kind: "body-too-large", detail: "the request body is larger than the server accepts")
+            default: return APIError(status, kind: slug(status), detail: status.reasonPhrase)
+            }
+        case is CancellationError:
+            return .unavailable("the request was cancelled")
+        default:
+            context.logger.error("unexpected error", metadata: ["type": "\(String(reflecting: type(of: error)))"])
+            return APIError(.internalServerError, kind: "internal", detail: "internal error; quote request id \(context.requestID)")
+        }
+    }
+
+    static func slug(_ status: HTTPResponse.Status) -> String {
+        status.reasonPhrase.lowercased().replacingOccurrences(of: " ", with: "-")
+    }
+
+    static func render(_ problem: APIError, requestID: String) -> Response {
+        var members: [String: JSONValue] = problem.extensions
+        members["type"] = .string(problem.status == .notFound && problem.kind == "not-found" ? "about:blank" : "/problems/\(problem.kind)")
+        members["title"] = .string(problem.status.reasonPhrase)
+        members["status"] = .int(problem.status.code)
+        members["detail"] = .string(problem.detail)
+        members["request_id"] = .string(requestID)
+        if !problem.errors.isEmpty {
+            members["errors"] = .array(problem.errors.map { .object(["field": .string($0.field), "reason": .string($0.reason)]) })
+        }
+        let data = (try? JSONCoding.encoder.encode(JSONValue.object(members))) ?? Data("{}".utf8)
+        var headers = problem.headers
+        headers[.contentType] = "application/problem+json"
+        return Response(status: problem.status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: data)))
+    }
+}
+
+/// Catches what the routes throw, and tells 405 from 404 by the route table.
+struct ProblemMiddleware: RouterMiddleware {
+    typealias Context = HavenRequestContext
+    let routes: RouteTable
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        do {
+            return try await next(request, context)
+        } catch let error as HTTPError where error.status == .notFound && context.endpointPath == "NotFound" {
+            let allowed = routes.allowedMethods(for: request.uri.path)
+            if !allowed.isEmpty {
+                let list = allowed.map(\.rawValue).joined(separator: ", ")
+                return ProblemResponse.render(
+                    APIError(.methodNotAllowed, kind: "method-not-allowed", detail: "\(request.method.rawValue) is not allowed here; use \(list)",
+                             extensions: ["allowed": .strings(allowed.map(\.rawValue))], headers: [.allow: list]),
+                    requestID: context.requestID)
+            }
+            return ProblemResponse.render(.notFound("no route for \(request.method.rawValue) on this path"), requestID: context.requestID)
+        } catch {
+            return ProblemResponse.make(for: error, request: request, context: context)
+        }
+    }
+}

@@ -1,0 +1,68 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Logging
+
+/// The outermost layer: gives each request its id, finds the client address (from a trusted
+/// proxy's `X-Forwarded-For` only), sets the headers every answer carries, and writes exactly
+/// one log line: method, route pattern, status, duration, request id. Never a body, a token, a
+/// query string or an identifying value.
+struct RequestLogMiddleware: RouterMiddleware {
+    typealias Context = HavenRequestContext
+    let metrics: HTTPMetrics
+    let trustedProxies: Set<String>
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        let start = ContinuousClock.now
+        var context = context
+        if let incoming = RequestIDs.accept(request.headers[.requestID]) { context.requestID = incoming }
+        context.clientAddress = ClientAddress.resolve(peer: context.peerAddress, forwardedFor: request.headers[.forwardedFor], trusted: trustedProxies)
+        var response: Response
+        do {
+            response = try await next(request, context)
+        } catch {
+            response = ProblemResponse.make(for: error, request: request, context: context)
+        }
+        response.headers[.requestID] = context.requestID
+        response.headers[.cacheControl] = "no-store"
+        response.headers[.contentTypeOptions] = "nosniff"
+        let elapsed = ContinuousClock.now - start
+        let route = context.endpointPath ?? "NotFound"
+        metrics.record(method: request.method.rawValue, route: route, status: response.status.code, duration: elapsed)
+        context.logger.info("request", metadata: [
+            "method": "\(request.method.rawValue)",
+            "route": "\(route)",
+            "status": "\(response.status.code)",
+            "ms": "\(elapsed.milliseconds)",
+            "request_id": "\(context.requestID)",
+        ])
+        return response
+    }
+}
+
+enum ClientAddress {
+    /// The peer, unless the peer is a trusted proxy: then the right-most address in
+    /// `X-Forwarded-For` that is not itself a trusted proxy.
+    static func resolve(peer: String?, forwardedFor: String?, trusted: Set<String>) -> String? {
+        guard let peer, trusted.contains(peer), let forwardedFor else { return peer }
+        let hops = forwardedFor.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+        for hop in hops.reversed() where !trusted.contains(hop) {
+            return hop.count <= 64 ? hop : peer
+        }
+        return peer
+    }
+}
+
+extension HTTPField.Name {
+    static let requestID = HTTPField.Name("X-Request-Id")!
+    static let forwardedFor = HTTPField.Name("X-Forwarded-For")!
+    static let contentTypeOptions = HTTPField.Name("X-Content-Type-Options")!
+    static let idempotencyKey = HTTPField.Name("Idempotency-Key")!
+}
+
+extension Duration {
+    /// Milliseconds with microsecond resolution, for logs.
+    var milliseconds: Double {
+        Double(components.seconds) * 1000 + Double(components.attoseconds / 1_000_000_000_000) / 1000
+    }
+}

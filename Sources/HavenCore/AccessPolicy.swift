@@ -1,0 +1,230 @@
+import Foundation
+
+/// Everything a user can ask Haven to do. Each endpoint names one of these and asks
+/// `AccessPolicy.decide`; nothing else decides.
+public enum AccessOperation: String, CaseIterable, Sendable {
+    // Administration
+    case listOrganisations, createOrganisation, readOrganisation, updateOrganisation, matchOrganisations
+    case listUsers, createUser, readUser, updateUser
+    // Cases and what hangs off them
+    case createCase, listCases, readCase, updateCase, assignCase
+    case closeCase, requestCaseClosure, approveCaseClosure, reopenCase
+    case readCaseDetails, writeCaseDetails
+    case createReferral
+    case exportCase, eraseCase
+    // Referrals seen from either side
+    case listReferrals, readReferral, transitionReferralAsSender, transitionReferralAsRecipient
+    // Break-glass
+    case breakGlass, listBreakGlassGrants, reviewBreakGlassGrant
+    // Audit trail and statistics
+    case readAuditTrail, verifyAuditTrail, readReports
+}
+
+/// The facts about a case the policy needs: who owns it, who works it, who holds a live
+/// break-glass grant on it.
+public struct CaseFacts: Sendable, Equatable {
+    public var owningOrganisation: UUID
+    public var assignee: UUID?
+    public var createdBy: UUID?
+    public var breakGlassHolders: Set<UUID>
+
+    public init(owningOrganisation: UUID, assignee: UUID?, createdBy: UUID?, breakGlassHolders: Set<UUID> = []) {
+        self.owningOrganisation = owningOrganisation
+        self.assignee = assignee
+        self.createdBy = createdBy
+        self.breakGlassHolders = breakGlassHolders
+    }
+}
+
+public struct ReferralFacts: Sendable, Equatable {
+    public var fromOrganisation: UUID
+    public var toOrganisation: UUID
+    public var caseFacts: CaseFacts
+
+    public init(fromOrganisation: UUID, toOrganisation: UUID, caseFacts: CaseFacts) {
+        self.fromOrganisation = fromOrganisation
+        self.toOrganisation = toOrganisation
+        self.caseFacts = caseFacts
+    }
+}
+
+public struct UserFacts: Sendable, Equatable {
+    public var userID: UUID
+    public var organisationID: UUID
+
+    public init(userID: UUID, organisationID: UUID) {
+        self.userID = userID
+        self.organisationID = organisationID
+    }
+}
+
+public struct GrantFacts: Sendable, Equatable {
+    public var holder: UUID
+    public var holderOrganisation: UUID
+    public var caseOrganisation: UUID
+
+    public init(holder: UUID, holderOrganisation: UUID, caseOrganisation: UUID) {
+        self.holder = holder
+        self.holderOrganisation = holderOrganisation
+        self.caseOrganisation = caseOrganisation
+    }
+}
+
+/// The record an operation is about; `.collection` for lists and creation.
+public enum AccessTarget: Sendable, Equatable {
+    case collection
+    case organisation(UUID)
+    case user(UserFacts)
+    case caseRecord(CaseFacts)
+    case referral(ReferralFacts)
+    case grant(GrantFacts)
+}
+
+public enum AccessDecision: Sendable, Equatable {
+    case allow(Purpose)
+    /// The actor may see the record but not do this: 403.
+    case forbidden
+    /// The record is outside the actor's scope: 404, exactly as if it did not exist (S2).
+    case notFound
+
+    public var isAllowed: Bool {
+        if case .allow = self { return true }
+        return false
+    }
+}
+
+/// One server-side policy for every authorisation (S1). Pure functions of the actor, the
+/// operation and the facts of the record, so the whole matrix is tested without a database.
+public enum AccessPolicy {
+    public static func decide(_ actor: Actor, _ operation: AccessOperation, _ target: AccessTarget) -> AccessDecision {
+        switch target {
+        case .collection: return decideCollection(actor, operation)
+        case .organisation: return decideOrganisation(actor, operation)
+        case .user(let user): return decideUser(actor, operation, user)
+        case .caseRecord(let facts): return decideCase(actor, operation, facts)
+        case .referral(let facts): return decideReferral(actor, operation, facts)
+        case .grant(let facts): return decideGrant(actor, operation, facts)
+        }
+    }
+
+    /// How the actor sees a case: nil when it is outside their scope.
+    public static func caseAccess(_ actor: Actor, _ facts: CaseFacts) -> Purpose? {
+        let ownOrganisation = facts.owningOrganisation == actor.organisationID
+        switch actor.role {
+        case .supervisor where ownOrganisation:
+            return facts.assignee == actor.userID ? .caseManagement : .supervision
+        case .caseworker where ownOrganisation && (facts.assignee == actor.userID || facts.createdBy == actor.userID):
+            return .caseManagement
+        case .supervisor, .caseworker:
+            return facts.breakGlassHolders.contains(actor.userID) ? .breakGlass : nil
+        case .admin, .auditor, .partner:
+            // Admins and auditors never see case content; partners see referrals, not cases.
+            return nil
+        }
+    }
+
+    private static func decideCollection(_ actor: Actor, _ operation: AccessOperation) -> AccessDecision {
+        switch (operation, actor.role) {
+        case (.listOrganisations, _), (.matchOrganisations, _):
+            return .allow(.administration)
+        case (.createOrganisation, .admin), (.createUser, .admin):
+            return .allow(.administration)
+        case (.listUsers, .admin), (.listUsers, .supervisor):
+            return .allow(.administration)
+        case (.createCase, .caseworker), (.createCase, .supervisor), (.listCases, .caseworker), (.listCases, .supervisor):
+            return .allow(.caseManagement)
+        case (.listReferrals, .caseworker), (.listReferrals, .supervisor), (.listReferrals, .partner):
+            return .allow(.referral)
+        case (.listBreakGlassGrants, .supervisor):
+            return .allow(.supervision)
+        case (.readAuditTrail, .supervisor), (.readAuditTrail, .auditor), (.verifyAuditTrail, .auditor):
+            return .allow(.audit)
+        case (.readReports, .supervisor), (.readReports, .auditor):
+            return .allow(.statistics)
+        default:
+            return .forbidden
+        }
+    }
+
+    private static func decideOrganisation(_ actor: Actor, _ operation: AccessOperation) -> AccessDecision {
+        switch operation {
+        case .readOrganisation:
+            // The directory of organisations and mandates is what referrals are made from.
+            return .allow(.administration)
+        case .updateOrganisation:
+            return actor.role == .admin ? .allow(.administration) : .forbidden
+        default:
+            return .forbidden
+        }
+    }
+
+    private static func decideUser(_ actor: Actor, _ operation: AccessOperation, _ user: UserFacts) -> AccessDecision {
+        let visible = actor.role == .admin || user.userID == actor.userID
+            || (actor.role == .supervisor && user.organisationID == actor.organisationID)
+        guard visible else { return .notFound }
+        switch operation {
+        case .readUser: return .allow(.administration)
+        case .updateUser: return actor.role == .admin ? .allow(.administration) : .forbidden
+        default: return .forbidden
+        }
+    }
+
+    private static func decideCase(_ actor: Actor, _ operation: AccessOperation, _ facts: CaseFacts) -> AccessDecision {
+        if operation == .breakGlass {
+            guard actor.role == .supervisor else { return .forbidden }
+            // Break-glass is for a case outside the supervisor's scope; their own are open to them.
+            return facts.owningOrganisation == actor.organisationID ? .forbidden : .allow(.breakGlass)
+        }
+        guard let purpose = caseAccess(actor, facts) else { return .notFound }
+        switch operation {
+        case .readCase, .readCaseDetails:
+            return .allow(purpose)
+        case .updateCase, .writeCaseDetails, .createReferral, .requestCaseClosure, .reopenCase:
+            // A break-glass grant opens a case for reading only.
+            return purpose == .breakGlass ? .forbidden : .allow(purpose)
+        case .assignCase, .closeCase, .approveCaseClosure, .exportCase, .eraseCase:
+            return actor.role == .supervisor && purpose != .breakGlass ? .allow(purpose) : .forbidden
+        default:
+            return .forbidden
+        }
+    }
+
+    private static func decideReferral(_ actor: Actor, _ operation: AccessOperation, _ facts: ReferralFacts) -> AccessDecision {
+        guard actor.role != .admin, actor.role != .auditor else { return .notFound }
+        let recipient = facts.toOrganisation == actor.organisationID
+        let sender: Bool
+        switch actor.role {
+        case .partner:
+            sender = facts.fromOrganisation == actor.organisationID
+        default:
+            // On the sending side, caseworkers and supervisors see referrals of cases they work.
+            sender = facts.fromOrganisation == actor.organisationID
+                && caseAccess(actor, facts.caseFacts).map { $0 != .breakGlass } == true
+        }
+        guard recipient || sender else { return .notFound }
+        switch operation {
+        case .readReferral:
+            return .allow(.referral)
+        case .transitionReferralAsRecipient:
+            return recipient ? .allow(.referral) : .forbidden
+        case .transitionReferralAsSender:
+            return sender && actor.role != .partner ? .allow(.referral) : .forbidden
+        default:
+            return .forbidden
+        }
+    }
+
+    private static func decideGrant(_ actor: Actor, _ operation: AccessOperation, _ grant: GrantFacts) -> AccessDecision {
+        guard actor.role == .supervisor,
+              grant.caseOrganisation == actor.organisationID || grant.holderOrganisation == actor.organisationID
+        else { return .notFound }
+        switch operation {
+        case .reviewBreakGlassGrant:
+            // The owning organisation's supervisors review; never the holder themselves.
+            return grant.caseOrganisation == actor.organisationID && grant.holder != actor.userID
+                ? .allow(.supervision) : .forbidden
+        default:
+            return .forbidden
+        }
+    }
+}

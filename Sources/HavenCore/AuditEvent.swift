@@ -1,0 +1,155 @@
+import Foundation
+
+/// A subset of FHIR `AuditEvent`. `detail` holds field names and state changes, never the
+/// values of identifying fields.
+public struct AuditEvent: Sendable, Equatable {
+    public enum Action: String, Sendable, Codable, CaseIterable {
+        case create = "C", read = "R", update = "U", delete = "D", execute = "E"
+    }
+
+    public enum Outcome: String, Sendable, Codable, CaseIterable {
+        case success, denied, error
+    }
+
+    public var recorded: Date
+    public var action: Action
+    /// Dotted event kind, e.g. `case.read`, `referral.transition`, `auth.login-failed`.
+    public var subtype: String
+    public var outcome: Outcome
+    public var actorUser: UUID?
+    public var actorOrganisation: UUID?
+    public var actorRole: Role?
+    public var actorAddress: String?
+    public var entityKind: String?
+    public var entityID: String?
+    public var caseID: UUID?
+    /// The organisation whose record was touched, so its supervisors see the event.
+    public var subjectOrganisation: UUID?
+    public var purpose: Purpose
+    public var detail: [String: AuditDetail]
+    public var requestID: String?
+
+    /// `case.read` → `case`.
+    public var type: String { String(subtype.prefix { $0 != "." }) }
+
+    public init(
+        recorded: Date, action: Action, subtype: String, outcome: Outcome = .success,
+        actorUser: UUID? = nil, actorOrganisation: UUID? = nil, actorRole: Role? = nil, actorAddress: String? = nil,
+        entityKind: String? = nil, entityID: String? = nil, caseID: UUID? = nil, subjectOrganisation: UUID? = nil,
+        purpose: Purpose, detail: [String: AuditDetail] = [:], requestID: String? = nil
+    ) {
+        self.recorded = recorded
+        self.action = action
+        self.subtype = subtype
+        self.outcome = outcome
+        self.actorUser = actorUser
+        self.actorOrganisation = actorOrganisation
+        self.actorRole = actorRole
+        self.actorAddress = actorAddress
+        self.entityKind = entityKind
+        self.entityID = entityID
+        self.caseID = caseID
+        self.subjectOrganisation = subjectOrganisation
+        self.purpose = purpose
+        self.detail = detail
+        self.requestID = requestID
+    }
+
+    /// `recorded` truncated to the microsecond PostgreSQL stores, as an integer.
+    public var recordedMicroseconds: Int64 { AuditEvent.microseconds(recorded) }
+
+    public static func microseconds(_ date: Date) -> Int64 {
+        Int64((date.timeIntervalSince1970 * 1_000_000).rounded())
+    }
+
+    /// `detail` as canonical JSON: keys sorted, no whitespace, so it hashes the same every time.
+    public var detailJSON: String { AuditDetail.object(detail).canonicalJSON }
+
+    /// The bytes the event's MAC and the chain hash cover: every field, each length-prefixed
+    /// so no two different events encode alike.
+    public static func canonicalBytes(
+        recordedMicroseconds: Int64, action: String, subtype: String, outcome: String,
+        actorUser: String?, actorOrganisation: String?, actorRole: String?, actorAddress: String?,
+        entityKind: String?, entityID: String?, caseID: String?, subjectOrganisation: String?,
+        purpose: String, detailJSON: String, requestID: String?
+    ) -> [UInt8] {
+        var bytes: [UInt8] = Array("haven-audit-v1".utf8)
+        func append(_ field: String?) {
+            guard let field else {
+                bytes.append(contentsOf: [0xFF, 0xFF, 0xFF, 0xFF])
+                return
+            }
+            let utf8 = Array(field.utf8)
+            let count = UInt32(utf8.count)
+            bytes.append(contentsOf: [UInt8(count >> 24), UInt8(count >> 16 & 0xFF), UInt8(count >> 8 & 0xFF), UInt8(count & 0xFF)])
+            bytes.append(contentsOf: utf8)
+        }
+        append(String(recordedMicroseconds))
+        for field in [action, subtype, outcome] { append(field) }
+        for field in [actorUser, actorOrganisation, actorRole, actorAddress, entityKind, entityID, caseID, subjectOrganisation] {
+            append(field)
+        }
+        append(purpose)
+        append(detailJSON)
+        append(requestID)
+        return bytes
+    }
+
+    public var canonicalBytes: [UInt8] {
+        AuditEvent.canonicalBytes(
+            recordedMicroseconds: recordedMicroseconds, action: action.rawValue, subtype: subtype, outcome: outcome.rawValue,
+            actorUser: actorUser?.uuidString.lowercased(), actorOrganisation: actorOrganisation?.uuidString.lowercased(),
+            actorRole: actorRole?.rawValue, actorAddress: actorAddress, entityKind: entityKind, entityID: entityID,
+            caseID: caseID?.uuidString.lowercased(), subjectOrganisation: subjectOrganisation?.uuidString.lowercased(),
+            purpose: purpose.rawValue, detailJSON: detailJSON, requestID: requestID)
+    }
+}
+
+/// A value in an audit event's detail: names, states, counts; a JSON subset with one
+/// canonical spelling.
+public indirect enum AuditDetail: Sendable, Equatable, ExpressibleByStringLiteral, ExpressibleByIntegerLiteral, ExpressibleByBooleanLiteral, ExpressibleByArrayLiteral {
+    case string(String)
+    case int(Int)
+    case bool(Bool)
+    case array([AuditDetail])
+    case object([String: AuditDetail])
+    case null
+
+    public init(stringLiteral value: String) { self = .string(value) }
+    public init(integerLiteral value: Int) { self = .int(value) }
+    public init(booleanLiteral value: Bool) { self = .bool(value) }
+    public init(arrayLiteral elements: AuditDetail...) { self = .array(elements) }
+
+    public static func strings(_ values: [String]) -> AuditDetail { .array(values.map(AuditDetail.string)) }
+
+    public var canonicalJSON: String {
+        switch self {
+        case .string(let value): return AuditDetail.quote(value)
+        case .int(let value): return String(value)
+        case .bool(let value): return value ? "true" : "false"
+        case .null: return "null"
+        case .array(let values): return "[" + values.map(\.canonicalJSON).joined(separator: ",") + "]"
+        case .object(let fields):
+            let members = fields.keys.sorted().map { AuditDetail.quote($0) + ":" + (fields[$0] ?? .null).canonicalJSON }
+            return "{" + members.joined(separator: ",") + "}"
+        }
+    }
+
+    static func quote(_ text: String) -> String {
+        var output = "\""
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "\"": output += "\\\""
+            case "\\": output += "\\\\"
+            case "\n": output += "\\n"
+            case "\r": output += "\\r"
+            case "\t": output += "\\t"
+            case _ where scalar.value < 0x20:
+                let hex = String(scalar.value, radix: 16)
+                output += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+            default: output.unicodeScalars.append(scalar)
+            }
+        }
+        return output + "\""
+    }
+}

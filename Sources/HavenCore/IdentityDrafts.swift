@@ -1,0 +1,141 @@
+import Foundation
+
+/// A new organisation as an admin describes it.
+public struct OrganisationDraft: Sendable, Codable, Equatable {
+    public var name: String
+    public var type: OrganisationType
+    public var country: String
+    public var region: String?
+    public var serviceTypes: [ServiceType]?
+    public var regionsCovered: [String]?
+    public var populations: [Population]?
+    public var acceptsReferrals: Bool?
+    public var capacityNote: String?
+
+    public init(name: String, type: OrganisationType, country: String, region: String? = nil, serviceTypes: [ServiceType]? = nil,
+                regionsCovered: [String]? = nil, populations: [Population]? = nil, acceptsReferrals: Bool? = nil, capacityNote: String? = nil) {
+        self.name = name
+        self.type = type
+        self.country = country
+        self.region = region
+        self.serviceTypes = serviceTypes
+        self.regionsCovered = regionsCovered
+        self.populations = populations
+        self.acceptsReferrals = acceptsReferrals
+        self.capacityNote = capacityNote
+    }
+
+    public func validate() throws {
+        var check = Validator()
+        check.text(name, "name", required: true, max: 200)
+        check.countryCode(country, "country", required: true)
+        check.text(region, "region", max: 100)
+        OrganisationDraft.checkRegions(regionsCovered, &check)
+        check.text(capacityNote, "capacity_note", max: 1000, multiline: true)
+        try check.finish()
+    }
+
+    static func checkRegions(_ regions: [String]?, _ check: inout Validator) {
+        guard let regions else { return }
+        check.check(regions.count <= 100, "regions_covered", "must list at most 100 regions")
+        for (index, region) in regions.enumerated() { check.text(region, "regions_covered[\(index)]", required: true, max: 100) }
+    }
+}
+
+/// Changes to an organisation; absent fields stay as they are.
+public struct OrganisationPatch: Sendable, Codable, Equatable {
+    public var name: String?
+    public var type: OrganisationType?
+    public var country: String?
+    public var region: String?
+    public var serviceTypes: [ServiceType]?
+    public var regionsCovered: [String]?
+    public var populations: [Population]?
+    public var acceptsReferrals: Bool?
+    public var capacityNote: String?
+    public var active: Bool?
+
+    public init() {}
+
+    public func validate() throws {
+        var check = Validator()
+        if let name { check.text(name, "name", required: true, max: 200) }
+        check.countryCode(country, "country")
+        check.text(region, "region", max: 100)
+        OrganisationDraft.checkRegions(regionsCovered, &check)
+        check.text(capacityNote, "capacity_note", max: 1000, multiline: true)
+        try check.finish()
+    }
+
+    public var changedFields: [String] {
+        var fields: [String] = []
+        if name != nil { fields.append("name") }
+        if type != nil { fields.append("type") }
+        if country != nil { fields.append("country") }
+        if region != nil { fields.append("region") }
+        if serviceTypes != nil { fields.append("service_types") }
+        if regionsCovered != nil { fields.append("regions_covered") }
+        if populations != nil { fields.append("populations") }
+        if acceptsReferrals != nil { fields.append("accepts_referrals") }
+        if capacityNote != nil { fields.append("capacity_note") }
+        if active != nil { fields.append("active") }
+        return fields
+    }
+}
+
+/// A new user as an admin (or the operator CLI) creates them.
+public struct UserDraft: Sendable, Codable, Equatable {
+    public var organisationId: UUID
+    public var role: Role
+    public var username: String
+    public var displayName: String?
+    public var password: String
+
+    public init(organisationId: UUID, role: Role, username: String, displayName: String? = nil, password: String) {
+        self.organisationId = organisationId
+        self.role = role
+        self.username = username
+        self.displayName = displayName
+        self.password = password
+    }
+
+    public func validate() throws {
+        var check = Validator()
+        if let problem = Username.violation(username) { check.add("username", problem) }
+        check.text(displayName, "display_name", max: 200)
+        if let problem = PasswordPolicy.violation(password, username: username) { check.add("password", problem) }
+        try check.finish()
+    }
+}
+
+/// Changes to a user: role, active flag, display name, or a password reset.
+public struct UserPatch: Sendable, Codable, Equatable {
+    public var role: Role?
+    public var active: Bool?
+    public var displayName: String?
+    /// A new password set by an admin; the user must change it at next login.
+    public var password: String?
+
+    public init(role: Role? = nil, active: Bool? = nil, displayName: String? = nil, password: String? = nil) {
+        self.role = role
+        self.active = active
+        self.displayName = displayName
+        self.password = password
+    }
+
+    public func validate(username: String) throws {
+        var check = Validator()
+        check.text(displayName, "display_name", max: 200)
+        if let password, let problem = PasswordPolicy.violation(password, username: username) { check.add("password", problem) }
+        try check.finish()
+    }
+
+    public var changedFields: [String] {
+        var fields: [String] = []
+        if role != nil { fields.append("role") }
+        if active != nil { fields.append("active") }
+        if displayName != nil { fields.append("display_name") }
+        if password != nil { fields.append("password") }
+        return fields
+    }
+}

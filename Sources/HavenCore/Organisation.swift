@@ -1,0 +1,55 @@
+import Foundation
+
+public enum OrganisationType: String, CaseIterable, Codable, Sendable {
+    case ngo, government
+    case lawEnforcement = "law_enforcement"
+    case health, legal, shelter
+    case unAgency = "un_agency"
+    case internationalOrg = "international_org"
+}
+
+/// Services in the National Referral System; referrals and mandates speak of these.
+public enum ServiceType: String, CaseIterable, Codable, Sendable {
+    case repatriation
+    case safeAccommodation = "safe_accommodation"
+    case medical, counselling
+    case legalAid = "legal_aid"
+    case reintegration
+    case familyTracing = "family_tracing"
+    case documents, other
+}
+
+/// Who an organisation serves.
+public enum Population: String, CaseIterable, Codable, Sendable {
+    case adult, child, female, male
+}
+
+/// What an organisation does, where, for whom, and whether it takes referrals now.
+public struct Mandate: Codable, Sendable, Equatable {
+    public var serviceTypes: [ServiceType]
+    public var regions: [String]
+    public var populations: [Population]
+    public var acceptsReferrals: Bool
+    public var capacityNote: String?
+
+    public init(serviceTypes: [ServiceType] = [], regions: [String] = [], populations: [Population] = [], acceptsReferrals: Bool = true, capacityNote: String? = nil) {
+        self.serviceTypes = serviceTypes
+        self.regions = regions
+        self.populations = populations
+        self.acceptsReferrals = acceptsReferrals
+        self.capacityNote = capacityNote
+    }
+
+    /// An organisation covers a need when it provides the service, takes referrals, and covers
+    /// the region (an empty region list means nationwide) and the population (empty means all).
+    public func covers(serviceType: ServiceType, region: String?, population: [Population] = []) -> Bool {
+        guard acceptsReferrals, serviceTypes.contains(serviceType) else { return false }
+        if let region, !regions.isEmpty, !regions.contains(where: { $0.equalsIgnoringCase(region) }) { return false }
+        if !populations.isEmpty, !population.allSatisfy(populations.contains) { return false }
+        return true
+    }
+}
+
+extension String {
+    func equalsIgnoringCase(_ other: String) -> Bool { lowercased() == other.lowercased() }
+}

@@ -1,0 +1,101 @@
+import Foundation
+import HavenCore
+import Logging
+import Postgres
+import Sealing
+
+/// Chains committed audit events, shortly after commit, so requests never queue behind a
+/// chain-head lock.
+///
+/// An event is sealed once its transaction is older than every transaction still running
+/// (`xid < pg_snapshot_xmin`): from then on nothing can commit before it, so sealing in
+/// `(xid, id)` order never skips a late commit. Each seal row holds
+/// `hash = SHA-256(previous hash ‖ seq ‖ event id ‖ event MAC)`; the MAC covers the event's
+/// content, so the chain fixes content, membership and order.
+public struct AuditSealer: Sendable {
+    static let lockKey: Int64 = 0x4861_7665_6E53_6561
+    public static let genesisHash = [UInt8](repeating: 0, count: 32)
+
+    let store: Store
+
+    public init(store: Store) {
+        self.store = store
+    }
+
+    /// Seals what is ready, at most `limit` events; returns how many. Instances take turns
+    /// through an advisory lock, so running it everywhere is safe.
+    @discardableResult
+    public func sealPending(limit: Int = 10_000) async throws -> Int {
+        try await store.transaction(.system) { transaction in
+            try AuditSealer.seal(on: transaction.connection, limit: limit)
+        }
+    }
+
+    /// Seals until nothing ready is left.
+    public func sealAll() async throws -> Int {
+        var total = 0
+        while true {
+            let sealed = try await sealPending()
+            total += sealed
+            if sealed == 0 { return total }
+        }
+    }
+
+    static func seal(on connection: PGConnection, limit: Int) throws -> Int {
+        guard try connection.query("SELECT pg_try_advisory_xact_lock($1)", [lockKey])[0].decode(Bool.self, at: 0) else { return 0 }
+        var seq: Int64 = 0, lastEventID: Int64 = 0, lastXID: Int64 = 0
+        var previous = genesisHash
+        if let head = try connection.query("SELECT seq, event_id, event_xid, hash FROM audit_seal ORDER BY seq DESC LIMIT 1").first {
+            seq = try head.decode(at: 0)
+            lastEventID = try head.decode(at: 1)
+            lastXID = try head.decode(at: 2)
+            previous = try head.decode(at: 3)
+        }
+        let ready = try connection.query("""
+            SELECT id, xid::text::bigint, mac FROM audit_event
+            WHERE (xid, id) > ($1::text::xid8, $2::bigint) AND xid < pg_snapshot_xmin(pg_current_snapshot())
+            ORDER BY xid, id LIMIT $3
+            """, [String(lastXID), lastEventID, limit])
+        if ready.rowCount == 0 { return 0 }
+        var seqs: [String] = [], ids: [String] = [], xids: [String] = [], hashes: [String] = []
+        for row in ready.rows {
+            seq += 1
+            let eventID: Int64 = try row.decode(at: 0)
+            let mac: [UInt8] = try row.decode(at: 2)
+            previous = chainHash(previous: previous, seq: seq, eventID: eventID, mac: mac)
+            seqs.append(String(seq))
+            ids.append(String(eventID))
+            xids.append(String(try row.decode(Int64.self, at: 1)))
+            hashes.append("\\x" + Hex.encode(previous))
+        }
+        try connection.execute("""
+            INSERT INTO audit_seal (seq, event_id, event_xid, hash)
+            SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::bigint[], $4::bytea[])
+            """, [PGTextArray(seqs), PGTextArray(ids), PGTextArray(xids), PGTextArray(hashes)])
+        return ready.rowCount
+    }
+
+    static func chainHash(previous: [UInt8], seq: Int64, eventID: Int64, mac: [UInt8]) -> [UInt8] {
+        var input = previous
+        input.reserveCapacity(previous.count + 16 + mac.count)
+        for value in [seq, eventID] {
+            for shift in stride(from: 56, through: 0, by: -8) { input.append(UInt8(truncatingIfNeeded: value >> Int64(shift))) }
+        }
+        input.append(contentsOf: mac)
+        return Digest.sha256(input)
+    }
+
+    /// Seals every `interval` until cancelled (a background task of `haven serve`).
+    public func run(every interval: Duration, logger: Logger) async {
+        while !Task.isCancelled {
+            do {
+                _ = try await sealAll()
+            } catch is CancellationError {
+                return
+            } catch {
+                logger.warning("audit sealing failed; will retry", metadata: ["error": "\(error)"])
+            }
+            try? await Task.sleep(for: interval)
+        }
+    }
+}

@@ -1,0 +1,199 @@
+import Foundation
+import HavenCore
+import Postgres
+import Sealing
+
+public struct AuditProblem: Sendable, Equatable, Codable {
+    public enum Kind: String, Sendable, Codable {
+        /// An event's content no longer matches its MAC (edited, or written outside Haven).
+        case changed
+        /// The chain names an event that is gone.
+        case deleted
+        /// An event sits in the sealed part of the trail but not in the chain.
+        case inserted
+        /// Chain links are out of order or do not follow from each other.
+        case reordered
+    }
+
+    public var kind: Kind
+    public var seq: Int64?
+    public var eventID: Int64?
+    public var message: String
+}
+
+public struct AuditVerificationReport: Sendable, Equatable {
+    public var ok: Bool { problem == nil }
+    /// Sealed events checked.
+    public var checked: Int
+    /// Events committed but not sealed yet (checked for their MAC only).
+    public var pending: Int
+    public var lastSealedSeq: Int64?
+    public var lastSealedEventID: Int64?
+    public var lastSealedRecorded: Date?
+    public var problem: AuditProblem?
+}
+
+/// Walks the chain from the first seal and names the first event that was changed, deleted,
+/// inserted or reordered.
+public struct AuditVerifier: Sendable {
+    let store: Store
+
+    public init(store: Store) {
+        self.store = store
+    }
+
+    public func verify(as context: AccessContext = .system, pageSize: Int = 20_000) async throws -> AuditVerificationReport {
+        let keys = store.keys
+        return try await store.transaction(context) { transaction in
+            let connection = transaction.connection
+            try connection.run(script: "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+            return try AuditVerifier.walk(connection, keys: keys, pageSize: pageSize)
+        }
+    }
+
+    static let eventColumns = """
+        e.id, e.xid::text::bigint, (extract(epoch FROM e.recorded) * 1000000)::bigint, e.action, e.subtype, e.outcome,
+        e.actor_user, e.actor_org, e.actor_role, e.actor_ip, e.entity_kind, e.entity_id, e.case_id, e.subject_org,
+        e.purpose, e.detail, e.request_id, e.mac_key, e.mac
+        """
+
+    static let chainPageSQL = "SELECT s.seq, s.event_id, s.event_xid, s.hash, e.id IS NOT NULL, " + eventColumns + """
+
+        FROM audit_seal s LEFT JOIN audit_event e ON e.id = s.event_id
+        WHERE s.seq > $1 ORDER BY s.seq LIMIT $2
+        """
+
+    static let pendingPageSQL = "SELECT " + eventColumns + """
+
+        FROM audit_event e
+        WHERE (e.xid, e.id) > ($1::text::xid8, $2::bigint)
+        ORDER BY e.xid, e.id LIMIT $3
+        """
+
+    static func walk(_ connection: PGConnection, keys: KeyRing, pageSize: Int) throws -> AuditVerificationReport {
+        var macKeys = MACKeys(keys: keys)
+        var report = AuditVerificationReport(checked: 0, pending: 0)
+        var previousHash = AuditSealer.genesisHash
+        var previousSeq: Int64 = 0
+        var previousOrder: (xid: Int64, id: Int64) = (0, 0)
+        pages: while true {
+            let page = try connection.query(chainPageSQL, [previousSeq, pageSize])
+            for row in page.rows {
+                let seq: Int64 = try row.decode(at: 0)
+                let eventID: Int64 = try row.decode(at: 1)
+                let sealedXID: Int64 = try row.decode(at: 2)
+                let hash: [UInt8] = try row.decode(at: 3)
+                func fail(_ kind: AuditProblem.Kind, _ message: String) {
+                    report.problem = AuditProblem(kind: kind, seq: seq, eventID: eventID, message: message)
+                }
+                guard seq == previousSeq + 1 else {
+                    fail(.deleted, "chain link \(previousSeq + 1) is missing")
+                    break pages
+                }
+                guard try row.decode(Bool.self, at: 4) else {
+                    fail(.deleted, "event \(eventID) (chain link \(seq)) was deleted")
+                    break pages
+                }
+                let event = try StoredEvent(row: row, offset: 5)
+                guard event.xid == sealedXID, (event.xid, event.id) > previousOrder else {
+                    fail(.reordered, "event \(eventID) (chain link \(seq)) is out of order")
+                    break pages
+                }
+                guard try macKeys.verify(event) else {
+                    fail(.changed, "event \(eventID) (chain link \(seq)) was changed after it was written")
+                    break pages
+                }
+                guard AuditSealer.chainHash(previous: previousHash, seq: seq, eventID: eventID, mac: event.mac) == hash else {
+                    fail(.reordered, "chain link \(seq) (event \(eventID)) does not follow from the link before it")
+                    break pages
+                }
+                previousHash = hash
+                previousSeq = seq
+                previousOrder = (event.xid, event.id)
+                report.checked += 1
+                report.lastSealedSeq = seq
+                report.lastSealedEventID = eventID
+                report.lastSealedRecorded = Date(timeIntervalSince1970: Double(event.recordedMicroseconds) / 1_000_000)
+            }
+            if page.rowCount < pageSize { break }
+        }
+        if report.problem != nil { return report }
+
+        // Nothing may sit below the sealed head without a link: that would be an inserted event.
+        let stray = try connection.query("""
+            SELECT e.id FROM audit_event e
+            WHERE (e.xid, e.id) <= ($1::text::xid8, $2::bigint)
+              AND NOT EXISTS (SELECT 1 FROM audit_seal s WHERE s.event_id = e.id)
+            ORDER BY e.id LIMIT 1
+            """, [String(previousOrder.xid), previousOrder.id])
+        if let row = stray.first {
+            let eventID: Int64 = try row.decode(at: 0)
+            report.problem = AuditProblem(kind: .inserted, seq: nil, eventID: eventID,
+                                          message: "event \(eventID) was inserted into the sealed part of the trail")
+            return report
+        }
+        // Events not sealed yet: their MAC must still hold.
+        var lastPending: (xid: Int64, id: Int64) = previousOrder
+        while true {
+            let page = try connection.query(pendingPageSQL, [String(lastPending.xid), lastPending.id, pageSize])
+            for row in page.rows {
+                let event = try StoredEvent(row: row, offset: 0)
+                guard try macKeys.verify(event) else {
+                    report.problem = AuditProblem(kind: .changed, seq: nil, eventID: event.id,
+                                                  message: "event \(event.id) does not carry a valid MAC: written or changed outside Haven")
+                    return report
+                }
+                report.pending += 1
+                lastPending = (event.xid, event.id)
+            }
+            if page.rowCount < pageSize { break }
+        }
+        return report
+    }
+}
+
+/// MAC keys by id, derived once per verification.
+private struct MACKeys {
+    let keys: KeyRing
+    var cache: [String: [UInt8]] = [:]
+
+    init(keys: KeyRing) { self.keys = keys }
+
+    mutating func verify(_ event: StoredEvent) throws -> Bool {
+        let key: [UInt8]
+        if let cached = cache[event.macKey] {
+            key = cached
+        } else {
+            guard let derived = try? keys.derivedKey(purpose: "audit-mac", keyID: event.macKey) else { return false }
+            cache[event.macKey] = derived.key
+            key = derived.key
+        }
+        return ConstantTime.equals(HMAC.sha256(event.canonicalBytes, key: key), event.mac)
+    }
+}
+
+/// An audit event as stored, with exactly the text the MAC was computed over.
+struct StoredEvent {
+    var id: Int64
+    var xid: Int64
+    var recordedMicroseconds: Int64
+    var canonicalBytes: [UInt8]
+    var macKey: String
+    var mac: [UInt8]
+
+    init(row: PGRow, offset o: Int) throws {
+        id = try row.decode(at: o)
+        xid = try row.decode(at: o + 1)
+        recordedMicroseconds = try row.decode(at: o + 2)
+        func uuid(_ column: Int) throws -> String? { try row.decode(UUID?.self, at: o + column)?.uuidString.lowercased() }
+        canonicalBytes = AuditEvent.canonicalBytes(
+            recordedMicroseconds: recordedMicroseconds,
+            action: try row.decode(at: o + 3), subtype: try row.decode(at: o + 4), outcome: try row.decode(at: o + 5),
+            actorUser: try uuid(6), actorOrganisation: try uuid(7), actorRole: try row.decode(at: o + 8),
+            actorAddress: try row.decode(at: o + 9), entityKind: try row.decode(at: o + 10), entityID: try row.decode(at: o + 11),
+            caseID: try uuid(12), subjectOrganisation: try uuid(13), purpose: try row.decode(at: o + 14),
+            detailJSON: try row.decode(at: o + 15), requestID: try row.decode(at: o + 16))
+        macKey = try row.decode(at: o + 17)
+        mac = try row.decode(at: o + 18)
+    }
+}

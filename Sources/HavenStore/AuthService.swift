@@ -1,0 +1,182 @@
+import Foundation
+import HavenCore
+import Postgres
+import Sealing
+
+/// Login, logout and password changes. Every attempt is an audit event (S8); the answer to a
+/// failed login never says whether the username exists, and an unknown username takes the same
+/// path, KDF included (S4).
+public struct AuthService: Sendable {
+    public struct Settings: Sendable {
+        public var lockout: LockoutPolicy
+        public var tokenLifetime: Duration
+
+        public init(lockout: LockoutPolicy = LockoutPolicy(), tokenLifetime: Duration = .seconds(12 * 3600)) {
+            self.lockout = lockout
+            self.tokenLifetime = tokenLifetime
+        }
+    }
+
+    public struct LoginSuccess: Sendable {
+        public var token: String
+        public var expiresAt: Date
+        public var user: User
+    }
+
+    public enum LoginFailure: String, Error, Sendable {
+        case invalidCredentials = "invalid-credentials"
+        case unknownUser = "unknown-user"
+        case locked
+        case inactive
+        case secondFactor = "second-factor"
+    }
+
+    let store: Store
+    let hasher: PasswordHasher
+    let settings: Settings
+
+    public init(store: Store, hasher: PasswordHasher, settings: Settings) {
+        self.store = store
+        self.hasher = hasher
+        self.settings = settings
+    }
+
+    struct LoginRecord: Sendable {
+        var id: UUID
+        var role: Role
+        var passwordHash: String
+        var active: Bool
+        var lockout: LockoutPolicy.State
+    }
+
+    /// Checks the credentials; on success returns a new bearer token. Throws `LoginFailure`
+    /// (answer 401 for all of them alike).
+    public func login(username: String, password: String, totp: String?, context: AccessContext) async throws -> LoginSuccess {
+        let normalised = username.lowercased()
+        let record = try await store.withConnection { connection in
+            try connection.query("""
+                SELECT id, role, password_hash, active, failed_logins, first_failed_at, locked_until
+                FROM app_user WHERE username = $1
+                """, [normalised]).first.map { row in
+                LoginRecord(
+                    id: try row.decode(at: 0), role: Role(rawValue: try row.decode(at: 1)) ?? .partner,
+                    passwordHash: try row.decode(at: 2), active: try row.decode(at: 3),
+                    lockout: .init(failures: try row.decode(at: 4), firstFailure: try row.decode(at: 5), lockedUntil: try row.decode(at: 6)))
+            }
+        }
+        // The slow part runs with no database connection held.
+        let passwordMatches = try await hasher.verify(password, against: record?.passwordHash)
+        let settings = self.settings
+        let now = Date()
+        let outcome: Result<LoginSuccess, LoginFailure> = try await store.transaction(context) { transaction in
+            let connection = transaction.connection
+            guard let record else {
+                try transaction.audit(.execute, "auth.login-failed", outcome: .denied, entityKind: "user", purpose: .authentication,
+                                      detail: ["reason": .string(LoginFailure.unknownUser.rawValue)])
+                return .failure(.invalidCredentials)
+            }
+            // Lock the row: concurrent attempts count one by one, and a TOTP step is used once.
+            let row = try connection.query("""
+                SELECT failed_logins, first_failed_at, locked_until, totp_secret, totp_last_step, organisation_id
+                FROM app_user WHERE id = $1 FOR UPDATE
+                """, [record.id])[0]
+            let lockout = LockoutPolicy.State(failures: try row.decode(at: 0), firstFailure: try row.decode(at: 1), lockedUntil: try row.decode(at: 2))
+            let organisation: UUID = try row.decode(at: 5)
+            var failure: LoginFailure?
+            var totpStep: Int64?
+            if settings.lockout.isLocked(lockout, now: now) {
+                failure = .locked
+            } else if !record.active {
+                failure = .inactive
+            } else if !passwordMatches {
+                failure = .invalidCredentials
+            } else if record.role.requiresSecondFactor {
+                let sealed: [UInt8]? = try row.decode(at: 3)
+                let lastStep: Int64? = try row.decode(at: 4)
+                if let totp, let sealed, let secret = try? UserStore.openTOTP(sealed, userID: record.id, keys: transaction.keys),
+                   let step = TOTP(secret: secret).matchingStep(totp, at: Int64(now.timeIntervalSince1970)), step > (lastStep ?? -1) {
+                    totpStep = step
+                } else {
+                    failure = .secondFactor
+                }
+            }
+            let actor = Actor(userID: record.id, organisationID: organisation, role: record.role)
+            if let failure {
+                if failure != .locked {
+                    let next = settings.lockout.afterFailure(lockout, now: now)
+                    try connection.execute(
+                        "UPDATE app_user SET failed_logins = $2, first_failed_at = $3, locked_until = $4 WHERE id = $1",
+                        [record.id, next.failures, next.firstFailure, next.lockedUntil])
+                    if next.lockedUntil != nil && next.lockedUntil != lockout.lockedUntil {
+                        try transaction.audit(AuditEvent(
+                            recorded: now, action: .update, subtype: "auth.lockout", outcome: .denied,
+                            actorUser: actor.userID, actorOrganisation: actor.organisationID, actorRole: actor.role,
+                            entityKind: "user", entityID: record.id.uuidString.lowercased(), subjectOrganisation: organisation,
+                            purpose: .authentication))
+                    }
+                }
+                try transaction.audit(AuditEvent(
+                    recorded: now, action: .execute, subtype: "auth.login-failed", outcome: .denied,
+                    actorUser: actor.userID, actorOrganisation: actor.organisationID, actorRole: actor.role,
+                    entityKind: "user", entityID: record.id.uuidString.lowercased(), subjectOrganisation: organisation,
+                    purpose: .authentication, detail: ["reason": .string(failure.rawValue)]))
+                return .failure(failure)
+            }
+            try connection.execute("""
+                UPDATE app_user SET failed_logins = 0, first_failed_at = NULL, locked_until = NULL,
+                    totp_last_step = coalesce($2, totp_last_step)
+                WHERE id = $1
+                """, [record.id, totpStep])
+            let session = try SessionStore.create(userID: record.id, lifetime: settings.tokenLifetime, on: connection)
+            guard let user = try UserStore.find(record.id, on: connection) else { return .failure(.invalidCredentials) }
+            try transaction.audit(AuditEvent(
+                recorded: now, action: .execute, subtype: "auth.login", outcome: .success,
+                actorUser: actor.userID, actorOrganisation: actor.organisationID, actorRole: actor.role,
+                entityKind: "user", entityID: record.id.uuidString.lowercased(), subjectOrganisation: organisation,
+                purpose: .authentication))
+            return .success(LoginSuccess(token: session.token, expiresAt: session.expiresAt, user: user))
+        }
+        return try outcome.get()
+    }
+
+    public func logout(tokenHash: [UInt8], context: AccessContext) async throws {
+        try await store.transaction(context) { transaction in
+            try SessionStore.revoke(tokenHash: tokenHash, on: transaction.connection)
+            try transaction.audit(.execute, "auth.logout", entityKind: "user", entityID: transaction.actor?.userID.uuidString.lowercased(),
+                                  subjectOrganisation: transaction.actor?.organisationID, purpose: .authentication)
+        }
+    }
+
+    /// The user's own change: the current password must be right; other sessions end.
+    public func changePassword(current: String, new: String, username: String, tokenHash: [UInt8]?, context: AccessContext) async throws {
+        guard let actor = context.actor else { throw StoreError.forbidden("log in first") }
+        let stored = try await store.withConnection { connection in
+            try connection.query("SELECT password_hash FROM app_user WHERE id = $1", [actor.userID]).first?.decode(String.self, at: 0)
+        }
+        guard try await hasher.verify(current, against: stored) else {
+            try await store.transaction(context) { transaction in
+                try transaction.audit(.update, "auth.password-change", outcome: .denied, entityKind: "user",
+                                      entityID: actor.userID.uuidString.lowercased(), subjectOrganisation: actor.organisationID,
+                                      purpose: .authentication, detail: ["reason": "current-password-wrong"])
+            }
+            throw StoreError.invalid(ValidationFailure("current_password", "is not your current password"))
+        }
+        if let problem = PasswordPolicy.violation(new, username: username) {
+            throw StoreError.invalid(ValidationFailure("new_password", problem))
+        }
+        if new == current { throw StoreError.invalid(ValidationFailure("new_password", "must differ from the current password")) }
+        let hash = try await hasher.hash(new)
+        try await store.transaction(context) { transaction in
+            try UserStore.changePassword(actor.userID, passwordHash: hash, keepSession: tokenHash, on: transaction.connection)
+            try transaction.audit(.update, "auth.password-change", entityKind: "user", entityID: actor.userID.uuidString.lowercased(),
+                                  subjectOrganisation: actor.organisationID, purpose: .authentication, detail: ["fields": ["password"]])
+        }
+    }
+
+    /// Records a rejected bearer token (S8: every authentication decision is audited).
+    public func recordRejectedToken(context: AccessContext, reason: String) async throws {
+        try await store.transaction(context) { transaction in
+            try transaction.audit(.execute, "auth.token-rejected", outcome: .denied, purpose: .authentication, detail: ["reason": .string(reason)])
+        }
+    }
+}

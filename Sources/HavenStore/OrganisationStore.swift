@@ -1,0 +1,97 @@
+import Foundation
+import HavenCore
+import Postgres
+
+public enum OrganisationStore {
+    static let columns = "id, name, type, country, region, service_types, regions_covered, populations, accepts_referrals, capacity_note, active, version"
+
+    static func decode(_ row: PGRow) throws -> Organisation {
+        let mandate = Mandate(
+            serviceTypes: (try row.decodeArray(String.self, at: 5) ?? []).compactMap(ServiceType.init(rawValue:)),
+            regions: try row.decodeArray(String.self, at: 6) ?? [],
+            populations: (try row.decodeArray(String.self, at: 7) ?? []).compactMap(Population.init(rawValue:)),
+            acceptsReferrals: try row.decode(at: 8),
+            capacityNote: try row.decode(at: 9))
+        return Organisation(
+            id: try row.decode(at: 0), name: try row.decode(at: 1),
+            type: OrganisationType(rawValue: try row.decode(at: 2)) ?? .ngo, country: try row.decode(at: 3),
+            region: try row.decode(at: 4), mandate: mandate, active: try row.decode(at: 10), version: try row.decode(at: 11))
+    }
+
+    public static func create(_ draft: OrganisationDraft, on connection: PGConnection) throws -> Organisation {
+        do {
+            let result = try connection.query("""
+                INSERT INTO organisation (name, type, country, region, service_types, regions_covered, populations, accepts_referrals, capacity_note)
+                VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+                RETURNING id, name, type, country, region, service_types, regions_covered, populations, accepts_referrals, capacity_note, active, version
+                """,
+                [draft.name.trimmingCharacters(in: .whitespaces), draft.type.rawValue, draft.country, draft.region,
+                 PGTextArray((draft.serviceTypes ?? []).map(\.rawValue)), PGTextArray(draft.regionsCovered ?? []),
+                 PGTextArray((draft.populations ?? []).map(\.rawValue)), draft.acceptsReferrals ?? true, draft.capacityNote])
+            return try decode(result[0])
+        } catch let error as PGError where error.kind == .uniqueViolation {
+            throw StoreError.conflict("an organisation with this name exists", field: "name")
+        }
+    }
+
+    public static func find(_ id: UUID, on connection: PGConnection) throws -> Organisation? {
+        try connection.query("SELECT " + columns + " FROM organisation WHERE id = $1", [id]).first.map(decode)
+    }
+
+    /// By id, or by a name that matches exactly one organisation (ignoring case).
+    public static func find(idOrName: String, on connection: PGConnection) throws -> Organisation? {
+        if let id = UUID(uuidString: idOrName) { return try find(id, on: connection) }
+        return try connection.query("SELECT " + columns + " FROM organisation WHERE lower(name) = lower($1)", [idOrName]).first.map(decode)
+    }
+
+    public static func list(after cursor: String?, limit: Int, on connection: PGConnection) throws -> Page<Organisation> {
+        var after = ["", "00000000-0000-0000-0000-000000000000"]
+        if let cursor { after = try Cursor.decode(cursor, count: 2) }
+        let result = try connection.query("""
+            SELECT id, name, type, country, region, service_types, regions_covered, populations, accepts_referrals, capacity_note, active, version
+            FROM organisation WHERE (lower(name), id) > ($1, $2::uuid) ORDER BY lower(name), id LIMIT $3
+            """, [after[0], after[1], limit + 1])
+        var items = try result.rows.map(decode)
+        var next: String?
+        if items.count > limit {
+            items.removeLast()
+            if let last = items.last { next = Cursor.encode([last.name.lowercased(), last.id.uuidString]) }
+        }
+        return Page(items: items, nextCursor: next)
+    }
+
+    public static func update(_ id: UUID, _ patch: OrganisationPatch, on connection: PGConnection) throws -> Organisation? {
+        do {
+            let result = try connection.query("""
+                UPDATE organisation SET
+                    name = coalesce($2, name), type = coalesce($3, type), country = coalesce($4, country),
+                    region = coalesce($5, region), service_types = coalesce($6::text[], service_types),
+                    regions_covered = coalesce($7::text[], regions_covered), populations = coalesce($8::text[], populations),
+                    accepts_referrals = coalesce($9, accepts_referrals), capacity_note = coalesce($10, capacity_note),
+                    active = coalesce($11, active), updated_at = now(), version = version + 1
+                WHERE id = $1
+                RETURNING id, name, type, country, region, service_types, regions_covered, populations, accepts_referrals, capacity_note, active, version
+                """,
+                [id, patch.name, patch.type?.rawValue, patch.country, patch.region,
+                 patch.serviceTypes.map { PGTextArray($0.map(\.rawValue)) }, patch.regionsCovered.map { PGTextArray($0) },
+                 patch.populations.map { PGTextArray($0.map(\.rawValue)) }, patch.acceptsReferrals, patch.capacityNote, patch.active])
+            return try result.first.map(decode)
+        } catch let error as PGError where error.kind == .uniqueViolation {
+            throw StoreError.conflict("an organisation with this name exists", field: "name")
+        }
+    }
+
+    /// Organisations whose mandate covers a need: they provide the service, take referrals,
+    /// and cover the region (or the whole country).
+    public static func matching(serviceType: ServiceType, region: String?, excluding: UUID? = nil, on connection: PGConnection) throws -> [Organisation] {
+        let result = try connection.query("""
+            SELECT id, name, type, country, region, service_types, regions_covered, populations, accepts_referrals, capacity_note, active, version
+            FROM organisation
+            WHERE active AND accepts_referrals AND $1 = ANY (service_types)
+              AND ($2::text IS NULL OR cardinality(regions_covered) = 0 OR lower($2) = ANY (SELECT lower(r) FROM unnest(regions_covered) r))
+              AND ($3::uuid IS NULL OR id <> $3)
+            ORDER BY lower(name) LIMIT 50
+            """, [serviceType.rawValue, region, excluding])
+        return try result.rows.map(decode)
+    }
+}

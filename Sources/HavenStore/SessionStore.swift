@@ -1,0 +1,70 @@
+import Foundation
+import HavenCore
+import Postgres
+import Sealing
+
+/// Bearer tokens: 256 random bits, shown to the client once, stored only as SHA-256 (S5).
+public enum SessionTokens {
+    static let prefix = "hvt_"
+
+    /// A new token and the hash to store.
+    public static func generate() throws -> (token: String, hash: [UInt8]) {
+        let bytes = try SecureRandom.bytes(32)
+        return (prefix + Base64URL.encode(bytes), Digest.sha256(bytes))
+    }
+
+    /// The stored hash for a presented token; nil when it is not a token Haven issued.
+    public static func hash(of token: String) -> [UInt8]? {
+        guard token.hasPrefix(prefix), token.utf8.count == prefix.utf8.count + 43,
+              let bytes = Base64URL.decode(String(token.dropFirst(prefix.count))), bytes.count == 32
+        else { return nil }
+        return Digest.sha256(bytes)
+    }
+}
+
+public struct AuthenticatedSession: Sendable {
+    public var actor: Actor
+    public var username: String
+    public var passwordChangeRequired: Bool
+}
+
+public enum SessionStore {
+    /// One round trip: finds a live session (not revoked, within its absolute and idle
+    /// lifetime, its user active) and refreshes its idle clock at most every 30 s.
+    public static func authenticate(tokenHash: [UInt8], idleTimeout: Duration, on connection: PGConnection) throws -> AuthenticatedSession? {
+        let result = try connection.query("""
+            WITH found AS (
+                SELECT u.id, u.organisation_id, u.role, u.username, u.password_must_change
+                FROM session s JOIN app_user u ON u.id = s.user_id
+                WHERE s.token_hash = $1 AND s.revoked_at IS NULL AND s.expires_at > now()
+                  AND s.last_seen_at > now() - $2::bigint * interval '1 second' AND u.active
+            ), touched AS (
+                UPDATE session SET last_seen_at = now()
+                WHERE token_hash = $1 AND last_seen_at < now() - interval '30 seconds' AND EXISTS (SELECT 1 FROM found)
+            )
+            SELECT id, organisation_id, role, username, password_must_change FROM found
+            """, [tokenHash, Int(idleTimeout.components.seconds)])
+        guard let row = result.first, let role = Role(rawValue: try row.decode(String.self, at: 2)) else { return nil }
+        return AuthenticatedSession(
+            actor: Actor(userID: try row.decode(at: 0), organisationID: try row.decode(at: 1), role: role),
+            username: try row.decode(at: 3), passwordChangeRequired: try row.decode(at: 4))
+    }
+
+    public static func create(userID: UUID, lifetime: Duration, on connection: PGConnection) throws -> (token: String, expiresAt: Date) {
+        let (token, hash) = try SessionTokens.generate()
+        let result = try connection.query("""
+            INSERT INTO session (token_hash, user_id, expires_at) VALUES ($1, $2, now() + $3::bigint * interval '1 second')
+            RETURNING expires_at
+            """, [hash, userID, Int(lifetime.components.seconds)])
+        return (token, try result[0].decode(Date.self, at: 0))
+    }
+
+    public static func revoke(tokenHash: [UInt8], on connection: PGConnection) throws {
+        try connection.execute("UPDATE session SET revoked_at = now() WHERE token_hash = $1 AND revoked_at IS NULL", [tokenHash])
+    }
+
+    /// Ends every session of a user (deactivation, password change or reset).
+    public static func revokeAll(userID: UUID, on connection: PGConnection) throws {
+        try connection.execute("UPDATE session SET revoked_at = now() WHERE user_id = $1 AND revoked_at IS NULL", [userID])
+    }
+}

@@ -1,0 +1,149 @@
+import Foundation
+import HavenCore
+import Logging
+import Postgres
+import Sealing
+
+/// On whose behalf a transaction runs. Row-level security reads these settings, so a query that
+/// forgot its filter still sees nothing outside the actor's scope.
+public struct AccessContext: Sendable {
+    public enum Principal: Sendable, Equatable {
+        case user(Actor)
+        /// Not yet authenticated (login): sees no case data.
+        case anonymous
+        /// Haven itself (sealer, retention, bootstrap): sees everything it must process.
+        case system
+    }
+
+    public var principal: Principal
+    public var requestID: String?
+    public var clientAddress: String?
+
+    public init(principal: Principal, requestID: String? = nil, clientAddress: String? = nil) {
+        self.principal = principal
+        self.requestID = requestID
+        self.clientAddress = clientAddress
+    }
+
+    public static func user(_ actor: Actor, requestID: String? = nil, clientAddress: String? = nil) -> AccessContext {
+        AccessContext(principal: .user(actor), requestID: requestID, clientAddress: clientAddress)
+    }
+
+    public static let system = AccessContext(principal: .system)
+
+    public var actor: Actor? {
+        if case .user(let actor) = principal { return actor }
+        return nil
+    }
+}
+
+/// The database as Haven sees it: a pool of application-role connections, the key ring, and
+/// transactions that carry their actor and write their audit events.
+public final class Store: Sendable {
+    public let pool: PGPool
+    public let keys: KeyRing
+    public let logger: Logger
+    let auditKey: (id: String, key: [UInt8])
+
+    public init(pool: PGPool, keys: KeyRing, logger: Logger = Logger(label: "haven.store")) throws {
+        self.pool = pool
+        self.keys = keys
+        self.logger = logger
+        self.auditKey = try keys.derivedKey(purpose: "audit-mac")
+    }
+
+    /// Runs `body` in one transaction as `context`. Everything it writes, its audit events
+    /// included, commits together or not at all.
+    public func transaction<T: Sendable>(_ context: AccessContext, _ body: @escaping @Sendable (StoreTransaction) throws -> T) async throws -> T {
+        do {
+            return try await pool.transaction { connection in
+                let transaction = StoreTransaction(connection: connection, context: context, store: self)
+                try transaction.applyContext()
+                return try body(transaction)
+            }
+        } catch let error as PGError {
+            throw Store.translate(error)
+        } catch let denial as AccessDenied {
+            throw try await recordDenial(denial, context: context)
+        }
+    }
+
+    /// Runs statements outside a transaction, with no actor: for lookups of tables without
+    /// row-level security (sessions), where one round trip matters.
+    public func withConnection<T: Sendable>(_ body: @escaping @Sendable (PGConnection) throws -> T) async throws -> T {
+        do {
+            return try await pool.withConnection(body)
+        } catch let error as PGError {
+            throw Store.translate(error)
+        }
+    }
+
+    /// Database failures that mean "try later" become `.unavailable` (503); others pass through.
+    static func translate(_ error: PGError) -> any Error {
+        switch error.kind {
+        case .connectionLost, .poolTimeout, .poolClosed, .queryCancelled, .serializationFailure, .deadlock, .lockNotAvailable:
+            return StoreError.unavailable(error.kind == .queryCancelled ? "the database took too long" : "the database is unavailable")
+        default:
+            return error
+        }
+    }
+}
+
+/// One transaction on behalf of an actor. Not `Sendable`: it lives on the pool thread that runs
+/// the transaction.
+public final class StoreTransaction {
+    public let connection: PGConnection
+    public let context: AccessContext
+    let store: Store
+
+    init(connection: PGConnection, context: AccessContext, store: Store) {
+        self.connection = connection
+        self.context = context
+        self.store = store
+    }
+
+    public var actor: Actor? { context.actor }
+    public var keys: KeyRing { store.keys }
+
+    func applyContext() throws {
+        let user: String, organisation: String, role: String
+        switch context.principal {
+        case .user(let actor):
+            user = actor.userID.uuidString
+            organisation = actor.organisationID.uuidString
+            role = actor.role.rawValue
+        case .anonymous:
+            (user, organisation, role) = ("", "", "none")
+        case .system:
+            (user, organisation, role) = ("", "", "system")
+        }
+        try connection.query(
+            "SELECT set_config('haven.user_id', $1, true), set_config('haven.org_id', $2, true), set_config('haven.role', $3, true)",
+            [user, organisation, role])
+    }
+
+    /// Writes an audit event in this transaction, filling in the actor, address and request id.
+    public func audit(_ event: AuditEvent) throws {
+        var event = event
+        if let actor = context.actor {
+            event.actorUser = event.actorUser ?? actor.userID
+            event.actorOrganisation = event.actorOrganisation ?? actor.organisationID
+            event.actorRole = event.actorRole ?? actor.role
+        }
+        event.actorAddress = event.actorAddress ?? context.clientAddress
+        event.requestID = event.requestID ?? context.requestID
+        try AuditWriter.insert(event, key: store.auditKey, on: connection)
+    }
+
+    /// An event stamped now, from this transaction's actor.
+    public func audit(
+        _ action: AuditEvent.Action, _ subtype: String, outcome: AuditEvent.Outcome = .success,
+        entityKind: String? = nil, entityID: String? = nil, caseID: UUID? = nil, subjectOrganisation: UUID? = nil,
+        purpose: Purpose, detail: [String: AuditDetail] = [:]
+    ) throws {
+        try audit(AuditEvent(
+            recorded: Date(), action: action, subtype: subtype, outcome: outcome,
+            entityKind: entityKind, entityID: entityID, caseID: caseID, subjectOrganisation: subjectOrganisation,
+            purpose: purpose, detail: detail))
+    }
+}

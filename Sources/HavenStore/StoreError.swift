@@ -1,0 +1,28 @@
+import HavenCore
+import Postgres
+
+/// What a store operation can fail with, in terms the API maps to HTTP answers.
+public enum StoreError: Error, Equatable, CustomStringConvertible {
+    /// The record does not exist, or the actor may not know it exists (404).
+    case notFound(String)
+    /// The actor may see the record but not do this (403).
+    case forbidden(String)
+    /// The request conflicts with the current state (409), e.g. a duplicate or a transition
+    /// the state machine does not allow. `detail` carries extra members for the answer.
+    case conflict(String, field: String?, detail: [String: AuditDetail] = [:])
+    /// The stored version is not the one the client read (412).
+    case preconditionFailed(String)
+    case invalid(ValidationFailure)
+    /// The database is unreachable or too busy (503).
+    case unavailable(String)
+    case configuration(String)
+
+    public var description: String {
+        switch self {
+        case .notFound(let text), .forbidden(let text), .preconditionFailed(let text), .unavailable(let text), .configuration(let text):
+            return text
+        case .conflict(let text, _, _): return text
+        case .invalid(let failure): return failure.errors.map { "\($0.field) \($0.reason)" }.joined(separator: "; ")
+        }
+    }
+}

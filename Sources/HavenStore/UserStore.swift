@@ -1,0 +1,113 @@
+import Foundation
+import HavenCore
+import Postgres
+import Sealing
+
+public enum UserStore {
+    static let columns = "id, organisation_id, role, username, display_name, active, totp_secret IS NOT NULL, locked_until, password_must_change, created_at, version"
+
+    static func decode(_ row: PGRow) throws -> User {
+        User(
+            id: try row.decode(at: 0), organisationID: try row.decode(at: 1),
+            role: Role(rawValue: try row.decode(at: 2)) ?? .partner, username: try row.decode(at: 3),
+            displayName: try row.decode(at: 4), active: try row.decode(at: 5), hasSecondFactor: try row.decode(at: 6),
+            lockedUntil: try row.decode(at: 7), passwordMustChange: try row.decode(at: 8), createdAt: try row.decode(at: 9),
+            version: try row.decode(at: 10))
+    }
+
+    /// Seals a TOTP secret to its user: it opens only for that user's row.
+    static func sealTOTP(_ secret: [UInt8], userID: UUID, keys: KeyRing) throws -> [UInt8] {
+        try keys.seal(secret, associatedData: Array("totp:\(userID.uuidString.lowercased())".utf8))
+    }
+
+    static func openTOTP(_ sealed: [UInt8], userID: UUID, keys: KeyRing) throws -> [UInt8] {
+        try keys.open(sealed, associatedData: Array("totp:\(userID.uuidString.lowercased())".utf8))
+    }
+
+    /// Inserts a user whose password is already hashed. Returns the user and, for roles that
+    /// need a second factor, the new TOTP secret (to show once).
+    public static func create(
+        _ draft: UserDraft, passwordHash: String, mustChangePassword: Bool, keys: KeyRing, on connection: PGConnection
+    ) throws -> (user: User, totpSecret: [UInt8]?) {
+        let id = UUID()
+        let secret = draft.role.requiresSecondFactor ? try TOTP.generateSecret() : nil
+        let sealed = try secret.map { try sealTOTP($0, userID: id, keys: keys) }
+        do {
+            let result = try connection.query("""
+                INSERT INTO app_user (id, organisation_id, role, username, display_name, password_hash, totp_secret, password_must_change)
+                VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+                RETURNING id, organisation_id, role, username, display_name, active, totp_secret IS NOT NULL, locked_until, password_must_change, created_at, version
+                """, [id, draft.organisationId, draft.role.rawValue, draft.username, draft.displayName, passwordHash, sealed, mustChangePassword])
+            return (try decode(result[0]), secret)
+        } catch let error as PGError where error.kind == .uniqueViolation {
+            throw StoreError.conflict("the username is taken", field: "username")
+        } catch let error as PGError where error.kind == .foreignKeyViolation {
+            throw StoreError.invalid(ValidationFailure("organisation_id", "is not an organisation"))
+        }
+    }
+
+    public static func find(_ id: UUID, on connection: PGConnection) throws -> User? {
+        try connection.query("SELECT " + columns + " FROM app_user WHERE id = $1", [id]).first.map(decode)
+    }
+
+    public static func count(on connection: PGConnection) throws -> Int {
+        try connection.query("SELECT count(*) FROM app_user")[0].decode(at: 0)
+    }
+
+    public static func list(organisation: UUID?, role: Role?, after cursor: String?, limit: Int, on connection: PGConnection) throws -> Page<User> {
+        var after = ""
+        if let cursor { after = try Cursor.decode(cursor, count: 1)[0] }
+        let result = try connection.query("""
+            SELECT id, organisation_id, role, username, display_name, active, totp_secret IS NOT NULL, locked_until, password_must_change, created_at, version
+            FROM app_user
+            WHERE username > $1 AND ($2::uuid IS NULL OR organisation_id = $2) AND ($3::text IS NULL OR role = $3)
+            ORDER BY username LIMIT $4
+            """, [after, organisation, role?.rawValue, limit + 1])
+        var items = try result.rows.map(decode)
+        var next: String?
+        if items.count > limit {
+            items.removeLast()
+            next = items.last.map { Cursor.encode([$0.username]) }
+        }
+        return Page(items: items, nextCursor: next)
+    }
+
+    /// Applies an admin's changes. A new password or deactivation ends the user's sessions.
+    /// A role that now needs a second factor gets a new TOTP secret, returned to show once.
+    public static func update(
+        _ id: UUID, _ patch: UserPatch, passwordHash: String?, keys: KeyRing, on connection: PGConnection
+    ) throws -> (user: User, totpSecret: [UInt8]?)? {
+        guard let current = try find(id, on: connection) else { return nil }
+        var secret: [UInt8]?
+        if let role = patch.role, role.requiresSecondFactor, !current.hasSecondFactor { secret = try TOTP.generateSecret() }
+        let sealed = try secret.map { try sealTOTP($0, userID: id, keys: keys) }
+        let result = try connection.query("""
+            UPDATE app_user SET
+                role = coalesce($2, role), active = coalesce($3, active), display_name = coalesce($4, display_name),
+                password_hash = coalesce($5, password_hash),
+                password_must_change = CASE WHEN $5::text IS NULL THEN password_must_change ELSE true END,
+                password_changed_at = CASE WHEN $5::text IS NULL THEN password_changed_at ELSE now() END,
+                failed_logins = CASE WHEN $5::text IS NULL THEN failed_logins ELSE 0 END,
+                locked_until = CASE WHEN $5::text IS NULL THEN locked_until ELSE NULL END,
+                totp_secret = coalesce($6, totp_secret), totp_last_step = CASE WHEN $6::bytea IS NULL THEN totp_last_step END,
+                updated_at = now(), version = version + 1
+            WHERE id = $1
+            RETURNING id, organisation_id, role, username, display_name, active, totp_secret IS NOT NULL, locked_until, password_must_change, created_at, version
+            """, [id, patch.role?.rawValue, patch.active, patch.displayName, passwordHash, sealed])
+        guard let row = result.first else { return nil }
+        if passwordHash != nil || patch.active == false { try SessionStore.revokeAll(userID: id, on: connection) }
+        return (try decode(row), secret)
+    }
+
+    /// The user's own password change; ends their other sessions.
+    public static func changePassword(_ id: UUID, passwordHash: String, keepSession: [UInt8]?, on connection: PGConnection) throws {
+        try connection.execute("""
+            UPDATE app_user SET password_hash = $2, password_must_change = false, password_changed_at = now(),
+                updated_at = now(), version = version + 1
+            WHERE id = $1
+            """, [id, passwordHash])
+        try connection.execute(
+            "UPDATE session SET revoked_at = now() WHERE user_id = $1 AND revoked_at IS NULL AND token_hash IS DISTINCT FROM $2",
+            [id, keepSession])
+    }
+}

@@ -1,0 +1,102 @@
+import ArgumentParser
+import Foundation
+import HavenAPI
+import HavenStore
+import Logging
+import Postgres
+import Sealing
+
+struct ServeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve",
+        abstract: "Serve the HTTP API (starting an embedded PostgreSQL when DATABASE_URL is unset).",
+        discussion: """
+            Applies pending migrations first unless --no-migrate. On an empty database, creates the
+            bootstrap admin and prints its one-time password once. Stops cleanly on SIGINT/SIGTERM.
+            """
+    )
+
+    @Option(name: .long, help: "Address to listen on. (env HAVEN_HOST, default 127.0.0.1)")
+    var host: String?
+
+    @Option(name: .long, help: "Port to listen on. (env HAVEN_PORT, default 8080)")
+    var port: Int?
+
+    @Flag(name: .long, help: "Do not apply migrations at start. (env HAVEN_NO_MIGRATE=1)")
+    var noMigrate = false
+
+    @Option(name: .long, help: "Largest request body in bytes. (env HAVEN_BODY_LIMIT, default 1048576)")
+    var bodyLimit: Int?
+
+    @Option(name: .long, help: "Comma-separated addresses of trusted reverse proxies. (env HAVEN_TRUSTED_PROXIES)")
+    var trustedProxies: String?
+
+    @OptionGroup var database: DatabaseOptions
+    @OptionGroup var pool: PoolOptions
+
+    func run() async throws {
+        let logger = Logs.bootstrap()
+        var configuration = AppConfiguration()
+        configuration.host = host ?? Environment.value("HAVEN_HOST") ?? "127.0.0.1"
+        configuration.port = port ?? Environment.value("HAVEN_PORT").flatMap(Int.init) ?? 8080
+        configuration.bodyLimit = bodyLimit ?? Environment.value("HAVEN_BODY_LIMIT").flatMap(Int.init) ?? 1 << 20
+        let proxies = trustedProxies ?? Environment.value("HAVEN_TRUSTED_PROXIES") ?? ""
+        configuration.trustedProxies = Set(proxies.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty })
+        let schema = try DatabaseSetup.schemaDirectory(database.resolvedSchemaDir)
+        configuration.openAPIPath = schema.appendingPathComponent("openapi.yaml").path
+        let migrate = !(noMigrate || Environment.value("HAVEN_NO_MIGRATE") == "1")
+
+        let runtime = try DatabaseRuntime.start(database, logger: logger)
+        let keys: KeyRing
+        do {
+            keys = try KeyFile.load(database, logger: logger)
+        } catch {
+            runtime.stop(logger: logger, force: true)
+            throw error
+        }
+        let pgPool = PGPool(
+            configuration: .init(
+                conninfo: runtime.appURL, size: pool.resolvedSize, acquireTimeout: .milliseconds(Int(pool.resolvedTimeout * 1000)),
+                connection: .init(namedStatements: !pool.resolvedPgBouncer, statementTimeoutMilliseconds: pool.resolvedStatementTimeout)),
+            logger: logger)
+        let hasher = PasswordHasher()
+        do {
+            let store = try Store(pool: pgPool, keys: keys, logger: logger)
+            let migrator = try DatabaseSetup.migrator(schemaDirectory: schema)
+            let worker = DatabaseWorker(ownerURL: runtime.ownerURL, migrator: migrate ? migrator : nil, store: store, hasher: hasher, logger: logger)
+            try await serve(
+                configuration: configuration,
+                dependencies: HavenDependencies(store: store, migrator: migrator, hasher: hasher),
+                services: [worker], logger: logger)
+        } catch {
+            await shutdown(pgPool, hasher, runtime, logger)
+            throw error
+        }
+        await shutdown(pgPool, hasher, runtime, logger)
+    }
+
+    private func shutdown(_ pool: PGPool, _ hasher: PasswordHasher, _ runtime: DatabaseRuntime, _ logger: Logger) async {
+        await pool.close()
+        await hasher.shutdown()
+        runtime.stop(logger: logger, force: true)
+        logger.info("haven stopped")
+    }
+}
+
+struct MigrateCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "migrate",
+        abstract: "Apply pending migrations from Schema/ and exit.",
+        discussion: "Each file runs in its own transaction; an edited, already-applied file is refused by name."
+    )
+
+    @OptionGroup var database: DatabaseOptions
+
+    func run() async throws {
+        let logger = Logs.bootstrap()
+        let runtime = try DatabaseRuntime.start(database, logger: logger)
+        defer { runtime.stop(logger: logger) }
+        let applied = try runtime.migrate(database, logger: logger)
+        print(applied.isEmpty ? "schema is current" : "applied migrations: \(applied.map(String.init).joined(separator: ", "))")
+    }
+}
