@@ -4,16 +4,15 @@ import HavenStore
 import Hummingbird
 import Logging
 import Postgres
-import Sealing
 import ServiceLifecycle
 
 /// What the HTTP layer needs from below.
 public struct HavenDependencies: Sendable {
     public var store: Store
     public var migrator: PGMigrator
-    public var hasher: PasswordHasher
+    public var hasher: Credentials
 
-    public init(store: Store, migrator: PGMigrator, hasher: PasswordHasher) {
+    public init(store: Store, migrator: PGMigrator, hasher: Credentials) {
         self.store = store
         self.migrator = migrator
         self.hasher = hasher
@@ -36,6 +35,10 @@ public func buildApplication(
     return app
 }
 
+extension Duration {
+    var seconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
+}
+
 /// Builds the application and serves until SIGINT or SIGTERM, then drains and returns.
 public func serve(configuration: AppConfiguration, dependencies: HavenDependencies, services: [any Service], logger: Logger) async throws {
     let app = buildApplication(configuration: configuration, dependencies: dependencies, services: services, logger: logger)
@@ -49,9 +52,18 @@ public func buildRouter(configuration: AppConfiguration, dependencies: HavenDepe
     router.add(middleware: RequestLogMiddleware(metrics: metrics, trustedProxies: configuration.trustedProxies))
     router.add(middleware: ProblemMiddleware(routes: table))
     router.add(middleware: RequestGuardMiddleware(bodyLimit: configuration.bodyLimit))
-    let authenticator = Authenticator(store: dependencies.store, configuration: configuration)
+    let store = dependencies.store
+    let auth = AuthService(store: store, hasher: dependencies.hasher, settings: .init(
+        lockout: LockoutPolicy(threshold: configuration.lockoutThreshold, window: configuration.lockoutWindow.seconds, duration: configuration.lockoutDuration.seconds),
+        tokenLifetime: configuration.tokenLifetime))
+    let authenticator = Authenticator(store: store, auth: auth, configuration: configuration)
     let routes = Routes(router: router, table: table, authenticator: authenticator)
-    HealthController(store: dependencies.store, migrator: dependencies.migrator).register(routes)
-    MetricsController(metrics: metrics, store: dependencies.store).register(routes)
+    let limit = configuration.bodyLimit
+    HealthController(store: store, migrator: dependencies.migrator).register(routes)
+    MetricsController(metrics: metrics, store: store).register(routes)
+    AuthController(store: store, auth: auth, limiter: LoginRateLimiter(perMinute: configuration.loginRatePerMinute), bodyLimit: limit).register(routes)
+    OrganisationController(store: store, bodyLimit: limit).register(routes)
+    UserController(store: store, hasher: dependencies.hasher, bodyLimit: limit).register(routes)
+    AuditController(store: store).register(routes)
     return router
 }

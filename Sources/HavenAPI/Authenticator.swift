@@ -7,18 +7,21 @@ import Hummingbird
 /// still active. Only the token's SHA-256 is ever stored or compared.
 struct Authenticator: Sendable {
     let store: Store
+    let auth: AuthService
     let configuration: AppConfiguration
 
     func authenticate(_ request: Request, context: HavenRequestContext) async throws -> HavenRequestContext {
         guard let header = request.headers[.authorization] else { throw APIError.unauthorized() }
         let parts = header.split(separator: " ", maxSplits: 1)
         guard parts.count == 2, parts[0].lowercased() == "bearer", let hash = SessionTokens.hash(of: String(parts[1])) else {
+            try await auth.recordRejectedToken(context: context.access, reason: "malformed")
             throw APIError.unauthorized("the bearer token is malformed")
         }
         let idle = configuration.tokenIdleTimeout
         guard let session = try await store.withConnection({ connection in
             try SessionStore.authenticate(tokenHash: hash, idleTimeout: idle, on: connection)
         }) else {
+            try await auth.recordRejectedToken(context: context.access, reason: "unknown-expired-or-revoked")
             throw APIError.unauthorized("the token is unknown, expired or revoked; log in again")
         }
         var context = context

@@ -2,6 +2,7 @@ import NIOCore
 import Foundation
 import HavenStore
 import Hummingbird
+import Logging
 import Postgres
 
 /// `/healthz`: the process answers. `/readyz`: the database answers and its schema is the one

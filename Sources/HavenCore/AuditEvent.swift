@@ -7,7 +7,7 @@ public struct AuditEvent: Sendable, Equatable {
         case create = "C", read = "R", update = "U", delete = "D", execute = "E"
     }
 
-    public enum Outcome: String, Sendable, Codable, CaseIterable {
+    public enum Outcome: String, ClosedSet {
         case success, denied, error
     }
 

@@ -6,23 +6,14 @@ public struct OrganisationDraft: Sendable, Codable, Equatable {
     public var type: OrganisationType
     public var country: String
     public var region: String?
-    public var serviceTypes: [ServiceType]?
-    public var regionsCovered: [String]?
-    public var populations: [Population]?
-    public var acceptsReferrals: Bool?
-    public var capacityNote: String?
+    public var mandate: Mandate?
 
-    public init(name: String, type: OrganisationType, country: String, region: String? = nil, serviceTypes: [ServiceType]? = nil,
-                regionsCovered: [String]? = nil, populations: [Population]? = nil, acceptsReferrals: Bool? = nil, capacityNote: String? = nil) {
+    public init(name: String, type: OrganisationType, country: String, region: String? = nil, mandate: Mandate? = nil) {
         self.name = name
         self.type = type
         self.country = country
         self.region = region
-        self.serviceTypes = serviceTypes
-        self.regionsCovered = regionsCovered
-        self.populations = populations
-        self.acceptsReferrals = acceptsReferrals
-        self.capacityNote = capacityNote
+        self.mandate = mandate
     }
 
     public func validate() throws {
@@ -30,40 +21,35 @@ public struct OrganisationDraft: Sendable, Codable, Equatable {
         check.text(name, "name", required: true, max: 200)
         check.countryCode(country, "country", required: true)
         check.text(region, "region", max: 100)
-        OrganisationDraft.checkRegions(regionsCovered, &check)
-        check.text(capacityNote, "capacity_note", max: 1000, multiline: true)
+        mandate?.validate(&check)
         try check.finish()
-    }
-
-    static func checkRegions(_ regions: [String]?, _ check: inout Validator) {
-        guard let regions else { return }
-        check.check(regions.count <= 100, "regions_covered", "must list at most 100 regions")
-        for (index, region) in regions.enumerated() { check.text(region, "regions_covered[\(index)]", required: true, max: 100) }
     }
 }
 
-/// Changes to an organisation; absent fields stay as they are.
+/// Changes to an organisation; absent fields stay as they are; a mandate replaces the old one.
 public struct OrganisationPatch: Sendable, Codable, Equatable {
     public var name: String?
     public var type: OrganisationType?
     public var country: String?
     public var region: String?
-    public var serviceTypes: [ServiceType]?
-    public var regionsCovered: [String]?
-    public var populations: [Population]?
-    public var acceptsReferrals: Bool?
-    public var capacityNote: String?
+    public var mandate: Mandate?
     public var active: Bool?
 
-    public init() {}
+    public init(name: String? = nil, type: OrganisationType? = nil, country: String? = nil, region: String? = nil, mandate: Mandate? = nil, active: Bool? = nil) {
+        self.name = name
+        self.type = type
+        self.country = country
+        self.region = region
+        self.mandate = mandate
+        self.active = active
+    }
 
     public func validate() throws {
         var check = Validator()
         if let name { check.text(name, "name", required: true, max: 200) }
         check.countryCode(country, "country")
         check.text(region, "region", max: 100)
-        OrganisationDraft.checkRegions(regionsCovered, &check)
-        check.text(capacityNote, "capacity_note", max: 1000, multiline: true)
+        mandate?.validate(&check)
         try check.finish()
     }
 
@@ -73,11 +59,7 @@ public struct OrganisationPatch: Sendable, Codable, Equatable {
         if type != nil { fields.append("type") }
         if country != nil { fields.append("country") }
         if region != nil { fields.append("region") }
-        if serviceTypes != nil { fields.append("service_types") }
-        if regionsCovered != nil { fields.append("regions_covered") }
-        if populations != nil { fields.append("populations") }
-        if acceptsReferrals != nil { fields.append("accepts_referrals") }
-        if capacityNote != nil { fields.append("capacity_note") }
+        if mandate != nil { fields.append("mandate") }
         if active != nil { fields.append("active") }
         return fields
     }

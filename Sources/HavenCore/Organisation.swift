@@ -1,6 +1,6 @@
 import Foundation
 
-public enum OrganisationType: String, CaseIterable, Codable, Sendable {
+public enum OrganisationType: String, ClosedSet {
     case ngo, government
     case lawEnforcement = "law_enforcement"
     case health, legal, shelter
@@ -9,7 +9,7 @@ public enum OrganisationType: String, CaseIterable, Codable, Sendable {
 }
 
 /// Services in the National Referral System; referrals and mandates speak of these.
-public enum ServiceType: String, CaseIterable, Codable, Sendable {
+public enum ServiceType: String, ClosedSet {
     case repatriation
     case safeAccommodation = "safe_accommodation"
     case medical, counselling
@@ -20,7 +20,7 @@ public enum ServiceType: String, CaseIterable, Codable, Sendable {
 }
 
 /// Who an organisation serves.
-public enum Population: String, CaseIterable, Codable, Sendable {
+public enum Population: String, ClosedSet {
     case adult, child, female, male
 }
 
@@ -31,6 +31,27 @@ public struct Mandate: Codable, Sendable, Equatable {
     public var populations: [Population]
     public var acceptsReferrals: Bool
     public var capacityNote: String?
+
+    enum CodingKeys: String, CodingKey {
+        case serviceTypes, regions, populations, acceptsReferrals, capacityNote
+    }
+
+    /// Absent members take their defaults: no services, everywhere, everyone, accepting.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        serviceTypes = try container.decodeIfPresent([ServiceType].self, forKey: .serviceTypes) ?? []
+        regions = try container.decodeIfPresent([String].self, forKey: .regions) ?? []
+        populations = try container.decodeIfPresent([Population].self, forKey: .populations) ?? []
+        acceptsReferrals = try container.decodeIfPresent(Bool.self, forKey: .acceptsReferrals) ?? true
+        capacityNote = try container.decodeIfPresent(String.self, forKey: .capacityNote)
+    }
+
+    public func validate(_ check: inout Validator, field: String = "mandate") {
+        check.check(regions.count <= 100, "\(field).regions", "must list at most 100 regions")
+        for (index, region) in regions.enumerated() { check.text(region, "\(field).regions[\(index)]", required: true, max: 100) }
+        check.check(serviceTypes.count <= ServiceType.allCases.count, "\(field).service_types", "lists a service twice")
+        check.text(capacityNote, "\(field).capacity_note", max: 1000, multiline: true)
+    }
 
     public init(serviceTypes: [ServiceType] = [], regions: [String] = [], populations: [Population] = [], acceptsReferrals: Bool = true, capacityNote: String? = nil) {
         self.serviceTypes = serviceTypes

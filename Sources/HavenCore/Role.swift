@@ -1,7 +1,7 @@
 import Foundation
 
 /// What a user may do is decided by their role together with the record (see `AccessPolicy`).
-public enum Role: String, CaseIterable, Codable, Sendable {
+public enum Role: String, ClosedSet {
     case admin, supervisor, caseworker, partner, auditor
 
     /// Supervisors and admins log in with a TOTP second factor (S6).

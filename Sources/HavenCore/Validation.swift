@@ -106,3 +106,21 @@ public enum PasswordPolicy {
         return nil
     }
 }
+
+/// An enumeration whose JSON form is one of a fixed set of strings; an unknown value is
+/// refused with the allowed ones named.
+public protocol ClosedSet: RawRepresentable, CaseIterable, Codable, Sendable where RawValue == String {}
+
+extension ClosedSet {
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.singleValueContainer()
+        let raw = try container.decode(String.self)
+        guard let value = Self(rawValue: raw) else {
+            throw DecodingError.dataCorruptedError(
+                in: container, debugDescription: "must be one of: " + Self.allCases.map(\.rawValue).joined(separator: ", "))
+        }
+        self = value
+    }
+
+    public static var allowedValues: String { allCases.map(\.rawValue).joined(separator: ", ") }
+}

@@ -32,10 +32,10 @@ public struct AuthService: Sendable {
     }
 
     let store: Store
-    let hasher: PasswordHasher
+    let hasher: Credentials
     let settings: Settings
 
-    public init(store: Store, hasher: PasswordHasher, settings: Settings) {
+    public init(store: Store, hasher: Credentials, settings: Settings) {
         self.store = store
         self.hasher = hasher
         self.settings = settings

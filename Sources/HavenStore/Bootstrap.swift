@@ -15,7 +15,7 @@ public enum Bootstrap {
     static let lockKey: Int64 = 0x4861_7665_6E42_6F6F
 
     /// Creates the bootstrap organisation and admin when there is no user at all; nil otherwise.
-    public static func ensureAdmin(store: Store, hasher: PasswordHasher, country: String = "MD") async throws -> Admin? {
+    public static func ensureAdmin(store: Store, hasher: Credentials, country: String = "MD") async throws -> Admin? {
         let empty = try await store.withConnection { try UserStore.count(on: $0) == 0 }
         guard empty else { return nil }
         let password = try generatePassword()
@@ -54,7 +54,7 @@ public enum Bootstrap {
 enum OrganisationFinder {
     static func findOrCreateAdministration(country: String, on connection: PGConnection) throws -> UUID {
         if let existing = try OrganisationStore.find(idOrName: "Haven administration", on: connection) { return existing.id }
-        let draft = OrganisationDraft(name: "Haven administration", type: .government, country: country, acceptsReferrals: false)
+        let draft = OrganisationDraft(name: "Haven administration", type: .government, country: country, mandate: Mandate(acceptsReferrals: false))
         return try OrganisationStore.create(draft, on: connection).id
     }
 }

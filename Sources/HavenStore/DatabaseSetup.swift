@@ -10,14 +10,19 @@ public enum DatabaseSetup {
     /// On a cluster Haven manages itself (embedded, tests): creates the owner and application
     /// login roles and the database when missing. Needs a superuser connection.
     public static func prepareCluster(superuser: PGConnection, database: String) throws {
+        try prepareRoles(superuser: superuser)
+        let exists = try superuser.query("SELECT 1 FROM pg_database WHERE datname = $1", [database]).rowCount > 0
+        if !exists {
+            try superuser.run(script: "CREATE DATABASE \(quoteIdentifier(database)) OWNER \(ownerRole)")
+        }
+    }
+
+    /// The owner and application login roles, created when missing.
+    public static func prepareRoles(superuser: PGConnection) throws {
         for (role, attributes) in [(ownerRole, "LOGIN NOSUPERUSER NOCREATEROLE NOCREATEDB"), (appRole, "LOGIN NOSUPERUSER NOCREATEROLE NOCREATEDB NOBYPASSRLS")] {
             let exists = try superuser.query("SELECT 1 FROM pg_roles WHERE rolname = $1", [role]).rowCount > 0
             // Role names and attributes are fixed strings from this file, never input.
             if !exists { try superuser.run(script: "CREATE ROLE \(role) \(attributes)") }
-        }
-        let exists = try superuser.query("SELECT 1 FROM pg_database WHERE datname = $1", [database]).rowCount > 0
-        if !exists {
-            try superuser.run(script: "CREATE DATABASE \(quoteIdentifier(database)) OWNER \(ownerRole)")
         }
     }
 

@@ -19,6 +19,7 @@ public enum OrganisationStore {
     }
 
     public static func create(_ draft: OrganisationDraft, on connection: PGConnection) throws -> Organisation {
+        let mandate = draft.mandate ?? Mandate()
         do {
             let result = try connection.query("""
                 INSERT INTO organisation (name, type, country, region, service_types, regions_covered, populations, accepts_referrals, capacity_note)
@@ -26,8 +27,8 @@ public enum OrganisationStore {
                 RETURNING id, name, type, country, region, service_types, regions_covered, populations, accepts_referrals, capacity_note, active, version
                 """,
                 [draft.name.trimmingCharacters(in: .whitespaces), draft.type.rawValue, draft.country, draft.region,
-                 PGTextArray((draft.serviceTypes ?? []).map(\.rawValue)), PGTextArray(draft.regionsCovered ?? []),
-                 PGTextArray((draft.populations ?? []).map(\.rawValue)), draft.acceptsReferrals ?? true, draft.capacityNote])
+                 PGTextArray(mandate.serviceTypes.map(\.rawValue)), PGTextArray(mandate.regions),
+                 PGTextArray(mandate.populations.map(\.rawValue)), mandate.acceptsReferrals, mandate.capacityNote])
             return try decode(result[0])
         } catch let error as PGError where error.kind == .uniqueViolation {
             throw StoreError.conflict("an organisation with this name exists", field: "name")
@@ -67,14 +68,16 @@ public enum OrganisationStore {
                     name = coalesce($2, name), type = coalesce($3, type), country = coalesce($4, country),
                     region = coalesce($5, region), service_types = coalesce($6::text[], service_types),
                     regions_covered = coalesce($7::text[], regions_covered), populations = coalesce($8::text[], populations),
-                    accepts_referrals = coalesce($9, accepts_referrals), capacity_note = coalesce($10, capacity_note),
+                    accepts_referrals = coalesce($9, accepts_referrals),
+                    capacity_note = CASE WHEN $6::text[] IS NULL THEN capacity_note ELSE $10 END,
                     active = coalesce($11, active), updated_at = now(), version = version + 1
                 WHERE id = $1
                 RETURNING id, name, type, country, region, service_types, regions_covered, populations, accepts_referrals, capacity_note, active, version
                 """,
                 [id, patch.name, patch.type?.rawValue, patch.country, patch.region,
-                 patch.serviceTypes.map { PGTextArray($0.map(\.rawValue)) }, patch.regionsCovered.map { PGTextArray($0) },
-                 patch.populations.map { PGTextArray($0.map(\.rawValue)) }, patch.acceptsReferrals, patch.capacityNote, patch.active])
+                 patch.mandate.map { PGTextArray($0.serviceTypes.map(\.rawValue)) }, patch.mandate.map { PGTextArray($0.regions) },
+                 patch.mandate.map { PGTextArray($0.populations.map(\.rawValue)) }, patch.mandate?.acceptsReferrals,
+                 patch.mandate?.capacityNote, patch.active])
             return try result.first.map(decode)
         } catch let error as PGError where error.kind == .uniqueViolation {
             throw StoreError.conflict("an organisation with this name exists", field: "name")

@@ -176,3 +176,34 @@ public enum PGConninfo {
         "'" + value.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "'", with: "\\'") + "'"
     }
 }
+
+extension PGConninfo {
+    /// The same connection with some keywords replaced (user, dbname, ...), whether the original
+    /// is a `postgresql://` URI or a keyword/value string.
+    public static func replacing(_ conninfo: String, with overrides: [String: String]) throws -> String {
+        var error: UnsafeMutablePointer<CChar>?
+        guard let options = PQconninfoParse(conninfo, &error) else {
+            let message = error.map { String(cString: $0) } ?? "invalid connection string"
+            if let error { PQfreemem(error) }
+            throw PGError(kind: .other, message: message)
+        }
+        defer { PQconninfoFree(options) }
+        var parts: [String] = []
+        var seen: Set<String> = []
+        var option = options
+        while let keyword = option.pointee.keyword {
+            let name = String(cString: keyword)
+            if let value = overrides[name] {
+                parts.append("\(name)=\(quote(value))")
+                seen.insert(name)
+            } else if let value = option.pointee.val {
+                parts.append("\(name)=\(quote(String(cString: value)))")
+            }
+            option += 1
+        }
+        for (name, value) in overrides.sorted(by: { $0.key < $1.key }) where !seen.contains(name) {
+            parts.append("\(name)=\(quote(value))")
+        }
+        return parts.joined(separator: " ")
+    }
+}

@@ -47,6 +47,8 @@ public final class PGConnection {
         }
         self.handle = connection
         self.options = options
+        // Server notices ("relation exists, skipping") would go to stderr; nothing here needs them.
+        PQsetNoticeProcessor(connection, { _, _ in }, nil)
         if let timeout = options.statementTimeoutMilliseconds {
             try execute("SELECT set_config('statement_timeout', $1, false)", [String(timeout)])
         }

@@ -12,7 +12,7 @@ struct DatabaseWorker: Service {
     let ownerURL: String
     let migrator: PGMigrator?
     let store: Store
-    let hasher: PasswordHasher
+    let hasher: Credentials
     let logger: Logger
 
     func run() async throws {

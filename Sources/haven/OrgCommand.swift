@@ -34,9 +34,10 @@ struct OrgCreateCommand: AsyncParsableCommand {
             }
             services.append(service)
         }
+        let regions = regionsCovered?.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } ?? []
         let draft = OrganisationDraft(
-            name: name, type: type, country: country.uppercased(), region: region, serviceTypes: services,
-            regionsCovered: regionsCovered?.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) })
+            name: name, type: type, country: country.uppercased(), region: region,
+            mandate: Mandate(serviceTypes: services, regions: regions))
         do {
             try draft.validate()
         } catch let failure as ValidationFailure {

@@ -59,7 +59,7 @@ struct ServeCommand: AsyncParsableCommand {
                 conninfo: runtime.appURL, size: pool.resolvedSize, acquireTimeout: .milliseconds(Int(pool.resolvedTimeout * 1000)),
                 connection: .init(namedStatements: !pool.resolvedPgBouncer, statementTimeoutMilliseconds: pool.resolvedStatementTimeout)),
             logger: logger)
-        let hasher = PasswordHasher()
+        let hasher = Credentials()
         do {
             let store = try Store(pool: pgPool, keys: keys, logger: logger)
             let migrator = try DatabaseSetup.migrator(schemaDirectory: schema)
@@ -75,7 +75,7 @@ struct ServeCommand: AsyncParsableCommand {
         await shutdown(pgPool, hasher, runtime, logger)
     }
 
-    private func shutdown(_ pool: PGPool, _ hasher: PasswordHasher, _ runtime: DatabaseRuntime, _ logger: Logger) async {
+    private func shutdown(_ pool: PGPool, _ hasher: Credentials, _ runtime: DatabaseRuntime, _ logger: Logger) async {
         await pool.close()
         await hasher.shutdown()
         runtime.stop(logger: logger, force: true)

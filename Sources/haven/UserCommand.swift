@@ -44,7 +44,7 @@ struct UserCreateCommand: AsyncParsableCommand {
             } catch let failure as ValidationFailure {
                 throw ValidationError(failure.errors.map { "\($0.field) \($0.reason)" }.joined(separator: "; "))
             }
-            let hasher = PasswordHasher()
+            let hasher = Credentials()
             let hash = try await hasher.hash(line)
             await hasher.shutdown()
             let keys = session.store.keys

@@ -1,0 +1,106 @@
+import Foundation
+import HavenCore
+import HavenStore
+import Hummingbird
+
+/// `GET /v1/audit-events` for supervisors (their organisation) and auditors (everything);
+/// `GET /v1/audit/verify` for auditors.
+struct AuditController: Sendable {
+    let store: Store
+
+    struct EventDTO: Encodable, Sendable {
+        struct ActorDTO: Encodable, Sendable {
+            var user: UUID?
+            var organisation: UUID?
+            var role: String?
+            var ip: String?
+        }
+
+        struct EntityDTO: Encodable, Sendable {
+            var kind: String?
+            var id: String?
+            var caseId: UUID?
+            var organisation: UUID?
+        }
+
+        var id: Int64
+        var recorded: Date
+        var action: String
+        var type: String
+        var subtype: String
+        var outcome: String
+        var actor: ActorDTO
+        var entity: EntityDTO
+        var purpose: String
+        var detail: JSONText
+        var requestId: String?
+
+        init(_ record: AuditRecord) {
+            id = record.id
+            recorded = record.recorded
+            action = record.action
+            type = record.type
+            subtype = record.subtype
+            outcome = record.outcome
+            actor = ActorDTO(user: record.actorUser, organisation: record.actorOrganisation, role: record.actorRole, ip: record.actorAddress)
+            entity = EntityDTO(kind: record.entityKind, id: record.entityID, caseId: record.caseID, organisation: record.subjectOrganisation)
+            purpose = record.purpose
+            detail = JSONText(record.detailJSON)
+            requestId = record.requestID
+        }
+    }
+
+    struct VerificationDTO: Encodable, Sendable {
+        struct LastSealed: Encodable, Sendable {
+            var seq: Int64
+            var eventId: Int64
+            var recorded: Date?
+        }
+
+        var ok: Bool
+        var checked: Int
+        var pending: Int
+        var lastSealed: LastSealed?
+        var problem: AuditProblem?
+    }
+
+    func register(_ routes: Routes) {
+        routes.get("/v1/audit-events") { request, context in
+            let query = try ListQuery(request)
+            let actor = try context.requireActor()
+            let filter = AuditFilter(
+                caseID: try request.queryUUID("case_id"), actor: try request.queryUUID("actor"),
+                organisation: try request.queryUUID("organisation"), subtype: try request.queryString("subtype"),
+                outcome: try request.queryEnum("outcome", AuditEvent.Outcome.self),
+                from: try request.queryDate("from"), to: try request.queryDate("to"))
+            let scope = actor.role == .supervisor ? actor.organisationID : nil
+            let page = try await store.transaction(context.access) { transaction in
+                try transaction.authorize(.readAuditTrail, .collection, entityKind: "audit-event")
+                return try AuditQuery.list(filter, scopeOrganisation: scope, after: query.cursor, limit: query.limit, on: transaction.connection)
+            }
+            return JSONResponse(ListResponse(page, EventDTO.init))
+        }
+        routes.get("/v1/audit/verify") { _, context in
+            try await store.transaction(context.access) { try $0.authorize(.verifyAuditTrail, .collection, entityKind: "audit-trail") }
+            _ = try await AuditSealer(store: store).sealAll()
+            let report = try await AuditVerifier(store: store).verify(as: context.access)
+            try await store.transaction(context.access) { transaction in
+                try transaction.audit(.execute, "audit.verify", outcome: report.ok ? .success : .error, entityKind: "audit-trail", purpose: .audit,
+                                      detail: ["checked": .int(report.checked), "ok": .bool(report.ok)])
+            }
+            let last = report.lastSealedSeq.map { VerificationDTO.LastSealed(seq: $0, eventId: report.lastSealedEventID ?? 0, recorded: report.lastSealedRecorded) }
+            return JSONResponse(VerificationDTO(ok: report.ok, checked: report.checked, pending: report.pending, lastSealed: last, problem: report.problem))
+        }
+    }
+}
+
+/// A JSON document kept as text and written into the answer as JSON, not as a string.
+struct JSONText: Encodable, Sendable {
+    let value: JSONValue
+
+    init(_ text: String) {
+        value = (try? JSONDecoder().decode(JSONValue.self, from: Data(text.utf8))) ?? .null
+    }
+
+    func encode(to encoder: any Encoder) throws { try value.encode(to: encoder) }
+}

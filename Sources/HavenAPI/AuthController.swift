@@ -1,0 +1,77 @@
+import Foundation
+import HavenCore
+import HavenStore
+import Hummingbird
+
+/// `POST /v1/auth/login`, `POST /v1/auth/logout`, `GET /v1/me`, `POST /v1/me/password`.
+struct AuthController: Sendable {
+    let store: Store
+    let auth: AuthService
+    let limiter: LoginRateLimiter
+    let bodyLimit: Int
+
+    struct LoginRequest: Decodable {
+        var username: String
+        var password: String
+        var totp: String?
+    }
+
+    struct LoginResponse: Encodable, Sendable {
+        var token: String
+        var expiresAt: Date
+        var user: UserDTO
+    }
+
+    struct MeResponse: Encodable, Sendable {
+        var user: UserDTO
+        var organisation: Organisation?
+        var passwordChangeRequired: Bool
+    }
+
+    struct PasswordChange: Decodable {
+        var currentPassword: String
+        var newPassword: String
+    }
+
+    func register(_ routes: Routes) {
+        routes.post("/v1/auth/login", access: .open) { request, context in
+            var request = request
+            let body = try await request.decodeJSON(LoginRequest.self, limit: bodyLimit)
+            var check = Validator()
+            check.check(!body.username.isEmpty && body.username.count <= 64, "username", "must be 1-64 characters")
+            check.check(!body.password.isEmpty && body.password.count <= PasswordPolicy.maximumLength, "password", "must be 1-\(PasswordPolicy.maximumLength) characters")
+            check.check(body.totp.map { $0.count <= 10 } ?? true, "totp", "must be at most 10 digits")
+            try check.finish()
+            guard limiter.allow(context.clientAddress ?? "unknown") else {
+                throw APIError(.tooManyRequests, kind: "rate-limited", detail: "too many login attempts from this address; wait a minute", headers: [.retryAfter: "60"])
+            }
+            do {
+                let success = try await auth.login(username: body.username, password: body.password, totp: body.totp, context: context.access)
+                return JSONResponse(LoginResponse(token: success.token, expiresAt: success.expiresAt, user: UserDTO(success.user)))
+            } catch is AuthService.LoginFailure {
+                // One answer for every failure: it must not tell which part was wrong or whether the user exists.
+                throw APIError.unauthorized("the username, password or second factor is wrong, or the account is locked")
+            }
+        }
+        routes.post("/v1/auth/logout", access: .authenticatedDuringPasswordChange) { _, context in
+            if let hash = context.tokenHash { try await auth.logout(tokenHash: hash, context: context.access) }
+            return Response(status: .noContent)
+        }
+        routes.get("/v1/me", access: .authenticatedDuringPasswordChange) { _, context in
+            let actor = try context.requireActor()
+            let (user, organisation) = try await store.withConnection { connection in
+                (try UserStore.find(actor.userID, on: connection), try OrganisationStore.find(actor.organisationID, on: connection))
+            }
+            guard let user else { throw APIError.unauthorized() }
+            return JSONResponse(MeResponse(user: UserDTO(user), organisation: organisation, passwordChangeRequired: user.passwordMustChange))
+        }
+        routes.post("/v1/me/password", access: .authenticatedDuringPasswordChange) { request, context in
+            var request = request
+            let body = try await request.decodeJSON(PasswordChange.self, limit: bodyLimit)
+            let actor = try context.requireActor()
+            let username = try await store.withConnection { try UserStore.find(actor.userID, on: $0)?.username } ?? ""
+            try await auth.changePassword(current: body.currentPassword, new: body.newPassword, username: username, tokenHash: context.tokenHash, context: context.access)
+            return Response(status: .noContent)
+        }
+    }
+}

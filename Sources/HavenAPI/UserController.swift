@@ -1,0 +1,96 @@
+import Foundation
+import HavenCore
+import HavenStore
+import Hummingbird
+
+/// Users: admins create and change them; supervisors list and read their organisation's users
+/// (to assign cases); everyone reads themselves.
+struct UserController: Sendable {
+    let store: Store
+    let hasher: Credentials
+    let bodyLimit: Int
+
+    func register(_ routes: Routes) {
+        routes.post("/v1/users") { request, context in
+            var request = request
+            var decoded = try await request.decodeJSON(UserDraft.self, limit: bodyLimit)
+            decoded.username = decoded.username.lowercased()
+            try decoded.validate()
+            let draft = decoded
+            let actor = try context.requireActor()
+            // Only hash for someone who may create users: the KDF is the expensive part.
+            if !AccessPolicy.decide(actor, .createUser, .collection).isAllowed {
+                try await store.transaction(context.access) { try $0.authorize(.createUser, .collection, entityKind: "user") }
+            }
+            let hash = try await hasher.hash(draft.password)
+            let keys = store.keys
+            let created = try await store.transaction(context.access) { transaction in
+                try transaction.authorize(.createUser, .collection, entityKind: "user", subjectOrganisation: draft.organisationId)
+                guard try OrganisationStore.find(draft.organisationId, on: transaction.connection) != nil else {
+                    throw StoreError.invalid(ValidationFailure("organisation_id", "is not an organisation"))
+                }
+                let created = try UserStore.create(draft, passwordHash: hash, mustChangePassword: true, keys: keys, on: transaction.connection)
+                try transaction.audit(.create, "user.create", entityKind: "user", entityID: created.user.id.lowercasedString,
+                                      subjectOrganisation: draft.organisationId, purpose: .administration,
+                                      detail: ["role": .string(draft.role.rawValue)])
+                return created
+            }
+            let uri = created.totpSecret.map { hasher.provisioningURI(secret: $0, account: created.user.username) }
+            return JSONResponse(UserCreatedDTO(user: UserDTO(created.user), totpUri: uri), status: .created,
+                                headers: [.location: "/v1/users/\(created.user.id.uuidString)"])
+        }
+        routes.get("/v1/users") { request, context in
+            let query = try ListQuery(request)
+            let actor = try context.requireActor()
+            var organisation = try request.queryUUID("organisation_id")
+            let role = try request.queryEnum("role", Role.self)
+            if actor.role == .supervisor { organisation = actor.organisationID }
+            let scope = organisation
+            let page = try await store.transaction(context.access) { transaction in
+                try transaction.authorize(.listUsers, .collection, entityKind: "user")
+                return try UserStore.list(organisation: scope, role: role, after: query.cursor, limit: query.limit, on: transaction.connection)
+            }
+            return JSONResponse(ListResponse(page, UserDTO.init))
+        }
+        routes.get("/v1/users/:id") { request, context in
+            let id = try request.uuidParameter("id", context)
+            let user = try await store.transaction(context.access) { transaction in
+                guard let user = try UserStore.find(id, on: transaction.connection) else { throw StoreError.notFound("no such user") }
+                try transaction.authorize(.readUser, .user(UserFacts(userID: id, organisationID: user.organisationID)),
+                                          entityKind: "user", entityID: id.lowercasedString, subjectOrganisation: user.organisationID)
+                return user
+            }
+            return JSONResponse(UserDTO(user), headers: [.eTag: ETag.make(user.version)])
+        }
+        routes.patch("/v1/users/:id") { request, context in
+            let id = try request.uuidParameter("id", context)
+            let expected = try ETag.optionalVersion(request)
+            var request = request
+            let patch = try await request.decodeJSON(UserPatch.self, limit: bodyLimit)
+            let target = try await store.withConnection { try UserStore.find(id, on: $0) }
+            guard let target else { throw APIError.notFound("no such user") }
+            try patch.validate(username: target.username)
+            let actor = try context.requireActor()
+            let facts = AccessTarget.user(UserFacts(userID: id, organisationID: target.organisationID))
+            var hash: String?
+            if let password = patch.password, AccessPolicy.decide(actor, .updateUser, facts).isAllowed {
+                hash = try await hasher.hash(password)
+            }
+            let newHash = hash
+            let keys = store.keys
+            let updated = try await store.transaction(context.access) { transaction in
+                try transaction.authorize(.updateUser, facts, entityKind: "user", entityID: id.lowercasedString, subjectOrganisation: target.organisationID)
+                if let expected, expected != target.version { throw StoreError.preconditionFailed("the user changed since you read it") }
+                guard let updated = try UserStore.update(id, patch, passwordHash: newHash, keys: keys, on: transaction.connection) else {
+                    throw StoreError.notFound("no such user")
+                }
+                try transaction.audit(.update, "user.update", entityKind: "user", entityID: id.lowercasedString,
+                                      subjectOrganisation: target.organisationID, purpose: .administration,
+                                      detail: ["fields": .strings(patch.changedFields)])
+                return updated
+            }
+            let uri = updated.totpSecret.map { hasher.provisioningURI(secret: $0, account: updated.user.username) }
+            return JSONResponse(UserCreatedDTO(user: UserDTO(updated.user), totpUri: uri), headers: [.eTag: ETag.make(updated.user.version)])
+        }
+    }
+}

@@ -1,0 +1,89 @@
+import Foundation
+import HavenCore
+import Postgres
+
+/// An audit event as supervisors and auditors read it.
+public struct AuditRecord: Sendable {
+    public var id: Int64
+    public var recorded: Date
+    public var action: String
+    public var type: String
+    public var subtype: String
+    public var outcome: String
+    public var actorUser: UUID?
+    public var actorOrganisation: UUID?
+    public var actorRole: String?
+    public var actorAddress: String?
+    public var entityKind: String?
+    public var entityID: String?
+    public var caseID: UUID?
+    public var subjectOrganisation: UUID?
+    public var purpose: String
+    public var detailJSON: String
+    public var requestID: String?
+}
+
+public struct AuditFilter: Sendable {
+    public var caseID: UUID?
+    public var actor: UUID?
+    public var organisation: UUID?
+    public var subtype: String?
+    public var outcome: AuditEvent.Outcome?
+    public var from: Date?
+    public var to: Date?
+
+    public init(caseID: UUID? = nil, actor: UUID? = nil, organisation: UUID? = nil, subtype: String? = nil,
+                outcome: AuditEvent.Outcome? = nil, from: Date? = nil, to: Date? = nil) {
+        self.caseID = caseID
+        self.actor = actor
+        self.organisation = organisation
+        self.subtype = subtype
+        self.outcome = outcome
+        self.from = from
+        self.to = to
+    }
+}
+
+public enum AuditQuery {
+    /// Newest first. `scopeOrganisation` limits a supervisor to events by or about their
+    /// organisation (row-level security enforces the same).
+    public static func list(_ filter: AuditFilter, scopeOrganisation: UUID?, after cursor: String?, limit: Int, on connection: PGConnection) throws -> Page<AuditRecord> {
+        var sql = SQLFilter()
+        if let scopeOrganisation { sql.add("(actor_org = ? OR subject_org = ?)", scopeOrganisation, scopeOrganisation) }
+        if let caseID = filter.caseID { sql.add("case_id = ?", caseID) }
+        if let actor = filter.actor { sql.add("actor_user = ?", actor) }
+        if let organisation = filter.organisation { sql.add("(actor_org = ? OR subject_org = ?)", organisation, organisation) }
+        if let subtype = filter.subtype { sql.add("subtype = ?", subtype) }
+        if let outcome = filter.outcome { sql.add("outcome = ?", outcome.rawValue) }
+        if let from = filter.from { sql.add("recorded >= ?", from) }
+        if let to = filter.to { sql.add("recorded < ?", to) }
+        if let cursor {
+            guard let id = Int64(try Cursor.decode(cursor, count: 1)[0]) else {
+                throw StoreError.invalid(ValidationFailure("cursor", "is not a cursor this list returned"))
+            }
+            sql.add("id < ?", id)
+        }
+        let limitPlaceholder = sql.bind(limit + 1)
+        let text = """
+            SELECT id, recorded, action, type, subtype, outcome, actor_user, actor_org, actor_role, actor_ip,
+                   entity_kind, entity_id, case_id, subject_org, purpose, detail, request_id
+            FROM audit_event
+            """ + sql.whereClause + " ORDER BY id DESC LIMIT " + limitPlaceholder
+        let result = try connection.query(text, sql.parameters)
+        var items: [AuditRecord] = try result.rows.map { row in
+            AuditRecord(
+                id: try row.decode(at: 0), recorded: try row.decode(at: 1), action: try row.decode(at: 2),
+                type: try row.decode(at: 3), subtype: try row.decode(at: 4), outcome: try row.decode(at: 5),
+                actorUser: try row.decode(at: 6), actorOrganisation: try row.decode(at: 7), actorRole: try row.decode(at: 8),
+                actorAddress: try row.decode(at: 9), entityKind: try row.decode(at: 10), entityID: try row.decode(at: 11),
+                caseID: try row.decode(at: 12), subjectOrganisation: try row.decode(at: 13), purpose: try row.decode(at: 14),
+                detailJSON: try row.decode(at: 15), requestID: try row.decode(at: 16))
+        }
+        var next: String?
+        if items.count > limit {
+            items.removeLast()
+            next = items.last.map { Cursor.encode([String($0.id)]) }
+        }
+        return Page(items: items, nextCursor: next)
+    }
+}

@@ -1,0 +1,28 @@
+import Foundation
+import Sealing
+
+/// Password hashing (scrypt on its own small thread pool) and second-factor enrolment, for the
+/// layers above, which do not touch the crypto layer themselves.
+public final class Credentials: Sendable {
+    let hasher: PasswordHasher
+
+    /// `fast` lowers the scrypt cost for tests and benchmarks of other things; never in serve.
+    public init(threads: Int = 2, fast: Bool = false) {
+        hasher = fast
+            ? PasswordHasher(parameters: .init(n: 1 << 10, r: 8, p: 1), threads: threads)
+            : PasswordHasher(threads: threads)
+    }
+
+    public func hash(_ password: String) async throws -> String { try await hasher.hash(password) }
+
+    public func verify(_ password: String, against stored: String?) async throws -> Bool {
+        try await hasher.verify(password, against: stored)
+    }
+
+    public func shutdown() async { await hasher.shutdown() }
+
+    /// The `otpauth://` URI an authenticator app enrols from.
+    public func provisioningURI(secret: [UInt8], account: String) -> String {
+        TOTP(secret: secret).provisioningURI(issuer: "Haven", account: account)
+    }
+}
