@@ -33,6 +33,8 @@ CREATE TABLE organisation (
     populations text[] NOT NULL DEFAULT '{}',
     accepts_referrals boolean NOT NULL DEFAULT true,
     capacity_note text CHECK (length(capacity_note) <= 1000),
+    -- Years a closed case is kept before its identifying data is erased.
+    retention_years integer NOT NULL DEFAULT 5 CHECK (retention_years BETWEEN 1 AND 50),
     active boolean NOT NULL DEFAULT true,
     created_at timestamptz NOT NULL DEFAULT now(),
     updated_at timestamptz NOT NULL DEFAULT now(),

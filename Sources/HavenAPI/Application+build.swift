@@ -45,9 +45,23 @@ public func serve(configuration: AppConfiguration, dependencies: HavenDependenci
     try await app.runService()
 }
 
-public func buildRouter(configuration: AppConfiguration, dependencies: HavenDependencies) -> Router<HavenRequestContext> {
-    let router = Router(context: HavenRequestContext.self)
+/// Every route the application serves, as (method, path pattern with `{name}` parameters), for
+/// checking the API document against the implementation.
+public func routeList(configuration: AppConfiguration, dependencies: HavenDependencies) -> [(method: String, path: String)] {
     let table = RouteTable()
+    _ = buildRouter(configuration: configuration, dependencies: dependencies, table: table)
+    return table.all.map { entry in
+        let path = entry.path.split(separator: "/").map { $0.hasPrefix(":") ? "{" + $0.dropFirst() + "}" : String($0) }.joined(separator: "/")
+        return (entry.method.rawValue, "/" + path)
+    }
+}
+
+public func buildRouter(configuration: AppConfiguration, dependencies: HavenDependencies) -> Router<HavenRequestContext> {
+    buildRouter(configuration: configuration, dependencies: dependencies, table: RouteTable())
+}
+
+func buildRouter(configuration: AppConfiguration, dependencies: HavenDependencies, table: RouteTable) -> Router<HavenRequestContext> {
+    let router = Router(context: HavenRequestContext.self)
     let metrics = HTTPMetrics()
     router.add(middleware: RequestLogMiddleware(metrics: metrics, trustedProxies: configuration.trustedProxies))
     router.add(middleware: ProblemMiddleware(routes: table))
@@ -65,5 +79,10 @@ public func buildRouter(configuration: AppConfiguration, dependencies: HavenDepe
     OrganisationController(store: store, bodyLimit: limit).register(routes)
     UserController(store: store, hasher: dependencies.hasher, bodyLimit: limit).register(routes)
     AuditController(store: store).register(routes)
+    CaseController(store: store, bodyLimit: limit, breakGlassDuration: configuration.breakGlassDuration).register(routes)
+    CaseDetailsController(store: store, bodyLimit: limit).register(routes)
+    ReferralController(store: store, bodyLimit: limit).register(routes)
+    BreakGlassController(store: store, bodyLimit: limit).register(routes)
+    OpenAPIController(path: configuration.openAPIPath).register(routes)
     return router
 }

@@ -30,6 +30,10 @@ enum ProblemResponse {
             case .preconditionFailed(let text): return APIError(.preconditionFailed, kind: "stale-version", detail: text)
             case .invalid(let failure): return .invalid(failure)
             case .unavailable(let text): return .unavailable(text)
+            case .undecryptable(let text):
+                context.logger.error("sealed data did not open", metadata: ["error": "\(text)"])
+                return APIError(.internalServerError, kind: "undecryptable",
+                                detail: "encrypted data could not be read with the configured keys; quote request id \(context.requestID)")
             case .configuration(let text):
                 context.logger.error("configuration error", metadata: ["error": "\(text)"])
                 return APIError(.internalServerError, kind: "internal", detail: "internal error; quote request id \(context.requestID)")

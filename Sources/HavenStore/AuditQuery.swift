@@ -45,6 +45,42 @@ public struct AuditFilter: Sendable {
 }
 
 public enum AuditQuery {
+    static let select = """
+        SELECT id, recorded, action, type, subtype, outcome, actor_user, actor_org, actor_role, actor_ip,
+               entity_kind, entity_id, case_id, subject_org, purpose, detail, request_id
+        FROM audit_event
+        """
+
+    static func decode(_ row: PGRow) throws -> AuditRecord {
+        AuditRecord(
+            id: try row.decode(at: 0), recorded: try row.decode(at: 1), action: try row.decode(at: 2),
+            type: try row.decode(at: 3), subtype: try row.decode(at: 4), outcome: try row.decode(at: 5),
+            actorUser: try row.decode(at: 6), actorOrganisation: try row.decode(at: 7), actorRole: try row.decode(at: 8),
+            actorAddress: try row.decode(at: 9), entityKind: try row.decode(at: 10), entityID: try row.decode(at: 11),
+            caseID: try row.decode(at: 12), subjectOrganisation: try row.decode(at: 13), purpose: try row.decode(at: 14),
+            detailJSON: try row.decode(at: 15), requestID: try row.decode(at: 16))
+    }
+
+    /// The changes made to a case (no reads, no denials), oldest first.
+    public static func caseHistory(_ caseID: UUID, after cursor: String?, limit: Int, on connection: PGConnection) throws -> Page<AuditRecord> {
+        var sql = SQLFilter()
+        sql.add("case_id = ? AND action <> 'R' AND outcome = 'success'", caseID)
+        if let cursor {
+            guard let id = Int64(try Cursor.decode(cursor, count: 1)[0]) else {
+                throw StoreError.invalid(ValidationFailure("cursor", "is not a cursor this list returned"))
+            }
+            sql.add("id > ?", id)
+        }
+        let limitPlaceholder = sql.bind(limit + 1)
+        var items = try connection.query(select + sql.whereClause + " ORDER BY id LIMIT " + limitPlaceholder, sql.parameters).rows.map(decode)
+        var next: String?
+        if items.count > limit {
+            items.removeLast()
+            next = items.last.map { Cursor.encode([String($0.id)]) }
+        }
+        return Page(items: items, nextCursor: next)
+    }
+
     /// Newest first. `scopeOrganisation` limits a supervisor to events by or about their
     /// organisation (row-level security enforces the same).
     public static func list(_ filter: AuditFilter, scopeOrganisation: UUID?, after cursor: String?, limit: Int, on connection: PGConnection) throws -> Page<AuditRecord> {
@@ -64,21 +100,8 @@ public enum AuditQuery {
             sql.add("id < ?", id)
         }
         let limitPlaceholder = sql.bind(limit + 1)
-        let text = """
-            SELECT id, recorded, action, type, subtype, outcome, actor_user, actor_org, actor_role, actor_ip,
-                   entity_kind, entity_id, case_id, subject_org, purpose, detail, request_id
-            FROM audit_event
-            """ + sql.whereClause + " ORDER BY id DESC LIMIT " + limitPlaceholder
-        let result = try connection.query(text, sql.parameters)
-        var items: [AuditRecord] = try result.rows.map { row in
-            AuditRecord(
-                id: try row.decode(at: 0), recorded: try row.decode(at: 1), action: try row.decode(at: 2),
-                type: try row.decode(at: 3), subtype: try row.decode(at: 4), outcome: try row.decode(at: 5),
-                actorUser: try row.decode(at: 6), actorOrganisation: try row.decode(at: 7), actorRole: try row.decode(at: 8),
-                actorAddress: try row.decode(at: 9), entityKind: try row.decode(at: 10), entityID: try row.decode(at: 11),
-                caseID: try row.decode(at: 12), subjectOrganisation: try row.decode(at: 13), purpose: try row.decode(at: 14),
-                detailJSON: try row.decode(at: 15), requestID: try row.decode(at: 16))
-        }
+        let result = try connection.query(select + sql.whereClause + " ORDER BY id DESC LIMIT " + limitPlaceholder, sql.parameters)
+        var items: [AuditRecord] = try result.rows.map(decode)
         var next: String?
         if items.count > limit {
             items.removeLast()

@@ -44,10 +44,8 @@ public struct AuditVerifier: Sendable {
 
     public func verify(as context: AccessContext = .system, pageSize: Int = 20_000) async throws -> AuditVerificationReport {
         let keys = store.keys
-        return try await store.transaction(context) { transaction in
-            let connection = transaction.connection
-            try connection.run(script: "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
-            return try AuditVerifier.walk(connection, keys: keys, pageSize: pageSize)
+        return try await store.transaction(context, isolation: .repeatableReadOnly) { transaction in
+            try AuditVerifier.walk(transaction.connection, keys: keys, pageSize: pageSize)
         }
     }
 

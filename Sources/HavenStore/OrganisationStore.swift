@@ -97,4 +97,9 @@ public enum OrganisationStore {
             """, [serviceType.rawValue, region, excluding])
         return try result.rows.map(decode)
     }
+
+    /// Years this organisation keeps a closed case before its identifying data is erased.
+    public static func retentionYears(_ id: UUID, on connection: PGConnection) throws -> Int {
+        try connection.query("SELECT retention_years FROM organisation WHERE id = $1", [id]).first?.decode(Int.self, at: 0) ?? 5
+    }
 }

@@ -54,9 +54,11 @@ public final class Store: Sendable {
 
     /// Runs `body` in one transaction as `context`. Everything it writes, its audit events
     /// included, commits together or not at all.
-    public func transaction<T: Sendable>(_ context: AccessContext, _ body: @escaping @Sendable (StoreTransaction) throws -> T) async throws -> T {
+    public func transaction<T: Sendable>(
+        _ context: AccessContext, isolation: PGIsolation = .readCommitted, _ body: @escaping @Sendable (StoreTransaction) throws -> T
+    ) async throws -> T {
         do {
-            return try await pool.transaction { connection in
+            return try await pool.transaction(isolation) { connection in
                 let transaction = StoreTransaction(connection: connection, context: context, store: self)
                 try transaction.applyContext()
                 return try body(transaction)

@@ -16,10 +16,14 @@ public enum StoreError: Error, Equatable, CustomStringConvertible {
     /// The database is unreachable or too busy (503).
     case unavailable(String)
     case configuration(String)
+    /// Sealed data did not open: a missing or wrong key, or a ciphertext that was tampered
+    /// with or moved to another record. Never answered with garbage.
+    case undecryptable(String)
 
     public var description: String {
         switch self {
-        case .notFound(let text), .forbidden(let text), .preconditionFailed(let text), .unavailable(let text), .configuration(let text):
+        case .notFound(let text), .forbidden(let text), .preconditionFailed(let text), .unavailable(let text), .configuration(let text),
+             .undecryptable(let text):
             return text
         case .conflict(let text, _, _): return text
         case .invalid(let failure): return failure.errors.map { "\($0.field) \($0.reason)" }.joined(separator: "; ")

@@ -95,19 +95,21 @@ public final class PGPool: Sendable {
 
     /// Runs `body` inside BEGIN ... COMMIT on one connection. `body` may run more than once (a
     /// retried serialization failure), so it must not have effects outside the database.
-    public func transaction<T: Sendable>(_ body: @escaping @Sendable (PGConnection) throws -> T) async throws -> T {
+    public func transaction<T: Sendable>(
+        _ isolation: PGIsolation = .readCommitted, _ body: @escaping @Sendable (PGConnection) throws -> T
+    ) async throws -> T {
         let slot = try await acquire()
         defer { release(slot) }
-        return try await threads.runIfActive { try self.runTransaction(slot: slot, body) }
+        return try await threads.runIfActive { try self.runTransaction(slot: slot, isolation: isolation, body) }
     }
 
-    private func runTransaction<T>(slot: Slot, _ body: (PGConnection) throws -> T) throws -> T {
+    private func runTransaction<T>(slot: Slot, isolation: PGIsolation, _ body: (PGConnection) throws -> T) throws -> T {
         var attempt = 1
         var reconnected = false
         while true {
             let connection = try self.connection(for: slot)
             do {
-                try connection.run(script: "BEGIN")
+                try connection.run(script: isolation.begin)
             } catch let error as PGError where error.kind == .connectionLost && !reconnected {
                 // Nothing reached the server: safe to try again on a new connection.
                 slot.connection = nil
@@ -233,5 +235,21 @@ public final class PGPool: Sendable {
             return nil
         }
         waiter?.continuation.resume(returning: slot)
+    }
+}
+
+/// How a transaction sees concurrent commits.
+public enum PGIsolation: Sendable {
+    case readCommitted
+    /// One snapshot for the whole transaction, no writes: long consistent reads.
+    case repeatableReadOnly
+    case serializable
+
+    var begin: String {
+        switch self {
+        case .readCommitted: return "BEGIN"
+        case .repeatableReadOnly: return "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"
+        case .serializable: return "BEGIN ISOLATION LEVEL SERIALIZABLE"
+        }
     }
 }

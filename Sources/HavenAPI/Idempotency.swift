@@ -1,0 +1,98 @@
+import Foundation
+import HavenCore
+import HavenStore
+import HTTPTypes
+import Hummingbird
+import NIOCore
+
+/// What a creating handler produces inside its transaction: kept whole so a retry with the
+/// same `Idempotency-Key` gets exactly the first answer.
+struct CreatedResponse: Sendable {
+    var status: HTTPResponse.Status
+    var body: [UInt8]
+    var location: String?
+
+    init<T: Encodable>(_ value: T, status: HTTPResponse.Status = .created, location: String? = nil) throws {
+        self.status = status
+        self.body = [UInt8](try JSONCoding.encoder.encode(value))
+        self.location = location
+    }
+}
+
+extension Request {
+    /// The JSON body decoded, with its raw bytes (for the idempotency fingerprint).
+    mutating func decodeJSONWithBytes<T: Decodable>(_ type: T.Type, limit: Int) async throws -> (T, [UInt8]) {
+        guard RequestGuardMiddleware.isJSON(headers[.contentType]) else {
+            throw APIError(.unsupportedMediaType, kind: "unsupported-media-type", detail: "send the body as application/json",
+                           errors: [FieldError("Content-Type", "must be application/json")])
+        }
+        let buffer: ByteBuffer
+        do {
+            buffer = try await collectBody(upTo: limit)
+        } catch {
+            throw APIError(.contentTooLarge, kind: "body-too-large", detail: "the request body is larger than \(limit) bytes")
+        }
+        let bytes = [UInt8](buffer.readableBytesView)
+        if bytes.isEmpty { throw APIError.badRequest("body", "is empty; send a JSON object") }
+        do {
+            return (try JSONCoding.decoder.decode(T.self, from: Data(bytes)), bytes)
+        } catch let error as DecodingError {
+            throw APIError.decoding(error)
+        }
+    }
+}
+
+enum Idempotency {
+    /// Runs a creating request in one transaction. With an `Idempotency-Key`, a retry with the
+    /// same key and body returns the first answer and creates nothing; the same key with a
+    /// different body is 422.
+    static func create(
+        _ request: Request, context: HavenRequestContext, scope: String, body: [UInt8], store: Store,
+        _ work: @escaping @Sendable (StoreTransaction) throws -> CreatedResponse
+    ) async throws -> Response {
+        let key = request.headers[.idempotencyKey]
+        if let key {
+            do { try IdempotencyStore.validate(key) } catch let error as StoreError {
+                if case .invalid(let failure) = error { throw APIError(.badRequest, kind: "bad-request", detail: "Idempotency-Key is malformed", errors: failure.errors) }
+                throw error
+            }
+        }
+        let keys = store.keys
+        let hash = IdempotencyStore.requestHash(scope: scope, body: body)
+        enum Outcome: Sendable {
+            case created(CreatedResponse)
+            case replay(IdempotencyStore.StoredResponse)
+        }
+        let outcome: Outcome = try await store.transaction(context.access) { transaction in
+            if let key, let actor = transaction.actor {
+                switch try IdempotencyStore.claim(user: actor.userID, key: key, scope: scope, requestHash: hash, keys: keys, on: transaction.connection) {
+                case .mismatch:
+                    throw StoreError.invalid(ValidationFailure("Idempotency-Key", "was already used for a different request"))
+                case .replay(let stored):
+                    try transaction.audit(.read, "idempotency.replay", purpose: .caseManagement, detail: ["scope": .string(scope)])
+                    return .replay(stored)
+                case .new:
+                    break
+                }
+            }
+            let created = try work(transaction)
+            if let key, let actor = transaction.actor {
+                try IdempotencyStore.record(user: actor.userID, key: key, status: created.status.code, body: created.body, keys: keys, on: transaction.connection)
+            }
+            return .created(created)
+        }
+        switch outcome {
+        case .created(let created):
+            var headers: HTTPFields = [.contentType: "application/json"]
+            if let location = created.location { headers[.location] = location }
+            return Response(status: created.status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: created.body)))
+        case .replay(let stored):
+            return Response(status: HTTPResponse.Status(code: stored.status), headers: [.contentType: "application/json", .idempotentReplayed: "true"],
+                            body: .init(byteBuffer: ByteBuffer(bytes: stored.body)))
+        }
+    }
+}
+
+extension HTTPField.Name {
+    static let idempotentReplayed = HTTPField.Name("Idempotent-Replayed")!
+}

@@ -1,0 +1,255 @@
+import Foundation
+import HavenCore
+import HavenStore
+import Hummingbird
+
+/// Referrals between organisations, the FHIR-Task state machine enforced here, and the
+/// recipient's view of the case: exactly the consented categories, and only while the referral
+/// is open (S15, S16).
+struct ReferralController: Sendable {
+    let store: Store
+    let bodyLimit: Int
+
+    func register(_ routes: Routes) {
+        routes.post("/v1/cases/:id/referrals") { request, context in try await create(request, context) }
+        routes.get("/v1/cases/:id/referrals") { request, context in try await listForCase(request, context) }
+        routes.get("/v1/referrals") { request, context in try await list(request, context) }
+        routes.get("/v1/referrals/:id") { request, context in try await read(request, context) }
+        routes.post("/v1/referrals/:id/transitions") { request, context in try await transition(request, context) }
+        routes.get("/v1/referrals/:id/history") { request, context in try await history(request, context) }
+    }
+
+    func create(_ request: Request, _ context: HavenRequestContext) async throws -> Response {
+        let caseID = try request.uuidParameter("id", context)
+        var request = request
+        let (draft, bytes) = try await request.decodeJSONWithBytes(ReferralDraft.self, limit: bodyLimit)
+        try draft.validate()
+        let keys = store.keys
+        return try await Idempotency.create(request, context: context, scope: "POST /v1/cases/\(caseID)/referrals", body: bytes, store: store) { transaction in
+            let access = try transaction.authorizeCase(caseID, .createReferral)
+            try transaction.requireOpen(access.status)
+            guard let actor = transaction.actor,
+                  let file = try CaseStore.find(caseID, keys: keys, open: false, on: transaction.connection)
+            else { throw StoreError.notFound("no such case") }
+            let new = try ReferralController.resolve(draft, file: file, actor: actor, on: transaction)
+            let referral = try ReferralStore.create(new, actor: actor, keys: keys, now: Date(), on: transaction.connection)
+            try transaction.audit(.create, "referral.create", entityKind: "referral", entityID: referral.id.lowercasedString, caseID: caseID,
+                                  subjectOrganisation: file.organisationID, purpose: access.purpose,
+                                  detail: ["to_organisation": .string(draft.toOrganisation.lowercasedString),
+                                           "service_type": .string(new.serviceType.rawValue),
+                                           "shared_categories": .strings(new.sharedCategories.sorted().map(\.rawValue))])
+            return try CreatedResponse(ReferralDTO(referral, side: .sender), location: "/v1/referrals/\(referral.id.uuidString)")
+        }
+    }
+
+    /// Checks a new referral against the case, its need, the consent and the recipient's
+    /// mandate: 409 naming the categories the consent does not cover; 422 with the
+    /// organisations that do cover the need when the recipient's mandate does not.
+    static func resolve(_ draft: ReferralDraft, file: CaseFile, actor: Actor, on transaction: StoreTransaction) throws -> ReferralStore.NewReferral {
+        let connection = transaction.connection
+        let keys = transaction.keys
+        guard draft.toOrganisation != actor.organisationID else {
+            throw APIError.invalid("to_organisation", "must be another organisation")
+        }
+        guard let recipient = try OrganisationStore.find(draft.toOrganisation, on: connection), recipient.active else {
+            throw APIError.invalid("to_organisation", "is not an organisation")
+        }
+        var serviceType = draft.serviceType
+        var priority = draft.priority ?? .normal
+        if let needID = draft.needId {
+            guard let need = try NeedStore.find(needID, caseID: file.id, keys: keys, on: connection) else {
+                throw APIError.invalid("need_id", "is not a need of this case")
+            }
+            if let given = serviceType, given != need.serviceType {
+                throw APIError.invalid("service_type", "differs from the need's service type (\(need.serviceType.rawValue))")
+            }
+            serviceType = need.serviceType
+            if draft.priority == nil { priority = need.priority }
+        }
+        guard let serviceType else { throw APIError.invalid("service_type", "is required when need_id is not given") }
+        guard let consent = try ConsentStore.find(draft.consentId, caseID: file.id, on: connection) else {
+            throw APIError.invalid("consent_id", "is not a consent of this case")
+        }
+        let requested = Set(draft.sharedCategories)
+        let missing = consent.missingCategories(requested, for: recipient.id, at: Date())
+        if !missing.isEmpty {
+            let state = consent.status(at: Date())
+            let detail = state == .active
+                ? "the consent does not cover \(recipient.name) for: \(missing.map(\.rawValue).joined(separator: ", "))"
+                : "the consent is \(state.rawValue)"
+            throw APIError(.conflict, kind: "consent-does-not-cover", detail: detail, errors: [FieldError("shared_categories", detail)],
+                           extensions: ["missing_categories": .strings(missing.map(\.rawValue)), "consent_status": .string(state.rawValue)])
+        }
+        guard recipient.mandate.covers(serviceType: serviceType, region: nil) else {
+            let covering = try OrganisationStore.matching(serviceType: serviceType, region: nil, excluding: actor.organisationID, on: connection)
+            throw APIError(.unprocessableContent, kind: "outside-mandate",
+                           detail: "\(recipient.name) does not take referrals for \(serviceType.rawValue)",
+                           errors: [FieldError("to_organisation", "does not provide \(serviceType.rawValue)")],
+                           extensions: ["organisations": .array(covering.map(OrganisationSummary.init).map(\.json))])
+        }
+        if let previous = draft.previousReferralId {
+            guard let old = try ReferralStore.find(previous, keys: keys, openNote: false, on: connection), old.caseID == file.id, old.status.isTerminal else {
+                throw APIError.invalid("previous_referral_id", "must be an ended referral of this case")
+            }
+        }
+        return ReferralStore.NewReferral(
+            caseID: file.id, caseOrganisation: file.organisationID, caseReference: file.reference, needID: draft.needId,
+            serviceType: serviceType, toOrganisation: recipient.id, consentID: consent.id, sharedCategories: draft.sharedCategories,
+            priority: priority, note: draft.note, previousReferralID: draft.previousReferralId)
+    }
+
+    func listForCase(_ request: Request, _ context: HavenRequestContext) async throws -> JSONResponse<ListResponse<ReferralDTO>> {
+        let caseID = try request.uuidParameter("id", context)
+        let keys = store.keys
+        let referrals = try await store.transaction(context.access) { transaction in
+            let access = try transaction.authorizeCase(caseID, .readCaseDetails)
+            let referrals = try ReferralStore.list(caseID: caseID, keys: keys, on: transaction.connection)
+            try transaction.audit(.read, "referral.list", entityKind: "referral", caseID: caseID, subjectOrganisation: access.facts.owningOrganisation,
+                                  purpose: access.purpose, detail: ["count": .int(referrals.count)])
+            return referrals
+        }
+        return JSONResponse(ListResponse(items: referrals.map { ReferralDTO($0, side: .sender) }, nextCursor: nil))
+    }
+
+    func list(_ request: Request, _ context: HavenRequestContext) async throws -> JSONResponse<ListResponse<ReferralDTO>> {
+        let query = try ListQuery(request)
+        let actor = try context.requireActor()
+        let direction = try request.queryEnum("direction", ReferralDirection.self) ?? .incoming
+        let status = try request.queryEnum("status", ReferralStatus.self)
+        let keys = store.keys
+        let page = try await store.transaction(context.access) { transaction in
+            try transaction.authorize(.listReferrals, .collection, entityKind: "referral")
+            let page = try ReferralStore.list(direction: direction, status: status, actor: actor, after: query.cursor, limit: query.limit,
+                                              keys: keys, on: transaction.connection)
+            try transaction.audit(.read, "referral.list", entityKind: "referral", subjectOrganisation: actor.organisationID, purpose: .referral,
+                                  detail: ["direction": .string(direction.rawValue), "count": .int(page.items.count)])
+            return page
+        }
+        return JSONResponse(ListResponse(page) { ReferralDTO($0, side: direction == .incoming ? .recipient : .sender) })
+    }
+
+    func read(_ request: Request, _ context: HavenRequestContext) async throws -> JSONResponse<ReferralDTO> {
+        let id = try request.uuidParameter("id", context)
+        let keys = store.keys
+        let dto = try await store.transaction(context.access) { transaction in
+            let access = try transaction.authorizeReferral(id, .readReferral)
+            guard let actor = transaction.actor,
+                  let referral = try ReferralStore.find(id, keys: keys, on: transaction.connection)
+            else { throw StoreError.notFound("no such referral") }
+            let side: ReferralSide = referral.toOrganisation == actor.organisationID ? .recipient : .sender
+            var dto = ReferralDTO(referral, side: side)
+            var released: [DataCategory] = []
+            if side == .recipient && referral.status.isOpen {
+                let shared = try SharedCase.load(referral, on: transaction)
+                dto.case = shared
+                released = referral.sharedCategories
+            }
+            try transaction.audit(.read, "referral.read", entityKind: "referral", entityID: id.lowercasedString, caseID: referral.caseID,
+                                  subjectOrganisation: referral.caseOrganisation, purpose: access.purpose,
+                                  detail: ["side": .string(side.rawValue), "released_categories": .strings(released.map(\.rawValue))])
+            return dto
+        }
+        return JSONResponse(dto, headers: [.eTag: ETag.make(dto.version)])
+    }
+
+    func transition(_ request: Request, _ context: HavenRequestContext) async throws -> JSONResponse<ReferralDTO> {
+        let id = try request.uuidParameter("id", context)
+        var request = request
+        let move = try await request.decodeJSON(TransitionRequest.self, limit: bodyLimit)
+        try move.validate()
+        let keys = store.keys
+        let dto = try await store.transaction(context.access) { transaction in
+            let access = try transaction.authorizeReferral(id, .readReferral)
+            guard let actor = transaction.actor else { throw StoreError.notFound("no such referral") }
+            let side: ReferralSide = access.facts.facts.toOrganisation == actor.organisationID ? .recipient : .sender
+            try transaction.authorize(side == .recipient ? .transitionReferralAsRecipient : .transitionReferralAsSender, .referral(access.facts.facts),
+                                      entityKind: "referral", entityID: id.lowercasedString, caseID: access.facts.caseID,
+                                      subjectOrganisation: access.facts.facts.caseFacts.owningOrganisation)
+            guard let current = try ReferralStore.find(id, keys: keys, forUpdate: true, on: transaction.connection) else {
+                throw StoreError.notFound("no such referral")
+            }
+            let businessOnly = move.to == current.status && current.status.isOpen && move.businessStatus != nil && side == .recipient
+            if !businessOnly, let refusal = ReferralStateMachine.check(from: current.status, to: move.to, side: side, reason: move.reason, outcome: move.outcome) {
+                throw ReferralController.problem(refusal, from: current.status, side: side)
+            }
+            let updated = try ReferralStore.transition(current, move, actor: actor, keys: keys, on: transaction.connection)
+            var detail: [String: AuditDetail] = ["from": .string(current.status.rawValue), "to": .string(updated.status.rawValue), "side": .string(side.rawValue)]
+            if let reason = move.reason { detail["reason"] = .string(reason) }
+            if let business = move.businessStatus { detail["business_status"] = .string(business) }
+            try transaction.audit(.update, "referral.transition", entityKind: "referral", entityID: id.lowercasedString, caseID: current.caseID,
+                                  subjectOrganisation: current.caseOrganisation, purpose: access.purpose, detail: detail)
+            var dto = ReferralDTO(updated, side: side)
+            if move.to == .rejected, move.reason == RejectionReason.outsideMandate.rawValue {
+                dto.coveringOrganisations = try OrganisationStore.matching(serviceType: current.serviceType, region: nil,
+                                                                           excluding: current.toOrganisation, on: transaction.connection)
+                    .filter { $0.id != current.fromOrganisation }.map(OrganisationSummary.init)
+            }
+            return dto
+        }
+        return JSONResponse(dto, headers: [.eTag: ETag.make(dto.version)])
+    }
+
+    static func problem(_ refusal: ReferralStateMachine.Refusal, from: ReferralStatus, side: ReferralSide) -> APIError {
+        switch refusal {
+        case .notAllowed(let allowed):
+            let list = allowed.map(\.rawValue)
+            let detail = list.isEmpty
+                ? "the referral is \(from.rawValue), which is final"
+                : "from \(from.rawValue) the \(side.rawValue) may move it to: \(list.joined(separator: ", "))"
+            return APIError(.conflict, kind: "transition-not-allowed", detail: detail, errors: [FieldError("to", detail)],
+                            extensions: ["allowed": .strings(list), "status": .string(from.rawValue)])
+        case .reasonRequired:
+            return .invalid("reason", "is required to reject: one of \(RejectionReason.allowedValues)")
+        case .outcomeRequired:
+            return .invalid("outcome", "is required to complete or fail a referral")
+        }
+    }
+
+    struct TransitionDTO: Encodable, Sendable {
+        var from: ReferralStatus?
+        var to: ReferralStatus
+        var actorUser: UUID?
+        var actorOrganisation: UUID?
+        var reason: String?
+        var businessStatus: String?
+        var outcome: String?
+        var note: String?
+        var at: Date
+    }
+
+    func history(_ request: Request, _ context: HavenRequestContext) async throws -> JSONResponse<ListResponse<TransitionDTO>> {
+        let id = try request.uuidParameter("id", context)
+        let keys = store.keys
+        let transitions = try await store.transaction(context.access) { transaction in
+            let access = try transaction.authorizeReferral(id, .readReferral)
+            let transitions = try ReferralStore.history(id, keys: keys, on: transaction.connection)
+            try transaction.audit(.read, "referral.history", entityKind: "referral", entityID: id.lowercasedString, caseID: access.facts.caseID,
+                                  subjectOrganisation: access.facts.facts.caseFacts.owningOrganisation, purpose: access.purpose)
+            return transitions
+        }
+        return JSONResponse(ListResponse(items: transitions.map {
+            TransitionDTO(from: $0.from, to: $0.to, actorUser: $0.actorUser, actorOrganisation: $0.actorOrganisation, reason: $0.reason,
+                          businessStatus: $0.businessStatus, outcome: $0.outcome, note: $0.note, at: $0.at)
+        }, nextCursor: nil))
+    }
+}
+
+struct OrganisationSummary: Encodable, Sendable {
+    var id: UUID
+    var name: String
+    var type: OrganisationType
+    var region: String?
+
+    init(_ organisation: Organisation) {
+        id = organisation.id
+        name = organisation.name
+        type = organisation.type
+        region = organisation.region
+    }
+
+    var json: JSONValue {
+        var object: [String: JSONValue] = ["id": .string(id.uuidString), "name": .string(name), "type": .string(type.rawValue)]
+        if let region { object["region"] = .string(region) }
+        return .object(object)
+    }
+}

@@ -1,0 +1,102 @@
+import Foundation
+import HavenCore
+import HavenStore
+
+/// A referral as either side sees it. The recipient gets the case reduced to the consented
+/// categories (`case`), only while the referral is open; the referral's note travels to the
+/// recipient only when `notes` is shared.
+struct ReferralDTO: Encodable, Sendable {
+    var id: UUID
+    var caseId: UUID?
+    var caseReference: String
+    var needId: UUID?
+    var serviceType: ServiceType
+    var fromOrganisation: UUID
+    var fromUser: UUID?
+    var toOrganisation: UUID
+    var consentId: UUID?
+    var sharedCategories: [DataCategory]
+    var priority: NeedPriority
+    var dueAt: Date
+    var status: ReferralStatus
+    var businessStatus: String?
+    var statusReason: String?
+    var outcome: String?
+    var note: String?
+    var previousReferralId: UUID?
+    var episodeId: UUID?
+    var createdAt: Date
+    var updatedAt: Date
+    var version: Int
+    var `case`: SharedCase?
+    var coveringOrganisations: [OrganisationSummary]?
+
+    init(_ referral: Referral, side: ReferralSide) {
+        let sender = side == .sender
+        id = referral.id
+        caseId = sender ? referral.caseID : nil
+        caseReference = referral.caseReference
+        needId = sender ? referral.needID : nil
+        serviceType = referral.serviceType
+        fromOrganisation = referral.fromOrganisation
+        fromUser = sender ? referral.fromUser : nil
+        toOrganisation = referral.toOrganisation
+        consentId = sender ? referral.consentID : nil
+        sharedCategories = referral.sharedCategories
+        priority = referral.priority
+        dueAt = referral.dueAt
+        status = referral.status
+        businessStatus = referral.businessStatus
+        statusReason = referral.statusReason
+        outcome = referral.outcome
+        note = sender || referral.sharedCategories.contains(.notes) ? referral.note : nil
+        previousReferralId = referral.previousReferralID
+        episodeId = referral.episodeID
+        createdAt = referral.createdAt
+        updatedAt = referral.updatedAt
+        version = referral.version
+    }
+}
+
+/// The part of a case a consent releases to a referral's recipient (S15): identity and contact
+/// from the sealed identifying part, profile, needs, services, notes — each only if shared.
+struct SharedCase: Encodable, Sendable {
+    var reference: String
+    var caseType: CaseType?
+    var person: PersonDTO?
+    var trafficking: TraffickingProfile?
+    var violence: ViolenceProfile?
+    var needs: [NeedDTO]?
+    var services: [ServiceDTO]?
+    var note: String?
+
+    static func load(_ referral: Referral, on transaction: StoreTransaction) throws -> SharedCase {
+        let keys = transaction.keys
+        let connection = transaction.connection
+        let categories = Set(referral.sharedCategories)
+        let opensIdentity = categories.contains(.identity) || categories.contains(.contact)
+        guard let file = try CaseStore.find(referral.caseID, keys: keys, open: opensIdentity || categories.contains(.notes), on: connection) else {
+            throw StoreError.notFound("no such referral")
+        }
+        var shared = SharedCase(reference: file.reference)
+        let identity = file.identity?.released(categories)
+        if categories.contains(.profile) {
+            shared.caseType = file.caseType
+            shared.person = PersonDTO(profile: file.profile, identity: identity)
+            shared.trafficking = file.trafficking
+            shared.violence = file.violence
+        } else if let identity {
+            shared.person = PersonDTO(profile: PersonProfile(), identity: identity)
+                    }
+        if categories.contains(.needs) {
+            shared.needs = try NeedStore.list(caseID: file.id, keys: keys, open: categories.contains(.notes), on: connection)
+                .map { NeedDTO($0, withNote: categories.contains(.notes)) }
+        }
+        if categories.contains(.services) {
+            shared.services = try ServiceStore.list(caseID: file.id, keys: keys, on: connection)
+                .map { ServiceDTO($0, withNotes: categories.contains(.notes)) }
+        }
+        if categories.contains(.notes) { shared.note = file.note }
+        return shared
+    }
+}

@@ -1,0 +1,74 @@
+import Foundation
+import HavenCore
+import Postgres
+import Sealing
+
+public enum BreakGlassStore {
+    static let columns = """
+        id, case_id, case_organisation_id, user_id, user_organisation_id, reason_sealed, granted_at, expires_at,
+        reviewed_by, reviewed_at, review_note_sealed
+        """
+
+    static func reasonLabel(_ id: UUID) -> String { "grant:\(id.uuidString.lowercased()):reason" }
+    static func reviewLabel(_ id: UUID) -> String { "grant:\(id.uuidString.lowercased()):review" }
+
+    static func decode(_ row: PGRow, keys: KeyRing) throws -> BreakGlassGrant {
+        let id: UUID = try row.decode(at: 0)
+        return BreakGlassGrant(
+            id: id, caseID: try row.decode(at: 1), caseOrganisation: try row.decode(at: 2), holder: try row.decode(at: 3),
+            holderOrganisation: try row.decode(at: 4),
+            reason: try FieldSealing.openText(try row.decode([UInt8]?.self, at: 5), reasonLabel(id), keys: keys),
+            grantedAt: try row.decode(at: 6), expiresAt: try row.decode(at: 7), reviewedBy: try row.decode(at: 8),
+            reviewedAt: try row.decode(at: 9),
+            reviewNote: try FieldSealing.openText(try row.decode([UInt8]?.self, at: 10), reviewLabel(id), keys: keys))
+    }
+
+    public static func create(caseID: UUID, caseOrganisation: UUID, reason: String, actor: Actor, duration: Duration, keys: KeyRing, on connection: PGConnection) throws -> BreakGlassGrant {
+        let id = UUID()
+        let result = try connection.query("""
+            INSERT INTO break_glass_grant (id, case_id, case_organisation_id, user_id, user_organisation_id, reason_sealed, expires_at)
+            VALUES ($1, $2, $3, $4, $5, $6, now() + $7::bigint * interval '1 second') RETURNING
+            """ + " " + columns, [
+                id, caseID, caseOrganisation, actor.userID, actor.organisationID,
+                try FieldSealing.sealText(reason, reasonLabel(id), keys: keys), Int(duration.components.seconds),
+            ])
+        return try decode(result[0], keys: keys)
+    }
+
+    public static func find(_ id: UUID, keys: KeyRing, on connection: PGConnection) throws -> BreakGlassGrant? {
+        try connection.query("SELECT " + columns + " FROM break_glass_grant WHERE id = $1", [id]).first.map { try decode($0, keys: keys) }
+    }
+
+    /// The review queue: grants on the actor's organisation's cases or held by its users.
+    public static func list(actor: Actor, reviewed: Bool?, after cursor: String?, limit: Int, keys: KeyRing, on connection: PGConnection) throws -> Page<BreakGlassGrant> {
+        var sql = SQLFilter()
+        sql.add("(case_organisation_id = ? OR user_organisation_id = ?)", actor.organisationID, actor.organisationID)
+        if reviewed == true { sql.add("reviewed_at IS NOT NULL") }
+        if reviewed == false { sql.add("reviewed_at IS NULL") }
+        if let cursor {
+            let values = try Cursor.decode(cursor, count: 2)
+            guard let micros = Int64(values[0]), let id = UUID(uuidString: values[1]) else {
+                throw StoreError.invalid(ValidationFailure("cursor", "is not a cursor this list returned"))
+            }
+            sql.add("(granted_at, id) < (timestamptz 'epoch' + ?::bigint * interval '1 microsecond', ?::uuid)", micros, id)
+        }
+        let limitPlaceholder = sql.bind(limit + 1)
+        var items = try connection.query("SELECT " + columns + " FROM break_glass_grant" + sql.whereClause
+                                          + " ORDER BY granted_at DESC, id DESC LIMIT " + limitPlaceholder, sql.parameters).rows.map { try decode($0, keys: keys) }
+        var next: String?
+        if items.count > limit {
+            items.removeLast()
+            if let last = items.last { next = Cursor.encode([String(AuditEvent.microseconds(last.grantedAt)), last.id.uuidString]) }
+        }
+        return Page(items: items, nextCursor: next)
+    }
+
+    public static func review(_ grant: BreakGlassGrant, note: String?, actor: Actor, keys: KeyRing, on connection: PGConnection) throws -> BreakGlassGrant {
+        let result = try connection.query("""
+            UPDATE break_glass_grant SET reviewed_by = $2, reviewed_at = now(), review_note_sealed = $3
+            WHERE id = $1 AND reviewed_at IS NULL RETURNING
+            """ + " " + columns, [grant.id, actor.userID, try FieldSealing.sealText(note, reviewLabel(grant.id), keys: keys)])
+        guard let row = result.first else { throw StoreError.conflict("the grant is already reviewed", field: nil) }
+        return try decode(row, keys: keys)
+    }
+}

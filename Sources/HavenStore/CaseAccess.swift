@@ -1,0 +1,36 @@
+import Foundation
+import HavenCore
+import Postgres
+
+extension StoreTransaction {
+    /// Finds a case's facts and asks the policy; a case that does not exist and one outside the
+    /// actor's scope both answer 404 (the second is audited as a denial).
+    public func authorizeCase(_ id: UUID, _ operation: AccessOperation) throws -> (facts: CaseFacts, status: CaseStatus, purpose: Purpose) {
+        guard let actor else { throw StoreError.notFound("no such case") }
+        guard let found = try CaseStore.facts(id, actor: actor, on: connection) else { throw StoreError.notFound("no such case") }
+        let purpose = try authorize(operation, .caseRecord(found.facts), entityKind: "case", entityID: id.uuidString.lowercased(),
+                                    caseID: id, subjectOrganisation: found.facts.owningOrganisation)
+        return (found.facts, found.status, purpose)
+    }
+
+    /// The same for a referral. A referral whose consent has lapsed is ended first (S16), so
+    /// the answer already reflects it.
+    public func authorizeReferral(_ id: UUID, _ operation: AccessOperation) throws -> (facts: ReferralStore.Facts, purpose: Purpose) {
+        guard let actor else { throw StoreError.notFound("no such referral") }
+        guard var found = try ReferralStore.facts(id, actor: actor, on: connection) else { throw StoreError.notFound("no such referral") }
+        let purpose = try authorize(operation, .referral(found.facts), entityKind: "referral", entityID: id.uuidString.lowercased(),
+                                    caseID: found.caseID, subjectOrganisation: found.facts.caseFacts.owningOrganisation)
+        if found.status.isOpen && found.consent != .active, let reason = try ReferralStore.endIfConsentLapsed(id, actor: actor, on: connection) {
+            try audit(.update, "referral.transition", entityKind: "referral", entityID: id.uuidString.lowercased(), caseID: found.caseID,
+                      subjectOrganisation: found.facts.caseFacts.owningOrganisation, purpose: .referral,
+                      detail: ["from": .string(found.status.rawValue), "to": "cancelled", "reason": .string(reason.rawValue)])
+            found.status = .cancelled
+        }
+        return (found, purpose)
+    }
+
+    /// 409 unless the case is open: a closed case takes no new work until it is reopened.
+    public func requireOpen(_ status: CaseStatus) throws {
+        if status != .open { throw StoreError.conflict("the case is closed; reopen it first", field: nil) }
+    }
+}

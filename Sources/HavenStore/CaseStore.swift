@@ -1,0 +1,295 @@
+import Foundation
+import HavenCore
+import Postgres
+import Sealing
+
+public enum CaseSort: String, ClosedSet {
+    case updatedDesc = "-updated_at"
+    case updatedAsc = "updated_at"
+    case createdDesc = "-created_at"
+    case createdAsc = "created_at"
+    case referenceAsc = "reference"
+    case referenceDesc = "-reference"
+
+    /// Column and direction, from this fixed list only: never from input.
+    var sql: (column: String, descending: Bool) {
+        switch self {
+        case .updatedDesc: return ("updated_at", true)
+        case .updatedAsc: return ("updated_at", false)
+        case .createdDesc: return ("created_at", true)
+        case .createdAsc: return ("created_at", false)
+        case .referenceAsc: return ("reference", false)
+        case .referenceDesc: return ("reference", true)
+        }
+    }
+}
+
+public struct CaseFilter: Sendable {
+    public var status: CaseStatus?
+    public var caseType: CaseType?
+    public var riskLevel: RiskLevel?
+    public var assignee: UUID?
+    public var identificationStatus: IdentificationStatus?
+    public var updatedSince: Date?
+    public var sort: CaseSort
+
+    public init(status: CaseStatus? = nil, caseType: CaseType? = nil, riskLevel: RiskLevel? = nil, assignee: UUID? = nil,
+                identificationStatus: IdentificationStatus? = nil, updatedSince: Date? = nil, sort: CaseSort = .updatedDesc) {
+        self.status = status
+        self.caseType = caseType
+        self.riskLevel = riskLevel
+        self.assignee = assignee
+        self.identificationStatus = identificationStatus
+        self.updatedSince = updatedSince
+        self.sort = sort
+    }
+}
+
+public enum CaseStore {
+    static let columns = """
+        id, organisation_id, reference, case_type, identification_status, identified_by, identified_on::text, risk_level, status,
+        assigned_to, created_by, closure_requested_at, closure_requested_by, closure_reason, closed_at, closed_by, reopened_count,
+        retention_due::text, anonymised_at, sex, birth_year, age_band, citizenship, languages, minor, disability,
+        exploitation_types, labour_sector, means_of_control, recruiter_relation, country_of_exploitation, months_exploited,
+        violence_types, perpetrator_relation, violence_location, created_at, updated_at, version, identity_sealed, note_sealed
+        """
+
+    static func identityLabel(_ id: UUID) -> String { "case:\(id.uuidString.lowercased()):identity" }
+    static func noteLabel(_ id: UUID) -> String { "case:\(id.uuidString.lowercased()):note" }
+
+    /// Decodes a row; opens the identifying part and the note only when `open` is set.
+    static func decode(_ row: PGRow, keys: KeyRing, open: Bool) throws -> CaseFile {
+        let id: UUID = try row.decode(at: 0)
+        func enumValue<T: ClosedSet>(_ type: T.Type, _ column: Int) throws -> T {
+            guard let value = T(rawValue: try row.decode(String.self, at: column)) else {
+                throw StoreError.configuration("unexpected value in case_file column \(column)")
+            }
+            return value
+        }
+        func enumArray<T: ClosedSet>(_ type: T.Type, _ column: Int) throws -> [T]? {
+            let values = (try row.decodeArray(String.self, at: column) ?? []).compactMap(T.init(rawValue:))
+            return values.isEmpty ? nil : values
+        }
+        let profile = PersonProfile(
+            sex: try enumValue(Sex.self, 19), birthYear: try row.decode(at: 20),
+            ageBand: (try row.decode(String?.self, at: 21)).flatMap(AgeBand.init(rawValue:)),
+            citizenship: try row.decode(at: 22),
+            languages: { let list = (try? row.decodeArray(String.self, at: 23)) ?? nil; return list?.isEmpty == false ? list : nil }(),
+            minor: try row.decode(at: 24), disability: try row.decode(at: 25))
+        let trafficking = TraffickingProfile(
+            exploitationTypes: try enumArray(ExploitationType.self, 26), labourSector: try row.decode(at: 27),
+            meansOfControl: try enumArray(MeansOfControl.self, 28),
+            recruiterRelation: (try row.decode(String?.self, at: 29)).flatMap(RecruiterRelation.init(rawValue:)),
+            countryOfExploitation: try row.decode(at: 30), monthsExploited: try row.decode(at: 31))
+        let violence = ViolenceProfile(
+            types: try enumArray(ViolenceType.self, 32),
+            perpetratorRelation: (try row.decode(String?.self, at: 33)).flatMap(PerpetratorRelation.init(rawValue:)),
+            location: try row.decode(at: 34))
+        let caseType = try enumValue(CaseType.self, 3)
+        var file = CaseFile(
+            id: id, organisationID: try row.decode(at: 1), reference: try row.decode(at: 2), caseType: caseType,
+            identificationStatus: try enumValue(IdentificationStatus.self, 4), identifiedBy: try enumValue(IdentifiedBy.self, 5),
+            identifiedOn: CalendarDate(try row.decode(String.self, at: 6)) ?? CalendarDate.of(Date()),
+            riskLevel: try enumValue(RiskLevel.self, 7), status: try enumValue(CaseStatus.self, 8),
+            assignee: try row.decode(at: 9), createdBy: try row.decode(at: 10),
+            closureRequestedAt: try row.decode(at: 11), closureRequestedBy: try row.decode(at: 12), closureReason: try row.decode(at: 13),
+            closedAt: try row.decode(at: 14), closedBy: try row.decode(at: 15), reopenedCount: try row.decode(at: 16),
+            retentionDue: (try row.decode(String?.self, at: 17)).flatMap(CalendarDate.init), anonymisedAt: try row.decode(at: 18),
+            profile: profile, identity: nil,
+            trafficking: trafficking == TraffickingProfile() ? nil : trafficking,
+            violence: violence == ViolenceProfile() ? nil : violence,
+            note: nil, createdAt: try row.decode(at: 35), updatedAt: try row.decode(at: 36), version: try row.decode(at: 37))
+        if open {
+            file.identity = try FieldSealing.open(try row.decode([UInt8]?.self, at: 38), as: PersonIdentity.self, identityLabel(id), keys: keys)
+            file.note = try FieldSealing.openText(try row.decode([UInt8]?.self, at: 39), noteLabel(id), keys: keys)
+        }
+        return file
+    }
+
+    /// The next reference number of an organisation for a year. Its own short statement, so
+    /// concurrent intakes never hold the counter for the length of their transactions; a
+    /// failed intake leaves a gap, never a duplicate.
+    public static func allocateReference(organisation: UUID, year: Int, on connection: PGConnection) throws -> String {
+        let result = try connection.query("""
+            WITH next AS (
+                INSERT INTO case_reference_counter (organisation_id, year, last_number) VALUES ($1, $2, 1)
+                ON CONFLICT (organisation_id, year) DO UPDATE SET last_number = case_reference_counter.last_number + 1
+                RETURNING last_number
+            )
+            SELECT o.country, next.last_number FROM next, organisation o WHERE o.id = $1
+            """, [organisation, year])
+        guard let row = result.first else { throw StoreError.notFound("no such organisation") }
+        return CaseReference.make(country: try row.decode(at: 0), year: year, number: try row.decode(at: 1))
+    }
+
+    public static func create(_ draft: CaseDraft, id: UUID = UUID(), reference: String, actor: Actor, keys: KeyRing, today: CalendarDate, on connection: PGConnection) throws -> CaseFile {
+        let profile = draft.person.profile.completed(today: today)
+        let trafficking = draft.trafficking
+        let violence = draft.violence
+        let result = try connection.query("""
+            INSERT INTO case_file (id, organisation_id, reference, case_type, identification_status, identified_by, identified_on,
+                risk_level, assigned_to, created_by, sex, birth_year, age_band, citizenship, languages, minor, disability,
+                identity_sealed, exploitation_types, labour_sector, means_of_control, recruiter_relation, country_of_exploitation,
+                months_exploited, violence_types, perpetrator_relation, violence_location, note_sealed)
+            VALUES ($1, $2, $3, $4, $5, $6, $7::date, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24,
+                $25, $26, $27, $28)
+            RETURNING
+            """ + " " + columns, [
+                id, actor.organisationID, reference, draft.caseType.rawValue, draft.identificationStatus.rawValue,
+                draft.identifiedBy.rawValue, draft.identifiedOn.description, draft.riskLevel.rawValue, draft.assignee, actor.userID,
+                profile.sex.rawValue, profile.birthYear, profile.ageBand?.rawValue, profile.citizenship,
+                PGTextArray(profile.languages ?? []), profile.minor, profile.disability,
+                try FieldSealing.seal(draft.person.identity, identityLabel(id), keys: keys),
+                PGTextArray((trafficking?.exploitationTypes ?? []).map(\.rawValue)), trafficking?.labourSector,
+                PGTextArray((trafficking?.meansOfControl ?? []).map(\.rawValue)), trafficking?.recruiterRelation?.rawValue,
+                trafficking?.countryOfExploitation, trafficking?.monthsExploited,
+                PGTextArray((violence?.types ?? []).map(\.rawValue)), violence?.perpetratorRelation?.rawValue, violence?.location,
+                try FieldSealing.sealText(draft.note, noteLabel(id), keys: keys),
+            ])
+        return try decode(result[0], keys: keys, open: true)
+    }
+
+    public static func find(_ id: UUID, keys: KeyRing, open: Bool, forUpdate: Bool = false, on connection: PGConnection) throws -> CaseFile? {
+        let sql = "SELECT " + columns + " FROM case_file WHERE id = $1" + (forUpdate ? " FOR UPDATE" : "")
+        return try connection.query(sql, [id]).first.map { try decode($0, keys: keys, open: open) }
+    }
+
+    /// The facts the access policy needs, with the actor's live break-glass grant if any.
+    /// Runs as Haven itself so a case outside the actor's scope is still found (and the policy
+    /// answers 404 for it, with an audit event), not mistaken for a missing one.
+    public static func facts(_ id: UUID, actor: Actor, on connection: PGConnection) throws -> (facts: CaseFacts, status: CaseStatus)? {
+        let result = try connection.query("""
+            SELECT organisation_id, assigned_to, created_by, status, haven_has_break_glass(id) FROM haven_case_facts($1)
+            """, [id])
+        guard let row = result.first else { return nil }
+        let grant: Bool = try row.decode(at: 4)
+        let facts = CaseFacts(owningOrganisation: try row.decode(at: 0), assignee: try row.decode(at: 1), createdBy: try row.decode(at: 2),
+                              breakGlassHolders: grant ? [actor.userID] : [])
+        return (facts, CaseStatus(rawValue: try row.decode(at: 3)) ?? .open)
+    }
+
+    /// Cases in the actor's own scope (break-glass and referred cases are not listed), one
+    /// page in the chosen order. Summaries only: no identifying field is opened for a list.
+    public static func list(_ filter: CaseFilter, actor: Actor, after cursor: String?, limit: Int, keys: KeyRing, on connection: PGConnection) throws -> Page<CaseFile> {
+        var sql = SQLFilter()
+        sql.add("organisation_id = ?", actor.organisationID)
+        if actor.role == .caseworker { sql.add("(assigned_to = ? OR created_by = ?)", actor.userID, actor.userID) }
+        if let status = filter.status { sql.add("status = ?", status.rawValue) }
+        if let caseType = filter.caseType { sql.add("case_type = ?", caseType.rawValue) }
+        if let riskLevel = filter.riskLevel { sql.add("risk_level = ?", riskLevel.rawValue) }
+        if let assignee = filter.assignee { sql.add("assigned_to = ?", assignee) }
+        if let identification = filter.identificationStatus { sql.add("identification_status = ?", identification.rawValue) }
+        if let updatedSince = filter.updatedSince { sql.add("updated_at >= ?", updatedSince) }
+        let (column, descending) = filter.sort.sql
+        let isTime = column != "reference"
+        if let cursor {
+            let values = try Cursor.decode(cursor, count: 2)
+            guard let id = UUID(uuidString: values[1]) else { throw StoreError.invalid(ValidationFailure("cursor", "is not a cursor this list returned")) }
+            let key: any PGEncodable
+            if isTime {
+                guard let micros = Int64(values[0]) else { throw StoreError.invalid(ValidationFailure("cursor", "is not a cursor this list returned")) }
+                key = micros
+                if descending {
+                    sql.add(timeKeysetDescending[column] ?? "false", key, id)
+                } else {
+                    sql.add(timeKeysetAscending[column] ?? "false", key, id)
+                }
+            } else {
+                key = values[0]
+                sql.add(descending ? "(reference, id) < (?, ?::uuid)" : "(reference, id) > (?, ?::uuid)", key, id)
+            }
+        }
+        let order = " ORDER BY " + column + (descending ? " DESC, id DESC" : " ASC, id ASC")
+        let limitPlaceholder = sql.bind(limit + 1)
+        let result = try connection.query("SELECT " + columns + " FROM case_file" + sql.whereClause + order + " LIMIT " + limitPlaceholder, sql.parameters)
+        var items = try result.rows.map { try decode($0, keys: keys, open: false) }
+        var next: String?
+        if items.count > limit {
+            items.removeLast()
+            if let last = items.last {
+                let key: String
+                switch column {
+                case "created_at": key = String(AuditEvent.microseconds(last.createdAt))
+                case "updated_at": key = String(AuditEvent.microseconds(last.updatedAt))
+                default: key = last.reference
+                }
+                next = Cursor.encode([key, last.id.uuidString])
+            }
+        }
+        return Page(items: items, nextCursor: next)
+    }
+
+    // Keyset conditions on microsecond timestamps, fixed per sortable column.
+    static let timeKeysetDescending: [String: StaticString] = [
+        "updated_at": "(updated_at, id) < (timestamptz 'epoch' + ?::bigint * interval '1 microsecond', ?::uuid)",
+        "created_at": "(created_at, id) < (timestamptz 'epoch' + ?::bigint * interval '1 microsecond', ?::uuid)",
+    ]
+    static let timeKeysetAscending: [String: StaticString] = [
+        "updated_at": "(updated_at, id) > (timestamptz 'epoch' + ?::bigint * interval '1 microsecond', ?::uuid)",
+        "created_at": "(created_at, id) > (timestamptz 'epoch' + ?::bigint * interval '1 microsecond', ?::uuid)",
+    ]
+
+    /// Writes the changed case back whole (after the caller applied a patch to it), bumping
+    /// the version only if it is still `expectedVersion`.
+    public static func save(_ file: CaseFile, expectedVersion: Int, keys: KeyRing, on connection: PGConnection) throws -> CaseFile? {
+        let profile = file.profile
+        let result = try connection.query("""
+            UPDATE case_file SET case_type = $3, identification_status = $4, identified_by = $5, identified_on = $6::date,
+                risk_level = $7, status = $8, assigned_to = $9, closure_requested_at = $10, closure_requested_by = $11,
+                closure_reason = $12, closed_at = $13, closed_by = $14, reopened_count = $15, retention_due = $16::date,
+                sex = $17, birth_year = $18, age_band = $19, citizenship = $20, languages = $21, minor = $22, disability = $23,
+                identity_sealed = $24, exploitation_types = $25, labour_sector = $26, means_of_control = $27,
+                recruiter_relation = $28, country_of_exploitation = $29, months_exploited = $30, violence_types = $31,
+                perpetrator_relation = $32, violence_location = $33, note_sealed = $34,
+                updated_at = now(), version = version + 1
+            WHERE id = $1 AND version = $2
+            RETURNING
+            """ + " " + columns, [
+                file.id, expectedVersion, file.caseType.rawValue, file.identificationStatus.rawValue, file.identifiedBy.rawValue,
+                file.identifiedOn.description, file.riskLevel.rawValue, file.status.rawValue, file.assignee,
+                file.closureRequestedAt, file.closureRequestedBy, file.closureReason, file.closedAt, file.closedBy,
+                file.reopenedCount, file.retentionDue?.description,
+                profile.sex.rawValue, profile.birthYear, profile.ageBand?.rawValue, profile.citizenship,
+                PGTextArray(profile.languages ?? []), profile.minor, profile.disability,
+                try FieldSealing.seal(file.identity, identityLabel(file.id), keys: keys),
+                PGTextArray((file.trafficking?.exploitationTypes ?? []).map(\.rawValue)), file.trafficking?.labourSector,
+                PGTextArray((file.trafficking?.meansOfControl ?? []).map(\.rawValue)), file.trafficking?.recruiterRelation?.rawValue,
+                file.trafficking?.countryOfExploitation, file.trafficking?.monthsExploited,
+                PGTextArray((file.violence?.types ?? []).map(\.rawValue)), file.violence?.perpetratorRelation?.rawValue,
+                file.violence?.location, try FieldSealing.sealText(file.note, noteLabel(file.id), keys: keys),
+            ])
+        return try result.first.map { try decode($0, keys: keys, open: true) }
+    }
+}
+
+extension CaseFile {
+    /// This case with a patch applied (fields absent from the patch unchanged).
+    public func applying(_ patch: CasePatch, today: CalendarDate) -> CaseFile {
+        var file = self
+        if let value = patch.caseType { file.caseType = value }
+        if let value = patch.identificationStatus { file.identificationStatus = value }
+        if let value = patch.identifiedBy { file.identifiedBy = value }
+        if let value = patch.identifiedOn { file.identifiedOn = value }
+        if let value = patch.riskLevel { file.riskLevel = value }
+        if let person = patch.person {
+            if let identity = person.identity { file.identity = identity }
+            var profile = file.profile
+            if let value = person.sex { profile.sex = value }
+            if let value = person.birthYear {
+                profile.birthYear = value
+                profile.ageBand = nil
+                profile.minor = person.minor
+            }
+            if let value = person.ageBand { profile.ageBand = value }
+            if let value = person.citizenship { profile.citizenship = value }
+            if let value = person.languages { profile.languages = value }
+            if let value = person.minor { profile.minor = value }
+            if let value = person.disability { profile.disability = value }
+            file.profile = profile.completed(today: today)
+        }
+        if let value = patch.trafficking { file.trafficking = value }
+        if let value = patch.violence { file.violence = value }
+        if let value = patch.note { file.note = value.isEmpty ? nil : value }
+        return file
+    }
+}

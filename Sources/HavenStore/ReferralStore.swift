@@ -1,0 +1,242 @@
+import Foundation
+import HavenCore
+import Postgres
+import Sealing
+
+public enum ReferralDirection: String, ClosedSet {
+    case incoming, outgoing
+}
+
+public enum ReferralStore {
+    static let columns = """
+        id, case_id, case_organisation_id, case_reference, need_id, service_type, from_organisation_id, from_user_id, to_organisation_id,
+        consent_id, shared_categories, priority, due_at, status, business_status, status_reason, outcome, note_sealed,
+        previous_referral_id, episode_id, created_at, updated_at, version
+        """
+
+    static func noteLabel(_ id: UUID) -> String { "referral:\(id.uuidString.lowercased()):note" }
+    static func transitionNoteLabel(_ id: UUID) -> String { "referral:\(id.uuidString.lowercased()):transition-note" }
+
+    static func decode(_ row: PGRow, keys: KeyRing, openNote: Bool) throws -> Referral {
+        let id: UUID = try row.decode(at: 0)
+        return Referral(
+            id: id, caseID: try row.decode(at: 1), caseOrganisation: try row.decode(at: 2), caseReference: try row.decode(at: 3), needID: try row.decode(at: 4),
+            serviceType: ServiceType(rawValue: try row.decode(at: 5)) ?? .other, fromOrganisation: try row.decode(at: 6),
+            fromUser: try row.decode(at: 7), toOrganisation: try row.decode(at: 8), consentID: try row.decode(at: 9),
+            sharedCategories: (try row.decodeArray(String.self, at: 10) ?? []).compactMap(DataCategory.init(rawValue:)),
+            priority: NeedPriority(rawValue: try row.decode(at: 11)) ?? .normal, dueAt: try row.decode(at: 12),
+            status: ReferralStatus(rawValue: try row.decode(at: 13)) ?? .requested, businessStatus: try row.decode(at: 14),
+            statusReason: try row.decode(at: 15), outcome: try row.decode(at: 16),
+            note: openNote ? try FieldSealing.openText(try row.decode([UInt8]?.self, at: 17), noteLabel(id), keys: keys) : nil,
+            previousReferralID: try row.decode(at: 18), episodeID: try row.decode(at: 19), createdAt: try row.decode(at: 20),
+            updatedAt: try row.decode(at: 21), version: try row.decode(at: 22))
+    }
+
+    public struct NewReferral: Sendable {
+        public var caseID: UUID
+        public var caseOrganisation: UUID
+        public var caseReference: String
+        public var needID: UUID?
+        public var serviceType: ServiceType
+        public var toOrganisation: UUID
+        public var consentID: UUID
+        public var sharedCategories: [DataCategory]
+        public var priority: NeedPriority
+        public var note: String?
+        public var previousReferralID: UUID?
+
+        public init(caseID: UUID, caseOrganisation: UUID, caseReference: String, needID: UUID?, serviceType: ServiceType, toOrganisation: UUID,
+                    consentID: UUID, sharedCategories: [DataCategory], priority: NeedPriority, note: String?, previousReferralID: UUID?) {
+            self.caseID = caseID
+            self.caseOrganisation = caseOrganisation
+            self.caseReference = caseReference
+            self.needID = needID
+            self.serviceType = serviceType
+            self.toOrganisation = toOrganisation
+            self.consentID = consentID
+            self.sharedCategories = sharedCategories
+            self.priority = priority
+            self.note = note
+            self.previousReferralID = previousReferralID
+        }
+    }
+
+    public static func create(_ new: NewReferral, actor: Actor, keys: KeyRing, now: Date, on connection: PGConnection) throws -> Referral {
+        let id = UUID()
+        let result = try connection.query("""
+            INSERT INTO referral (id, case_id, case_organisation_id, case_reference, need_id, service_type, from_organisation_id,
+                from_user_id, to_organisation_id, consent_id, shared_categories, priority, due_at, note_sealed, previous_referral_id)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) RETURNING
+            """ + " " + columns, [
+                id, new.caseID, new.caseOrganisation, new.caseReference, new.needID, new.serviceType.rawValue, actor.organisationID, actor.userID,
+                new.toOrganisation, new.consentID, PGTextArray(new.sharedCategories.sorted().map(\.rawValue)), new.priority.rawValue,
+                now.addingTimeInterval(new.priority.responseTime), try FieldSealing.sealText(new.note, noteLabel(id), keys: keys),
+                new.previousReferralID,
+            ])
+        try recordTransition(id, from: nil, to: .requested, actor: actor, reason: nil, businessStatus: nil, outcome: nil, note: nil, keys: keys, on: connection)
+        return try decode(result[0], keys: keys, openNote: true)
+    }
+
+    public struct Facts: Sendable {
+        public var facts: ReferralFacts
+        public var caseID: UUID
+        public var status: ReferralStatus
+        public var consent: ConsentStatus
+    }
+
+    /// What the policy needs, found whatever the reader's scope (see `CaseStore.facts`).
+    public static func facts(_ id: UUID, actor: Actor, on connection: PGConnection) throws -> Facts? {
+        let result = try connection.query("""
+            SELECT from_organisation_id, to_organisation_id, case_id, case_organisation_id, assigned_to, created_by, status,
+                   consent_state, haven_has_break_glass(case_id)
+            FROM haven_referral_facts($1)
+            """, [id])
+        guard let row = result.first else { return nil }
+        let grant: Bool = try row.decode(at: 8)
+        let caseFacts = CaseFacts(owningOrganisation: try row.decode(at: 3), assignee: try row.decode(at: 4), createdBy: try row.decode(at: 5),
+                                  breakGlassHolders: grant ? [actor.userID] : [])
+        return Facts(
+            facts: ReferralFacts(fromOrganisation: try row.decode(at: 0), toOrganisation: try row.decode(at: 1), caseFacts: caseFacts),
+            caseID: try row.decode(at: 2), status: ReferralStatus(rawValue: try row.decode(at: 6)) ?? .requested,
+            consent: ConsentStatus(rawValue: try row.decode(at: 7)) ?? .active)
+    }
+
+    public static func find(_ id: UUID, keys: KeyRing, openNote: Bool = true, forUpdate: Bool = false, on connection: PGConnection) throws -> Referral? {
+        let sql = "SELECT " + columns + " FROM referral WHERE id = $1" + (forUpdate ? " FOR UPDATE" : "")
+        return try connection.query(sql, [id]).first.map { try decode($0, keys: keys, openNote: openNote) }
+    }
+
+    public static func list(caseID: UUID, keys: KeyRing, on connection: PGConnection) throws -> [Referral] {
+        try connection.query("SELECT " + columns + " FROM referral WHERE case_id = $1 ORDER BY created_at, id", [caseID]).rows.map {
+            try decode($0, keys: keys, openNote: false)
+        }
+    }
+
+    /// An organisation's inbox or outbox, newest activity first.
+    public static func list(direction: ReferralDirection, status: ReferralStatus?, actor: Actor, after cursor: String?, limit: Int,
+                            keys: KeyRing, on connection: PGConnection) throws -> Page<Referral> {
+        var sql = SQLFilter()
+        switch direction {
+        case .incoming: sql.add("to_organisation_id = ?", actor.organisationID)
+        case .outgoing:
+            sql.add("from_organisation_id = ?", actor.organisationID)
+            if actor.role == .caseworker {
+                sql.add("case_id IN (SELECT id FROM case_file WHERE organisation_id = ? AND (assigned_to = ? OR created_by = ?))",
+                        actor.organisationID, actor.userID, actor.userID)
+            }
+        }
+        if let status { sql.add("status = ?", status.rawValue) }
+        if let cursor {
+            let values = try Cursor.decode(cursor, count: 2)
+            guard let micros = Int64(values[0]), let id = UUID(uuidString: values[1]) else {
+                throw StoreError.invalid(ValidationFailure("cursor", "is not a cursor this list returned"))
+            }
+            sql.add("(updated_at, id) < (timestamptz 'epoch' + ?::bigint * interval '1 microsecond', ?::uuid)", micros, id)
+        }
+        let limitPlaceholder = sql.bind(limit + 1)
+        var items = try connection.query("SELECT " + columns + " FROM referral" + sql.whereClause + " ORDER BY updated_at DESC, id DESC LIMIT "
+                                          + limitPlaceholder, sql.parameters).rows.map { try decode($0, keys: keys, openNote: false) }
+        var next: String?
+        if items.count > limit {
+            items.removeLast()
+            if let last = items.last { next = Cursor.encode([String(AuditEvent.microseconds(last.updatedAt)), last.id.uuidString]) }
+        }
+        return Page(items: items, nextCursor: next)
+    }
+
+    /// Moves a referral (already checked against the state machine) and does what the move
+    /// implies: accepting starts the service episode at the recipient, completing completes it,
+    /// ending otherwise cancels it.
+    public static func transition(_ referral: Referral, _ request: TransitionRequest, actor: Actor?, keys: KeyRing, on connection: PGConnection) throws -> Referral {
+        let target = request.to
+        var episodeID = referral.episodeID
+        if target == .accepted, episodeID == nil, let actor {
+            let draft = ServiceDraft(type: referral.serviceType, providerOrganisation: referral.toOrganisation, needId: referral.needID,
+                                     status: .inProgress, startOn: CalendarDate.of(Date()))
+            episodeID = try ServiceStore.create(caseID: referral.caseID, draft, referralID: referral.id, actor: actor, keys: keys, on: connection).id
+        }
+        if let episodeID, target != referral.status {
+            switch target {
+            case .completed: try ServiceStore.setStatus(episodeID, .completed, outcome: request.outcome, on: connection)
+            case .failed, .cancelled, .rejected, .enteredInError: try ServiceStore.setStatus(episodeID, .cancelled, outcome: request.outcome, on: connection)
+            default: break
+            }
+        }
+        let result = try connection.query("""
+            UPDATE referral SET status = $2, business_status = coalesce($3, business_status),
+                status_reason = CASE WHEN $2 = status THEN status_reason ELSE $4 END, outcome = coalesce($5, outcome),
+                episode_id = $6, updated_at = now(), version = version + 1
+            WHERE id = $1 RETURNING
+            """ + " " + columns, [referral.id, target.rawValue, request.businessStatus, request.reason, request.outcome, episodeID])
+        try recordTransition(referral.id, from: referral.status, to: target, actor: actor, reason: request.reason,
+                             businessStatus: request.businessStatus, outcome: request.outcome, note: request.note, keys: keys, on: connection)
+        guard let row = result.first else { throw StoreError.notFound("no such referral") }
+        return try decode(row, keys: keys, openNote: true)
+    }
+
+    static func recordTransition(_ id: UUID, from: ReferralStatus?, to: ReferralStatus, actor: Actor?, reason: String?, businessStatus: String?,
+                                 outcome: String?, note: String?, keys: KeyRing, on connection: PGConnection) throws {
+        try connection.execute("""
+            INSERT INTO referral_transition (referral_id, from_status, to_status, actor_user, actor_organisation, reason, business_status, outcome, note_sealed)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+            """, [id, from?.rawValue, to.rawValue, actor?.userID, actor?.organisationID, reason, businessStatus, outcome,
+                  try FieldSealing.sealText(note, transitionNoteLabel(id), keys: keys)])
+    }
+
+    public static func history(_ id: UUID, keys: KeyRing, on connection: PGConnection) throws -> [ReferralTransition] {
+        try connection.query("""
+            SELECT from_status, to_status, actor_user, actor_organisation, reason, business_status, outcome, note_sealed, at
+            FROM referral_transition WHERE referral_id = $1 ORDER BY id
+            """, [id]).rows.map { row in
+            ReferralTransition(
+                from: (try row.decode(String?.self, at: 0)).flatMap(ReferralStatus.init(rawValue:)),
+                to: ReferralStatus(rawValue: try row.decode(at: 1)) ?? .requested, actorUser: try row.decode(at: 2),
+                actorOrganisation: try row.decode(at: 3), reason: try row.decode(at: 4), businessStatus: try row.decode(at: 5),
+                outcome: try row.decode(at: 6),
+                note: try FieldSealing.openText(try row.decode([UInt8]?.self, at: 7), transitionNoteLabel(id), keys: keys),
+                at: try row.decode(at: 8))
+        }
+    }
+
+    /// Cancels every open referral relying on a consent, with the reason, recording each move.
+    static func cancelOpen(consentID: UUID, reason: CancellationReason, actor: Actor?, on connection: PGConnection) throws -> [UUID] {
+        let result = try connection.query("""
+            WITH open AS (
+                SELECT id, status, episode_id FROM referral
+                WHERE consent_id = $1 AND status IN ('requested', 'received', 'accepted', 'in-progress', 'on-hold')
+                FOR UPDATE
+            ), cancelled AS (
+                UPDATE referral r SET status = 'cancelled', status_reason = $2, updated_at = now(), version = r.version + 1
+                FROM open WHERE r.id = open.id
+                RETURNING r.id, open.status AS previous, open.episode_id
+            ), moved AS (
+                INSERT INTO referral_transition (referral_id, from_status, to_status, actor_user, actor_organisation, reason)
+                SELECT id, previous, 'cancelled', $3, $4, $2 FROM cancelled
+            ), episodes AS (
+                UPDATE service_episode SET status = 'cancelled', end_on = coalesce(end_on, current_date), updated_at = now(), version = version + 1
+                WHERE id IN (SELECT episode_id FROM cancelled) AND status IN ('planned', 'in_progress')
+            )
+            SELECT id FROM cancelled
+            """, [consentID, reason.rawValue, actor?.userID, actor?.organisationID])
+        return try result.rows.map { try $0.decode(UUID.self, at: 0) }
+    }
+
+    /// An expired or withdrawn consent ends the referral the moment anyone looks (S16), not
+    /// only when the periodic sweep runs. Returns the reason when it ended it now.
+    public static func endIfConsentLapsed(_ id: UUID, actor: Actor?, on connection: PGConnection) throws -> CancellationReason? {
+        let result = try connection.query("SELECT haven_end_lapsed_referral($1, $2, $3)", [id, actor?.userID, actor?.organisationID])
+        return (try result.first?.decode(String?.self, at: 0)).flatMap(CancellationReason.init(rawValue:))
+    }
+
+    /// The periodic sweep: ends every open referral whose consent has expired. Returns how many.
+    public static func endLapsedReferrals(on connection: PGConnection) throws -> [UUID] {
+        let lapsed = try connection.query("""
+            SELECT r.id FROM referral r JOIN consent c ON c.id = r.consent_id
+            WHERE r.status IN ('requested', 'received', 'accepted', 'in-progress', 'on-hold')
+              AND (c.withdrawn_at IS NOT NULL OR (c.expires_at IS NOT NULL AND c.expires_at <= now()))
+            LIMIT 1000
+            """).rows.map { try $0.decode(UUID.self, at: 0) }
+        for id in lapsed { _ = try endIfConsentLapsed(id, actor: nil, on: connection) }
+        return lapsed
+    }
+}

@@ -1,0 +1,140 @@
+import Foundation
+import HavenCore
+import Postgres
+import Sealing
+
+public enum ServiceStore {
+    static let columns = """
+        id, case_id, need_id, referral_id, type, provider_organisation_id, status, start_on::text, due_on::text, end_on::text,
+        outcome, detail::text, created_at, updated_at, version
+        """
+
+    static func noteLabel(_ episode: UUID, _ index: Int) -> String { "episode:\(episode.uuidString.lowercased()):session:\(index)" }
+
+    static func decode(_ row: PGRow) throws -> ServiceEpisode {
+        let detailText: String = try row.decode(at: 11)
+        let detail = (try? FieldSealing.decoder.decode(ServiceDetail.self, from: Data(detailText.utf8))) ?? ServiceDetail()
+        return ServiceEpisode(
+            id: try row.decode(at: 0), caseID: try row.decode(at: 1), needID: try row.decode(at: 2), referralID: try row.decode(at: 3),
+            type: ServiceType(rawValue: try row.decode(at: 4)) ?? .other, providerOrganisation: try row.decode(at: 5),
+            status: ServiceStatus(rawValue: try row.decode(at: 6)) ?? .planned,
+            startOn: (try row.decode(String?.self, at: 7)).flatMap(CalendarDate.init),
+            dueOn: (try row.decode(String?.self, at: 8)).flatMap(CalendarDate.init),
+            endOn: (try row.decode(String?.self, at: 9)).flatMap(CalendarDate.init),
+            outcome: try row.decode(at: 10), detail: detail, createdAt: try row.decode(at: 12), updatedAt: try row.decode(at: 13),
+            version: try row.decode(at: 14))
+    }
+
+    static func detailJSON(_ detail: ServiceDetail?) throws -> PGJSON {
+        PGJSON(text: String(decoding: try FieldSealing.encoder.encode((detail ?? ServiceDetail()).withoutNotes), as: UTF8.self))
+    }
+
+    /// Counselling notes go to `session_note`, sealed one by one.
+    static func saveNotes(_ episode: UUID, caseID: UUID, detail: ServiceDetail?, keys: KeyRing, on connection: PGConnection) throws {
+        guard let sessions = detail?.counselling else { return }
+        try connection.execute("DELETE FROM session_note WHERE episode_id = $1", [episode])
+        for (index, session) in sessions.enumerated() {
+            guard let sealed = try FieldSealing.sealText(session.note, noteLabel(episode, index), keys: keys) else { continue }
+            try connection.execute("INSERT INTO session_note (episode_id, session_index, case_id, note_sealed) VALUES ($1, $2, $3, $4)",
+                                   [episode, index, caseID, sealed])
+        }
+    }
+
+    /// Puts the sealed counselling notes back into the episodes' detail.
+    static func attachNotes(_ episodes: [ServiceEpisode], keys: KeyRing, on connection: PGConnection) throws -> [ServiceEpisode] {
+        let counselling = episodes.filter { $0.detail.counselling?.isEmpty == false }
+        guard !counselling.isEmpty else { return episodes }
+        let rows = try connection.query(
+            "SELECT episode_id, session_index, note_sealed FROM session_note WHERE episode_id = ANY($1::uuid[])",
+            [PGTextArray(counselling.map(\.id.uuidString))])
+        var notes: [UUID: [Int: String]] = [:]
+        for row in rows.rows {
+            let episode: UUID = try row.decode(at: 0)
+            let index: Int = try row.decode(at: 1)
+            notes[episode, default: [:]][index] = try FieldSealing.openText(try row.decode([UInt8]?.self, at: 2), noteLabel(episode, index), keys: keys)
+        }
+        return episodes.map { episode in
+            guard let sessionNotes = notes[episode.id], var sessions = episode.detail.counselling else { return episode }
+            for index in sessions.indices { sessions[index].note = sessionNotes[index] }
+            var copy = episode
+            copy.detail.counselling = sessions
+            return copy
+        }
+    }
+
+    public static func create(caseID: UUID, _ draft: ServiceDraft, referralID: UUID? = nil, actor: Actor, keys: KeyRing, on connection: PGConnection) throws -> ServiceEpisode {
+        let id = UUID()
+        let result = try connection.query("""
+            INSERT INTO service_episode (id, case_id, need_id, referral_id, type, provider_organisation_id, status, start_on, due_on, detail, created_by)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8::date, $9::date, $10::jsonb, $11) RETURNING
+            """ + " " + columns, [
+                id, caseID, draft.needId, referralID, draft.type.rawValue, draft.providerOrganisation, (draft.status ?? .planned).rawValue,
+                draft.startOn?.description, draft.dueOn?.description, try detailJSON(draft.detail), actor.userID,
+            ])
+        try saveNotes(id, caseID: caseID, detail: draft.detail, keys: keys, on: connection)
+        var episode = try decode(result[0])
+        episode.detail = draft.detail ?? ServiceDetail()
+        return episode
+    }
+
+    public static func list(caseID: UUID, keys: KeyRing, on connection: PGConnection) throws -> [ServiceEpisode] {
+        let episodes = try connection.query("SELECT " + columns + " FROM service_episode WHERE case_id = $1 ORDER BY created_at, id", [caseID]).rows.map(decode)
+        return try attachNotes(episodes, keys: keys, on: connection)
+    }
+
+    public static func find(_ id: UUID, caseID: UUID, keys: KeyRing, forUpdate: Bool = false, on connection: PGConnection) throws -> ServiceEpisode? {
+        let sql = "SELECT " + columns + " FROM service_episode WHERE id = $1 AND case_id = $2" + (forUpdate ? " FOR UPDATE" : "")
+        guard let episode = try connection.query(sql, [id, caseID]).first.map(decode) else { return nil }
+        return try attachNotes([episode], keys: keys, on: connection).first
+    }
+
+    public static func update(_ episode: ServiceEpisode, _ patch: ServicePatch, keys: KeyRing, on connection: PGConnection) throws -> ServiceEpisode {
+        let result = try connection.query("""
+            UPDATE service_episode SET status = coalesce($2, status), provider_organisation_id = coalesce($3, provider_organisation_id),
+                start_on = coalesce($4::date, start_on), due_on = coalesce($5::date, due_on), end_on = coalesce($6::date, end_on),
+                outcome = coalesce($7, outcome), detail = coalesce($8::jsonb, detail), updated_at = now(), version = version + 1
+            WHERE id = $1 RETURNING
+            """ + " " + columns, [
+                episode.id, patch.status?.rawValue, patch.providerOrganisation, patch.startOn?.description, patch.dueOn?.description,
+                patch.endOn?.description, patch.outcome, try patch.detail.map { try detailJSON($0) },
+            ])
+        if let detail = patch.detail { try saveNotes(episode.id, caseID: episode.caseID, detail: detail, keys: keys, on: connection) }
+        guard let updated = try result.first.map(decode) else { throw StoreError.notFound("no such service") }
+        return try attachNotes([updated], keys: keys, on: connection)[0]
+    }
+
+    /// Moves the episode a referral started, when the referral is accepted or completes.
+    static func setStatus(_ id: UUID, _ status: ServiceStatus, outcome: String?, on connection: PGConnection) throws {
+        try connection.execute("""
+            UPDATE service_episode SET status = $2, outcome = coalesce($3, outcome),
+                start_on = CASE WHEN $2 = 'in_progress' THEN coalesce(start_on, current_date) ELSE start_on END,
+                end_on = CASE WHEN $2 IN ('completed', 'cancelled') THEN coalesce(end_on, current_date) ELSE end_on END,
+                updated_at = now(), version = version + 1
+            WHERE id = $1
+            """, [id, status.rawValue, outcome])
+    }
+
+    /// The worklist: unfinished services past their due date, in the actor's own scope.
+    public static func overdue(actor: Actor, today: CalendarDate, after cursor: String?, limit: Int, on connection: PGConnection) throws -> Page<(ServiceEpisode, String)> {
+        var sql = SQLFilter()
+        sql.add("s.status IN ('planned', 'in_progress') AND s.due_on < ?::date", today.description)
+        sql.add("c.organisation_id = ?", actor.organisationID)
+        if actor.role == .caseworker { sql.add("(c.assigned_to = ? OR c.created_by = ?)", actor.userID, actor.userID) }
+        if let cursor {
+            let values = try Cursor.decode(cursor, count: 2)
+            guard let id = UUID(uuidString: values[1]) else { throw StoreError.invalid(ValidationFailure("cursor", "is not a cursor this list returned")) }
+            sql.add("(s.due_on, s.id) > (?::date, ?::uuid)", values[0], id)
+        }
+        let limitPlaceholder = sql.bind(limit + 1)
+        let text = "SELECT " + columns.split(separator: ",").map { "s." + $0.trimmingCharacters(in: .whitespacesAndNewlines) }.joined(separator: ", ")
+            + ", c.reference FROM service_episode s JOIN case_file c ON c.id = s.case_id" + sql.whereClause
+            + " ORDER BY s.due_on, s.id LIMIT " + limitPlaceholder
+        var items = try connection.query(text, sql.parameters).rows.map { (try decode($0), try $0.decode(String.self, at: 15)) }
+        var next: String?
+        if items.count > limit {
+            items.removeLast()
+            if let last = items.last { next = Cursor.encode([last.0.dueOn?.description ?? "", last.0.id.uuidString]) }
+        }
+        return Page(items: items, nextCursor: next)
+    }
+}
