@@ -176,7 +176,7 @@ CREATE TABLE break_glass_grant (
     case_organisation_id uuid NOT NULL REFERENCES organisation (id),
     user_id uuid NOT NULL REFERENCES app_user (id),
     user_organisation_id uuid NOT NULL REFERENCES organisation (id),
-    reason_sealed bytea NOT NULL,
+    reason_sealed bytea,
     granted_at timestamptz NOT NULL DEFAULT now(),
     expires_at timestamptz NOT NULL,
     reviewed_by uuid REFERENCES app_user (id),
@@ -313,7 +313,7 @@ CREATE POLICY break_glass_grant_parties ON break_glass_grant TO haven_app USING 
     OR (haven_role() = 'supervisor' AND (case_organisation_id = haven_org() OR user_organisation_id = haven_org()))
 );
 ALTER TABLE idempotency_key ENABLE ROW LEVEL SECURITY;
-CREATE POLICY idempotency_key_own ON idempotency_key TO haven_app USING (user_id = haven_user());
+CREATE POLICY idempotency_key_own ON idempotency_key TO haven_app USING (user_id = haven_user() OR haven_role() = 'system');
 
 -- Whoever may read a case may read its history in the audit trail.
 DROP POLICY audit_event_read ON audit_event;
@@ -326,4 +326,4 @@ CREATE POLICY audit_event_read ON audit_event FOR SELECT TO haven_app USING (
 GRANT SELECT, INSERT, UPDATE ON case_reference_counter, case_file, need, service_episode, session_note, consent,
     referral, break_glass_grant, idempotency_key TO haven_app;
 GRANT SELECT, INSERT ON referral_transition TO haven_app;
-GRANT DELETE ON session_note TO haven_app;
+GRANT DELETE ON session_note, idempotency_key TO haven_app;

@@ -83,6 +83,8 @@ func buildRouter(configuration: AppConfiguration, dependencies: HavenDependencie
     CaseDetailsController(store: store, bodyLimit: limit).register(routes)
     ReferralController(store: store, bodyLimit: limit).register(routes)
     BreakGlassController(store: store, bodyLimit: limit).register(routes)
+    PrivacyController(store: store, auth: auth, bodyLimit: limit).register(routes)
+    ReportController(store: store).register(routes)
     OpenAPIController(path: configuration.openAPIPath).register(routes)
     return router
 }

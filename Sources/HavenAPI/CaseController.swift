@@ -48,10 +48,14 @@ struct CaseController: Sendable {
             if draft.assignee == nil && actor.role == .caseworker { draft.assignee = actor.userID }
             if let assignee = draft.assignee { try CaseController.checkAssignee(assignee, organisation: actor.organisationID, on: transaction) }
             let file = try CaseStore.create(draft, reference: reference, actor: actor, keys: keys, today: today, on: transaction.connection)
+            let duplicates = try DuplicateCheck.record(caseID: file.id, identity: file.identity, birthYear: file.profile.birthYear, keys: keys,
+                                                       on: transaction.connection)
             try transaction.audit(.create, "case.create", entityKind: "case", entityID: file.id.lowercasedString, caseID: file.id,
                                   subjectOrganisation: file.organisationID, purpose: .caseManagement,
-                                  detail: ["fields": .strings(CaseController.providedFields(draft))])
-            return try CreatedResponse(CaseDTO(file), location: "/v1/cases/\(file.id.uuidString)")
+                                  detail: ["fields": .strings(CaseController.providedFields(draft)), "possible_duplicate": .bool(!duplicates.isEmpty)])
+            var dto = CaseDTO(file)
+            dto.duplicates = duplicates.isEmpty ? nil : duplicates
+            return try CreatedResponse(dto, location: "/v1/cases/\(file.id.uuidString)")
         }
     }
 
@@ -106,6 +110,10 @@ struct CaseController: Sendable {
     }
 
     func update(_ request: Request, _ context: HavenRequestContext) async throws -> JSONResponse<CaseDTO> {
+        struct Updated: Sendable {
+            var file: CaseFile
+            var duplicates: DuplicateHint?
+        }
         let id = try request.uuidParameter("id", context)
         let expected = try ETag.requiredVersion(request)
         var request = request
@@ -125,16 +133,24 @@ struct CaseController: Sendable {
                 throw StoreError.invalid(ValidationFailure("trafficking", "is only recorded for trafficking cases"))
             }
             let changes = current.changes(to: next)
-            guard !changes.isEmpty else { return current }
+            guard !changes.isEmpty else { return Updated(file: current) }
             guard let saved = try CaseStore.save(next, expectedVersion: expected, keys: keys, on: transaction.connection) else {
                 throw StoreError.preconditionFailed("the case changed since you read it")
+            }
+            var duplicates: DuplicateHint?
+            if saved.identity != current.identity || saved.profile.birthYear != current.profile.birthYear {
+                let hint = try DuplicateCheck.record(caseID: id, identity: saved.identity, birthYear: saved.profile.birthYear, keys: keys,
+                                                     on: transaction.connection)
+                duplicates = hint.isEmpty ? nil : hint
             }
             try transaction.audit(.update, "case.update", entityKind: "case", entityID: id.lowercasedString, caseID: id,
                                   subjectOrganisation: access.facts.owningOrganisation, purpose: access.purpose,
                                   detail: ["changes": .array(changes.map(\.auditDetail))])
-            return saved
+            return Updated(file: saved, duplicates: duplicates)
         }
-        return JSONResponse(CaseDTO(file), headers: [.eTag: ETag.make(file.version)])
+        var dto = CaseDTO(file.file)
+        dto.duplicates = file.duplicates
+        return JSONResponse(dto, headers: [.eTag: ETag.make(file.file.version)])
     }
 
     /// Loads the case for a lifecycle change, applies `change`, saves and audits it.

@@ -57,6 +57,8 @@ struct CaseDTO: Encodable, Sendable {
     var createdAt: Date
     var updatedAt: Date
     var version: Int
+    /// At intake and when the name changes: other cases that may be the same person.
+    var duplicates: DuplicateHint?
 
     init(_ file: CaseFile) {
         id = file.id

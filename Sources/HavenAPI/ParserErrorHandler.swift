@@ -28,10 +28,12 @@ final class ParserErrorHandler: ChannelInboundHandler, RemovableChannelHandler {
         let tooLarge = parserError == .headerOverflow
         let status: HTTPResponse.Status = tooLarge ? .requestHeaderFieldsTooLarge : .badRequest
         let detail = tooLarge ? "the request headers are too large" : "the request is not valid HTTP/1.1"
-        let body = "{\"detail\":\"\(detail)\",\"status\":\(status.code),\"title\":\"\(status.reasonPhrase)\",\"type\":\"/problems/malformed-request\"}"
+        let requestID = RequestIDs.make()
+        let body = "{\"detail\":\"\(detail)\",\"request_id\":\"\(requestID)\",\"status\":\(status.code),\"title\":\"\(status.reasonPhrase)\",\"type\":\"/problems/malformed-request\"}"
         let bytes = ByteBuffer(string: body)
         let head = HTTPResponse(status: status, headerFields: [
             .contentType: "application/problem+json", .contentLength: String(bytes.readableBytes), .connection: "close",
+            .requestID: requestID, .cacheControl: "no-store", .contentTypeOptions: "nosniff",
         ])
         context.write(wrapOutboundOut(.head(head)), promise: nil)
         context.write(wrapOutboundOut(.body(bytes)), promise: nil)

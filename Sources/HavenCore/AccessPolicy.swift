@@ -115,8 +115,11 @@ public enum AccessPolicy {
             return facts.assignee == actor.userID ? .caseManagement : .supervision
         case .caseworker where ownOrganisation && (facts.assignee == actor.userID || facts.createdBy == actor.userID):
             return .caseManagement
-        case .supervisor, .caseworker:
+        case .supervisor:
             return facts.breakGlassHolders.contains(actor.userID) ? .breakGlass : nil
+        case .caseworker:
+            // Only supervisors may break glass; a grant held by anyone else opens nothing.
+            return nil
         case .admin, .auditor, .partner:
             // Admins and auditors never see case content; partners see referrals, not cases.
             return nil
@@ -171,9 +174,12 @@ public enum AccessPolicy {
 
     private static func decideCase(_ actor: Actor, _ operation: AccessOperation, _ facts: CaseFacts) -> AccessDecision {
         if operation == .breakGlass {
-            guard actor.role == .supervisor else { return .forbidden }
-            // Break-glass is for a case outside the supervisor's scope; their own are open to them.
-            return facts.owningOrganisation == actor.organisationID ? .forbidden : .allow(.breakGlass)
+            // Break-glass is for a supervisor and a case outside their scope; their own cases are
+            // open to them. Anyone else learns nothing about whether the case exists.
+            if actor.role == .supervisor {
+                return facts.owningOrganisation == actor.organisationID ? .forbidden : .allow(.breakGlass)
+            }
+            return caseAccess(actor, facts) == nil ? .notFound : .forbidden
         }
         guard let purpose = caseAccess(actor, facts) else { return .notFound }
         switch operation {

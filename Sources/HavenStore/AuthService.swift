@@ -173,6 +173,38 @@ public struct AuthService: Sendable {
         }
     }
 
+    /// Checks a password or TOTP code given again for a sensitive action (a subject-access
+    /// export). Every check is an audit event; a TOTP step is good once.
+    public func reauthenticate(password: String?, totp: String?, context: AccessContext) async throws -> Bool {
+        guard let actor = context.actor else { return false }
+        var ok = false
+        if let password {
+            let stored = try await store.withConnection { connection in
+                try connection.query("SELECT password_hash FROM app_user WHERE id = $1 AND active", [actor.userID]).first?.decode(String.self, at: 0)
+            }
+            ok = try await hasher.verify(password, against: stored)
+        }
+        let now = Int64(Date().timeIntervalSince1970)
+        let outcome = ok
+        return try await store.transaction(context) { transaction in
+            var verified = outcome
+            if !verified, let totp {
+                let row = try transaction.connection.query(
+                    "SELECT totp_secret, totp_last_step FROM app_user WHERE id = $1 FOR UPDATE", [actor.userID]).first
+                if let row, let sealed: [UInt8] = try row.decode(at: 0),
+                   let secret = try? UserStore.openTOTP(sealed, userID: actor.userID, keys: transaction.keys),
+                   let step = TOTP(secret: secret).matchingStep(totp, at: now), step > (try row.decode(Int64?.self, at: 1) ?? -1) {
+                    try transaction.connection.execute("UPDATE app_user SET totp_last_step = $2 WHERE id = $1", [actor.userID, step])
+                    verified = true
+                }
+            }
+            try transaction.audit(.execute, verified ? "auth.reauthenticate" : "auth.reauthenticate-failed", outcome: verified ? .success : .denied,
+                                  entityKind: "user", entityID: actor.userID.uuidString.lowercased(), subjectOrganisation: actor.organisationID,
+                                  purpose: .authentication, detail: ["method": .string(password != nil ? "password" : "totp")])
+            return verified
+        }
+    }
+
     /// Records a rejected bearer token (S8: every authentication decision is audited).
     public func recordRejectedToken(context: AccessContext, reason: String) async throws {
         try await store.transaction(context) { transaction in

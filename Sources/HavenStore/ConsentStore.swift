@@ -23,6 +23,7 @@ public enum ConsentStore {
                 UUID(), caseID, draft.grantor.rawValue, draft.method.rawValue, draft.grantedAt ?? now, draft.expiresAt,
                 draft.statistics ?? false, PGJSON(text: provisions), actor.userID,
             ])
+        if draft.statistics == true { try StatisticsConsent.refresh(caseID: caseID, on: connection) }
         return try decode(result[0])
     }
 
@@ -43,6 +44,7 @@ public enum ConsentStore {
             [consent.id])
         guard let row = result.first else { throw StoreError.conflict("the consent is already withdrawn", field: nil) }
         let cancelled = try ReferralStore.cancelOpen(consentID: consent.id, reason: .consentWithdrawn, actor: actor, on: connection)
+        try StatisticsConsent.refresh(caseID: consent.caseID, on: connection)
         return (try decode(row), cancelled)
     }
 }

@@ -70,6 +70,12 @@ public final class Store: Sendable {
         }
     }
 
+    /// A transaction on one snapshot, for long consistent reads (reports, exports) that still
+    /// write their audit event.
+    public func snapshot<T: Sendable>(_ context: AccessContext, _ body: @escaping @Sendable (StoreTransaction) throws -> T) async throws -> T {
+        try await transaction(context, isolation: .repeatableRead, body)
+    }
+
     /// Runs statements outside a transaction, with no actor: for lookups of tables without
     /// row-level security (sessions), where one round trip matters.
     public func withConnection<T: Sendable>(_ body: @escaping @Sendable (PGConnection) throws -> T) async throws -> T {

@@ -69,10 +69,10 @@ extension UUID: PGEncodable {
 
 extension Date: PGEncodable {
     public func pgEncode() throws -> PGParameter {
-        guard timeIntervalSince1970.isFinite else {
-            throw PGError(kind: .invalidTextRepresentation, message: "date is not finite")
+        guard timeIntervalSince1970.isFinite, let micros = PGTimestamp.postgresMicroseconds(self) else {
+            throw PGError(kind: .invalidTextRepresentation, message: "date is outside the range PostgreSQL stores")
         }
-        return PGParameter(text: PGTimestamp.text(fromUnixMicroseconds: PGTimestamp.unixMicroseconds(self)))
+        return PGParameter(text: PGTimestamp.text(fromPostgresMicroseconds: micros))
     }
 }
 

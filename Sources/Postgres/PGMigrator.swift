@@ -20,7 +20,8 @@ public struct PGMigration: Sendable, Equatable {
         var migrations: [PGMigration] = []
         for file in files where file.hasSuffix(".sql") {
             let stem = file.dropLast(4)
-            guard let underscore = stem.firstIndex(of: "_"), let version = Int(stem[..<underscore]) else {
+            guard let underscore = stem.firstIndex(of: "_"), stem[..<underscore].allSatisfy(\.isASCII),
+                  stem[..<underscore].allSatisfy(\.isNumber), let version = Int(stem[..<underscore]) else {
                 throw PGMigrationError.badFileName(file)
             }
             let sql = try String(contentsOf: directory.appendingPathComponent(file), encoding: .utf8)

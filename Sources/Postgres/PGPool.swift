@@ -186,8 +186,9 @@ public final class PGPool: Sendable {
         }
         return try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Slot, any Error>) in
+                let cancelled = Task.isCancelled
                 let outcome = state.withLockedValue { state -> Acquisition in
-                    if state.closed { return .closed }
+                    if state.closed || cancelled { return .closed }
                     if let slot = state.idle.popLast() {
                         state.inUse += 1
                         return .ready(slot)
@@ -199,7 +200,7 @@ public final class PGPool: Sendable {
                 case .ready(let slot):
                     continuation.resume(returning: slot)
                 case .closed:
-                    continuation.resume(throwing: PGError(kind: .poolClosed, message: "pool closed"))
+                    continuation.resume(throwing: cancelled ? CancellationError() : PGError(kind: .poolClosed, message: "pool closed"))
                 case .wait:
                     let timeout = configuration.acquireTimeout
                     Task {
@@ -241,6 +242,8 @@ public final class PGPool: Sendable {
 /// How a transaction sees concurrent commits.
 public enum PGIsolation: Sendable {
     case readCommitted
+    /// One snapshot for the whole transaction.
+    case repeatableRead
     /// One snapshot for the whole transaction, no writes: long consistent reads.
     case repeatableReadOnly
     case serializable
@@ -248,6 +251,7 @@ public enum PGIsolation: Sendable {
     var begin: String {
         switch self {
         case .readCommitted: return "BEGIN"
+        case .repeatableRead: return "BEGIN ISOLATION LEVEL REPEATABLE READ"
         case .repeatableReadOnly: return "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"
         case .serializable: return "BEGIN ISOLATION LEVEL SERIALIZABLE"
         }

@@ -7,12 +7,11 @@ enum PGTimestamp {
     /// Seconds from 1970-01-01 to PostgreSQL's epoch, 2000-01-01.
     static let postgresEpochOffset: Int64 = 946_684_800
 
-    static func unixMicroseconds(_ date: Date) -> Int64 {
-        let micros = (date.timeIntervalSince1970 * 1_000_000).rounded()
-        // Clamp to what Int64 holds; PostgreSQL rejects anything outside its own range anyway.
-        if micros >= 9.2e18 { return Int64.max }
-        if micros <= -9.2e18 { return Int64.min }
-        return Int64(micros)
+    /// Microseconds since PostgreSQL's epoch, the form its own range (4713 BC – 294276 AD)
+    /// fits in; nil for an instant no Int64 holds (PostgreSQL could not store it either).
+    static func postgresMicroseconds(_ date: Date) -> Int64? {
+        let micros = ((date.timeIntervalSince1970 - Double(postgresEpochOffset)) * 1_000_000).rounded()
+        return Int64(exactly: micros)
     }
 
     static func date(fromPostgresMicroseconds value: Int64) -> Date {
@@ -25,10 +24,11 @@ enum PGTimestamp {
     }
 
     /// ISO 8601 text in UTC, e.g. `2026-11-22 10:00:00.000001+00` or `4713-01-01 00:00:00+00 BC`.
-    static func text(fromUnixMicroseconds micros: Int64) -> String {
+    static func text(fromPostgresMicroseconds micros: Int64) -> String {
         let days = floorDivide(micros, microsecondsPerDay)
         var rest = micros - days * microsecondsPerDay
-        let (year, month, day) = civil(fromDays: days)
+        // 10957 days from 1970-01-01 to 2000-01-01.
+        let (year, month, day) = civil(fromDays: days + 10_957)
         let hour = rest / 3_600_000_000
         rest -= hour * 3_600_000_000
         let minute = rest / 60_000_000

@@ -52,8 +52,10 @@ public final class PasswordHasher: Sendable {
     static func parse(_ stored: String) -> (parameters: KeyDerivation.ScryptParameters, salt: [UInt8], hash: [UInt8])? {
         let parts = stored.split(separator: "$", omittingEmptySubsequences: false)
         guard parts.count == 6, parts[0] == "scrypt",
-              let log2n = UInt64(parts[1]), log2n > 0, log2n < 24,
-              let r = UInt64(parts[2]), r > 0, r <= 32, let p = UInt64(parts[3]), p > 0, p <= 16,
+              let log2n = UInt64(parts[1]), log2n > 0, log2n <= 20,
+              let r = UInt64(parts[2]), r > 0, r <= 16, let p = UInt64(parts[3]), p > 0, p <= 16,
+              // A planted hash must not make one verification take gigabytes: at most 256 MiB.
+              128 * (UInt64(1) << log2n) * r <= 256 << 20,
               let salt = Hex.decode(String(parts[4])), let hash = Hex.decode(String(parts[5])), hash.count >= 16
         else { return nil }
         return (KeyDerivation.ScryptParameters(n: 1 << log2n, r: r, p: p), salt, hash)

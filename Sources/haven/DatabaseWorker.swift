@@ -7,7 +7,7 @@ import ServiceLifecycle
 
 /// Runs beside the HTTP server: brings the database up to date (retrying with back-off while it
 /// is unreachable, so /readyz says 503 meanwhile), creates the bootstrap admin, then seals the
-/// audit trail every second until shutdown.
+/// audit trail every second and ends referrals whose consent lapsed every minute, until shutdown.
 struct DatabaseWorker: Service {
     let ownerURL: String
     let migrator: PGMigrator?
@@ -18,7 +18,11 @@ struct DatabaseWorker: Service {
     func run() async throws {
         try await cancelWhenGracefulShutdown {
             try await prepare()
-            await AuditSealer(store: store).run(every: .seconds(1), logger: logger)
+            await withTaskGroup(of: Void.self) { group in
+                group.addTask { await AuditSealer(store: store).run(every: .seconds(1), logger: logger) }
+                group.addTask { await ConsentSweeper(store: store).run(every: .seconds(60), logger: logger) }
+                group.addTask { await Retention.run(store: store, every: .seconds(3600), logger: logger) }
+            }
         }
     }
 
@@ -32,6 +36,11 @@ struct DatabaseWorker: Service {
                 }
                 if let admin = try await Bootstrap.ensureAdmin(store: store, hasher: hasher) {
                     printBanner(admin)
+                }
+                let missing = try await KeyRotation.missingKeys(store: store)
+                if !missing.isEmpty {
+                    logger.critical("the key file lacks keys the database was sealed with; encrypted fields will not open until they are added",
+                                    metadata: ["missing_key_ids": "\(missing.joined(separator: ","))"])
                 }
                 return
             } catch let error as PGMigrationError {

@@ -12,7 +12,8 @@ struct Haven: AsyncParsableCommand {
             Every option has an environment fallback, shown in its help (HAVEN_*).
             """,
         subcommands: [
-            ServeCommand.self, MigrateCommand.self, OrgCommand.self, UserCommand.self, AuditCommand.self, DevCommand.self,
+            ServeCommand.self, MigrateCommand.self, OrgCommand.self, UserCommand.self, AuditCommand.self, KeysCommand.self,
+            RetentionCommand.self, DevCommand.self,
         ]
     )
 }

@@ -1,0 +1,92 @@
+#!/usr/bin/env bash
+# Haven's benchmark harness. Absolute numbers on a shared machine are noise, so every figure is
+# reported as a ratio to a limit measured in the same run on the same machine: a bare Hummingbird
+# endpoint (the HTTP stack's limit) and pgbench running the same SQL at the same concurrency (the
+# database's limit). Load comes from wrk on loopback.
+#
+#   Benchmarks/run.sh                 # everything, 10 s per measurement
+#   DURATION=30 Benchmarks/run.sh     # longer measurements
+#   SECTIONS="http" Benchmarks/run.sh # only some sections: http auth cases audit
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$(pwd)
+DURATION=${DURATION:-10}
+CONNECTIONS=${CONNECTIONS:-64}
+THREADS=${THREADS:-2}
+SECTIONS=${SECTIONS:-"http auth cases audit"}
+HAVEN_PORT=${HAVEN_PORT:-8081}
+BARE_PORT=${BARE_PORT:-8090}
+
+need() { command -v "$1" >/dev/null 2>&1; }
+if ! need wrk; then
+    echo "installing wrk"; SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO=sudo
+    $SUDO apt-get update -qq && $SUDO apt-get install -y -qq wrk >/dev/null
+fi
+PGBIN=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)
+PGBENCH=$(command -v pgbench || echo "$PGBIN/pgbench")
+
+echo "building release binaries…"
+swift build -c release --product haven >/dev/null
+swift build -c release --product haven-bare >/dev/null
+BIN=$(swift build -c release --show-bin-path)
+
+WORK=$(mktemp -d /tmp/haven-bench.XXXXXX)
+chmod 755 "$WORK"
+RESULTS="$ROOT/Benchmarks/results"
+mkdir -p "$RESULTS"
+REPORT="$RESULTS/latest.md"
+PIDS=()
+cleanup() {
+    for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
+    wait 2>/dev/null || true
+    local ctl="$PGBIN/pg_ctl"; [ "$(id -u)" -eq 0 ] && ctl="runuser -u postgres -- $ctl"
+    $ctl stop -D "$WORK/pg" -m fast >/dev/null 2>&1 || true
+    rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+export HAVEN_LOG_LEVEL=warning
+python3 -c "import secrets; print('k1', secrets.token_hex(32))" >"$WORK/keys"
+chmod 600 "$WORK/keys"
+"$BIN/haven" serve --port "$HAVEN_PORT" --data-dir "$WORK/pg" --keys-file "$WORK/keys" --pool-size 16 \
+    >"$WORK/banner.txt" 2>"$WORK/haven.log" &
+PIDS+=($!)
+"$BIN/haven-bare" "$BARE_PORT" >/dev/null 2>&1 &
+PIDS+=($!)
+for _ in $(seq 1 120); do
+    curl -fs "http://127.0.0.1:$HAVEN_PORT/readyz" >/dev/null 2>&1 && curl -fs "http://127.0.0.1:$BARE_PORT/healthz" >/dev/null 2>&1 && break
+    sleep 0.5
+done
+curl -fs "http://127.0.0.1:$HAVEN_PORT/readyz" >/dev/null || { echo "haven did not become ready"; cat "$WORK/haven.log"; exit 1; }
+SUPERUSER="host=$WORK/pg port=5432 user=postgres dbname=haven"
+
+# wrk → "requests_per_second p99_ms errors"
+measure() {
+    local url=$1; shift
+    wrk -t"$THREADS" -c"$CONNECTIONS" -d"${DURATION}s" --latency "$@" "$url" 2>&1 | python3 "$ROOT/Benchmarks/parse_wrk.py"
+}
+# pgbench on a script → "transactions_per_second p99_ms"
+pgbench_limit() {
+    local script=$1
+    "$PGBENCH" -n -c "$CONNECTIONS" -j "$THREADS" -T "$DURATION" -M prepared -r -f "$script" -P 0 --log --log-prefix="$WORK/pgb" "$SUPERUSER" 2>&1 \
+        | python3 "$ROOT/Benchmarks/parse_pgbench.py" "$WORK"/pgb.*
+    rm -f "$WORK"/pgb.*
+}
+ratio() { python3 -c "import sys; a,b=float(sys.argv[1]),float(sys.argv[2]); print(f'{a/b:.2f}' if b>0 else 'n/a')" "$1" "$2"; }
+
+{
+    echo "# Haven benchmarks"
+    echo
+    echo "$(date -u +%Y-%m-%dT%H:%MZ) · $(nproc) cores · ${CONNECTIONS} connections · ${DURATION} s per measurement · wrk and pgbench on loopback"
+    echo
+    echo "| measurement | req/s | p99 ms | errors | limit req/s | ratio | target |"
+    echo "|---|---|---|---|---|---|---|"
+} >"$REPORT"
+row() { echo "| $1 | $2 | $3 | $4 | $5 | $6 | $7 |" | tee -a "$REPORT"; }
+
+for section in $SECTIONS; do
+    source "$ROOT/Benchmarks/sections/$section.sh"
+done
+
+echo
+echo "written to $REPORT"

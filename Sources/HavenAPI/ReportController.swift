@@ -1,0 +1,160 @@
+import Foundation
+import HavenCore
+import HavenStore
+import Hummingbird
+import NIOCore
+
+/// Reports and exports that never identify anyone (S18): counts with every cell of 1–10 shown
+/// as `<11` and complementary suppression, only for cases whose consent allows statistics.
+/// Supervisors see their organisation; auditors the national view. `?format=csv` too.
+struct ReportController: Sendable {
+    let store: Store
+
+    func register(_ routes: Routes) {
+        routes.get("/v1/reports/cases") { request, context in try await cases(request, context) }
+        routes.get("/v1/reports/referrals") { request, context in try await referrals(request, context) }
+        routes.get("/v1/exports/cases.csv") { request, context in try await export(request, context) }
+    }
+
+    struct Query {
+        var from: CalendarDate?
+        var to: CalendarDate?
+        var csv: Bool
+
+        init(_ request: Request) throws {
+            func date(_ name: String) throws -> CalendarDate? {
+                guard let text = request.uri.queryParameters.get(name) else { return nil }
+                guard let date = CalendarDate(String(text)) else { throw APIError.badRequest(name, "must be a date as YYYY-MM-DD") }
+                return date
+            }
+            from = try date("from")
+            to = try date("to")
+            switch request.uri.queryParameters.get("format").map({ String($0) }) {
+            case nil, "json": csv = false
+            case "csv": csv = true
+            default: throw APIError.badRequest("format", "must be json or csv")
+            }
+        }
+    }
+
+    static func dimensions<T: ClosedSet>(_ request: Request, _ type: T.Type, default fallback: T) throws -> [T] {
+        guard let text = request.uri.queryParameters.get("by") else { return [fallback] }
+        let names = text.split(separator: ",").map(String.init)
+        guard (1...2).contains(names.count) else { throw APIError.badRequest("by", "must name one or two of: \(T.allowedValues)") }
+        return try names.map { name in
+            guard let value = T(rawValue: name) else { throw APIError.badRequest("by", "must name one or two of: \(T.allowedValues)") }
+            return value
+        }
+    }
+
+    /// The organisation a reader is limited to (nil: national), from the policy's purpose.
+    static func scope(_ actor: Actor) -> UUID? { actor.role == .auditor ? nil : actor.organisationID }
+
+    func cases(_ request: Request, _ context: HavenRequestContext) async throws -> Response {
+        let query = try Query(request)
+        let dimensions = try ReportController.dimensions(request, CaseDimension.self, default: .caseType)
+        let actor = try context.requireActor()
+        let scope = ReportController.scope(actor)
+        let table = try await store.snapshot(context.access) { transaction in
+            try transaction.authorize(.readReports, .collection, entityKind: "report")
+            let table = try ReportStore.cases(by: dimensions, organisation: scope, from: query.from, to: query.to, on: transaction.connection)
+            try transaction.audit(.read, "report.cases", entityKind: "report", subjectOrganisation: scope, purpose: .statistics,
+                                  detail: ["by": .strings(dimensions.map(\.rawValue))])
+            return table
+        }
+        return try ReportController.render(table.suppressed, dimensions: dimensions.map(\.rawValue), scope: scope, csv: query.csv, extra: [:])
+    }
+
+    func referrals(_ request: Request, _ context: HavenRequestContext) async throws -> Response {
+        let query = try Query(request)
+        let dimensions = try ReportController.dimensions(request, ReferralDimension.self, default: .status)
+        let actor = try context.requireActor()
+        let scope = ReportController.scope(actor)
+        let (table, times) = try await store.snapshot(context.access) { transaction in
+            try transaction.authorize(.readReports, .collection, entityKind: "report")
+            let table = try ReportStore.referrals(by: dimensions, organisation: scope, from: query.from, to: query.to, on: transaction.connection)
+            let overall = try ReportStore.referralTimes(by: nil, organisation: scope, from: query.from, to: query.to, on: transaction.connection)
+            let byFirst = try ReportStore.referralTimes(by: dimensions[0], organisation: scope, from: query.from, to: query.to, on: transaction.connection)
+            try transaction.audit(.read, "report.referrals", entityKind: "report", subjectOrganisation: scope, purpose: .statistics,
+                                  detail: ["by": .strings(dimensions.map(\.rawValue))])
+            return (table, overall + byFirst)
+        }
+        let timing: [JSONValue] = times.map { group in
+            func hours(_ median: Double?, _ p90: Double?) -> JSONValue {
+                .object(["median": median.map { .double($0) } ?? .string("<11"), "p90": p90.map { .double($0) } ?? .string("<11")])
+            }
+            return .object([
+                "group": .string(group.key),
+                "referrals": Suppression.isSmall(group.referrals) ? .string("<11") : .int(group.referrals),
+                "hours_to_accepted": hours(group.toAcceptedMedian, group.toAcceptedP90),
+                "hours_to_completed": hours(group.toCompletedMedian, group.toCompletedP90),
+            ])
+        }
+        return try ReportController.render(table.suppressed, dimensions: dimensions.map(\.rawValue), scope: scope, csv: query.csv,
+                                           extra: ["times": .array(timing)])
+    }
+
+    static func count(_ value: Int?) -> JSONValue { value.map { .int($0) } ?? .string("<11") }
+
+    static func render(_ table: Suppression.Table, dimensions: [String], scope: UUID?, csv: Bool, extra: [String: JSONValue]) throws -> Response {
+        let twoDimensional = dimensions.count == 2
+        var cells: [JSONValue] = []
+        var lines: [[String]] = [dimensions + ["count"]]
+        for (r, rowKey) in table.rowKeys.enumerated() {
+            let columns = twoDimensional ? table.columnKeys : [""]
+            for (c, columnKey) in columns.enumerated() {
+                var object: [String: JSONValue] = [dimensions[0]: .string(rowKey), "count": count(table.cells[r][c])]
+                if twoDimensional { object[dimensions[1]] = .string(columnKey) }
+                cells.append(.object(object))
+                lines.append((twoDimensional ? [rowKey, columnKey] : [rowKey]) + [Suppression.display(table.cells[r][c])])
+            }
+        }
+        var body: [String: JSONValue] = [
+            "scope": .string(scope == nil ? "national" : "organisation"), "k": .int(Suppression.k),
+            "dimensions": .strings(dimensions), "cells": .array(cells), "total": count(table.total),
+        ]
+        if twoDimensional {
+            body["row_totals"] = .array(zip(table.rowKeys, table.rowTotals).map { .object([dimensions[0]: .string($0), "count": count($1)]) })
+            body["column_totals"] = .array(zip(table.columnKeys, table.columnTotals).map { .object([dimensions[1]: .string($0), "count": count($1)]) })
+            for (key, value) in zip(table.rowKeys, table.rowTotals) { lines.append([key, "(all)", Suppression.display(value)]) }
+            for (key, value) in zip(table.columnKeys, table.columnTotals) { lines.append(["(all)", key, Suppression.display(value)]) }
+        }
+        lines.append(Array(repeating: "(all)", count: dimensions.count) + [Suppression.display(table.total)])
+        for (key, value) in extra { body[key] = value }
+        if csv { return CSV.response(lines, filename: "report.csv") }
+        let data = try JSONCoding.encoder.encode(JSONValue.object(body))
+        return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: data)))
+    }
+
+    /// One row per case, no identifying field, ages in bands, dates to the month; audited.
+    func export(_ request: Request, _ context: HavenRequestContext) async throws -> Response {
+        let actor = try context.requireActor()
+        let scope = ReportController.scope(actor)
+        let rows = try await store.snapshot(context.access) { transaction in
+            try transaction.authorize(.readReports, .collection, entityKind: "export")
+            let rows = try ReportStore.exportRows(organisation: scope, on: transaction.connection)
+            try transaction.audit(.execute, "export", entityKind: "case", subjectOrganisation: scope, purpose: .statistics,
+                                  detail: ["kind": "statistics-csv", "rows": .int(rows.count)])
+            return rows
+        }
+        return CSV.response([ReportStore.exportHeader] + rows, filename: "cases.csv")
+    }
+}
+
+enum CSV {
+    static func field(_ value: String) -> String {
+        var value = value
+        // A spreadsheet would run a leading =, +, - or @ as a formula.
+        if let first = value.first, "=+-@".contains(first) { value = "'" + value }
+        if value.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) {
+            return "\"" + value.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+        }
+        return value
+    }
+
+    static func response(_ rows: [[String]], filename: String) -> Response {
+        let text = rows.map { $0.map(field).joined(separator: ",") }.joined(separator: "\r\n") + "\r\n"
+        return Response(status: .ok, headers: [.contentType: "text/csv; charset=utf-8", .contentDisposition: "attachment; filename=\"\(filename)\""],
+                        body: .init(byteBuffer: ByteBuffer(string: text)))
+    }
+}

@@ -1,0 +1,40 @@
+import Foundation
+import HavenCore
+import Logging
+import Postgres
+
+/// The periodic side of S16: ends referrals whose consent expired even when nobody looks at
+/// them (reads and moves end them at once anyway).
+public struct ConsentSweeper: Sendable {
+    let store: Store
+
+    public init(store: Store) {
+        self.store = store
+    }
+
+    @discardableResult
+    public func sweep() async throws -> Int {
+        try await store.transaction(.system) { transaction in
+            let ended = try ReferralStore.endLapsedReferrals(on: transaction.connection)
+            for id in ended {
+                try transaction.audit(.update, "referral.transition", entityKind: "referral", entityID: id.uuidString.lowercased(),
+                                      purpose: .referral, detail: ["to": "cancelled", "reason": "consent-lapsed", "by": "sweeper"])
+            }
+            return ended.count
+        }
+    }
+
+    public func run(every interval: Duration, logger: Logger) async {
+        while !Task.isCancelled {
+            do {
+                let ended = try await sweep()
+                if ended > 0 { logger.info("ended referrals whose consent lapsed", metadata: ["count": "\(ended)"]) }
+            } catch is CancellationError {
+                return
+            } catch {
+                logger.warning("consent sweep failed; will retry", metadata: ["error": "\(error)"])
+            }
+            try? await Task.sleep(for: interval)
+        }
+    }
+}

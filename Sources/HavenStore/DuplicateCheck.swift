@@ -1,0 +1,58 @@
+import Foundation
+import HavenCore
+import Postgres
+import Sealing
+
+/// Possible duplicates at intake without disclosure: a keyed blind index (HMAC of the
+/// normalised name and birth year) finds the same person across organisations; the caller
+/// learns references only within its own organisation.
+public enum DuplicateCheck {
+    /// The index under the newest key (stored) and under every key (looked up, so indexes made
+    /// before a key rotation still match).
+    static func indexes(for input: String, keys: KeyRing) throws -> (current: [UInt8], all: [[UInt8]]) {
+        var all: [[UInt8]] = []
+        var current: [UInt8] = []
+        for key in keys.keys {
+            let derived = try keys.derivedKey(purpose: "blind-index", keyID: key.id)
+            let index = HMAC.sha256(Array(input.utf8), key: derived.key)
+            all.append(index)
+            if key.id == keys.currentKeyID { current = index }
+        }
+        return (current, all)
+    }
+
+    /// Stores the case's blind index and returns the hint about other cases of the same person.
+    public static func record(caseID: UUID, identity: PersonIdentity?, birthYear: Int?, keys: KeyRing, on connection: PGConnection) throws -> DuplicateHint {
+        guard let input = BlindIndexInput.make(identity: identity, birthYear: birthYear) else {
+            try connection.execute("UPDATE case_file SET blind_index = NULL WHERE id = $1", [caseID])
+            return DuplicateHint(sameOrganisation: [], otherOrganisation: false)
+        }
+        let (current, all) = try indexes(for: input, keys: keys)
+        try connection.execute("UPDATE case_file SET blind_index = $2 WHERE id = $1", [caseID, current])
+        let matches = try connection.query(
+            "SELECT same_organisation, reference FROM haven_possible_duplicates($1::bytea[], $2)",
+            [PGTextArray(all.map { "\\x" + Hex.encode($0) }), caseID])
+        var same: [String] = []
+        var other = false
+        for row in matches.rows {
+            if try row.decode(Bool.self, at: 0) {
+                if let reference: String = try row.decode(at: 1) { same.append(reference) }
+            } else {
+                other = true
+            }
+        }
+        return DuplicateHint(sameOrganisation: same.sorted(), otherOrganisation: other)
+    }
+}
+
+/// Keeps `case_file.statistics_consent` true while some unwithdrawn consent of the case allows
+/// non-identifying statistics.
+enum StatisticsConsent {
+    static func refresh(caseID: UUID, on connection: PGConnection) throws {
+        try connection.execute("""
+            UPDATE case_file SET statistics_consent = EXISTS (
+                SELECT 1 FROM consent WHERE case_id = $1 AND statistics AND withdrawn_at IS NULL)
+            WHERE id = $1
+            """, [caseID])
+    }
+}

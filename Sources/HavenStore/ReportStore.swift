@@ -1,0 +1,215 @@
+import Foundation
+import HavenCore
+import Postgres
+
+/// What a case report may be broken down by. The SQL for each comes from this fixed list.
+public enum CaseDimension: String, ClosedSet {
+    case caseType = "case_type"
+    case identificationStatus = "identification_status"
+    case exploitationType = "exploitation_type"
+    case sex
+    case ageBand = "age_band"
+    case citizenship
+    case organisation
+    case period
+
+    var sql: String {
+        switch self {
+        case .caseType: return "c.case_type"
+        case .identificationStatus: return "c.identification_status"
+        case .exploitationType: return "e.type"
+        case .sex: return "c.sex"
+        case .ageBand: return "coalesce(c.age_band, 'unknown')"
+        case .citizenship: return "coalesce(c.citizenship, 'unknown')"
+        case .organisation: return "c.organisation_id::text"
+        case .period: return "to_char(c.identified_on, 'YYYY-MM')"
+        }
+    }
+}
+
+public enum ReferralDimension: String, ClosedSet {
+    case status
+    case serviceType = "service_type"
+    case recipientType = "recipient_type"
+
+    var sql: String {
+        switch self {
+        case .status: return "r.status"
+        case .serviceType: return "r.service_type"
+        case .recipientType: return "o.type"
+        }
+    }
+}
+
+/// Raw counts for a one- or two-dimensional table, before suppression.
+public struct RawTable: Sendable {
+    public var rowKeys: [String] = []
+    public var columnKeys: [String] = []
+    public var counts: [[Int]] = []
+    public var rowTotals: [Int] = []
+    public var columnTotals: [Int] = []
+    public var total = 0
+
+    public var suppressed: Suppression.Table {
+        Suppression.table(rowKeys: rowKeys, columnKeys: columnKeys, counts: counts, rowTotals: rowTotals, columnTotals: columnTotals, total: total)
+    }
+}
+
+/// Elapsed times of referrals in a group, in hours; nil where the group is too small to publish.
+public struct ReferralTimes: Sendable, Equatable {
+    public var key: String
+    public var referrals: Int
+    public var acceptedCount: Int
+    public var toAcceptedMedian: Double?
+    public var toAcceptedP90: Double?
+    public var completedCount: Int
+    public var toCompletedMedian: Double?
+    public var toCompletedP90: Double?
+}
+
+/// Aggregate statistics that never identify anyone (S18): only cases whose consent allows
+/// non-identifying statistics, small cells suppressed by the caller with `Suppression`.
+public enum ReportStore {
+    /// Counts of cases by one or two dimensions with margins, in one scan (GROUPING SETS).
+    /// `organisation` nil is the national view.
+    public static func cases(by dimensions: [CaseDimension], organisation: UUID?, from: CalendarDate?, to: CalendarDate?, on connection: PGConnection) throws -> RawTable {
+        var filter = SQLFilter()
+        filter.add("c.statistics_consent")
+        if let organisation { filter.add("c.organisation_id = ?", organisation) }
+        if let from { filter.add("c.identified_on >= ?::date", from.description) }
+        if let to { filter.add("c.identified_on < ?::date", to.description) }
+        let multiValued = dimensions.contains(.exploitationType)
+        let source = multiValued
+            ? " FROM case_file c CROSS JOIN LATERAL unnest(CASE WHEN cardinality(c.exploitation_types) = 0 THEN ARRAY['none'] ELSE c.exploitation_types END) e(type)"
+            : " FROM case_file c"
+        // A case with two exploitation types is in two cells but counts once in a total.
+        let count = multiValued ? "count(DISTINCT c.id)" : "count(*)"
+        return try grouped(dimensions.map(\.sql), count: count, source: source, filter: filter, on: connection)
+    }
+
+    public static func referrals(by dimensions: [ReferralDimension], organisation: UUID?, from: CalendarDate?, to: CalendarDate?, on connection: PGConnection) throws -> RawTable {
+        var filter = referralFilter(organisation: organisation, from: from, to: to)
+        filter.add("TRUE")
+        return try grouped(dimensions.map(\.sql), count: "count(*)", source: referralSource, filter: filter, on: connection)
+    }
+
+    static let referralSource = " FROM referral r JOIN organisation o ON o.id = r.to_organisation_id JOIN case_file c ON c.id = r.case_id"
+
+    static func referralFilter(organisation: UUID?, from: CalendarDate?, to: CalendarDate?) -> SQLFilter {
+        var filter = SQLFilter()
+        filter.add("c.statistics_consent")
+        if let organisation { filter.add("(r.from_organisation_id = ? OR r.to_organisation_id = ?)", organisation, organisation) }
+        if let from { filter.add("r.created_at >= ?::date", from.description) }
+        if let to { filter.add("r.created_at < ?::date", to.description) }
+        return filter
+    }
+
+    /// Median and 90th percentile of the time from request to acceptance and to completion, by
+    /// one dimension (or overall for nil).
+    public static func referralTimes(by dimension: ReferralDimension?, organisation: UUID?, from: CalendarDate?, to: CalendarDate?, on connection: PGConnection) throws -> [ReferralTimes] {
+        let filter = referralFilter(organisation: organisation, from: from, to: to)
+        let key = dimension?.sql ?? "'all'"
+        let sql = """
+            WITH moves AS (
+                SELECT referral_id,
+                       min(at) FILTER (WHERE to_status = 'accepted') AS accepted_at,
+                       min(at) FILTER (WHERE to_status = 'completed') AS completed_at
+                FROM referral_transition GROUP BY referral_id
+            ), spans AS (
+                SELECT
+            """ + " " + key + """
+             AS key,
+                       extract(epoch FROM m.accepted_at - r.created_at) / 3600 AS to_accepted,
+                       extract(epoch FROM m.completed_at - r.created_at) / 3600 AS to_completed
+            """ + referralSource + " LEFT JOIN moves m ON m.referral_id = r.id" + filter.whereClause + """
+
+            )
+            SELECT key::text, count(*), count(to_accepted),
+                   percentile_cont(0.5) WITHIN GROUP (ORDER BY to_accepted)::float8,
+                   percentile_cont(0.9) WITHIN GROUP (ORDER BY to_accepted)::float8,
+                   count(to_completed),
+                   percentile_cont(0.5) WITHIN GROUP (ORDER BY to_completed)::float8,
+                   percentile_cont(0.9) WITHIN GROUP (ORDER BY to_completed)::float8
+            FROM spans GROUP BY key ORDER BY key
+            """
+        return try connection.query(sql, filter.parameters).rows.map { row in
+            let accepted: Int = try row.decode(at: 2)
+            let completed: Int = try row.decode(at: 5)
+            // A time is published only for a group of at least k referrals that reached it.
+            func publish(_ value: Double?, _ count: Int) -> Double? { count >= Suppression.k ? value.map { ($0 * 10).rounded() / 10 } : nil }
+            return ReferralTimes(
+                key: try row.decode(String?.self, at: 0) ?? "unknown", referrals: try row.decode(at: 1),
+                acceptedCount: accepted, toAcceptedMedian: publish(try row.decode(at: 3), accepted), toAcceptedP90: publish(try row.decode(at: 4), accepted),
+                completedCount: completed, toCompletedMedian: publish(try row.decode(at: 6), completed), toCompletedP90: publish(try row.decode(at: 7), completed))
+        }
+    }
+
+    /// Runs `SELECT d1[, d2], count ... GROUP BY GROUPING SETS` and lays the result out as a
+    /// table with margins.
+    static func grouped(_ dimensions: [String], count: String, source: String, filter: SQLFilter, on connection: PGConnection) throws -> RawTable {
+        precondition(dimensions.count == 1 || dimensions.count == 2)
+        let inner = "SELECT c.id AS cid, " + dimensions.enumerated().map { "coalesce((" + $0.element + ")::text, 'unknown') AS d" + String($0.offset) }
+            .joined(separator: ", ") + source + filter.whereClause
+        let outer = dimensions.count == 1
+            ? "SELECT d0, " + count + ", GROUPING(d0) FROM (" + inner + ") t GROUP BY GROUPING SETS ((d0), ())"
+            : "SELECT d0, d1, " + count + ", GROUPING(d0, d1) FROM (" + inner + ") t GROUP BY GROUPING SETS ((d0, d1), (d0), (d1), ())"
+        let sql = outer.replacingOccurrences(of: "count(DISTINCT c.id)", with: "count(DISTINCT cid)")
+        var table = RawTable()
+        var cells: [String: [String: Int]] = [:]
+        var rowTotals: [String: Int] = [:]
+        var columnTotals: [String: Int] = [:]
+        var rowSet = Set<String>(), columnSet = Set<String>()
+        for row in try connection.query(sql, filter.parameters).rows {
+            let first = try row.decode(String?.self, at: 0) ?? "unknown"
+            let second = dimensions.count > 1 ? (try row.decode(String?.self, at: 1) ?? "unknown") : ""
+            let value: Int = try row.decode(at: dimensions.count)
+            let groupingBits: Int = try row.decode(at: dimensions.count + 1)
+            if dimensions.count == 1 {
+                if groupingBits == 0 { cells[first, default: [:]][""] = value; rowSet.insert(first) } else { table.total = value }
+            } else {
+                switch groupingBits {
+                case 0: cells[first, default: [:]][second] = value; rowSet.insert(first); columnSet.insert(second)
+                case 1: rowTotals[first] = value; rowSet.insert(first)
+                case 2: columnTotals[second] = value; columnSet.insert(second)
+                default: table.total = value
+                }
+            }
+        }
+        table.rowKeys = rowSet.sorted()
+        table.columnKeys = dimensions.count > 1 ? columnSet.sorted() : []
+        let columnKeys = dimensions.count > 1 ? table.columnKeys : [""]
+        table.counts = table.rowKeys.map { r in columnKeys.map { cells[r]?[$0] ?? 0 } }
+        if dimensions.count > 1 {
+            table.rowTotals = table.rowKeys.map { rowTotals[$0] ?? 0 }
+            table.columnTotals = table.columnKeys.map { columnTotals[$0] ?? 0 }
+        }
+        return table
+    }
+
+    /// One row per case for the statistics export: no identifying field, ages in bands,
+    /// dates to the month.
+    public static func exportRows(organisation: UUID?, on connection: PGConnection) throws -> [[String]] {
+        var filter = SQLFilter()
+        filter.add("c.statistics_consent")
+        if let organisation { filter.add("c.organisation_id = ?", organisation) }
+        let sql = """
+            SELECT o.type, c.case_type, c.identification_status, c.identified_by, to_char(c.identified_on, 'YYYY-MM'), c.risk_level,
+                   c.status, coalesce(to_char(c.closed_at, 'YYYY-MM'), ''), c.sex, coalesce(c.age_band, ''), coalesce(c.citizenship, ''),
+                   coalesce(c.minor::text, ''), coalesce(c.disability::text, ''), array_to_string(c.exploitation_types, ';'),
+                   array_to_string(c.means_of_control, ';'), coalesce(c.recruiter_relation, ''), coalesce(c.country_of_exploitation, ''),
+                   coalesce(c.months_exploited::text, ''), array_to_string(c.violence_types, ';'), coalesce(c.perpetrator_relation, ''),
+                   (SELECT count(*) FROM need n WHERE n.case_id = c.id)::text,
+                   (SELECT count(*) FROM service_episode s WHERE s.case_id = c.id)::text,
+                   (SELECT count(*) FROM referral r WHERE r.case_id = c.id)::text
+            FROM case_file c JOIN organisation o ON o.id = c.organisation_id
+            """ + filter.whereClause + " ORDER BY random()"
+        return try connection.query(sql, filter.parameters).rows.map { row in try (0..<23).map { try row.decode(String.self, at: $0) } }
+    }
+
+    public static let exportHeader = [
+        "organisation_type", "case_type", "identification_status", "identified_by", "identified_month", "risk_level", "status",
+        "closed_month", "sex", "age_band", "citizenship", "minor", "disability", "exploitation_types", "means_of_control",
+        "recruiter_relation", "country_of_exploitation", "months_exploited", "violence_types", "perpetrator_relation",
+        "needs", "services", "referrals",
+    ]
+}
