@@ -194,6 +194,7 @@ CREATE TABLE idempotency_key (
     scope text NOT NULL,
     request_hash bytea NOT NULL,
     status integer,
+    location text,
     response_sealed bytea,
     created_at timestamptz NOT NULL DEFAULT now(),
     PRIMARY KEY (user_id, key)
@@ -269,6 +270,16 @@ BEGIN
 END
 $$;
 
+-- The same for every open referral to or from an organisation, before its lists are read.
+CREATE FUNCTION haven_end_lapsed_referrals_of(organisation uuid, actor_user uuid) RETURNS SETOF uuid
+LANGUAGE sql SECURITY DEFINER SET search_path = public AS $$
+    SELECT r.id FROM referral r JOIN consent c ON c.id = r.consent_id
+    WHERE (r.to_organisation_id = organisation OR r.from_organisation_id = organisation)
+      AND r.status IN ('requested', 'received', 'accepted', 'in-progress', 'on-hold')
+      AND (c.withdrawn_at IS NOT NULL OR (c.expires_at IS NOT NULL AND c.expires_at <= now()))
+      AND haven_end_lapsed_referral(r.id, actor_user, organisation) IS NOT NULL
+$$;
+
 ALTER TABLE case_file ENABLE ROW LEVEL SECURITY;
 CREATE POLICY case_file_read ON case_file FOR SELECT TO haven_app USING (
     haven_role() = 'system'
@@ -300,7 +311,8 @@ $$;
 ALTER TABLE referral ENABLE ROW LEVEL SECURITY;
 CREATE POLICY referral_parties ON referral TO haven_app USING (
     haven_role() = 'system'
-    OR from_organisation_id = haven_org() OR to_organisation_id = haven_org()
+    OR to_organisation_id = haven_org()
+    OR (from_organisation_id = haven_org() AND haven_role() IN ('supervisor', 'partner'))
     OR EXISTS (SELECT 1 FROM case_file c WHERE c.id = case_id)
 );
 ALTER TABLE referral_transition ENABLE ROW LEVEL SECURITY;
@@ -326,4 +338,6 @@ CREATE POLICY audit_event_read ON audit_event FOR SELECT TO haven_app USING (
 GRANT SELECT, INSERT, UPDATE ON case_reference_counter, case_file, need, service_episode, session_note, consent,
     referral, break_glass_grant, idempotency_key TO haven_app;
 GRANT SELECT, INSERT ON referral_transition TO haven_app;
+-- Only to erase or re-seal a note; a transition itself never changes.
+GRANT UPDATE (note_sealed) ON referral_transition TO haven_app;
 GRANT DELETE ON session_note, idempotency_key TO haven_app;

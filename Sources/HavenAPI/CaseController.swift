@@ -283,17 +283,17 @@ struct CaseController: Sendable {
         })
     }
 
-    func breakGlass(_ request: Request, _ context: HavenRequestContext) async throws -> JSONResponse<GrantDTO> {
+    func breakGlass(_ request: Request, _ context: HavenRequestContext) async throws -> Response {
         let id = try request.uuidParameter("id", context)
         var request = request
-        let body = try await request.decodeJSON(BreakGlassRequest.self, limit: bodyLimit)
+        let (body, bytes) = try await request.decodeJSONWithBytes(BreakGlassRequest.self, limit: bodyLimit)
         var check = Validator()
         check.text(body.reason, "reason", required: true, max: 2_000, multiline: true)
         check.check(body.reason.trimmingCharacters(in: .whitespacesAndNewlines).count >= 10, "reason", "must explain the emergency (at least 10 characters)")
         try check.finish()
         let keys = store.keys
         let duration = breakGlassDuration
-        let grant = try await store.transaction(context.access) { transaction in
+        return try await Idempotency.create(request, context: context, scope: "POST /v1/cases/\(id)/break-glass", body: bytes, store: store) { transaction in
             let access = try transaction.authorizeCase(id, .breakGlass)
             guard let actor = transaction.actor else { throw StoreError.notFound("no such case") }
             let grant = try BreakGlassStore.create(caseID: id, caseOrganisation: access.facts.owningOrganisation, reason: body.reason,
@@ -301,8 +301,7 @@ struct CaseController: Sendable {
             try transaction.audit(.execute, "breakglass.start", entityKind: "break-glass-grant", entityID: grant.id.lowercasedString, caseID: id,
                                   subjectOrganisation: access.facts.owningOrganisation, purpose: .breakGlass,
                                   detail: ["expires_in_seconds": .int(Int(duration.components.seconds))])
-            return grant
+            return try CreatedResponse(GrantDTO(grant), location: "/v1/break-glass/\(grant.id.uuidString)")
         }
-        return JSONResponse(GrantDTO(grant), status: .created, headers: [.location: "/v1/break-glass/\(grant.id.uuidString)"])
     }
 }

@@ -77,7 +77,8 @@ enum Idempotency {
             }
             let created = try work(transaction)
             if let key, let actor = transaction.actor {
-                try IdempotencyStore.record(user: actor.userID, key: key, status: created.status.code, body: created.body, keys: keys, on: transaction.connection)
+                try IdempotencyStore.record(user: actor.userID, key: key, status: created.status.code, body: created.body, location: created.location,
+                                            keys: keys, on: transaction.connection)
             }
             return .created(created)
         }
@@ -87,8 +88,9 @@ enum Idempotency {
             if let location = created.location { headers[.location] = location }
             return Response(status: created.status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: created.body)))
         case .replay(let stored):
-            return Response(status: HTTPResponse.Status(code: stored.status), headers: [.contentType: "application/json", .idempotentReplayed: "true"],
-                            body: .init(byteBuffer: ByteBuffer(bytes: stored.body)))
+            var headers: HTTPFields = [.contentType: "application/json", .idempotentReplayed: "true"]
+            if let location = stored.location { headers[.location] = location }
+            return Response(status: HTTPResponse.Status(code: stored.status), headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: stored.body)))
         }
     }
 }

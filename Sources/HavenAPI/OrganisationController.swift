@@ -12,16 +12,15 @@ struct OrganisationController: Sendable {
     func register(_ routes: Routes) {
         routes.post("/v1/organisations") { request, context in
             var request = request
-            let draft = try await request.decodeJSON(OrganisationDraft.self, limit: bodyLimit)
+            let (draft, bytes) = try await request.decodeJSONWithBytes(OrganisationDraft.self, limit: bodyLimit)
             try draft.validate()
-            let organisation = try await store.transaction(context.access) { transaction in
+            return try await Idempotency.create(request, context: context, scope: "POST /v1/organisations", body: bytes, store: store) { transaction in
                 try transaction.authorize(.createOrganisation, .collection, entityKind: "organisation")
                 let organisation = try OrganisationStore.create(draft, on: transaction.connection)
                 try transaction.audit(.create, "organisation.create", entityKind: "organisation", entityID: organisation.id.lowercasedString,
                                       subjectOrganisation: organisation.id, purpose: .administration)
-                return organisation
+                return try CreatedResponse(organisation, location: "/v1/organisations/\(organisation.id.uuidString)")
             }
-            return JSONResponse(organisation, status: .created, headers: [.location: "/v1/organisations/\(organisation.id.uuidString)"])
         }
         routes.get("/v1/organisations") { request, context in
             let query = try ListQuery(request)

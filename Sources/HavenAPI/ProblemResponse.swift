@@ -29,6 +29,7 @@ enum ProblemResponse {
                 return APIError(.conflict, kind: "conflict", detail: text, errors: field.map { [FieldError($0, text)] } ?? [], extensions: extensions)
             case .preconditionFailed(let text): return APIError(.preconditionFailed, kind: "stale-version", detail: text)
             case .invalid(let failure): return .invalid(failure)
+            case .badQuery(let error): return .badRequest(error.field, error.reason)
             case .unavailable(let text): return .unavailable(text)
             case .undecryptable(let text):
                 context.logger.error("sealed data did not open", metadata: ["error": "\(text)"])

@@ -119,6 +119,7 @@ struct ReferralController: Sendable {
         let keys = store.keys
         let page = try await store.transaction(context.access) { transaction in
             try transaction.authorize(.listReferrals, .collection, entityKind: "referral")
+            try transaction.endLapsedReferrals()
             let page = try ReferralStore.list(direction: direction, status: status, actor: actor, after: query.cursor, limit: query.limit,
                                               keys: keys, on: transaction.connection)
             try transaction.audit(.read, "referral.list", entityKind: "referral", subjectOrganisation: actor.organisationID, purpose: .referral,

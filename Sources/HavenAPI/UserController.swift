@@ -13,7 +13,7 @@ struct UserController: Sendable {
     func register(_ routes: Routes) {
         routes.post("/v1/users") { request, context in
             var request = request
-            var decoded = try await request.decodeJSON(UserDraft.self, limit: bodyLimit)
+            var (decoded, bytes) = try await request.decodeJSONWithBytes(UserDraft.self, limit: bodyLimit)
             decoded.username = decoded.username.lowercased()
             try decoded.validate()
             let draft = decoded
@@ -24,7 +24,9 @@ struct UserController: Sendable {
             }
             let hash = try await hasher.hash(draft.password)
             let keys = store.keys
-            let created = try await store.transaction(context.access) { transaction in
+            let hasher = self.hasher
+            let body = bytes
+            return try await Idempotency.create(request, context: context, scope: "POST /v1/users", body: body, store: store) { transaction in
                 try transaction.authorize(.createUser, .collection, entityKind: "user", subjectOrganisation: draft.organisationId)
                 guard try OrganisationStore.find(draft.organisationId, on: transaction.connection) != nil else {
                     throw StoreError.invalid(ValidationFailure("organisation_id", "is not an organisation"))
@@ -33,11 +35,9 @@ struct UserController: Sendable {
                 try transaction.audit(.create, "user.create", entityKind: "user", entityID: created.user.id.lowercasedString,
                                       subjectOrganisation: draft.organisationId, purpose: .administration,
                                       detail: ["role": .string(draft.role.rawValue)])
-                return created
+                let uri = created.totpSecret.map { hasher.provisioningURI(secret: $0, account: created.user.username) }
+                return try CreatedResponse(UserCreatedDTO(user: UserDTO(created.user), totpUri: uri), location: "/v1/users/\(created.user.id.uuidString)")
             }
-            let uri = created.totpSecret.map { hasher.provisioningURI(secret: $0, account: created.user.username) }
-            return JSONResponse(UserCreatedDTO(user: UserDTO(created.user), totpUri: uri), status: .created,
-                                headers: [.location: "/v1/users/\(created.user.id.uuidString)"])
         }
         routes.get("/v1/users") { request, context in
             let query = try ListQuery(request)

@@ -144,6 +144,9 @@ public enum AccessPolicy {
             return .allow(.audit)
         case (.readReports, .supervisor), (.readReports, .auditor):
             return .allow(.statistics)
+        case (.listCases, .partner):
+            // Partners never browse cases, not even to learn that the list exists.
+            return .notFound
         default:
             return .forbidden
         }

@@ -67,7 +67,7 @@ public enum AuditQuery {
         sql.add("case_id = ? AND action <> 'R' AND outcome = 'success'", caseID)
         if let cursor {
             guard let id = Int64(try Cursor.decode(cursor, count: 1)[0]) else {
-                throw StoreError.invalid(ValidationFailure("cursor", "is not a cursor this list returned"))
+                throw Cursor.invalid
             }
             sql.add("id > ?", id)
         }
@@ -95,7 +95,7 @@ public enum AuditQuery {
         if let to = filter.to { sql.add("recorded < ?", to) }
         if let cursor {
             guard let id = Int64(try Cursor.decode(cursor, count: 1)[0]) else {
-                throw StoreError.invalid(ValidationFailure("cursor", "is not a cursor this list returned"))
+                throw Cursor.invalid
             }
             sql.add("id < ?", id)
         }

@@ -48,7 +48,7 @@ public enum BreakGlassStore {
         if let cursor {
             let values = try Cursor.decode(cursor, count: 2)
             guard let micros = Int64(values[0]), let id = UUID(uuidString: values[1]) else {
-                throw StoreError.invalid(ValidationFailure("cursor", "is not a cursor this list returned"))
+                throw Cursor.invalid
             }
             sql.add("(granted_at, id) < (timestamptz 'epoch' + ?::bigint * interval '1 microsecond', ?::uuid)", micros, id)
         }

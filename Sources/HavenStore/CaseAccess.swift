@@ -33,4 +33,16 @@ extension StoreTransaction {
     public func requireOpen(_ status: CaseStatus) throws {
         if status != .open { throw StoreError.conflict("the case is closed; reopen it first", field: nil) }
     }
+
+    /// Ends the organisation's referrals whose consent lapsed, each with its audit event, so a
+    /// list never shows one as open (S16).
+    public func endLapsedReferrals() throws {
+        guard let actor else { return }
+        let ended = try connection.query("SELECT id FROM haven_end_lapsed_referrals_of($1, $2) AS id", [actor.organisationID, actor.userID])
+        for row in ended.rows {
+            let id: UUID = try row.decode(at: 0)
+            try audit(.update, "referral.transition", entityKind: "referral", entityID: id.uuidString.lowercased(), purpose: .referral,
+                      detail: ["to": "cancelled", "reason": "consent-lapsed"])
+        }
+    }
 }

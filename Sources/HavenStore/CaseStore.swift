@@ -184,10 +184,10 @@ public enum CaseStore {
         let isTime = column != "reference"
         if let cursor {
             let values = try Cursor.decode(cursor, count: 2)
-            guard let id = UUID(uuidString: values[1]) else { throw StoreError.invalid(ValidationFailure("cursor", "is not a cursor this list returned")) }
+            guard let id = UUID(uuidString: values[1]) else { throw Cursor.invalid }
             let key: any PGEncodable
             if isTime {
-                guard let micros = Int64(values[0]) else { throw StoreError.invalid(ValidationFailure("cursor", "is not a cursor this list returned")) }
+                guard let micros = Int64(values[0]) else { throw Cursor.invalid }
                 key = micros
                 if descending {
                     sql.add(timeKeysetDescending[column] ?? "false", key, id)

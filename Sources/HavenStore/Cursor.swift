@@ -14,9 +14,12 @@ public enum Cursor {
     public static func decode(_ text: String, count: Int) throws -> [String] {
         guard text.utf8.count <= 512, let bytes = Base64URL.decode(text),
               let values = try? JSONDecoder().decode([String].self, from: Data(bytes)), values.count == count
-        else { throw StoreError.invalid(ValidationFailure("cursor", "is not a cursor this list returned")) }
+        else { throw Cursor.invalid }
         return values
     }
+
+    /// A cursor this list did not return: a bad query parameter (400).
+    public static let invalid = StoreError.badQuery(FieldError("cursor", "is not a cursor this list returned"))
 }
 
 /// One page of a list and the cursor for the next, if any.

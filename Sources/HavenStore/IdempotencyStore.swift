@@ -10,6 +10,7 @@ public enum IdempotencyStore {
     public struct StoredResponse: Sendable {
         public var status: Int
         public var body: [UInt8]
+        public var location: String?
     }
 
     public enum Claim: Sendable {
@@ -37,19 +38,19 @@ public enum IdempotencyStore {
             """, [user, key, scope, requestHash])
         if inserted.rowCount == 1 { return .new }
         guard let row = try connection.query(
-            "SELECT scope, request_hash, status, response_sealed FROM idempotency_key WHERE user_id = $1 AND key = $2", [user, key]).first
+            "SELECT scope, request_hash, status, response_sealed, location FROM idempotency_key WHERE user_id = $1 AND key = $2", [user, key]).first
         else { return .mismatch }
         let storedScope: String = try row.decode(at: 0)
         let storedHash: [UInt8] = try row.decode(at: 1)
         guard storedScope == scope, storedHash == requestHash, let status: Int = try row.decode(at: 2) else { return .mismatch }
         let body = try FieldSealing.openText(try row.decode([UInt8]?.self, at: 3), label(user, key), keys: keys) ?? ""
-        return .replay(StoredResponse(status: status, body: Array(body.utf8)))
+        return .replay(StoredResponse(status: status, body: Array(body.utf8), location: try row.decode(at: 4)))
     }
 
-    public static func record(user: UUID, key: String, status: Int, body: [UInt8], keys: KeyRing, on connection: PGConnection) throws {
+    public static func record(user: UUID, key: String, status: Int, body: [UInt8], location: String?, keys: KeyRing, on connection: PGConnection) throws {
         try connection.execute(
-            "UPDATE idempotency_key SET status = $3, response_sealed = $4 WHERE user_id = $1 AND key = $2",
-            [user, key, status, try FieldSealing.sealText(String(decoding: body, as: UTF8.self), label(user, key), keys: keys)])
+            "UPDATE idempotency_key SET status = $3, response_sealed = $4, location = $5 WHERE user_id = $1 AND key = $2",
+            [user, key, status, try FieldSealing.sealText(String(decoding: body, as: UTF8.self), label(user, key), keys: keys), location])
     }
 
     public static func requestHash(scope: String, body: [UInt8]) -> [UInt8] {

@@ -122,7 +122,7 @@ public enum ServiceStore {
         if actor.role == .caseworker { sql.add("(c.assigned_to = ? OR c.created_by = ?)", actor.userID, actor.userID) }
         if let cursor {
             let values = try Cursor.decode(cursor, count: 2)
-            guard let id = UUID(uuidString: values[1]) else { throw StoreError.invalid(ValidationFailure("cursor", "is not a cursor this list returned")) }
+            guard let id = UUID(uuidString: values[1]) else { throw Cursor.invalid }
             sql.add("(s.due_on, s.id) > (?::date, ?::uuid)", values[0], id)
         }
         let limitPlaceholder = sql.bind(limit + 1)

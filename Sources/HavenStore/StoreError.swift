@@ -13,6 +13,8 @@ public enum StoreError: Error, Equatable, CustomStringConvertible {
     /// The stored version is not the one the client read (412).
     case preconditionFailed(String)
     case invalid(ValidationFailure)
+    /// A malformed query parameter (a cursor this list did not return): 400, not 422.
+    case badQuery(FieldError)
     /// The database is unreachable or too busy (503).
     case unavailable(String)
     case configuration(String)
@@ -27,6 +29,7 @@ public enum StoreError: Error, Equatable, CustomStringConvertible {
             return text
         case .conflict(let text, _, _): return text
         case .invalid(let failure): return failure.errors.map { "\($0.field) \($0.reason)" }.joined(separator: "; ")
+        case .badQuery(let error): return "\(error.field) \(error.reason)"
         }
     }
 }
