@@ -6,14 +6,14 @@
 #
 #   Benchmarks/run.sh                 # everything, 10 s per measurement
 #   DURATION=30 Benchmarks/run.sh     # longer measurements
-#   SECTIONS="http" Benchmarks/run.sh # only some sections: http auth cases audit
+#   SECTIONS="http auth" Benchmarks/run.sh # only some sections: http auth cases scale
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
 DURATION=${DURATION:-10}
 CONNECTIONS=${CONNECTIONS:-64}
 THREADS=${THREADS:-2}
-SECTIONS=${SECTIONS:-"http auth cases audit"}
+SECTIONS=${SECTIONS:-"http auth cases scale"}
 HAVEN_PORT=${HAVEN_PORT:-8081}
 BARE_PORT=${BARE_PORT:-8090}
 
@@ -48,7 +48,7 @@ trap cleanup EXIT
 export HAVEN_LOG_LEVEL=warning
 python3 -c "import secrets; print('k1', secrets.token_hex(32))" >"$WORK/keys"
 chmod 600 "$WORK/keys"
-"$BIN/haven" serve --port "$HAVEN_PORT" --data-dir "$WORK/pg" --keys-file "$WORK/keys" --pool-size 16 \
+"$BIN/haven" serve --port "$HAVEN_PORT" --data-dir "$WORK/pg" --keys-file "$WORK/keys" --pool-size 16 --login-rate 1000000 \
     >"$WORK/banner.txt" 2>"$WORK/haven.log" &
 PIDS+=($!)
 "$BIN/haven-bare" "$BARE_PORT" >/dev/null 2>&1 &
@@ -63,13 +63,17 @@ SUPERUSER="host=$WORK/pg port=5432 user=postgres dbname=haven"
 # wrk → "requests_per_second p99_ms errors"
 measure() {
     local url=$1; shift
-    wrk -t"$THREADS" -c"$CONNECTIONS" -d"${DURATION}s" --latency "$@" "$url" 2>&1 | python3 "$ROOT/Benchmarks/parse_wrk.py"
+    local script=(-s "$ROOT/Benchmarks/p95.lua")
+    for arg in "$@"; do [ "$arg" = "-s" ] && script=(); done
+    wrk -t"$THREADS" -c"$CONNECTIONS" -d"${DURATION}s" --latency "${script[@]}" "$@" "$url" 2>&1 | python3 "$ROOT/Benchmarks/parse_wrk.py"
 }
-# pgbench on a script → "transactions_per_second p99_ms"
+# pgbench on a script at the same concurrency → "transactions_per_second p99_ms"
 pgbench_limit() {
-    local script=$1
-    "$PGBENCH" -n -c "$CONNECTIONS" -j "$THREADS" -T "$DURATION" -M prepared -r -f "$script" -P 0 --log --log-prefix="$WORK/pgb" "$SUPERUSER" 2>&1 \
-        | python3 "$ROOT/Benchmarks/parse_pgbench.py" "$WORK"/pgb.*
+    local script=$1 conn=$2; shift 2
+    rm -f "$WORK"/pgb.*
+    "$PGBENCH" -n -c "$CONNECTIONS" -j "$THREADS" -T "$DURATION" -M prepared -f "$script" --log --log-prefix="$WORK/pgb" "$@" "$conn" \
+        >"$WORK/pgbench.out" 2>&1 || true
+    python3 "$ROOT/Benchmarks/parse_pgbench.py" "$WORK"/pgb.* <"$WORK/pgbench.out"
     rm -f "$WORK"/pgb.*
 }
 ratio() { python3 -c "import sys; a,b=float(sys.argv[1]),float(sys.argv[2]); print(f'{a/b:.2f}' if b>0 else 'n/a')" "$1" "$2"; }

@@ -11,11 +11,14 @@ public struct HavenDependencies: Sendable {
     public var store: Store
     public var migrator: PGMigrator
     public var hasher: Credentials
+    /// A streaming replica reports may read from; nil reads them from the primary.
+    public var replica: Store?
 
-    public init(store: Store, migrator: PGMigrator, hasher: Credentials) {
+    public init(store: Store, migrator: PGMigrator, hasher: Credentials, replica: Store? = nil) {
         self.store = store
         self.migrator = migrator
         self.hasher = hasher
+        self.replica = replica
     }
 }
 
@@ -84,7 +87,7 @@ func buildRouter(configuration: AppConfiguration, dependencies: HavenDependencie
     ReferralController(store: store, bodyLimit: limit).register(routes)
     BreakGlassController(store: store, bodyLimit: limit).register(routes)
     PrivacyController(store: store, auth: auth, bodyLimit: limit).register(routes)
-    ReportController(store: store).register(routes)
+    ReportController(store: store, reader: ReportReader(primary: store, replica: dependencies.replica)).register(routes)
     OpenAPIController(path: configuration.openAPIPath).register(routes)
     return router
 }

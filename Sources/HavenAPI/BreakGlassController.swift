@@ -30,6 +30,21 @@ struct BreakGlassController: Sendable {
             }
             return JSONResponse(ListResponse(page, GrantDTO.init))
         }
+        routes.get("/v1/break-glass/:id") { request, context in
+            let id = try request.uuidParameter("id", context)
+            let keys = store.keys
+            let grant = try await store.transaction(context.access) { transaction in
+                guard let grant = try BreakGlassStore.find(id, keys: keys, on: transaction.connection) else {
+                    throw StoreError.notFound("no such grant")
+                }
+                let purpose = try transaction.authorize(.readBreakGlassGrant, .grant(grant.facts), entityKind: "break-glass-grant",
+                                                        entityID: id.lowercasedString, caseID: grant.caseID, subjectOrganisation: grant.caseOrganisation)
+                try transaction.audit(.read, "breakglass.read", entityKind: "break-glass-grant", entityID: id.lowercasedString,
+                                      caseID: grant.caseID, subjectOrganisation: grant.caseOrganisation, purpose: purpose)
+                return grant
+            }
+            return JSONResponse(GrantDTO(grant))
+        }
         routes.post("/v1/break-glass/:id/review") { request, context in
             let id = try request.uuidParameter("id", context)
             var request = request

@@ -11,12 +11,15 @@ struct CaseDetailsController: Sendable {
     func register(_ routes: Routes) {
         routes.post("/v1/cases/:id/needs") { request, context in try await createNeed(request, context) }
         routes.get("/v1/cases/:id/needs") { request, context in try await listNeeds(request, context) }
+        routes.get("/v1/cases/:id/needs/:nid") { request, context in try await readNeed(request, context) }
         routes.post("/v1/cases/:id/services") { request, context in try await createService(request, context) }
         routes.get("/v1/cases/:id/services") { request, context in try await listServices(request, context) }
+        routes.get("/v1/cases/:id/services/:sid") { request, context in try await readService(request, context) }
         routes.patch("/v1/cases/:id/services/:sid") { request, context in try await updateService(request, context) }
         routes.get("/v1/services/overdue") { request, context in try await overdue(request, context) }
         routes.post("/v1/cases/:id/consents") { request, context in try await createConsent(request, context) }
         routes.get("/v1/cases/:id/consents") { request, context in try await listConsents(request, context) }
+        routes.get("/v1/cases/:id/consents/:cid") { request, context in try await readConsent(request, context) }
         routes.post("/v1/cases/:id/consents/:cid/withdraw") { request, context in try await withdrawConsent(request, context) }
     }
 
@@ -36,7 +39,7 @@ struct CaseDetailsController: Sendable {
             try transaction.audit(.create, "need.create", entityKind: "need", entityID: need.id.lowercasedString, caseID: caseID,
                                   subjectOrganisation: access.facts.owningOrganisation, purpose: access.purpose,
                                   detail: ["service_type": .string(draft.serviceType.rawValue), "priority": .string(draft.priority.rawValue)])
-            return try CreatedResponse(NeedDTO(need), location: "/v1/cases/\(caseID.uuidString)/needs")
+            return try CreatedResponse(NeedDTO(need), location: "/v1/cases/\(caseID.uuidString)/needs/\(need.id.uuidString)")
         }
     }
 
@@ -53,7 +56,37 @@ struct CaseDetailsController: Sendable {
         return JSONResponse(ListResponse(items: needs.map { NeedDTO($0) }, nextCursor: nil))
     }
 
+    /// One record of a case, read and audited like the case itself.
+    private func readOne<Record: Sendable>(
+        _ request: Request, _ context: HavenRequestContext, parameter: String, kind: String,
+        _ load: @escaping @Sendable (UUID, UUID, StoreTransaction) throws -> Record?
+    ) async throws -> Record {
+        let caseID = try request.uuidParameter("id", context)
+        let id = try request.uuidParameter(parameter, context)
+        return try await store.transaction(context.access) { transaction in
+            let access = try transaction.authorizeCase(caseID, .readCaseDetails)
+            guard let record = try load(id, caseID, transaction) else { throw StoreError.notFound("no such \(kind)") }
+            try transaction.audit(.read, kind + ".read", entityKind: kind, entityID: id.lowercasedString, caseID: caseID,
+                                  subjectOrganisation: access.facts.owningOrganisation, purpose: access.purpose)
+            return record
+        }
+    }
+
+    func readNeed(_ request: Request, _ context: HavenRequestContext) async throws -> JSONResponse<NeedDTO> {
+        let need = try await readOne(request, context, parameter: "nid", kind: "need") { id, caseID, transaction in
+            try NeedStore.find(id, caseID: caseID, keys: transaction.keys, on: transaction.connection)
+        }
+        return JSONResponse(NeedDTO(need))
+    }
+
     // MARK: Services
+
+    func readService(_ request: Request, _ context: HavenRequestContext) async throws -> JSONResponse<ServiceDTO> {
+        let episode = try await readOne(request, context, parameter: "sid", kind: "service") { id, caseID, transaction in
+            try ServiceStore.find(id, caseID: caseID, keys: transaction.keys, on: transaction.connection)
+        }
+        return JSONResponse(ServiceDTO(episode), headers: [.eTag: ETag.make(episode.version)])
+    }
 
     func createService(_ request: Request, _ context: HavenRequestContext) async throws -> Response {
         let caseID = try request.uuidParameter("id", context)
@@ -154,6 +187,7 @@ struct CaseDetailsController: Sendable {
         try draft.validate(now: Date())
         return try await Idempotency.create(request, context: context, scope: "POST /v1/cases/\(caseID)/consents", body: bytes, store: store) { transaction in
             let access = try transaction.authorizeCase(caseID, .writeCaseDetails)
+            try transaction.requireOpen(access.status)
             guard let actor = transaction.actor else { throw StoreError.notFound("no such case") }
             var check = Validator()
             for (index, provision) in draft.provisions.enumerated()
@@ -179,6 +213,13 @@ struct CaseDetailsController: Sendable {
             return consents
         }
         return JSONResponse(ListResponse(items: consents.map(ConsentDTO.init), nextCursor: nil))
+    }
+
+    func readConsent(_ request: Request, _ context: HavenRequestContext) async throws -> JSONResponse<ConsentDTO> {
+        let consent = try await readOne(request, context, parameter: "cid", kind: "consent") { id, caseID, transaction in
+            try ConsentStore.find(id, caseID: caseID, on: transaction.connection)
+        }
+        return JSONResponse(ConsentDTO(consent))
     }
 
     struct WithdrawalDTO: Encodable, Sendable {

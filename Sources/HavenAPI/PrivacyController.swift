@@ -53,10 +53,10 @@ struct PrivacyController: Sendable {
     func export(_ request: Request, _ context: HavenRequestContext) async throws -> JSONResponse<ExportDTO> {
         let id = try request.uuidParameter("id", context)
         _ = try context.requireActor()
-        let (password, totp) = try PrivacyController.reauthentication(request)
         // The policy first, so a caseworker or another organisation learns nothing from the
         // re-authentication step.
         _ = try await store.transaction(context.access) { try $0.authorizeCase(id, .exportCase) }
+        let (password, totp) = try PrivacyController.reauthentication(request)
         guard try await auth.reauthenticate(password: password, totp: totp, context: context.access) else {
             throw APIError(.unauthorized, kind: "reauthentication-failed", detail: "the password or TOTP given again is not right")
         }

@@ -198,7 +198,7 @@ struct ReferralController: Sendable {
                 ? "the referral is \(from.rawValue), which is final"
                 : "from \(from.rawValue) the \(side.rawValue) may move it to: \(list.joined(separator: ", "))"
             return APIError(.conflict, kind: "transition-not-allowed", detail: detail, errors: [FieldError("to", detail)],
-                            extensions: ["allowed": .strings(list), "status": .string(from.rawValue)])
+                            extensions: ["allowed": .strings(list), "current_status": .string(from.rawValue)])
         case .reasonRequired:
             return .invalid("reason", "is required to reject: one of \(RejectionReason.allowedValues)")
         case .outcomeRequired:

@@ -2,6 +2,7 @@ import Foundation
 import HavenCore
 import HavenStore
 import Hummingbird
+import Logging
 import NIOCore
 
 /// Reports and exports that never identify anyone (S18): counts with every cell of 1–10 shown
@@ -9,6 +10,7 @@ import NIOCore
 /// Supervisors see their organisation; auditors the national view. `?format=csv` too.
 struct ReportController: Sendable {
     let store: Store
+    let reader: ReportReader
 
     func register(_ routes: Routes) {
         routes.get("/v1/reports/cases") { request, context in try await cases(request, context) }
@@ -55,13 +57,11 @@ struct ReportController: Sendable {
         let dimensions = try ReportController.dimensions(request, CaseDimension.self, default: .caseType)
         let actor = try context.requireActor()
         let scope = ReportController.scope(actor)
-        let table = try await store.snapshot(context.access) { transaction in
-            try transaction.authorize(.readReports, .collection, entityKind: "report")
-            let table = try ReportStore.cases(by: dimensions, organisation: scope, from: query.from, to: query.to, on: transaction.connection)
-            try transaction.audit(.read, "report.cases", entityKind: "report", subjectOrganisation: scope, purpose: .statistics,
-                                  detail: ["by": .strings(dimensions.map(\.rawValue))])
-            return table
+        try await reader.authorize(context.access)
+        let table = try await reader.read(context.access) { transaction in
+            try ReportStore.cases(by: dimensions, organisation: scope, from: query.from, to: query.to, on: transaction.connection)
         }
+        try await reader.audit(context.access, "report.cases", scope: scope, detail: ["by": .strings(dimensions.map(\.rawValue))])
         return try ReportController.render(table.suppressed, dimensions: dimensions.map(\.rawValue), scope: scope, csv: query.csv, extra: [:])
     }
 
@@ -70,15 +70,14 @@ struct ReportController: Sendable {
         let dimensions = try ReportController.dimensions(request, ReferralDimension.self, default: .status)
         let actor = try context.requireActor()
         let scope = ReportController.scope(actor)
-        let (table, times) = try await store.snapshot(context.access) { transaction in
-            try transaction.authorize(.readReports, .collection, entityKind: "report")
+        try await reader.authorize(context.access)
+        let (table, times) = try await reader.read(context.access) { transaction in
             let table = try ReportStore.referrals(by: dimensions, organisation: scope, from: query.from, to: query.to, on: transaction.connection)
             let overall = try ReportStore.referralTimes(by: nil, organisation: scope, from: query.from, to: query.to, on: transaction.connection)
             let byFirst = try ReportStore.referralTimes(by: dimensions[0], organisation: scope, from: query.from, to: query.to, on: transaction.connection)
-            try transaction.audit(.read, "report.referrals", entityKind: "report", subjectOrganisation: scope, purpose: .statistics,
-                                  detail: ["by": .strings(dimensions.map(\.rawValue))])
             return (table, overall + byFirst)
         }
+        try await reader.audit(context.access, "report.referrals", scope: scope, detail: ["by": .strings(dimensions.map(\.rawValue))])
         let timing: [JSONValue] = times.map { group in
             func hours(_ median: Double?, _ p90: Double?) -> JSONValue {
                 .object(["median": median.map { .double($0) } ?? .string("<11"), "p90": p90.map { .double($0) } ?? .string("<11")])
@@ -130,14 +129,41 @@ struct ReportController: Sendable {
     func export(_ request: Request, _ context: HavenRequestContext) async throws -> Response {
         let actor = try context.requireActor()
         let scope = ReportController.scope(actor)
-        let rows = try await store.snapshot(context.access) { transaction in
-            try transaction.authorize(.readReports, .collection, entityKind: "export")
-            let rows = try ReportStore.exportRows(organisation: scope, on: transaction.connection)
-            try transaction.audit(.execute, "export", entityKind: "case", subjectOrganisation: scope, purpose: .statistics,
-                                  detail: ["kind": "statistics-csv", "rows": .int(rows.count)])
-            return rows
+        try await reader.authorize(context.access)
+        let rows = try await reader.read(context.access) { transaction in
+            try ReportStore.exportRows(organisation: scope, on: transaction.connection)
         }
+        try await reader.audit(context.access, "export", action: .execute, scope: scope, detail: ["kind": "statistics-csv", "rows": .int(rows.count)])
         return CSV.response([ReportStore.exportHeader] + rows, filename: "cases.csv")
+    }
+}
+
+/// Where reports read: the replica when there is one and it answers, else the primary. The
+/// policy is asked and the audit event written on the primary (a replica takes no writes);
+/// the data is released only once its audit event is written.
+struct ReportReader: Sendable {
+    let primary: Store
+    let replica: Store?
+
+    func authorize(_ context: AccessContext) async throws {
+        try await primary.transaction(context) { try $0.authorize(.readReports, .collection, entityKind: "report") }
+    }
+
+    func read<T: Sendable>(_ context: AccessContext, _ body: @escaping @Sendable (StoreTransaction) throws -> T) async throws -> T {
+        if let replica {
+            do {
+                return try await replica.readOnly(context, body)
+            } catch StoreError.unavailable {
+                primary.logger.warning("the read replica is unavailable; reading the report from the primary")
+            }
+        }
+        return try await primary.readOnly(context, body)
+    }
+
+    func audit(_ context: AccessContext, _ subtype: String, action: AuditEvent.Action = .read, scope: UUID?, detail: [String: AuditDetail]) async throws {
+        try await primary.transaction(context) { transaction in
+            try transaction.audit(action, subtype, entityKind: "report", subjectOrganisation: scope, purpose: .statistics, detail: detail)
+        }
     }
 }
 

@@ -15,7 +15,7 @@ public enum AccessOperation: String, CaseIterable, Sendable {
     // Referrals seen from either side
     case listReferrals, readReferral, transitionReferralAsSender, transitionReferralAsRecipient
     // Break-glass
-    case breakGlass, listBreakGlassGrants, reviewBreakGlassGrant
+    case breakGlass, listBreakGlassGrants, readBreakGlassGrant, reviewBreakGlassGrant
     // Audit trail and statistics
     case readAuditTrail, verifyAuditTrail, readReports
 }
@@ -224,10 +224,13 @@ public enum AccessPolicy {
     }
 
     private static func decideGrant(_ actor: Actor, _ operation: AccessOperation, _ grant: GrantFacts) -> AccessDecision {
+        if operation == .readBreakGlassGrant && grant.holder == actor.userID { return .allow(.breakGlass) }
         guard actor.role == .supervisor,
               grant.caseOrganisation == actor.organisationID || grant.holderOrganisation == actor.organisationID
         else { return .notFound }
         switch operation {
+        case .readBreakGlassGrant:
+            return .allow(.supervision)
         case .reviewBreakGlassGrant:
             // The owning organisation's supervisors review; never the holder themselves.
             return grant.caseOrganisation == actor.organisationID && grant.holder != actor.userID

@@ -21,4 +21,25 @@ enum AuditWriter {
                 event.detailJSON, event.requestID, key.id, mac,
             ])
     }
+
+    /// Many events in one statement (bulk loads), each with its own MAC.
+    static func insertBatch(_ events: [AuditEvent], key: (id: String, key: [UInt8]), on connection: PGConnection) throws {
+        guard !events.isEmpty else { return }
+        func column(_ value: (AuditEvent) -> String?) -> PGTextArray { PGTextArray(events.map(value)) }
+        try connection.execute("""
+            INSERT INTO audit_event (recorded, action, type, subtype, outcome, actor_user, actor_org, actor_role, actor_ip, entity_kind,
+                entity_id, case_id, subject_org, purpose, detail, request_id, mac_key, mac)
+            SELECT timestamptz 'epoch' + rec::bigint * interval '1 microsecond', act, typ, sub, outc, au::uuid, ao::uuid, ar, ip, ek, eid,
+                   cid::uuid, so::uuid, pur, det, rid, $17, mac::bytea
+            FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[],
+                        $10::text[], $11::text[], $12::text[], $13::text[], $14::text[], $15::text[], $16::text[], $18::text[])
+                 AS t(rec, act, typ, sub, outc, au, ao, ar, ip, ek, eid, cid, so, pur, det, rid, mac)
+            """, [
+                column { String($0.recordedMicroseconds) }, column(\.action.rawValue), column(\.type), column(\.subtype), column(\.outcome.rawValue),
+                column { $0.actorUser?.uuidString }, column { $0.actorOrganisation?.uuidString }, column { $0.actorRole?.rawValue },
+                column(\.actorAddress), column(\.entityKind), column(\.entityID), column { $0.caseID?.uuidString },
+                column { $0.subjectOrganisation?.uuidString }, column(\.purpose.rawValue), column(\.detailJSON), column(\.requestID),
+                key.id, column { "\\x" + Hex.encode(HMAC.sha256($0.canonicalBytes, key: key.key)) },
+            ])
+    }
 }

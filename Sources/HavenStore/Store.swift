@@ -76,6 +76,11 @@ public final class Store: Sendable {
         try await transaction(context, isolation: .repeatableRead, body)
     }
 
+    /// A read-only transaction on one snapshot (reports; works on a hot standby).
+    public func readOnly<T: Sendable>(_ context: AccessContext, _ body: @escaping @Sendable (StoreTransaction) throws -> T) async throws -> T {
+        try await transaction(context, isolation: .repeatableReadOnly, body)
+    }
+
     /// Runs statements outside a transaction, with no actor: for lookups of tables without
     /// row-level security (sessions), where one round trip matters.
     public func withConnection<T: Sendable>(_ body: @escaping @Sendable (PGConnection) throws -> T) async throws -> T {

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import HavenStore
 import Logging
 import Postgres
 import ServiceLifecycle
@@ -9,7 +10,7 @@ struct DevCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "dev",
         abstract: "Developer tools.",
-        subcommands: [DevDatabaseCommand.self]
+        subcommands: [DevDatabaseCommand.self, DevSeedCommand.self]
     )
 }
 
@@ -37,5 +38,38 @@ struct DevDatabaseCommand: AsyncParsableCommand {
 struct WaitForShutdown: Service {
     func run() async throws {
         try? await gracefulShutdown()
+    }
+}
+
+struct DevSeedCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "seed",
+        abstract: "Fill the database with synthetic organisations, users and cases (consents, needs, services, referrals, audit events).",
+        discussion: "Every person is invented. Users share the password printed at the end; logins are written to --logins as JSON."
+    )
+
+    @Option(help: "How many cases.") var cases: Int = 10_000
+    @Option(help: "How many organisations.") var organisations: Int = 20
+    @Option(help: "Write the seeded logins here as JSON.") var logins: String?
+    @OptionGroup var database: DatabaseOptions
+
+    func run() async throws {
+        guard cases >= 0, organisations >= 2 else { throw ValidationError("--cases must be ≥ 0 and --organisations ≥ 2") }
+        let cases = self.cases, organisations = self.organisations
+        let started = ContinuousClock.now
+        let summary = try await OperatorSession.with(database) { session in
+            let credentials = Credentials(fast: true)
+            defer { Task { await credentials.shutdown() } }
+            return try await Seeder(store: session.store, credentials: credentials, logger: session.logger)
+                .seed(cases: cases, organisations: organisations)
+        }
+        if let logins {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+            encoder.keyEncodingStrategy = .convertToSnakeCase
+            try encoder.encode(summary).write(to: URL(fileURLWithPath: logins))
+        }
+        let elapsed = ContinuousClock.now - started
+        Console.write("seeded \(summary.organisations) organisations and \(summary.cases) cases in \(elapsed.components.seconds) s; every seeded user's password is synthetic-seed-passphrase")
     }
 }

@@ -31,6 +31,12 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Comma-separated addresses of trusted reverse proxies. (env HAVEN_TRUSTED_PROXIES)")
     var trustedProxies: String?
 
+    @Option(name: .long, help: "Login attempts per client address per minute. (env HAVEN_LOGIN_RATE, default 30)")
+    var loginRate: Int?
+
+    @Option(name: .long, help: "PostgreSQL URL of a streaming replica for reports; the primary answers while it is down. (env HAVEN_REPLICA_URL)")
+    var replicaURL: String?
+
     @OptionGroup var database: DatabaseOptions
     @OptionGroup var pool: PoolOptions
 
@@ -40,6 +46,7 @@ struct ServeCommand: AsyncParsableCommand {
         configuration.host = host ?? Environment.value("HAVEN_HOST") ?? "127.0.0.1"
         configuration.port = port ?? Environment.value("HAVEN_PORT").flatMap(Int.init) ?? 8080
         configuration.bodyLimit = bodyLimit ?? Environment.value("HAVEN_BODY_LIMIT").flatMap(Int.init) ?? 1 << 20
+        configuration.loginRatePerMinute = loginRate ?? Environment.value("HAVEN_LOGIN_RATE").flatMap(Int.init) ?? 30
         let proxies = trustedProxies ?? Environment.value("HAVEN_TRUSTED_PROXIES") ?? ""
         configuration.trustedProxies = Set(proxies.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty })
         let schema = try DatabaseSetup.schemaDirectory(database.resolvedSchemaDir)
@@ -64,10 +71,21 @@ struct ServeCommand: AsyncParsableCommand {
             let store = try Store(pool: pgPool, keys: keys, logger: logger)
             let migrator = try DatabaseSetup.migrator(schemaDirectory: schema)
             let worker = DatabaseWorker(ownerURL: runtime.ownerURL, migrator: migrate ? migrator : nil, store: store, hasher: hasher, logger: logger)
+            var replica: Store?
+            if let url = replicaURL ?? Environment.value("HAVEN_REPLICA_URL") {
+                let replicaPool = PGPool(
+                    configuration: .init(conninfo: url, size: max(2, pool.resolvedSize / 4), acquireTimeout: .seconds(2),
+                                         connection: .init(namedStatements: !pool.resolvedPgBouncer, statementTimeoutMilliseconds: pool.resolvedStatementTimeout,
+                                                           connectTimeoutSeconds: 2)),
+                    logger: logger)
+                replica = try Store(pool: replicaPool, keys: keys, logger: logger)
+                logger.info("reports read from the replica")
+            }
             try await serve(
                 configuration: configuration,
-                dependencies: HavenDependencies(store: store, migrator: migrator, hasher: hasher),
+                dependencies: HavenDependencies(store: store, migrator: migrator, hasher: hasher, replica: replica),
                 services: [worker], logger: logger)
+            await replica?.pool.close()
         } catch {
             await shutdown(pgPool, hasher, runtime, logger)
             throw error

@@ -105,8 +105,12 @@ struct ContractWalk: Sendable {
             "mandate": ["service_types": ["legal_aid"], "regions": ["Chisinau"], "populations": ["adult", "female"],
                         "accepts_referrals": true, "capacity_note": "Two lawyers, Tuesdays"],
         ]
-        let legal = try await api.call(.post, "/v1/organisations", token: adminToken, json: legalDraft, expect: .created)
+        let organisationKey: HTTPFields = [ContractClient.idempotencyKey: "contract-organisation-\(suffix)"]
+        let legal = try await api.call(.post, "/v1/organisations", token: adminToken, json: legalDraft, headers: organisationKey, expect: .created)
         let legalID = try legal.uuid()
+        let replayed = try await api.call(.post, "/v1/organisations", token: adminToken, json: legalDraft, headers: organisationKey, expect: .created)
+        #expect(replayed["id"] == legal["id"] && replayed.headers[HTTPField.Name("Idempotent-Replayed")!] == "true",
+                "a retried POST /v1/organisations answers the first organisation: \(replayed.text.prefix(200))")
         try await api.call(.post, "/v1/organisations", token: adminToken, json: legalDraft, expect: .conflict)
         try await api.call(.post, "/v1/organisations", token: adminToken, json: ["name": "Contract Nowhere", "type": "ngo", "country": "XX"],
                            expect: .unprocessableContent)
@@ -136,7 +140,8 @@ struct ContractWalk: Sendable {
             "organisation_id": .id(ngo.id), "role": "caseworker", "username": .string(freshUsername("cw")),
             "display_name": "Synthetic Caseworker", "password": .string(strongPassword()),
         ]
-        let created = try await api.call(.post, "/v1/users", token: adminToken, json: newCaseworker, expect: .created)
+        let created = try await api.call(.post, "/v1/users", token: adminToken, json: newCaseworker,
+                                         headers: [ContractClient.idempotencyKey: "contract-user-\(suffix)"], expect: .created)
         let createdID = try created.uuid("user.id")
         try await api.call(.post, "/v1/users", token: adminToken, json: [
             "organisation_id": .id(ngo.id), "role": "supervisor", "username": .string(freshUsername("sv")), "password": .string(strongPassword()),
@@ -181,6 +186,9 @@ struct ContractWalk: Sendable {
         let opened = try await api.call(.post, "/v1/cases", token: worker, json: intake,
                                         headers: [ContractClient.idempotencyKey: intakeKey], expect: .created)
         let caseID = try opened.uuid()
+        let again = try await api.call(.post, "/v1/cases", token: worker, json: intake, expect: .created)
+        #expect(again["duplicates"]?["same_organisation"] == .array([opened["reference"] ?? nil]),
+                "a second intake of the same person names the first case: \(again["duplicates"]?.description ?? "no duplicates member")")
         var differentIntake = intake
         if case .object(var members) = differentIntake { members["risk_level"] = "low"; differentIntake = .object(members) }
         try await api.call(.post, "/v1/cases", token: worker, json: differentIntake,
@@ -249,6 +257,8 @@ struct ContractWalk: Sendable {
             "domain": "health", "service_type": "medical", "priority": "normal",
         ], expect: .notFound)
         try await api.call(.get, "/v1/cases/\(caseID)/needs", token: worker, expect: .ok)
+        try await api.call(.get, "/v1/cases/\(caseID)/needs/\(medicalNeedID)", token: worker, expect: .ok)
+        try await api.call(.get, "/v1/cases/\(caseID)/needs/\(missing)", token: worker, expect: .notFound)
 
         // Services.
         let counselling = try await api.call(.post, "/v1/cases/\(caseID)/services", token: worker, json: [
@@ -258,6 +268,7 @@ struct ContractWalk: Sendable {
                                         "note": "Synthetic session note."]]],
         ], expect: .created)
         let counsellingID = try counselling.uuid()
+        try await api.call(.get, "/v1/cases/\(caseID)/services/\(counsellingID)", token: worker, expect: .ok)
         try await api.call(.post, "/v1/cases/\(caseID)/services", token: worker, json: [
             "type": "repatriation", "provider_organisation": .id(ngo.id), "due_on": .string(day(30)),
             "detail": ["repatriation": ["from_country": "DE", "to_country": "MD", "travel_document_status": "requested", "escort": true,
@@ -303,6 +314,7 @@ struct ContractWalk: Sendable {
             "provisions": [["recipient_organisation": .id(shelter.id), "purpose": "Synthetic", "categories": []]],
         ], expect: .unprocessableContent)
         try await api.call(.get, "/v1/cases/\(caseID)/consents", token: worker, expect: .ok)
+        try await api.call(.get, "/v1/cases/\(caseID)/consents/\(try consent.uuid())", token: worker, expect: .ok)
 
         // Referrals.
         let referral = try await api.call(.post, "/v1/cases/\(caseID)/referrals", token: worker, json: [
@@ -385,6 +397,9 @@ struct ContractWalk: Sendable {
         let grant = try await api.call(.post, "/v1/cases/\(caseID)/break-glass", token: outsider,
                                        json: ["reason": "Synthetic: emergency admission needs history"], expect: .created)
         let grantID = try grant.uuid()
+        try await api.call(.get, "/v1/break-glass/\(grantID)", token: outsider, expect: .ok)
+        try await api.call(.get, "/v1/break-glass/\(grantID)", token: boss, expect: .ok)
+        try await api.call(.get, "/v1/break-glass/\(grantID)", token: worker, expect: .notFound)
         try await api.call(.get, "/v1/cases/\(caseID)", token: outsider, expect: .ok)
         try await api.call(.patch, "/v1/cases/\(caseID)", token: outsider, json: ["risk_level": "low"],
                            headers: [.ifMatch: "W/\"1\""], expect: .forbidden)

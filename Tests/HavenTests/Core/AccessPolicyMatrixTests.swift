@@ -259,12 +259,14 @@ import Testing
         row(.supervisor, .referralNeither, .hidden),
 
         // ── Break-glass grants: the case's organisation's supervisors review, never the holder ─
-        row(.supervisor, .grantOnOwnOrgCase, .visible, allow([.reviewBreakGlassGrant], as: .supervision)),
-        row(.supervisor, .grantHeldByMe, .visible),
-        row(.supervisor, .grantHeldByColleague, .visible),
+        row(.supervisor, .grantOnOwnOrgCase, .visible, allow([.reviewBreakGlassGrant, .readBreakGlassGrant], as: .supervision)),
+        row(.supervisor, .grantHeldByMe, .visible, allow([.readBreakGlassGrant], as: .breakGlass)),
+        row(.supervisor, .grantHeldByColleague, .visible, allow([.readBreakGlassGrant], as: .supervision)),
         row(.supervisor, .grantElsewhere, .hidden),
     ] + [Role.admin, .caseworker, .partner, .auditor].flatMap { role in
-        [Target.grantOnOwnOrgCase, .grantHeldByMe, .grantHeldByColleague, .grantElsewhere].map { row(role, $0, .hidden) }
+        // Whoever holds a grant may read it; only supervisors ever hold one.
+        [row(role, .grantOnOwnOrgCase, .hidden), row(role, .grantHeldByMe, .hidden, allow([.readBreakGlassGrant], as: .breakGlass)),
+         row(role, .grantHeldByColleague, .hidden), row(role, .grantElsewhere, .hidden)]
     }
 
     static func row(for role: Role, _ target: Target) -> Row? {

@@ -1,0 +1,46 @@
+# At a million cases (issues 3, 4, 5): list latency against the same at 10k, audit verification
+# rate, the national report, and intake with field encryption against pgbench.
+BASE="http://127.0.0.1:$HAVEN_PORT"
+APP_CONN="host=$WORK/pg port=5432 user=haven_app dbname=haven"
+PSQL="$PGBIN/psql"; [ -x "$PSQL" ] || PSQL=psql
+sql() { "$PSQL" -Atq "$SUPERUSER" -c "$1"; }
+if [ -z "${LIST_P95_SMALL:-}" ]; then source "$ROOT/Benchmarks/sections/cases.sh"; fi
+SCALE_CASES=${SCALE_CASES:-1000000}
+have=$(sql "SELECT count(*) FROM case_file")
+more=$((SCALE_CASES - have))
+started=$(date +%s)
+# The same density of cases per caseworker as the first 10k: many more organisations.
+"$BIN/haven" dev seed --cases "$more" --organisations $(( more / 500 + 2 )) --data-dir "$WORK/pg" --keys-file "$WORK/keys" >/dev/null 2>>"$WORK/haven.log"
+seeded=$(( $(date +%s) - started ))
+sql "VACUUM ANALYZE" >/dev/null
+row "haven dev seed: $more more cases" "-" "$seeded s" "-" "-" "-" "minutes, not hours"
+
+read -r rps p99 err p95 <<<"$(measure "$BASE/v1/cases?status=open&limit=50" "${AUTH[@]}")"
+row "GET /v1/cases?status=open&limit=50 at $SCALE_CASES cases: p95 vs at 10k" "$rps" "$p99 (p95 $p95)" "$err" "p95 $LIST_P95_SMALL" "$(ratio "$p95" "$LIST_P95_SMALL")" "≤ 1.5"
+
+# Audit verification over every event (one per seeded case and every request above).
+verify=$("$BIN/haven" audit verify --data-dir "$WORK/pg" --keys-file "$WORK/keys" 2>>"$WORK/haven.log" | tail -1)
+events_per_s=$(sed -n 's/.* \([0-9]*\) events\/s$/\1/p' <<<"$verify")
+row "haven audit verify: ${verify%%;*}" "$events_per_s ev/s" "-" "-" "200000 ev/s" "$(ratio "$events_per_s" 200000)" "≥ 1.0"
+
+# The national case report, as an auditor.
+printf 'synthetic auditor passphrase\n' | "$BIN/haven" user create --org "Seed organisation 1" --role auditor --username bench.auditor \
+    --password-stdin --data-dir "$WORK/pg" --keys-file "$WORK/keys" >/dev/null 2>>"$WORK/haven.log"
+AUDITOR=$(python3 "$ROOT/Benchmarks/tools.py" login "$BASE" bench.auditor "synthetic auditor passphrase")
+times=()
+for _ in 1 2 3 4 5; do
+    times+=("$(curl -s -o /dev/null -w '%{time_total}' -H "Authorization: Bearer $AUDITOR" "$BASE/v1/reports/cases?by=case_type,sex")")
+done
+median=$(printf '%s\n' "${times[@]}" | sort -n | sed -n 3p)
+row "GET /v1/reports/cases?by=case_type,sex, national, $SCALE_CASES cases (median of 5)" "-" "$(python3 -c "print(round($median*1000))") ms" "-" "2000 ms" "$(ratio "$median" 2)" "≤ 1.0"
+
+# Intake with field encryption against pgbench running its statements.
+cat >"$WORK/intake.lua" <<LUA
+wrk.method = "POST"
+wrk.body = '{"case_type":"trafficking","identification_status":"presumed","identified_by":"hotline","identified_on":"2026-11-01","risk_level":"high","person":{"identity":{"given_name":"Synthetic","family_name":"Benchmark","contact":{"phone":"+000 0000"}},"sex":"female","birth_year":1999,"citizenship":"MD","languages":["ro"]},"trafficking":{"exploitation_types":["forced_labour"],"months_exploited":7}}'
+wrk.headers["Content-Type"] = "application/json"
+wrk.headers["Authorization"] = "Bearer $CW_TOKEN"
+LUA
+read -r rps p99 err <<<"$(measure "$BASE/v1/cases" -s "$WORK/intake.lua")"
+read -r limit limit_p99 <<<"$(pgbench_limit "$ROOT/Benchmarks/sql/intake.sql" "$APP_CONN" "${VARS[@]}")"
+row "POST /v1/cases (intake, AES-256-GCM) vs pgbench" "$rps" "$p99" "$err" "$limit (p99 $limit_p99)" "$(ratio "$rps" "$limit")" "≥ 0.5"
