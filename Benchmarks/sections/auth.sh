@@ -15,12 +15,12 @@ AUTH=(-H "Authorization: Bearer $CW_TOKEN")
 VARS=(-D "token_hash=$CW_HASH" -D "user_id=$CW_ID" -D "org_id=$CW_ORG" -D "case_id=$CASE_ID")
 
 if [ -z "${HEALTHZ_RPS:-}" ]; then read -r HEALTHZ_RPS _ _ <<<"$(measure "$BASE/healthz")"; fi
-read -r rps p99 err <<<"$(measure "$BASE/v1/me" "${AUTH[@]}")"
+read -r rps p99 err _ <<<"$(measure "$BASE/v1/me" "${AUTH[@]}")"
 row "GET /v1/me (token check)" "$rps" "$p99" "$err" "$HEALTHZ_RPS (/healthz)" "$(ratio "$rps" "$HEALTHZ_RPS")" "≥ 0.7"
 read -r limit limit_p99 <<<"$(pgbench_limit "$ROOT/Benchmarks/sql/me.sql" "$APP_CONN" "${VARS[@]}")"
 row "GET /v1/me vs pgbench of its statements" "$rps" "$p99" "$err" "$limit" "$(ratio "$rps" "$limit")" "reported"
 
-read -r rps p99 err <<<"$(measure "$BASE/v1/cases/$CASE_ID" "${AUTH[@]}")"
+read -r rps p99 err _ <<<"$(measure "$BASE/v1/cases/$CASE_ID" "${AUTH[@]}")"
 read -r limit limit_p99 <<<"$(pgbench_limit "$ROOT/Benchmarks/sql/case_read.sql" "$APP_CONN" "${VARS[@]}")"
 row "GET /v1/cases/{id} (audited read) vs pgbench" "$rps" "$p99" "$err" "$limit (p99 $limit_p99)" "$(ratio "$rps" "$limit")" "≥ 0.6"
 
@@ -32,5 +32,5 @@ wrk.method = "POST"
 wrk.body = '{"username":"bench.login","password":"synthetic login passphrase"}'
 wrk.headers["Content-Type"] = "application/json"
 LUA
-read -r rps p99 err <<<"$(CONNECTIONS=8 measure "$BASE/v1/auth/login" -s "$WORK/login.lua")"
+read -r rps p99 err _ <<<"$(CONNECTIONS=8 measure "$BASE/v1/auth/login" -s "$WORK/login.lua")"
 row "POST /v1/auth/login (scrypt N=2^14 r=8 p=5)" "$rps" "$p99" "$err" "-" "-" "KDF-bound"

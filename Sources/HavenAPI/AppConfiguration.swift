@@ -18,6 +18,9 @@ public struct AppConfiguration: Sendable {
     /// Login attempts per client address per minute.
     public var loginRatePerMinute: Int
     public var breakGlassDuration: Duration
+    /// How long a checked token is trusted without asking the database again (0: never; the
+    /// service runs with 1 s).
+    public var sessionCacheLifetime: Duration = .zero
     /// Where `GET /openapi.yaml` is read from.
     public var openAPIPath: String?
 

@@ -73,14 +73,16 @@ func buildRouter(configuration: AppConfiguration, dependencies: HavenDependencie
     let auth = AuthService(store: store, hasher: dependencies.hasher, settings: .init(
         lockout: LockoutPolicy(threshold: configuration.lockoutThreshold, window: configuration.lockoutWindow.seconds, duration: configuration.lockoutDuration.seconds),
         tokenLifetime: configuration.tokenLifetime))
-    let authenticator = Authenticator(store: store, auth: auth, configuration: configuration)
+    let sessions = SessionCache(lifetime: configuration.sessionCacheLifetime)
+    let authenticator = Authenticator(store: store, auth: auth, configuration: configuration, cache: sessions)
     let routes = Routes(router: router, table: table, authenticator: authenticator)
     let limit = configuration.bodyLimit
     HealthController(store: store, migrator: dependencies.migrator).register(routes)
     MetricsController(metrics: metrics, store: store).register(routes)
-    AuthController(store: store, auth: auth, limiter: LoginRateLimiter(perMinute: configuration.loginRatePerMinute), bodyLimit: limit).register(routes)
+    AuthController(store: store, auth: auth, limiter: LoginRateLimiter(perMinute: configuration.loginRatePerMinute), sessions: sessions,
+                   bodyLimit: limit).register(routes)
     OrganisationController(store: store, bodyLimit: limit).register(routes)
-    UserController(store: store, hasher: dependencies.hasher, bodyLimit: limit).register(routes)
+    UserController(store: store, hasher: dependencies.hasher, sessions: sessions, bodyLimit: limit).register(routes)
     AuditController(store: store).register(routes)
     CaseController(store: store, bodyLimit: limit, breakGlassDuration: configuration.breakGlassDuration).register(routes)
     CaseDetailsController(store: store, bodyLimit: limit).register(routes)

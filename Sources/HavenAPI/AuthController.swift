@@ -8,6 +8,7 @@ struct AuthController: Sendable {
     let store: Store
     let auth: AuthService
     let limiter: LoginRateLimiter
+    let sessions: SessionCache
     let bodyLimit: Int
 
     struct LoginRequest: Decodable {
@@ -54,7 +55,10 @@ struct AuthController: Sendable {
             }
         }
         routes.post("/v1/auth/logout", access: .authenticatedDuringPasswordChange) { _, context in
-            if let hash = context.tokenHash { try await auth.logout(tokenHash: hash, context: context.access) }
+            if let hash = context.tokenHash {
+                sessions.forget(tokenHash: hash)
+                try await auth.logout(tokenHash: hash, context: context.access)
+            }
             return Response(status: .noContent)
         }
         routes.get("/v1/me", access: .authenticatedDuringPasswordChange) { _, context in
@@ -71,6 +75,7 @@ struct AuthController: Sendable {
             let actor = try context.requireActor()
             let username = try await store.withConnection { try UserStore.find(actor.userID, on: $0)?.username } ?? ""
             try await auth.changePassword(current: body.currentPassword, new: body.newPassword, username: username, tokenHash: context.tokenHash, context: context.access)
+            sessions.forget(user: actor.userID)
             return Response(status: .noContent)
         }
     }

@@ -9,6 +9,7 @@ struct Authenticator: Sendable {
     let store: Store
     let auth: AuthService
     let configuration: AppConfiguration
+    let cache: SessionCache
 
     func authenticate(_ request: Request, context: HavenRequestContext) async throws -> HavenRequestContext {
         guard let header = request.headers[.authorization] else { throw APIError.unauthorized() }
@@ -18,9 +19,14 @@ struct Authenticator: Sendable {
             throw APIError.unauthorized("the bearer token is malformed")
         }
         let idle = configuration.tokenIdleTimeout
-        guard let session = try await store.withConnection({ connection in
-            try SessionStore.authenticate(tokenHash: hash, idleTimeout: idle, on: connection)
-        }) else {
+        var found = cache.session(for: hash)
+        if found == nil {
+            found = try await store.withConnection { connection in
+                try SessionStore.authenticate(tokenHash: hash, idleTimeout: idle, on: connection)
+            }
+            if let found { cache.remember(found, for: hash) }
+        }
+        guard let session = found else {
             try await auth.recordRejectedToken(context: context.access, reason: "unknown-expired-or-revoked")
             throw APIError.unauthorized("the token is unknown, expired or revoked; log in again")
         }

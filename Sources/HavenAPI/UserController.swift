@@ -8,6 +8,7 @@ import Hummingbird
 struct UserController: Sendable {
     let store: Store
     let hasher: Credentials
+    let sessions: SessionCache
     let bodyLimit: Int
 
     func register(_ routes: Routes) {
@@ -89,6 +90,7 @@ struct UserController: Sendable {
                                       detail: ["fields": .strings(patch.changedFields)])
                 return updated
             }
+            sessions.forget(user: id)
             let uri = updated.totpSecret.map { hasher.provisioningURI(secret: $0, account: updated.user.username) }
             return JSONResponse(UserCreatedDTO(user: UserDTO(updated.user), totpUri: uri), headers: [.eTag: ETag.make(updated.user.version)])
         }

@@ -6,9 +6,11 @@ import Sealing
 /// Inserts audit events, each with an HMAC over its canonical bytes under a key the database
 /// does not hold: an event written or changed outside Haven fails verification.
 enum AuditWriter {
+    /// The event is written with the transaction's COMMIT, in the same round trip: nothing in a
+    /// transaction reads its own audit events back, and a failed write still stops the commit.
     static func insert(_ event: AuditEvent, key: (id: String, key: [UInt8]), on connection: PGConnection) throws {
         let mac = HMAC.sha256(event.canonicalBytes, key: key.key)
-        try connection.execute("""
+        connection.deferUntilCommit(PGStatement("""
             INSERT INTO audit_event (recorded, action, type, subtype, outcome, actor_user, actor_org, actor_role,
                 actor_ip, entity_kind, entity_id, case_id, subject_org, purpose, detail, request_id, mac_key, mac)
             VALUES (timestamptz 'epoch' + $1::bigint * interval '1 microsecond', $2, $3, $4, $5, $6, $7, $8,
@@ -19,7 +21,7 @@ enum AuditWriter {
                 event.actorUser, event.actorOrganisation, event.actorRole?.rawValue, event.actorAddress,
                 event.entityKind, event.entityID, event.caseID, event.subjectOrganisation, event.purpose.rawValue,
                 event.detailJSON, event.requestID, key.id, mac,
-            ])
+            ]))
     }
 
     /// Many events in one statement (bulk loads), each with its own MAC.

@@ -58,10 +58,8 @@ public final class Store: Sendable {
         _ context: AccessContext, isolation: PGIsolation = .readCommitted, _ body: @escaping @Sendable (StoreTransaction) throws -> T
     ) async throws -> T {
         do {
-            return try await pool.transaction(isolation) { connection in
-                let transaction = StoreTransaction(connection: connection, context: context, store: self)
-                try transaction.applyContext()
-                return try body(transaction)
+            return try await pool.transaction(isolation, prelude: StoreTransaction.settings(context)) { connection in
+                try body(StoreTransaction(connection: connection, context: context, store: self))
             }
         } catch let error as PGError {
             throw Store.translate(error)
@@ -118,7 +116,9 @@ public final class StoreTransaction {
     public var actor: Actor? { context.actor }
     public var keys: KeyRing { store.keys }
 
-    func applyContext() throws {
+    /// The statement that sets the transaction's actor for row-level security; it runs in the
+    /// same round trip as BEGIN.
+    static func settings(_ context: AccessContext) -> PGStatement {
         let user: String, organisation: String, role: String
         switch context.principal {
         case .user(let actor):
@@ -130,7 +130,7 @@ public final class StoreTransaction {
         case .system:
             (user, organisation, role) = ("", "", "system")
         }
-        try connection.query(
+        return PGStatement(
             "SELECT set_config('haven.user_id', $1, true), set_config('haven.org_id', $2, true), set_config('haven.role', $3, true)",
             [user, organisation, role])
     }

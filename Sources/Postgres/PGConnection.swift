@@ -23,6 +23,9 @@ public final class PGConnection {
 
     let handle: OpaquePointer
     public let options: Options
+    /// Statements to run just before COMMIT, in the same round trip (e.g. audit events, which
+    /// nothing in the transaction reads back). If one fails, the transaction does not commit.
+    public private(set) var deferredUntilCommit: [PGStatement] = []
     private var statementNames: [String: String] = [:]
     private var statementCounter = 0
     private static let statementCacheLimit = 512
@@ -107,17 +110,84 @@ public final class PGConnection {
         _ = try check(PQexec(handle, sql), statement: nil, sql: sql)
     }
 
+    /// Sends several statements in one round trip (libpq pipeline mode) and returns their rows.
+    /// The first failure ends the pipeline: later statements are skipped and the error thrown.
+    @discardableResult
+    public func pipeline(_ statements: [PGStatement]) throws -> [PGResult] {
+        guard PQenterPipelineMode(handle) == 1 else {
+            throw PGError(kind: .connectionLost, message: PGConnection.errorMessage(handle))
+        }
+        defer { PQexitPipelineMode(handle) }
+        for statement in statements {
+            let encoded = try statement.parameters.map { try $0?.pgEncode() }
+            let sent = try PGConnection.withParameterPointers(encoded) { values, lengths, formats in
+                PQsendQueryParams(handle, statement.sql, Int32(encoded.count), nil, values, lengths, formats, 1)
+            }
+            guard sent == 1 else { throw PGError(kind: .connectionLost, message: PGConnection.errorMessage(handle)) }
+        }
+        guard PQpipelineSync(handle) == 1 else { throw PGError(kind: .connectionLost, message: PGConnection.errorMessage(handle)) }
+        var results: [PGResult] = []
+        var failure: PGError?
+        for statement in statements {
+            // Each statement's result, then a NULL that ends it.
+            while let result = PQgetResult(handle) {
+                switch PQresultStatus(result) {
+                case PGRES_TUPLES_OK, PGRES_COMMAND_OK, PGRES_EMPTY_QUERY:
+                    results.append(PGResult(handle: result))
+                case PGRES_PIPELINE_ABORTED:
+                    PQclear(result)
+                default:
+                    if failure == nil {
+                        failure = PGConnection.error(from: result, connection: handle, statement: PGConnection.summary(statement.sql))
+                    }
+                    PQclear(result)
+                }
+            }
+        }
+        // The sync point.
+        while let result = PQgetResult(handle) {
+            let status = PQresultStatus(result)
+            PQclear(result)
+            if status == PGRES_PIPELINE_SYNC { break }
+        }
+        if !isOK { throw failure ?? PGError(kind: .connectionLost, message: PGConnection.errorMessage(handle)) }
+        if let failure { throw failure }
+        return results
+    }
+
+    /// Queues a statement to run with COMMIT (see `deferredUntilCommit`).
+    public func deferUntilCommit(_ statement: PGStatement) {
+        deferredUntilCommit.append(statement)
+    }
+
+    /// COMMIT, sending the deferred statements in the same round trip.
+    public func commit() throws {
+        let deferred = deferredUntilCommit
+        deferredUntilCommit = []
+        if deferred.isEmpty {
+            try run(script: "COMMIT")
+        } else {
+            try pipeline(deferred + [PGStatement("COMMIT")])
+        }
+    }
+
+    /// ROLLBACK if a transaction is open, dropping the deferred statements.
+    public func rollback() {
+        deferredUntilCommit = []
+        if isOK && isInTransaction { try? run(script: "ROLLBACK") }
+    }
+
     /// Runs `body` in a transaction: COMMIT when it returns, ROLLBACK when it throws.
     public func transaction<T>(_ body: (PGConnection) throws -> T) throws -> T {
         try run(script: "BEGIN")
         let value: T
         do {
             value = try body(self)
+            try commit()
         } catch {
-            if isOK { try? run(script: "ROLLBACK") }
+            rollback()
             throw error
         }
-        try run(script: "COMMIT")
         return value
     }
 
@@ -210,6 +280,17 @@ public final class PGConnection {
                 }
             }
         }
+    }
+}
+
+/// One statement with its parameters, for `pipeline`.
+public struct PGStatement: Sendable {
+    public var sql: String
+    public var parameters: [(any PGEncodable & Sendable)?]
+
+    public init(_ sql: String, _ parameters: [(any PGEncodable & Sendable)?] = []) {
+        self.sql = sql
+        self.parameters = parameters
     }
 }
 

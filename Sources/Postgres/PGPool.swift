@@ -46,6 +46,7 @@ public final class PGPool: Sendable {
 
     private struct Waiter {
         let id: UInt64
+        let deadline: ContinuousClock.Instant
         let continuation: CheckedContinuation<Slot, any Error>
     }
 
@@ -55,6 +56,8 @@ public final class PGPool: Sendable {
         var inUse = 0
         var closed = false
         var nextWaiterID: UInt64 = 0
+        /// One task enforces every waiter's deadline, rather than a timer per waiter.
+        var sweeping = false
     }
 
     public let configuration: Configuration
@@ -83,11 +86,11 @@ public final class PGPool: Sendable {
             let connection = try self.connection(for: slot)
             do {
                 let value = try body(connection)
-                if connection.isInTransaction { try connection.run(script: "ROLLBACK") }
+                if connection.isInTransaction || !connection.deferredUntilCommit.isEmpty { connection.rollback() }
                 return value
             } catch {
                 self.discardIfBroken(slot)
-                if connection.isOK && connection.isInTransaction { try? connection.run(script: "ROLLBACK") }
+                connection.rollback()
                 throw error
             }
         }
@@ -95,21 +98,26 @@ public final class PGPool: Sendable {
 
     /// Runs `body` inside BEGIN ... COMMIT on one connection. `body` may run more than once (a
     /// retried serialization failure), so it must not have effects outside the database.
+    /// `prelude` runs right after BEGIN in the same round trip (e.g. the transaction's settings).
     public func transaction<T: Sendable>(
-        _ isolation: PGIsolation = .readCommitted, _ body: @escaping @Sendable (PGConnection) throws -> T
+        _ isolation: PGIsolation = .readCommitted, prelude: PGStatement? = nil, _ body: @escaping @Sendable (PGConnection) throws -> T
     ) async throws -> T {
         let slot = try await acquire()
         defer { release(slot) }
-        return try await threads.runIfActive { try self.runTransaction(slot: slot, isolation: isolation, body) }
+        return try await threads.runIfActive { try self.runTransaction(slot: slot, isolation: isolation, prelude: prelude, body) }
     }
 
-    private func runTransaction<T>(slot: Slot, isolation: PGIsolation, _ body: (PGConnection) throws -> T) throws -> T {
+    private func runTransaction<T>(slot: Slot, isolation: PGIsolation, prelude: PGStatement?, _ body: (PGConnection) throws -> T) throws -> T {
         var attempt = 1
         var reconnected = false
         while true {
             let connection = try self.connection(for: slot)
             do {
-                try connection.run(script: isolation.begin)
+                if let prelude {
+                    try connection.pipeline([PGStatement(isolation.begin), prelude])
+                } else {
+                    try connection.run(script: isolation.begin)
+                }
             } catch let error as PGError where error.kind == .connectionLost && !reconnected {
                 // Nothing reached the server: safe to try again on a new connection.
                 slot.connection = nil
@@ -118,10 +126,10 @@ public final class PGPool: Sendable {
             }
             do {
                 let value = try body(connection)
-                try connection.run(script: "COMMIT")
+                try connection.commit()
                 return value
             } catch {
-                if connection.isOK && connection.isInTransaction { try? connection.run(script: "ROLLBACK") }
+                connection.rollback()
                 discardIfBroken(slot)
                 if let error = error as? PGError, error.isTransient, attempt < configuration.transactionAttempts {
                     attempt += 1
@@ -187,13 +195,19 @@ public final class PGPool: Sendable {
         return try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Slot, any Error>) in
                 let cancelled = Task.isCancelled
+                let deadline = ContinuousClock.now + configuration.acquireTimeout
+                var startSweeper = false
                 let outcome = state.withLockedValue { state -> Acquisition in
                     if state.closed || cancelled { return .closed }
                     if let slot = state.idle.popLast() {
                         state.inUse += 1
                         return .ready(slot)
                     }
-                    state.waiters.append(Waiter(id: id, continuation: continuation))
+                    state.waiters.append(Waiter(id: id, deadline: deadline, continuation: continuation))
+                    if !state.sweeping {
+                        state.sweeping = true
+                        startSweeper = true
+                    }
                     return .wait
                 }
                 switch outcome {
@@ -202,16 +216,31 @@ public final class PGPool: Sendable {
                 case .closed:
                     continuation.resume(throwing: cancelled ? CancellationError() : PGError(kind: .poolClosed, message: "pool closed"))
                 case .wait:
-                    let timeout = configuration.acquireTimeout
-                    Task {
-                        try? await Task.sleep(for: timeout)
-                        self.failWaiter(id, with: PGError(
-                            kind: .poolTimeout, message: "no database connection free within \(timeout)"))
-                    }
+                    if startSweeper { Task { await self.sweepDeadlines() } }
                 }
             }
         } onCancel: {
             self.failWaiter(id, with: CancellationError())
+        }
+    }
+
+    /// Fails waiters whose deadline passed, every few milliseconds while any are waiting.
+    private func sweepDeadlines() async {
+        let tick = min(Duration.milliseconds(50), configuration.acquireTimeout / 4)
+        while true {
+            try? await Task.sleep(for: tick)
+            let now = ContinuousClock.now
+            let (expired, done) = state.withLockedValue { state -> ([Waiter], Bool) in
+                let expired = state.waiters.filter { $0.deadline <= now }
+                if !expired.isEmpty { state.waiters.removeAll { $0.deadline <= now } }
+                if state.waiters.isEmpty { state.sweeping = false }
+                return (expired, !state.sweeping)
+            }
+            let timeout = configuration.acquireTimeout
+            for waiter in expired {
+                waiter.continuation.resume(throwing: PGError(kind: .poolTimeout, message: "no database connection free within \(timeout)"))
+            }
+            if done { return }
         }
     }
 

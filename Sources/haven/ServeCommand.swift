@@ -34,6 +34,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Login attempts per client address per minute. (env HAVEN_LOGIN_RATE, default 30)")
     var loginRate: Int?
 
+    @Option(name: .long, help: "Milliseconds a checked bearer token is trusted before the database is asked again; a logout elsewhere takes this long to reach this instance. (env HAVEN_SESSION_CACHE_MS, default 1000)")
+    var sessionCacheMs: Int?
+
     @Option(name: .long, help: "PostgreSQL URL of a streaming replica for reports; the primary answers while it is down. (env HAVEN_REPLICA_URL)")
     var replicaURL: String?
 
@@ -47,6 +50,7 @@ struct ServeCommand: AsyncParsableCommand {
         configuration.port = port ?? Environment.value("HAVEN_PORT").flatMap(Int.init) ?? 8080
         configuration.bodyLimit = bodyLimit ?? Environment.value("HAVEN_BODY_LIMIT").flatMap(Int.init) ?? 1 << 20
         configuration.loginRatePerMinute = loginRate ?? Environment.value("HAVEN_LOGIN_RATE").flatMap(Int.init) ?? 30
+        configuration.sessionCacheLifetime = .milliseconds(max(0, sessionCacheMs ?? Environment.value("HAVEN_SESSION_CACHE_MS").flatMap(Int.init) ?? 1000))
         let proxies = trustedProxies ?? Environment.value("HAVEN_TRUSTED_PROXIES") ?? ""
         configuration.trustedProxies = Set(proxies.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty })
         let schema = try DatabaseSetup.schemaDirectory(database.resolvedSchemaDir)
