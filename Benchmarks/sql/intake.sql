@@ -1,23 +1,15 @@
--- The statements of POST /v1/cases (intake): token check, the reference, then the assignee
--- check, the case with its sealed identity, the blind index and duplicate lookup, the audit event.
-WITH found AS (
-    SELECT u.id, u.organisation_id, u.role, u.username, u.password_must_change
-    FROM session s JOIN app_user u ON u.id = s.user_id
-    WHERE s.token_hash = :token_hash AND s.revoked_at IS NULL AND s.expires_at > now()
-      AND s.last_seen_at > now() - 1800::bigint * interval '1 second' AND u.active
-), touched AS (
-    UPDATE session SET last_seen_at = now()
-    WHERE token_hash = :token_hash AND last_seen_at < now() - interval '30 seconds' AND EXISTS (SELECT 1 FROM found)
-)
-SELECT id, organisation_id, role, username, password_must_change FROM found;
+-- POST /v1/cases (intake): the reference, then the assignee check, the case with its sealed
+-- identity, the blind index and duplicate lookup, the audit event; same statements and round trips.
 WITH next AS (
     INSERT INTO case_reference_counter (organisation_id, year, last_number) VALUES (:org_id, 2026, 1)
     ON CONFLICT (organisation_id, year) DO UPDATE SET last_number = case_reference_counter.last_number + 1
     RETURNING last_number
 )
 SELECT o.country, next.last_number FROM next, organisation o WHERE o.id = :org_id;
+\startpipeline
 BEGIN;
 SELECT set_config('haven.user_id', :user_id, true), set_config('haven.org_id', :org_id, true), set_config('haven.role', 'caseworker', true);
+\endpipeline
 SELECT id, organisation_id, role, username, display_name, active, totp_secret IS NOT NULL, locked_until, password_must_change, created_at, version FROM app_user WHERE id = :user_id;
 \set n random(1, 2000000000)
 INSERT INTO case_file (id, organisation_id, reference, case_type, identification_status, identified_by, identified_on,
@@ -30,8 +22,10 @@ VALUES (md5(:n::text || clock_timestamp()::text)::uuid, :org_id, 'BENCH-' || :n 
 RETURNING id;
 UPDATE case_file SET blind_index = sha256(:n::text::bytea) WHERE reference LIKE 'BENCH-' || :n || '-%';
 SELECT same_organisation, reference FROM haven_possible_duplicates(ARRAY[sha256(:n::text::bytea), sha256((:n + 1)::text::bytea)], NULL);
+\startpipeline
 INSERT INTO audit_event (recorded, action, type, subtype, outcome, actor_user, actor_org, actor_role,
     actor_ip, entity_kind, entity_id, case_id, subject_org, purpose, detail, request_id, mac_key, mac)
 VALUES (now(), 'C', 'case', 'case.create', 'success', :user_id, :org_id, 'caseworker',
     '127.0.0.1', 'case', NULL, NULL, :org_id, 'case-management', '{"fields":["case_type"]}', '0123456789abcdef', 'k1', sha256('benchmark'::bytea));
 COMMIT;
+\endpipeline

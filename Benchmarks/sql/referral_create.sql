@@ -1,18 +1,10 @@
--- The statements of POST /v1/cases/{id}/referrals: token check, then the policy's facts, the
--- case, the recipient, the consent, the referral and its first transition, the audit event.
-WITH found AS (
-    SELECT u.id, u.organisation_id, u.role, u.username, u.password_must_change
-    FROM session s JOIN app_user u ON u.id = s.user_id
-    WHERE s.token_hash = :token_hash AND s.revoked_at IS NULL AND s.expires_at > now()
-      AND s.last_seen_at > now() - 1800::bigint * interval '1 second' AND u.active
-), touched AS (
-    UPDATE session SET last_seen_at = now()
-    WHERE token_hash = :token_hash AND last_seen_at < now() - interval '30 seconds' AND EXISTS (SELECT 1 FROM found)
-)
-SELECT id, organisation_id, role, username, password_must_change FROM found;
+-- POST /v1/cases/{id}/referrals: the policy's facts, the case, the recipient, the consent, the
+-- referral and its first transition, the audit event; same statements and round trips as haven.
 SELECT id, organisation_id, role, username, display_name, active, totp_secret IS NOT NULL, locked_until, password_must_change, created_at, version FROM app_user WHERE id = :user_id;
+\startpipeline
 BEGIN;
 SELECT set_config('haven.user_id', :user_id, true), set_config('haven.org_id', :org_id, true), set_config('haven.role', 'caseworker', true);
+\endpipeline
 SELECT organisation_id, assigned_to, created_by, status, haven_has_break_glass(id) FROM haven_case_facts(:case_id);
 SELECT id, organisation_id, reference, case_type, identification_status, identified_by, identified_on::text, risk_level, status,
     assigned_to, created_by, closure_requested_at, closure_requested_by, closure_reason, closed_at, closed_by, reopened_count,
@@ -32,8 +24,10 @@ RETURNING id, case_id, case_organisation_id, case_reference, need_id, service_ty
     previous_referral_id, episode_id, created_at, updated_at, version;
 INSERT INTO referral_transition (referral_id, from_status, to_status, actor_user, actor_organisation, reason, business_status, outcome, note_sealed)
 SELECT id, NULL, 'requested', :user_id, :org_id, NULL, NULL, NULL, NULL FROM referral WHERE case_id = :case_id ORDER BY created_at DESC LIMIT 1;
+\startpipeline
 INSERT INTO audit_event (recorded, action, type, subtype, outcome, actor_user, actor_org, actor_role,
     actor_ip, entity_kind, entity_id, case_id, subject_org, purpose, detail, request_id, mac_key, mac)
 VALUES (now(), 'C', 'referral', 'referral.create', 'success', :user_id, :org_id, 'caseworker',
     '127.0.0.1', 'referral', :case_id, :case_id, :org_id, 'case-management', '{}', '0123456789abcdef', 'k1', sha256('benchmark'::bytea));
 COMMIT;
+\endpipeline

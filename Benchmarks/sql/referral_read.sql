@@ -1,18 +1,10 @@
--- The statements of GET /v1/referrals/{id} for the recipient: token check, then the policy's
--- facts, the referral, the consented part of the case (profile and needs), the audit event.
-WITH found AS (
-    SELECT u.id, u.organisation_id, u.role, u.username, u.password_must_change
-    FROM session s JOIN app_user u ON u.id = s.user_id
-    WHERE s.token_hash = :token_hash AND s.revoked_at IS NULL AND s.expires_at > now()
-      AND s.last_seen_at > now() - 1800::bigint * interval '1 second' AND u.active
-), touched AS (
-    UPDATE session SET last_seen_at = now()
-    WHERE token_hash = :token_hash AND last_seen_at < now() - interval '30 seconds' AND EXISTS (SELECT 1 FROM found)
-)
-SELECT id, organisation_id, role, username, password_must_change FROM found;
+-- GET /v1/referrals/{id} for the recipient: the policy's facts, the referral, the consented part
+-- of the case (profile and needs), the audit event; same statements and round trips as haven.
 SELECT id, organisation_id, role, username, display_name, active, totp_secret IS NOT NULL, locked_until, password_must_change, created_at, version FROM app_user WHERE id = :user_id;
+\startpipeline
 BEGIN;
 SELECT set_config('haven.user_id', :user_id, true), set_config('haven.org_id', :org_id, true), set_config('haven.role', 'partner', true);
+\endpipeline
 SELECT from_organisation_id, to_organisation_id, case_id, case_organisation_id, assigned_to, created_by, status, consent_state, haven_has_break_glass(case_id) FROM haven_referral_facts(:referral_id);
 SELECT id, case_id, case_organisation_id, case_reference, need_id, service_type, from_organisation_id, from_user_id, to_organisation_id,
     consent_id, shared_categories, priority, due_at, status, business_status, status_reason, outcome, note_sealed,
@@ -25,8 +17,10 @@ SELECT id, organisation_id, reference, case_type, identification_status, identif
     violence_types, perpetrator_relation, violence_location, created_at, updated_at, version, identity_sealed, note_sealed
 FROM case_file WHERE id = :case_id;
 SELECT id, case_id, domain, service_type, priority, due_at, status, note_sealed, created_by, created_at FROM need WHERE case_id = :case_id ORDER BY created_at, id;
+\startpipeline
 INSERT INTO audit_event (recorded, action, type, subtype, outcome, actor_user, actor_org, actor_role,
     actor_ip, entity_kind, entity_id, case_id, subject_org, purpose, detail, request_id, mac_key, mac)
 VALUES (now(), 'R', 'referral', 'referral.read', 'success', :user_id, :org_id, 'partner',
     '127.0.0.1', 'referral', :referral_id, :case_id, :case_org, 'referral', '{}', '0123456789abcdef', 'k1', sha256('benchmark'::bytea));
 COMMIT;
+\endpipeline

@@ -62,12 +62,10 @@ struct AuthController: Sendable {
             return Response(status: .noContent)
         }
         routes.get("/v1/me", access: .authenticatedDuringPasswordChange) { _, context in
-            let actor = try context.requireActor()
-            let (user, organisation) = try await store.withConnection { connection in
-                (try UserStore.find(actor.userID, on: connection), try OrganisationStore.find(actor.organisationID, on: connection))
-            }
-            guard let user else { throw APIError.unauthorized() }
-            return JSONResponse(MeResponse(user: UserDTO(user), organisation: organisation, passwordChangeRequired: user.passwordMustChange))
+            // The token check already read the user and the organisation.
+            guard let session = context.session else { throw APIError.unauthorized() }
+            return JSONResponse(MeResponse(user: UserDTO(session.user), organisation: session.organisation,
+                                           passwordChangeRequired: session.passwordChangeRequired))
         }
         routes.post("/v1/me/password", access: .authenticatedDuringPasswordChange) { request, context in
             var request = request

@@ -34,6 +34,7 @@ struct Authenticator: Sendable {
         context.actor = session.actor
         context.tokenHash = hash
         context.passwordChangeRequired = session.passwordChangeRequired
+        context.session = session
         return context
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import HavenCore
+import HavenStore
 import Hummingbird
 import NIOCore
 
@@ -15,6 +16,8 @@ public struct HavenRequestContext: RequestContext {
     /// SHA-256 of the bearer token, for logout.
     public var tokenHash: [UInt8]?
     public var passwordChangeRequired = false
+    /// The authenticated user and their organisation, as the token check found them.
+    public var session: AuthenticatedSession?
 
     public init(source: ApplicationRequestContextSource) {
         self.coreContext = .init(source: source)

@@ -20,7 +20,9 @@ struct CreatedResponse: Sendable {
 }
 
 extension Request {
-    /// The JSON body decoded, with its raw bytes (for the idempotency fingerprint).
+    /// The JSON body decoded, with its raw bytes (for the idempotency fingerprint): 415 unless
+    /// `Content-Type: application/json`, 413 past the limit, 400 for broken JSON, 422 naming the
+    /// field for a missing, mistyped or unknown value.
     mutating func decodeJSONWithBytes<T: Decodable>(_ type: T.Type, limit: Int) async throws -> (T, [UInt8]) {
         guard RequestGuardMiddleware.isJSON(headers[.contentType]) else {
             throw APIError(.unsupportedMediaType, kind: "unsupported-media-type", detail: "send the body as application/json",

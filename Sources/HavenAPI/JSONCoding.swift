@@ -74,22 +74,7 @@ extension Request {
     /// Decodes a JSON body: 415 unless `Content-Type: application/json`, 413 past the limit,
     /// 400 for broken JSON, 422 naming the field for a missing, mistyped or unknown value.
     mutating func decodeJSON<T: Decodable>(_ type: T.Type, limit: Int) async throws -> T {
-        guard RequestGuardMiddleware.isJSON(headers[.contentType]) else {
-            throw APIError(.unsupportedMediaType, kind: "unsupported-media-type", detail: "send the body as application/json",
-                           errors: [FieldError("Content-Type", "must be application/json")])
-        }
-        let buffer: ByteBuffer
-        do {
-            buffer = try await collectBody(upTo: limit)
-        } catch {
-            throw APIError(.contentTooLarge, kind: "body-too-large", detail: "the request body is larger than \(limit) bytes")
-        }
-        if buffer.readableBytes == 0 { throw APIError.badRequest("body", "is empty; send a JSON object") }
-        do {
-            return try JSONCoding.decoder.decode(T.self, from: Data(buffer.readableBytesView))
-        } catch let error as DecodingError {
-            throw APIError.decoding(error)
-        }
+        try await decodeJSONWithBytes(type, limit: limit).0
     }
 }
 

@@ -30,19 +30,27 @@ public struct CaseDraft: Codable, Sendable, Equatable {
 
     public func validate(today: CalendarDate) throws {
         var check = Validator()
-        check.check(identifiedOn <= today && identifiedOn.year >= 1990, "identified_on", "must be a date between 1990 and today")
-        person.identity?.validate(&check, today: today)
-        person.profile.validate(&check, today: today)
         if trafficking != nil && caseType == .domesticViolence {
             check.add("trafficking", "is only recorded for trafficking cases")
         }
         if violence != nil && caseType == .trafficking {
             check.add("violence", "is only recorded for domestic-violence cases")
         }
+        CaseDraft.checkCommon(&check, identifiedOn: identifiedOn, person: person, trafficking: trafficking, violence: violence, note: note, today: today)
+        try check.finish()
+    }
+
+    /// The rules intake and changes share.
+    static func checkCommon(_ check: inout Validator, identifiedOn: CalendarDate?, person: PersonDraft?, trafficking: TraffickingProfile?,
+                            violence: ViolenceProfile?, note: String?, today: CalendarDate) {
+        if let identifiedOn {
+            check.check(identifiedOn <= today && identifiedOn.year >= 1990, "identified_on", "must be a date between 1990 and today")
+        }
+        person?.identity?.validate(&check, today: today)
+        person?.profile.validate(&check, today: today)
         trafficking?.validate(&check)
         violence?.validate(&check)
         check.text(note, "note", max: 10_000, multiline: true)
-        try check.finish()
     }
 }
 
@@ -75,14 +83,7 @@ public struct CasePatch: Codable, Sendable, Equatable {
 
     public func validate(today: CalendarDate) throws {
         var check = Validator()
-        if let identifiedOn {
-            check.check(identifiedOn <= today && identifiedOn.year >= 1990, "identified_on", "must be a date between 1990 and today")
-        }
-        person?.identity?.validate(&check, today: today)
-        person?.profile.validate(&check, today: today)
-        trafficking?.validate(&check)
-        violence?.validate(&check)
-        check.text(note, "note", max: 10_000, multiline: true)
+        CaseDraft.checkCommon(&check, identifiedOn: identifiedOn, person: person, trafficking: trafficking, violence: violence, note: note, today: today)
         try check.finish()
     }
 

@@ -5,17 +5,18 @@ import Postgres
 public enum OrganisationStore {
     static let columns = "id, name, type, country, region, service_types, regions_covered, populations, accepts_referrals, capacity_note, active, version"
 
-    static func decode(_ row: PGRow) throws -> Organisation {
+    /// Decodes `columns` starting at column `offset`.
+    static func decode(_ row: PGRow, offset o: Int = 0) throws -> Organisation {
         let mandate = Mandate(
-            serviceTypes: (try row.decodeArray(String.self, at: 5) ?? []).compactMap(ServiceType.init(rawValue:)),
-            regions: try row.decodeArray(String.self, at: 6) ?? [],
-            populations: (try row.decodeArray(String.self, at: 7) ?? []).compactMap(Population.init(rawValue:)),
-            acceptsReferrals: try row.decode(at: 8),
-            capacityNote: try row.decode(at: 9))
+            serviceTypes: (try row.decodeArray(String.self, at: o + 5) ?? []).compactMap(ServiceType.init(rawValue:)),
+            regions: try row.decodeArray(String.self, at: o + 6) ?? [],
+            populations: (try row.decodeArray(String.self, at: o + 7) ?? []).compactMap(Population.init(rawValue:)),
+            acceptsReferrals: try row.decode(at: o + 8),
+            capacityNote: try row.decode(at: o + 9))
         return Organisation(
-            id: try row.decode(at: 0), name: try row.decode(at: 1),
-            type: OrganisationType(rawValue: try row.decode(at: 2)) ?? .ngo, country: try row.decode(at: 3),
-            region: try row.decode(at: 4), mandate: mandate, active: try row.decode(at: 10), version: try row.decode(at: 11))
+            id: try row.decode(at: o), name: try row.decode(at: o + 1),
+            type: OrganisationType(rawValue: try row.decode(at: o + 2)) ?? .ngo, country: try row.decode(at: o + 3),
+            region: try row.decode(at: o + 4), mandate: mandate, active: try row.decode(at: o + 10), version: try row.decode(at: o + 11))
     }
 
     public static func create(_ draft: OrganisationDraft, on connection: PGConnection) throws -> Organisation {
@@ -36,13 +37,13 @@ public enum OrganisationStore {
     }
 
     public static func find(_ id: UUID, on connection: PGConnection) throws -> Organisation? {
-        try connection.query("SELECT " + columns + " FROM organisation WHERE id = $1", [id]).first.map(decode)
+        try connection.query("SELECT " + columns + " FROM organisation WHERE id = $1", [id]).first.map { try decode($0) }
     }
 
     /// By id, or by a name that matches exactly one organisation (ignoring case).
     public static func find(idOrName: String, on connection: PGConnection) throws -> Organisation? {
         if let id = UUID(uuidString: idOrName) { return try find(id, on: connection) }
-        return try connection.query("SELECT " + columns + " FROM organisation WHERE lower(name) = lower($1)", [idOrName]).first.map(decode)
+        return try connection.query("SELECT " + columns + " FROM organisation WHERE lower(name) = lower($1)", [idOrName]).first.map { try decode($0) }
     }
 
     public static func list(after cursor: String?, limit: Int, on connection: PGConnection) throws -> Page<Organisation> {
@@ -52,7 +53,7 @@ public enum OrganisationStore {
             SELECT id, name, type, country, region, service_types, regions_covered, populations, accepts_referrals, capacity_note, active, version
             FROM organisation WHERE (lower(name), id) > ($1, $2::uuid) ORDER BY lower(name), id LIMIT $3
             """, [after[0], after[1], limit + 1])
-        var items = try result.rows.map(decode)
+        var items = try result.rows.map { try decode($0) }
         var next: String?
         if items.count > limit {
             items.removeLast()
@@ -78,7 +79,7 @@ public enum OrganisationStore {
                  patch.mandate.map { PGTextArray($0.serviceTypes.map(\.rawValue)) }, patch.mandate.map { PGTextArray($0.regions) },
                  patch.mandate.map { PGTextArray($0.populations.map(\.rawValue)) }, patch.mandate?.acceptsReferrals,
                  patch.mandate?.capacityNote, patch.active])
-            return try result.first.map(decode)
+            return try result.first.map { try decode($0) }
         } catch let error as PGError where error.kind == .uniqueViolation {
             throw StoreError.conflict("an organisation with this name exists", field: "name")
         }
@@ -95,7 +96,7 @@ public enum OrganisationStore {
               AND ($3::uuid IS NULL OR id <> $3)
             ORDER BY lower(name) LIMIT 50
             """, [serviceType.rawValue, region, excluding])
-        return try result.rows.map(decode)
+        return try result.rows.map { try decode($0) }
     }
 
     /// Years this organisation keeps a closed case before its identifying data is erased.

@@ -23,18 +23,22 @@ public enum SessionTokens {
 }
 
 public struct AuthenticatedSession: Sendable {
-    public var actor: Actor
-    public var username: String
-    public var passwordChangeRequired: Bool
+    public var user: User
+    public var organisation: Organisation
+    public var actor: Actor { user.actor }
+    public var username: String { user.username }
+    public var passwordChangeRequired: Bool { user.passwordMustChange }
 }
 
 public enum SessionStore {
     /// One round trip: finds a live session (not revoked, within its absolute and idle
-    /// lifetime, its user active) and refreshes its idle clock at most every 30 s.
+    /// lifetime, its user active) with its user and organisation, and refreshes its idle clock
+    /// at most every 30 s.
     public static func authenticate(tokenHash: [UInt8], idleTimeout: Duration, on connection: PGConnection) throws -> AuthenticatedSession? {
         let result = try connection.query("""
             WITH found AS (
-                SELECT u.id, u.organisation_id, u.role, u.username, u.password_must_change
+                SELECT u.id, u.organisation_id, u.role, u.username, u.display_name, u.active, u.totp_secret IS NOT NULL AS second_factor,
+                       u.locked_until, u.password_must_change, u.created_at, u.version
                 FROM session s JOIN app_user u ON u.id = s.user_id
                 WHERE s.token_hash = $1 AND s.revoked_at IS NULL AND s.expires_at > now()
                   AND s.last_seen_at > now() - $2::bigint * interval '1 second' AND u.active
@@ -42,12 +46,14 @@ public enum SessionStore {
                 UPDATE session SET last_seen_at = now()
                 WHERE token_hash = $1 AND last_seen_at < now() - interval '30 seconds' AND EXISTS (SELECT 1 FROM found)
             )
-            SELECT id, organisation_id, role, username, password_must_change FROM found
+            SELECT f.id, f.organisation_id, f.role, f.username, f.display_name, f.active, f.second_factor, f.locked_until,
+                   f.password_must_change, f.created_at, f.version,
+                   o.id, o.name, o.type, o.country, o.region, o.service_types, o.regions_covered, o.populations, o.accepts_referrals,
+                   o.capacity_note, o.active, o.version
+            FROM found f JOIN organisation o ON o.id = f.organisation_id
             """, [tokenHash, Int(idleTimeout.components.seconds)])
-        guard let row = result.first, let role = Role(rawValue: try row.decode(String.self, at: 2)) else { return nil }
-        return AuthenticatedSession(
-            actor: Actor(userID: try row.decode(at: 0), organisationID: try row.decode(at: 1), role: role),
-            username: try row.decode(at: 3), passwordChangeRequired: try row.decode(at: 4))
+        guard let row = result.first else { return nil }
+        return AuthenticatedSession(user: try UserStore.decode(row), organisation: try OrganisationStore.decode(row, offset: 11))
     }
 
     public static func create(userID: UUID, lifetime: Duration, on connection: PGConnection) throws -> (token: String, expiresAt: Date) {
