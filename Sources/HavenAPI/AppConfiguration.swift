@@ -6,8 +6,8 @@ public struct AppConfiguration: Sendable {
     public var port: Int
     /// Largest request body accepted (413 past it).
     public var bodyLimit: Int
-    /// Addresses of reverse proxies whose `X-Forwarded-For` is believed.
-    public var trustedProxies: Set<String>
+    /// Reverse proxies (addresses or CIDR ranges) whose `X-Forwarded-For` is believed.
+    public var trustedProxies: TrustedProxies
     /// Idle and absolute lifetime of bearer tokens.
     public var tokenIdleTimeout: Duration
     public var tokenLifetime: Duration
@@ -25,7 +25,7 @@ public struct AppConfiguration: Sendable {
     public var openAPIPath: String?
 
     public init(
-        host: String = "127.0.0.1", port: Int = 8080, bodyLimit: Int = 1 << 20, trustedProxies: Set<String> = [],
+        host: String = "127.0.0.1", port: Int = 8080, bodyLimit: Int = 1 << 20, trustedProxies: TrustedProxies = TrustedProxies(),
         tokenIdleTimeout: Duration = .seconds(30 * 60), tokenLifetime: Duration = .seconds(12 * 3600),
         lockoutThreshold: Int = 5, lockoutWindow: Duration = .seconds(15 * 60), lockoutDuration: Duration = .seconds(15 * 60),
         loginRatePerMinute: Int = 30, breakGlassDuration: Duration = .seconds(3600), openAPIPath: String? = nil

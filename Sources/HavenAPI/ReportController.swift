@@ -149,15 +149,19 @@ struct ReportReader: Sendable {
         try await primary.transaction(context) { try $0.authorize(.readReports, .collection, entityKind: "report") }
     }
 
+    /// Reads as Haven itself: aggregates span organisations (an auditor's national view) that no
+    /// user's row-level scope covers. The scope the policy allowed is applied by the report's own
+    /// organisation filter, and nothing read here identifies anyone.
     func read<T: Sendable>(_ context: AccessContext, _ body: @escaping @Sendable (StoreTransaction) throws -> T) async throws -> T {
+        let aggregate = AccessContext(principal: .system, requestID: context.requestID, clientAddress: context.clientAddress)
         if let replica {
             do {
-                return try await replica.readOnly(context, body)
+                return try await replica.readOnly(aggregate, body)
             } catch StoreError.unavailable {
                 primary.logger.warning("the read replica is unavailable; reading the report from the primary")
             }
         }
-        return try await primary.readOnly(context, body)
+        return try await primary.readOnly(aggregate, body)
     }
 
     func audit(_ context: AccessContext, _ subtype: String, action: AuditEvent.Action = .read, scope: UUID?, detail: [String: AuditDetail]) async throws {

@@ -10,7 +10,7 @@ import Logging
 struct RequestLogMiddleware: RouterMiddleware {
     typealias Context = HavenRequestContext
     let metrics: HTTPMetrics
-    let trustedProxies: Set<String>
+    let trustedProxies: TrustedProxies
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         let start = ContinuousClock.now
@@ -43,11 +43,11 @@ struct RequestLogMiddleware: RouterMiddleware {
 enum ClientAddress {
     /// The peer, unless the peer is a trusted proxy: then the right-most address in
     /// `X-Forwarded-For` that is not itself a trusted proxy.
-    static func resolve(peer: String?, forwardedFor: String?, trusted: Set<String>) -> String? {
+    static func resolve(peer: String?, forwardedFor: String?, trusted: TrustedProxies) -> String? {
         guard let peer, trusted.contains(peer), let forwardedFor else { return peer }
         let hops = forwardedFor.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
         for hop in hops.reversed() where !trusted.contains(hop) {
-            return hop.count <= 64 ? hop : peer
+            return IPNetwork.bytes(hop) != nil ? hop : peer
         }
         return peer
     }

@@ -43,20 +43,36 @@ public struct AuditSealer: Sendable {
 
     static func seal(on connection: PGConnection, limit: Int) throws -> Int {
         guard try connection.query("SELECT pg_try_advisory_xact_lock($1)", [lockKey])[0].decode(Bool.self, at: 0) else { return 0 }
-        var seq: Int64 = 0, lastEventID: Int64 = 0, lastXID: Int64 = 0
+        var seq: Int64 = 0, lastEventID: Int64 = 0, lastXID: Int64 = 0, segment = 1
         var previous = genesisHash
-        if let head = try connection.query("SELECT seq, event_id, event_xid, hash FROM audit_seal ORDER BY seq DESC LIMIT 1").first {
+        if let head = try connection.query("SELECT seq, event_id, event_xid, hash, segment FROM audit_seal ORDER BY seq DESC LIMIT 1").first {
             seq = try head.decode(at: 0)
             lastEventID = try head.decode(at: 1)
             lastXID = try head.decode(at: 2)
             previous = try head.decode(at: 3)
+            segment = try head.decode(at: 4)
         }
-        let ready = try connection.query("""
-            SELECT id, xid::text::bigint, mac FROM audit_event
-            WHERE (xid, id) > ($1::text::xid8, $2::bigint) AND xid < pg_snapshot_xmin(pg_current_snapshot())
-            ORDER BY xid, id LIMIT $3
-            """, [String(lastXID), lastEventID, limit])
+        // A sealed transaction id this cluster has not reached yet: the database was restored
+        // into another cluster. Start a new segment there, skipping what is already sealed.
+        let xmax: Int64 = try connection.query("SELECT pg_snapshot_xmax(pg_current_snapshot())::text::bigint")[0].decode(at: 0)
+        let newSegment = seq > 0 && lastXID >= xmax
+        let ready: PGResult
+        if newSegment {
+            ready = try connection.query("""
+                SELECT id, xid::text::bigint, mac FROM audit_event e
+                WHERE xid < pg_snapshot_xmin(pg_current_snapshot())
+                  AND NOT EXISTS (SELECT 1 FROM audit_seal s WHERE s.event_id = e.id)
+                ORDER BY xid, id LIMIT $1
+                """, [limit])
+        } else {
+            ready = try connection.query("""
+                SELECT id, xid::text::bigint, mac FROM audit_event
+                WHERE (xid, id) > ($1::text::xid8, $2::bigint) AND xid < pg_snapshot_xmin(pg_current_snapshot())
+                ORDER BY xid, id LIMIT $3
+                """, [String(lastXID), lastEventID, limit])
+        }
         if ready.rowCount == 0 { return 0 }
+        if newSegment { segment += 1 }
         var seqs: [String] = [], ids: [String] = [], xids: [String] = [], hashes: [String] = []
         for row in ready.rows {
             seq += 1
@@ -69,9 +85,9 @@ public struct AuditSealer: Sendable {
             hashes.append("\\x" + Hex.encode(previous))
         }
         try connection.execute("""
-            INSERT INTO audit_seal (seq, event_id, event_xid, hash)
-            SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::bigint[], $4::bytea[])
-            """, [PGTextArray(seqs), PGTextArray(ids), PGTextArray(xids), PGTextArray(hashes)])
+            INSERT INTO audit_seal (seq, event_id, event_xid, hash, segment)
+            SELECT s, e, x, h, $5 FROM unnest($1::bigint[], $2::bigint[], $3::bigint[], $4::bytea[]) AS t(s, e, x, h)
+            """, [PGTextArray(seqs), PGTextArray(ids), PGTextArray(xids), PGTextArray(hashes), segment])
         return ready.rowCount
     }
 

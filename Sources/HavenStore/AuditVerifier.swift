@@ -13,6 +13,8 @@ public struct AuditProblem: Sendable, Equatable, Codable {
         case inserted
         /// Chain links are out of order or do not follow from each other.
         case reordered
+        /// The key file does not hold the keys that signed the trail: nothing can be judged.
+        case wrongKey = "wrong-key"
     }
 
     public var kind: Kind
@@ -56,7 +58,7 @@ public struct AuditVerifier: Sendable {
         """
 
     static let chainPageSQL = "SELECT s.seq, s.event_id, s.event_xid, s.hash, e.id IS NOT NULL, " + eventColumns + """
-
+        , s.segment
         FROM audit_seal s LEFT JOIN audit_event e ON e.id = s.event_id
         WHERE s.seq > $1 ORDER BY s.seq LIMIT $2
         """
@@ -71,9 +73,14 @@ public struct AuditVerifier: Sendable {
     static func walk(_ connection: PGConnection, keys: KeyRing, pageSize: Int) throws -> AuditVerificationReport {
         var macKeys = MACKeys(keys: keys)
         var report = AuditVerificationReport(checked: 0, pending: 0)
+        if let mismatch = try AuditKeyCheck.mismatch(keys: keys, on: connection) {
+            report.problem = AuditProblem(kind: .wrongKey, seq: nil, eventID: nil, message: mismatch)
+            return report
+        }
         var previousHash = AuditSealer.genesisHash
         var previousSeq: Int64 = 0
         var previousOrder: (xid: Int64, id: Int64) = (0, 0)
+        var segment = 1
         pages: while true {
             let page = try connection.query(chainPageSQL, [previousSeq, pageSize])
             for row in page.rows {
@@ -93,6 +100,16 @@ public struct AuditVerifier: Sendable {
                     break pages
                 }
                 let event = try StoredEvent(row: row, offset: 5)
+                // Transaction ids start again in each segment (a restore into another cluster).
+                let linkSegment: Int = try row.decode(at: 5 + StoredEvent.columnCount)
+                if linkSegment != segment {
+                    guard linkSegment == segment + 1 else {
+                        fail(.reordered, "chain link \(seq) (event \(eventID)) skips a segment")
+                        break pages
+                    }
+                    segment = linkSegment
+                    previousOrder = (0, 0)
+                }
                 guard event.xid == sealedXID, (event.xid, event.id) > previousOrder else {
                     fail(.reordered, "event \(eventID) (chain link \(seq)) is out of order")
                     break pages
@@ -117,10 +134,11 @@ public struct AuditVerifier: Sendable {
         }
         if report.problem != nil { return report }
 
-        // Nothing may sit below the sealed head without a link: that would be an inserted event.
+        // Nothing may sit below the sealed head without a link, nor carry a transaction id this
+        // cluster has not reached: either would be an inserted event.
         let stray = try connection.query("""
             SELECT e.id FROM audit_event e
-            WHERE (e.xid, e.id) <= ($1::text::xid8, $2::bigint)
+            WHERE ((e.xid, e.id) <= ($1::text::xid8, $2::bigint) OR e.xid >= pg_snapshot_xmax(pg_current_snapshot()))
               AND NOT EXISTS (SELECT 1 FROM audit_seal s WHERE s.event_id = e.id)
             ORDER BY e.id LIMIT 1
             """, [String(previousOrder.xid), previousOrder.id])
@@ -172,6 +190,9 @@ private struct MACKeys {
 
 /// An audit event as stored, with exactly the text the MAC was computed over.
 struct StoredEvent {
+    /// Columns of `AuditVerifier.eventColumns`.
+    static let columnCount = 19
+
     var id: Int64
     var xid: Int64
     var recordedMicroseconds: Int64

@@ -35,6 +35,7 @@ public struct Seeder: Sendable {
     /// Seeds `organisations` organisations (each with a supervisor, caseworkers and a partner
     /// user) and `cases` cases spread over them.
     public func seed(cases: Int, organisations: Int = 20, caseworkersPerOrganisation: Int = 5, batch: Int = 2_000) async throws -> Summary {
+        try await AuditKeyCheck.record(store: store)
         let password = "synthetic-seed-passphrase"
         let hash = try await credentials.hash(password)
         let keys = store.keys

@@ -113,8 +113,14 @@ public final class PGPool: Sendable {
         while true {
             let connection = try self.connection(for: slot)
             do {
-                if let prelude {
-                    try connection.pipeline([PGStatement(isolation.begin), prelude])
+                var opening = [PGStatement(isolation.begin)]
+                // Behind PgBouncer a session setting does not stay with us: set it per transaction.
+                if !configuration.connection.namedStatements, let timeout = configuration.connection.statementTimeoutMilliseconds {
+                    opening.append(PGStatement("SELECT set_config('statement_timeout', $1, true)", [String(timeout)]))
+                }
+                if let prelude { opening.append(prelude) }
+                if opening.count > 1 {
+                    try connection.pipeline(opening)
                 } else {
                     try connection.run(script: isolation.begin)
                 }

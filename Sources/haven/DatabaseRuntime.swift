@@ -43,6 +43,14 @@ struct DatabaseRuntime {
         }
     }
 
+    func requireCurrentSchema(_ options: DatabaseOptions) throws {
+        let migrator = try DatabaseSetup.migrator(schemaDirectory: try DatabaseSetup.schemaDirectory(options.resolvedSchemaDir))
+        let connection = try PGConnection(conninfo: appURL)
+        guard (try? migrator.isCurrent(connection)) == true else {
+            throw CLIError("the database schema is not current: run `haven migrate` with the owner's URL first")
+        }
+    }
+
     func migrate(_ options: DatabaseOptions, logger: Logger) throws -> [Int] {
         let migrator = try DatabaseSetup.migrator(schemaDirectory: try DatabaseSetup.schemaDirectory(options.resolvedSchemaDir))
         let connection = try PGConnection(conninfo: ownerURL)

@@ -37,6 +37,7 @@ struct DatabaseWorker: Service {
                 if let admin = try await Bootstrap.ensureAdmin(store: store, hasher: hasher) {
                     printBanner(admin)
                 }
+                try await AuditKeyCheck.record(store: store)
                 let missing = try await KeyRotation.missingKeys(store: store)
                 if !missing.isEmpty {
                     logger.critical("the key file lacks keys the database was sealed with; encrypted fields will not open until they are added",

@@ -13,7 +13,7 @@ struct Haven: AsyncParsableCommand {
             """,
         subcommands: [
             ServeCommand.self, MigrateCommand.self, OrgCommand.self, UserCommand.self, AuditCommand.self, KeysCommand.self,
-            RetentionCommand.self, DevCommand.self,
+            RetentionCommand.self, HealthcheckCommand.self, DevCommand.self,
         ]
     )
 }

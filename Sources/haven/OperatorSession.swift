@@ -15,7 +15,13 @@ struct OperatorSession {
         let logger = Logs.bootstrap()
         let runtime = try DatabaseRuntime.start(options, logger: logger)
         do {
-            _ = try runtime.migrate(options, logger: logger)
+            if runtime.embedded != nil {
+                _ = try runtime.migrate(options, logger: logger)
+            } else {
+                // An external database is migrated by its owner (`haven migrate`); operator commands
+                // need only the application role.
+                try runtime.requireCurrentSchema(options)
+            }
             let keys = try KeyFile.load(options, logger: logger)
             let pool = PGPool(configuration: .init(conninfo: runtime.appURL, size: 2), logger: logger)
             return OperatorSession(runtime: runtime, store: try Store(pool: pool, keys: keys, logger: logger), logger: logger)

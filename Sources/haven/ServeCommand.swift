@@ -28,7 +28,7 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Largest request body in bytes. (env HAVEN_BODY_LIMIT, default 1048576)")
     var bodyLimit: Int?
 
-    @Option(name: .long, help: "Comma-separated addresses of trusted reverse proxies. (env HAVEN_TRUSTED_PROXIES)")
+    @Option(name: .long, help: "Comma-separated addresses or CIDR ranges of trusted reverse proxies. (env HAVEN_TRUSTED_PROXIES)")
     var trustedProxies: String?
 
     @Option(name: .long, help: "Login attempts per client address per minute. (env HAVEN_LOGIN_RATE, default 30)")
@@ -52,7 +52,7 @@ struct ServeCommand: AsyncParsableCommand {
         configuration.loginRatePerMinute = loginRate ?? Environment.value("HAVEN_LOGIN_RATE").flatMap(Int.init) ?? 30
         configuration.sessionCacheLifetime = .milliseconds(max(0, sessionCacheMs ?? Environment.value("HAVEN_SESSION_CACHE_MS").flatMap(Int.init) ?? 1000))
         let proxies = trustedProxies ?? Environment.value("HAVEN_TRUSTED_PROXIES") ?? ""
-        configuration.trustedProxies = Set(proxies.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty })
+        configuration.trustedProxies = try TrustedProxies(parsing: proxies)
         let schema = try DatabaseSetup.schemaDirectory(database.resolvedSchemaDir)
         configuration.openAPIPath = schema.appendingPathComponent("openapi.yaml").path
         let migrate = !(noMigrate || Environment.value("HAVEN_NO_MIGRATE") == "1")
