@@ -39,8 +39,9 @@ struct AuthController: Sendable {
             var request = request
             let body = try await request.decodeJSON(LoginRequest.self, limit: bodyLimit)
             var check = Validator()
-            check.check(!body.username.isEmpty && body.username.count <= 64, "username", "must be 1-64 characters")
+            check.text(body.username, "username", required: true, max: 64)
             check.check(!body.password.isEmpty && body.password.count <= PasswordPolicy.maximumLength, "password", "must be 1-\(PasswordPolicy.maximumLength) characters")
+            check.check(!body.password.unicodeScalars.contains("\u{0}"), "password", "must not contain a NUL character")
             check.check(body.totp.map { $0.count <= 10 } ?? true, "totp", "must be at most 10 digits")
             try check.finish()
             guard limiter.allow(context.clientAddress ?? "unknown") else {

@@ -55,7 +55,7 @@ struct CaseController: Sendable {
                                   detail: ["fields": .strings(CaseController.providedFields(draft)), "possible_duplicate": .bool(!duplicates.isEmpty)])
             var dto = CaseDTO(file)
             dto.duplicates = duplicates.isEmpty ? nil : duplicates
-            return try CreatedResponse(dto, location: "/v1/cases/\(file.id.uuidString)")
+            return try CreatedResponse(dto, location: "/v1/cases/\(file.id.uuidString)", caseID: file.id)
         }
     }
 
@@ -232,7 +232,9 @@ struct CaseController: Sendable {
         file.closedAt = now
         file.closedBy = actor.userID
         file.closureReason = reason
-        file.retentionDue = CalendarDate(year: today.year + years, month: today.month, day: min(today.day, 28))
+        // The same day `years` later; 29 February becomes 28 February in a common year.
+        file.retentionDue = CalendarDate(year: today.year + years, month: today.month, day: today.day)
+            ?? CalendarDate(year: today.year + years, month: today.month, day: 28)
     }
 
     func reopen(_ request: Request, _ context: HavenRequestContext) async throws -> JSONResponse<CaseDTO> {
@@ -301,7 +303,7 @@ struct CaseController: Sendable {
             try transaction.audit(.execute, "breakglass.start", entityKind: "break-glass-grant", entityID: grant.id.lowercasedString, caseID: id,
                                   subjectOrganisation: access.facts.owningOrganisation, purpose: .breakGlass,
                                   detail: ["expires_in_seconds": .int(Int(duration.components.seconds))])
-            return try CreatedResponse(GrantDTO(grant), location: "/v1/break-glass/\(grant.id.uuidString)")
+            return try CreatedResponse(GrantDTO(grant), location: "/v1/break-glass/\(grant.id.uuidString)", caseID: id)
         }
     }
 }

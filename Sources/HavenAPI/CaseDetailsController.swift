@@ -39,7 +39,7 @@ struct CaseDetailsController: Sendable {
             try transaction.audit(.create, "need.create", entityKind: "need", entityID: need.id.lowercasedString, caseID: caseID,
                                   subjectOrganisation: access.facts.owningOrganisation, purpose: access.purpose,
                                   detail: ["service_type": .string(draft.serviceType.rawValue), "priority": .string(draft.priority.rawValue)])
-            return try CreatedResponse(NeedDTO(need), location: "/v1/cases/\(caseID.uuidString)/needs/\(need.id.uuidString)")
+            return try CreatedResponse(NeedDTO(need), location: "/v1/cases/\(caseID.uuidString)/needs/\(need.id.uuidString)", caseID: caseID)
         }
     }
 
@@ -103,7 +103,7 @@ struct CaseDetailsController: Sendable {
             try transaction.audit(.create, "service.create", entityKind: "service", entityID: episode.id.lowercasedString, caseID: caseID,
                                   subjectOrganisation: access.facts.owningOrganisation, purpose: access.purpose,
                                   detail: ["type": .string(draft.type.rawValue), "status": .string(episode.status.rawValue)])
-            return try CreatedResponse(ServiceDTO(episode), location: "/v1/cases/\(caseID.uuidString)/services/\(episode.id.uuidString)")
+            return try CreatedResponse(ServiceDTO(episode), location: "/v1/cases/\(caseID.uuidString)/services/\(episode.id.uuidString)", caseID: caseID)
         }
     }
 
@@ -199,7 +199,7 @@ struct CaseDetailsController: Sendable {
             try transaction.audit(.create, "consent.create", entityKind: "consent", entityID: consent.id.lowercasedString, caseID: caseID,
                                   subjectOrganisation: access.facts.owningOrganisation, purpose: access.purpose,
                                   detail: ["provisions": .int(draft.provisions.count), "statistics": .bool(consent.statistics)])
-            return try CreatedResponse(ConsentDTO(consent), location: "/v1/cases/\(caseID.uuidString)/consents/\(consent.id.uuidString)")
+            return try CreatedResponse(ConsentDTO(consent), location: "/v1/cases/\(caseID.uuidString)/consents/\(consent.id.uuidString)", caseID: caseID)
         }
     }
 

@@ -111,6 +111,9 @@ extension Request {
     func queryString(_ name: String, max: Int = 100) throws -> String? {
         guard let text = uri.queryParameters.get(name) else { return nil }
         guard text.count <= max else { throw APIError.badRequest(name, "must be at most \(max) characters") }
+        guard !text.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F }) else {
+            throw APIError.badRequest(name, "must not contain control characters")
+        }
         return String(text)
     }
 }

@@ -11,11 +11,14 @@ struct CreatedResponse: Sendable {
     var status: HTTPResponse.Status
     var body: [UInt8]
     var location: String?
+    /// The case the answer is about: erasing the case forgets the kept answer.
+    var caseID: UUID?
 
-    init<T: Encodable>(_ value: T, status: HTTPResponse.Status = .created, location: String? = nil) throws {
+    init<T: Encodable>(_ value: T, status: HTTPResponse.Status = .created, location: String? = nil, caseID: UUID? = nil) throws {
         self.status = status
         self.body = [UInt8](try JSONCoding.encoder.encode(value))
         self.location = location
+        self.caseID = caseID
     }
 }
 
@@ -70,6 +73,9 @@ enum Idempotency {
                 switch try IdempotencyStore.claim(user: actor.userID, key: key, scope: scope, requestHash: hash, keys: keys, on: transaction.connection) {
                 case .mismatch:
                     throw StoreError.invalid(ValidationFailure("Idempotency-Key", "was already used for a different request"))
+                case .erased:
+                    throw APIError(.gone, kind: "erased", detail: "this key's request was about a case whose identifying data has since been erased",
+                                   errors: [FieldError("Idempotency-Key", "was used for a case since erased")])
                 case .replay(let stored):
                     try transaction.audit(.read, "idempotency.replay", purpose: .caseManagement, detail: ["scope": .string(scope)])
                     return .replay(stored)
@@ -80,7 +86,7 @@ enum Idempotency {
             let created = try work(transaction)
             if let key, let actor = transaction.actor {
                 try IdempotencyStore.record(user: actor.userID, key: key, status: created.status.code, body: created.body, location: created.location,
-                                            keys: keys, on: transaction.connection)
+                                            caseID: created.caseID, keys: keys, on: transaction.connection)
             }
             return .created(created)
         }

@@ -1,13 +1,14 @@
 import Foundation
 import HavenCore
 import Hummingbird
+import NIOConcurrencyHelpers
 import NIOCore
 
 /// JSON as the API speaks it: snake_case keys, ISO 8601 dates.
 enum JSONCoding {
     static let encoder: JSONEncoder = {
         let encoder = JSONEncoder()
-        encoder.keyEncodingStrategy = .convertToSnakeCase
+        encoder.keyEncodingStrategy = .custom { path in SnakeCaseKey.converted(path[path.count - 1]) }
         encoder.dateEncodingStrategy = .custom { date, encoder in
             var container = encoder.singleValueContainer()
             try container.encode(Timestamps.format(date))
@@ -30,15 +31,19 @@ enum JSONCoding {
         return decoder
     }()
 
-    /// `toOrganisation` → `to_organisation`, for naming fields as the client wrote them.
+    /// `toOrganisation` → `to_organisation`, `eventID` → `event_id`: words split where a lower-case
+    /// letter or digit meets a capital, and before the last capital of a run followed by a
+    /// lower-case letter (as Foundation's snake-case strategy does).
     static func snakeCase(_ key: String) -> String {
+        let characters = Array(key)
         var output = ""
-        for character in key {
-            if character.isUppercase {
-                output += "_" + character.lowercased()
-            } else {
-                output.append(character)
+        for (index, character) in characters.enumerated() {
+            if character.isUppercase && index > 0 {
+                let previous = characters[index - 1]
+                let nextIsLower = index + 1 < characters.count && characters[index + 1].isLowercase
+                if previous.isLowercase || previous.isNumber || (previous.isUppercase && nextIsLower) { output += "_" }
             }
+            output += character.lowercased()
         }
         return output
     }
@@ -56,11 +61,46 @@ enum JSONCoding {
     }
 }
 
-/// Dates on the wire: RFC 3339 in UTC, with milliseconds when there are any.
+/// snake_case keys, converted once per distinct key: encoding is on every answer's path.
+struct SnakeCaseKey: CodingKey {
+    var stringValue: String
+    var intValue: Int?
+
+    init(stringValue: String) { self.stringValue = stringValue }
+    init?(intValue: Int) {
+        self.stringValue = String(intValue)
+        self.intValue = intValue
+    }
+
+    private static let cache = NIOLockedValueBox<[String: String]>([:])
+
+    static func converted(_ key: any CodingKey) -> any CodingKey {
+        if key.intValue != nil { return key }
+        let name = key.stringValue
+        if let known = cache.withLockedValue({ $0[name] }) { return SnakeCaseKey(stringValue: known) }
+        let snake = JSONCoding.snakeCase(name)
+        cache.withLockedValue { cache in if cache.count < 10_000 { cache[name] = snake } }
+        return SnakeCaseKey(stringValue: snake)
+    }
+}
+
+/// Dates on the wire: RFC 3339 in UTC with milliseconds, e.g. `2026-11-22T10:00:00.123Z`.
 public enum Timestamps {
     public static func format(_ date: Date) -> String {
-        date.formatted(.iso8601.year().month().day().time(includingFractionalSeconds: true).timeZone(separator: .omitted))
-            .replacingOccurrences(of: "+0000", with: "Z")
+        let millis = Int64((date.timeIntervalSince1970 * 1000).rounded(.down))
+        var days = millis / 86_400_000
+        var rest = millis % 86_400_000
+        if rest < 0 {
+            rest += 86_400_000
+            days -= 1
+        }
+        let day = CalendarDate.of(Date(timeIntervalSince1970: Double(days) * 86_400))
+        func pad(_ value: Int64, _ width: Int) -> String {
+            let digits = String(value)
+            return digits.count >= width ? digits : String(repeating: "0", count: width - digits.count) + digits
+        }
+        let hours = rest / 3_600_000, minutes = rest / 60_000 % 60, seconds = rest / 1000 % 60, fraction = rest % 1000
+        return day.description + "T" + pad(hours, 2) + ":" + pad(minutes, 2) + ":" + pad(seconds, 2) + "." + pad(fraction, 3) + "Z"
     }
 
     public static func parse(_ text: String) -> Date? {

@@ -78,22 +78,33 @@ struct ReportController: Sendable {
             return (table, overall + byFirst)
         }
         try await reader.audit(context.access, "report.referrals", scope: scope, detail: ["by": .strings(dimensions.map(\.rawValue))])
+        let suppressed = table.suppressed
         let timing: [JSONValue] = times.map { group in
             func hours(_ median: Double?, _ p90: Double?) -> JSONValue {
                 .object(["median": median.map { .double($0) } ?? .string("<11"), "p90": p90.map { .double($0) } ?? .string("<11")])
             }
+            // A group's count is shown exactly as the table shows it: hidden there, hidden here.
+            let shown = ReportController.publishedCount(of: group.key, in: suppressed)
             return .object([
                 "group": .string(group.key),
-                "referrals": Suppression.isSmall(group.referrals) ? .string("<11") : .int(group.referrals),
+                "referrals": ReportController.count(shown.count, small: shown.small),
                 "hours_to_accepted": hours(group.toAcceptedMedian, group.toAcceptedP90),
                 "hours_to_completed": hours(group.toCompletedMedian, group.toCompletedP90),
             ])
         }
-        return try ReportController.render(table.suppressed, dimensions: dimensions.map(\.rawValue), scope: scope, csv: query.csv,
+        return try ReportController.render(suppressed, dimensions: dimensions.map(\.rawValue), scope: scope, csv: query.csv,
                                            extra: ["times": .array(timing)])
     }
 
-    static func count(_ value: Int?) -> JSONValue { value.map { .int($0) } ?? .string("<11") }
+    /// How the table publishes the count of a first-dimension group (`all`: the total).
+    static func publishedCount(of key: String, in table: Suppression.Table) -> (count: Int?, small: Bool) {
+        if key == "all" { return (table.total, table.totalIsSmall) }
+        guard let row = table.rowKeys.firstIndex(of: key) else { return (nil, true) }
+        if table.columnKeys.isEmpty { return (table.cells[row][0], table.cellIsSmall(row: row, column: 0)) }
+        return (table.rowTotals[row], table.rowTotalIsSmall(row))
+    }
+
+    static func count(_ value: Int?, small: Bool) -> JSONValue { .string(Suppression.display(value, small: small)).intIfCount(value) }
 
     static func render(_ table: Suppression.Table, dimensions: [String], scope: UUID?, csv: Bool, extra: [String: JSONValue]) throws -> Response {
         let twoDimensional = dimensions.count == 2
@@ -102,23 +113,32 @@ struct ReportController: Sendable {
         for (r, rowKey) in table.rowKeys.enumerated() {
             let columns = twoDimensional ? table.columnKeys : [""]
             for (c, columnKey) in columns.enumerated() {
-                var object: [String: JSONValue] = [dimensions[0]: .string(rowKey), "count": count(table.cells[r][c])]
+                let small = table.cellIsSmall(row: r, column: c)
+                var object: [String: JSONValue] = [dimensions[0]: .string(rowKey), "count": count(table.cells[r][c], small: small)]
                 if twoDimensional { object[dimensions[1]] = .string(columnKey) }
                 cells.append(.object(object))
-                lines.append((twoDimensional ? [rowKey, columnKey] : [rowKey]) + [Suppression.display(table.cells[r][c])])
+                lines.append((twoDimensional ? [rowKey, columnKey] : [rowKey]) + [Suppression.display(table.cells[r][c], small: small)])
             }
         }
         var body: [String: JSONValue] = [
             "scope": .string(scope == nil ? "national" : "organisation"), "k": .int(Suppression.k),
-            "dimensions": .strings(dimensions), "cells": .array(cells), "total": count(table.total),
+            "dimensions": .strings(dimensions), "cells": .array(cells), "total": count(table.total, small: table.totalIsSmall),
         ]
         if twoDimensional {
-            body["row_totals"] = .array(zip(table.rowKeys, table.rowTotals).map { .object([dimensions[0]: .string($0), "count": count($1)]) })
-            body["column_totals"] = .array(zip(table.columnKeys, table.columnTotals).map { .object([dimensions[1]: .string($0), "count": count($1)]) })
-            for (key, value) in zip(table.rowKeys, table.rowTotals) { lines.append([key, "(all)", Suppression.display(value)]) }
-            for (key, value) in zip(table.columnKeys, table.columnTotals) { lines.append(["(all)", key, Suppression.display(value)]) }
+            body["row_totals"] = .array(table.rowKeys.indices.map { r in
+                .object([dimensions[0]: .string(table.rowKeys[r]), "count": count(table.rowTotals[r], small: table.rowTotalIsSmall(r))])
+            })
+            body["column_totals"] = .array(table.columnKeys.indices.map { c in
+                .object([dimensions[1]: .string(table.columnKeys[c]), "count": count(table.columnTotals[c], small: table.columnTotalIsSmall(c))])
+            })
+            for r in table.rowKeys.indices {
+                lines.append([table.rowKeys[r], "(all)", Suppression.display(table.rowTotals[r], small: table.rowTotalIsSmall(r))])
+            }
+            for c in table.columnKeys.indices {
+                lines.append(["(all)", table.columnKeys[c], Suppression.display(table.columnTotals[c], small: table.columnTotalIsSmall(c))])
+            }
         }
-        lines.append(Array(repeating: "(all)", count: dimensions.count) + [Suppression.display(table.total)])
+        lines.append(Array(repeating: "(all)", count: dimensions.count) + [Suppression.display(table.total, small: table.totalIsSmall)])
         for (key, value) in extra { body[key] = value }
         if csv { return CSV.response(lines, filename: "report.csv") }
         let data = try JSONCoding.encoder.encode(JSONValue.object(body))
@@ -169,6 +189,11 @@ struct ReportReader: Sendable {
             try transaction.audit(action, subtype, entityKind: "report", subjectOrganisation: scope, purpose: .statistics, detail: detail)
         }
     }
+}
+
+extension JSONValue {
+    /// A published count as a number; a hidden one keeps its marker text.
+    func intIfCount(_ count: Int?) -> JSONValue { count.map { .int($0) } ?? self }
 }
 
 enum CSV {

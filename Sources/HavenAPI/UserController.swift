@@ -45,10 +45,17 @@ struct UserController: Sendable {
             let actor = try context.requireActor()
             var organisation = try request.queryUUID("organisation_id")
             let role = try request.queryEnum("role", Role.self)
-            if actor.role == .supervisor { organisation = actor.organisationID }
+            // Supervisors list their own organisation's users; another organisation lists nobody.
+            var nobody = false
+            if actor.role == .supervisor {
+                nobody = organisation != nil && organisation != actor.organisationID
+                organisation = actor.organisationID
+            }
             let scope = organisation
+            let empty = nobody
             let page = try await store.transaction(context.access) { transaction in
                 try transaction.authorize(.listUsers, .collection, entityKind: "user")
+                if empty { return Page<User>(items: [], nextCursor: nil) }
                 return try UserStore.list(organisation: scope, role: role, after: query.cursor, limit: query.limit, on: transaction.connection)
             }
             return JSONResponse(ListResponse(page, UserDTO.init))
@@ -70,9 +77,16 @@ struct UserController: Sendable {
             let patch = try await request.decodeJSON(UserPatch.self, limit: bodyLimit)
             let target = try await store.withConnection { try UserStore.find(id, on: $0) }
             guard let target else { throw APIError.notFound("no such user") }
-            try patch.validate(username: target.username)
             let actor = try context.requireActor()
             let facts = AccessTarget.user(UserFacts(userID: id, organisationID: target.organisationID))
+            // The policy before the rules: a password rule that names the username would otherwise
+            // tell an outsider that the user exists.
+            if !AccessPolicy.decide(actor, .updateUser, facts).isAllowed {
+                try await store.transaction(context.access) { transaction in
+                    try transaction.authorize(.updateUser, facts, entityKind: "user", entityID: id.lowercasedString, subjectOrganisation: target.organisationID)
+                }
+            }
+            try patch.validate(username: target.username)
             var hash: String?
             if let password = patch.password, AccessPolicy.decide(actor, .updateUser, facts).isAllowed {
                 hash = try await hasher.hash(password)

@@ -1,13 +1,19 @@
 import Foundation
 
 /// Small-cell suppression for published counts (S18): every count of 1–10 is shown as `<11`
-/// (k = 11, as CTDC publishes), and complementary suppression hides further cells wherever a
-/// suppressed one could be recovered by subtracting the others from a published total.
+/// (k = 11, as CTDC publishes), and complementary suppression hides further counts (shown as
+/// `suppressed`) until no hidden count can be worked out from the published ones.
+///
+/// The attacker assumed here knows every published number, that the members of each group add
+/// up to its sum, that a count shown `<11` lies in 1–10 and one shown `suppressed` is at least
+/// 11 (zeros are published). For each hidden count a small linear program finds the least and
+/// greatest value it can take; while one of them is pinned to a single value, one more count in
+/// a group that pins it is hidden.
 public enum Suppression {
     public static let k = 11
 
     /// A table of counts by one or two dimensions, with its margins, after suppression. A nil
-    /// count is suppressed.
+    /// count is hidden: `<11` when it is small, `suppressed` when hidden to protect another.
     public struct Table: Sendable, Equatable {
         public var rowKeys: [String]
         public var columnKeys: [String]
@@ -18,13 +24,29 @@ public enum Suppression {
         /// Totals of each column.
         public var columnTotals: [Int?]
         public var total: Int?
+        /// Which hidden entries are small ones (flat index: cells row by row, then row totals,
+        /// then column totals, then the total).
+        var small: Set<Int>
+
+        public func cellIsSmall(row: Int, column: Int) -> Bool { small.contains(row * max(1, columnKeys.count) + column) }
+        public func rowTotalIsSmall(_ row: Int) -> Bool { small.contains(cellCount + row) }
+        public func columnTotalIsSmall(_ column: Int) -> Bool { small.contains(cellCount + rowTotals.count + column) }
+        public var totalIsSmall: Bool { small.contains(cellCount + rowTotals.count + columnTotals.count) }
+        var cellCount: Int { rowKeys.count * max(1, columnKeys.count) }
     }
 
     public static func isSmall(_ count: Int) -> Bool { count > 0 && count < k }
 
+    /// How a count is published.
+    public static func display(_ count: Int?, small: Bool) -> String {
+        if let count { return String(count) }
+        return small ? "<11" : "suppressed"
+    }
+
     /// Suppresses a table given its raw counts. `columnKeys` empty makes it one-dimensional.
     /// Totals are given, not summed: with multi-valued dimensions (a case with two exploitation
-    /// types) cells add up to more than the total.
+    /// types) cells add up to more than the total; treating them as exact sums only makes the
+    /// assumed attacker stronger.
     public static func table(rowKeys: [String], columnKeys: [String], counts: [[Int]], rowTotals: [Int], columnTotals: [Int], total: Int) -> Table {
         let twoDimensional = !columnKeys.isEmpty
         let columns = twoDimensional ? columnKeys.count : 1
@@ -39,7 +61,7 @@ public enum Suppression {
         values.append(total)
         func cell(_ r: Int, _ c: Int) -> Int { r * columns + c }
 
-        // Each group is a set of entries with a published sum: its members, then the sum.
+        // Each group is a set of entries with a known sum: its members, then the sum.
         var groups: [[Int]] = []
         if twoDimensional {
             for r in 0..<rowKeys.count { groups.append((0..<columns).map { cell(r, $0) } + [rowTotalStart + r]) }
@@ -50,35 +72,65 @@ public enum Suppression {
             groups.append((0..<rowKeys.count).map { cell($0, 0) } + [totalIndex])
         }
 
-        var suppressed = Set(values.indices.filter { isSmall(values[$0]) })
-        var changed = true
-        while changed {
-            changed = false
-            for group in groups {
-                let hidden = group.filter(suppressed.contains)
-                guard hidden.count == 1 else { continue }
-                // One hidden entry in a group with a known sum can be recovered: hide the
-                // smallest other entry that holds something, the sum itself last.
-                let sum = group[group.count - 1]
-                let candidates = group.dropLast().filter { !suppressed.contains($0) && values[$0] > 0 }.sorted { values[$0] < values[$1] }
-                if let pick = candidates.first {
-                    suppressed.insert(pick)
-                    changed = true
-                } else if !suppressed.contains(sum) {
-                    suppressed.insert(sum)
-                    changed = true
-                }
+        let small = Set(values.indices.filter { isSmall(values[$0]) })
+        var hidden = small
+        // An exposure nothing more can cover (every neighbour zero or hidden) is skipped so the
+        // others are still dealt with; hiding continues until none is left.
+        var beyondHelp: Set<Int> = []
+        while let exposed = firstExposed(values: values, hidden: hidden, small: small, groups: groups, skipping: beyondHelp) {
+            if let pick = complement(for: exposed, values: values, hidden: hidden, groups: groups, total: totalIndex) {
+                hidden.insert(pick)
+            } else {
+                beyondHelp.insert(exposed)
             }
         }
-        func value(_ index: Int) -> Int? { suppressed.contains(index) ? nil : values[index] }
+        func value(_ index: Int) -> Int? { hidden.contains(index) ? nil : values[index] }
         return Table(
             rowKeys: rowKeys, columnKeys: columnKeys,
             cells: (0..<rowKeys.count).map { r in (0..<columns).map { value(cell(r, $0)) } },
             rowTotals: twoDimensional ? (0..<rowKeys.count).map { value(rowTotalStart + $0) } : [],
             columnTotals: twoDimensional ? (0..<columns).map { value(columnTotalStart + $0) } : [],
-            total: value(totalIndex))
+            total: value(totalIndex), small: small)
     }
 
-    /// How a count is published.
-    public static func display(_ count: Int?) -> String { count.map(String.init) ?? "<11" }
+    /// The first hidden entry whose value the published numbers pin down, small ones first.
+    static func firstExposed(values: [Int], hidden: Set<Int>, small: Set<Int>, groups: [[Int]], skipping: Set<Int> = []) -> Int? {
+        let order = hidden.sorted { (small.contains($0) ? 0 : 1, $0) < (small.contains($1) ? 0 : 1, $1) }
+        let variable = Dictionary(uniqueKeysWithValues: order.enumerated().map { ($0.element, $0.offset) })
+        var equalities: [LinearProgram.Equality] = []
+        for group in groups where group.contains(where: hidden.contains) {
+            var coefficients: [Int: Double] = [:]
+            var constant = 0.0
+            for (position, entry) in group.enumerated() {
+                let sign = position == group.count - 1 ? -1.0 : 1.0
+                if let index = variable[entry] {
+                    coefficients[index, default: 0] += sign
+                } else {
+                    constant -= sign * Double(values[entry])
+                }
+            }
+            equalities.append(.init(coefficients: coefficients, constant: constant))
+        }
+        let program = LinearProgram(
+            variables: order.count,
+            lower: order.map { small.contains($0) ? 1 : Double(k) },
+            upper: order.map { small.contains($0) ? Double(k - 1) : nil },
+            equalities: equalities)
+        for (index, entry) in order.enumerated() where !skipping.contains(entry) {
+            guard let range = program.range(of: index) else { continue }
+            if range.high - range.low < 0.5 { return entry }
+        }
+        return nil
+    }
+
+    /// Another entry to hide so `exposed` is no longer pinned: the smallest published count
+    /// above zero in a group with it, a cell before a total.
+    static func complement(for exposed: Int, values: [Int], hidden: Set<Int>, groups: [[Int]], total: Int) -> Int? {
+        let candidates = groups.filter { $0.contains(exposed) }.flatMap { $0 }
+            .filter { !hidden.contains($0) && values[$0] > 0 }
+        let sums = Set(groups.compactMap(\.last))
+        return Set(candidates).sorted {
+            (sums.contains($0) ? 1 : 0, values[$0], $0) < (sums.contains($1) ? 1 : 0, values[$1], $1)
+        }.first ?? (hidden.contains(total) ? nil : total)
+    }
 }

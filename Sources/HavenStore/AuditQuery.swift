@@ -83,12 +83,25 @@ public enum AuditQuery {
 
     /// Newest first. `scopeOrganisation` limits a supervisor to events by or about their
     /// organisation (row-level security enforces the same).
+    /// A supervisor (`scopeOrganisation`) sees what their staff did and what was done to their
+    /// organisation's records; of their staff's attempts on another organisation's records they
+    /// see no case or owner (that would tell which ids exist there), and filters by case or
+    /// organisation match only their own records.
     public static func list(_ filter: AuditFilter, scopeOrganisation: UUID?, after cursor: String?, limit: Int, on connection: PGConnection) throws -> Page<AuditRecord> {
         var sql = SQLFilter()
         if let scopeOrganisation { sql.add("(actor_org = ? OR subject_org = ?)", scopeOrganisation, scopeOrganisation) }
-        if let caseID = filter.caseID { sql.add("case_id = ?", caseID) }
+        if let caseID = filter.caseID {
+            sql.add("case_id = ?", caseID)
+            if let scopeOrganisation { sql.add("subject_org = ?", scopeOrganisation) }
+        }
         if let actor = filter.actor { sql.add("actor_user = ?", actor) }
-        if let organisation = filter.organisation { sql.add("(actor_org = ? OR subject_org = ?)", organisation, organisation) }
+        if let organisation = filter.organisation {
+            if let scopeOrganisation {
+                sql.add("(actor_org = ? OR (subject_org = ? AND subject_org = ?))", organisation, organisation, scopeOrganisation)
+            } else {
+                sql.add("(actor_org = ? OR subject_org = ?)", organisation, organisation)
+            }
+        }
         if let subtype = filter.subtype { sql.add("subtype = ?", subtype) }
         if let outcome = filter.outcome { sql.add("outcome = ?", outcome.rawValue) }
         if let from = filter.from { sql.add("recorded >= ?", from) }
@@ -101,7 +114,14 @@ public enum AuditQuery {
         }
         let limitPlaceholder = sql.bind(limit + 1)
         let result = try connection.query(select + sql.whereClause + " ORDER BY id DESC LIMIT " + limitPlaceholder, sql.parameters)
-        var items: [AuditRecord] = try result.rows.map(decode)
+        var items: [AuditRecord] = try result.rows.map(decode).map { record in
+            guard let scopeOrganisation, let subject = record.subjectOrganisation, subject != scopeOrganisation else { return record }
+            var redacted = record
+            redacted.caseID = nil
+            redacted.subjectOrganisation = nil
+            redacted.entityID = nil
+            return redacted
+        }
         var next: String?
         if items.count > limit {
             items.removeLast()

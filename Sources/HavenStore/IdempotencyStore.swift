@@ -19,6 +19,8 @@ public enum IdempotencyStore {
         case replay(StoredResponse)
         /// The key was used for a different request.
         case mismatch
+        /// The first answer was about a case since erased: it is gone, and nothing is redone.
+        case erased
     }
 
     static func label(_ user: UUID, _ key: String) -> String { "idempotency:\(user.uuidString.lowercased()):\(key)" }
@@ -43,14 +45,16 @@ public enum IdempotencyStore {
         let storedScope: String = try row.decode(at: 0)
         let storedHash: [UInt8] = try row.decode(at: 1)
         guard storedScope == scope, storedHash == requestHash, let status: Int = try row.decode(at: 2) else { return .mismatch }
+        if status == 410, try row.decode([UInt8]?.self, at: 3) == nil { return .erased }
         let body = try FieldSealing.openText(try row.decode([UInt8]?.self, at: 3), label(user, key), keys: keys) ?? ""
         return .replay(StoredResponse(status: status, body: Array(body.utf8), location: try row.decode(at: 4)))
     }
 
-    public static func record(user: UUID, key: String, status: Int, body: [UInt8], location: String?, keys: KeyRing, on connection: PGConnection) throws {
+    public static func record(user: UUID, key: String, status: Int, body: [UInt8], location: String?, caseID: UUID?,
+                              keys: KeyRing, on connection: PGConnection) throws {
         try connection.execute(
-            "UPDATE idempotency_key SET status = $3, response_sealed = $4, location = $5 WHERE user_id = $1 AND key = $2",
-            [user, key, status, try FieldSealing.sealText(String(decoding: body, as: UTF8.self), label(user, key), keys: keys), location])
+            "UPDATE idempotency_key SET status = $3, response_sealed = $4, location = $5, case_id = $6 WHERE user_id = $1 AND key = $2",
+            [user, key, status, try FieldSealing.sealText(String(decoding: body, as: UTF8.self), label(user, key), keys: keys), location, caseID])
     }
 
     public static func requestHash(scope: String, body: [UInt8]) -> [UInt8] {

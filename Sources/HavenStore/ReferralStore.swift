@@ -15,7 +15,7 @@ public enum ReferralStore {
         """
 
     static func noteLabel(_ id: UUID) -> String { "referral:\(id.uuidString.lowercased()):note" }
-    static func transitionNoteLabel(_ id: UUID) -> String { "referral:\(id.uuidString.lowercased()):transition-note" }
+    static func transitionNoteLabel(_ transition: UUID) -> String { "referral-transition:\(transition.uuidString.lowercased()):note" }
 
     static func decode(_ row: PGRow, keys: KeyRing, openNote: Bool) throws -> Referral {
         let id: UUID = try row.decode(at: 0)
@@ -176,16 +176,18 @@ public enum ReferralStore {
 
     static func recordTransition(_ id: UUID, from: ReferralStatus?, to: ReferralStatus, actor: Actor?, reason: String?, businessStatus: String?,
                                  outcome: String?, note: String?, keys: KeyRing, on connection: PGConnection) throws {
+        let uid = UUID()
         try connection.execute("""
-            INSERT INTO referral_transition (referral_id, from_status, to_status, actor_user, actor_organisation, reason, business_status, outcome, note_sealed)
-            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
-            """, [id, from?.rawValue, to.rawValue, actor?.userID, actor?.organisationID, reason, businessStatus, outcome,
-                  try FieldSealing.sealText(note, transitionNoteLabel(id), keys: keys)])
+            INSERT INTO referral_transition (uid, referral_id, from_status, to_status, actor_user, actor_organisation, reason, business_status,
+                outcome, note_sealed)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+            """, [uid, id, from?.rawValue, to.rawValue, actor?.userID, actor?.organisationID, reason, businessStatus, outcome,
+                  try FieldSealing.sealText(note, transitionNoteLabel(uid), keys: keys)])
     }
 
     public static func history(_ id: UUID, keys: KeyRing, on connection: PGConnection) throws -> [ReferralTransition] {
         try connection.query("""
-            SELECT from_status, to_status, actor_user, actor_organisation, reason, business_status, outcome, note_sealed, at
+            SELECT from_status, to_status, actor_user, actor_organisation, reason, business_status, outcome, note_sealed, at, uid
             FROM referral_transition WHERE referral_id = $1 ORDER BY id
             """, [id]).rows.map { row in
             ReferralTransition(
@@ -193,7 +195,7 @@ public enum ReferralStore {
                 to: ReferralStatus(rawValue: try row.decode(at: 1)) ?? .requested, actorUser: try row.decode(at: 2),
                 actorOrganisation: try row.decode(at: 3), reason: try row.decode(at: 4), businessStatus: try row.decode(at: 5),
                 outcome: try row.decode(at: 6),
-                note: try FieldSealing.openText(try row.decode([UInt8]?.self, at: 7), transitionNoteLabel(id), keys: keys),
+                note: try FieldSealing.openText(try row.decode([UInt8]?.self, at: 7), transitionNoteLabel(try row.decode(UUID.self, at: 9)), keys: keys),
                 at: try row.decode(at: 8))
         }
     }

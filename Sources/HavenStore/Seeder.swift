@@ -53,8 +53,8 @@ public struct Seeder: Sendable {
             for index in 0..<organisations {
                 let types: [OrganisationType] = [.ngo, .shelter, .health, .legal, .government, .internationalOrg]
                 let type = types[index % types.count]
-                let mandate = Mandate(serviceTypes: Array(services.shuffled(using: &generator).prefix(3)) + (index == 0 ? services : []),
-                                      regions: [], acceptsReferrals: true)
+                let offered = index == 0 ? services : Array(services.shuffled(using: &generator).prefix(3))
+                let mandate = Mandate(serviceTypes: offered, regions: [], acceptsReferrals: true)
                 let draft = OrganisationDraft(name: "Seed organisation \(existing + index + 1)", type: type, country: "MD",
                                               region: ["Chisinau", "Balti", "Cahul", "Orhei"][index % 4], mandate: mandate)
                 let org = try OrganisationStore.create(draft, on: transaction.connection)
