@@ -132,7 +132,9 @@ struct ReferralController: Sendable {
     func read(_ request: Request, _ context: HavenRequestContext) async throws -> JSONResponse<ReferralDTO> {
         let id = try request.uuidParameter("id", context)
         let keys = store.keys
-        let dto = try await store.transaction(context.access) { transaction in
+        // One snapshot for the referral and the case behind it: under READ COMMITTED a colleague
+        // closing the referral between the two reads hid the case and turned the answer into a 404.
+        let dto = try await store.snapshot(context.access) { transaction in
             let access = try transaction.authorizeReferral(id, .readReferral)
             guard let actor = transaction.actor,
                   let referral = try ReferralStore.find(id, keys: keys, on: transaction.connection)

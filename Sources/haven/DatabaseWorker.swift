@@ -8,12 +8,16 @@ import ServiceLifecycle
 /// Runs beside the HTTP server: brings the database up to date (retrying with back-off while it
 /// is unreachable, so /readyz says 503 meanwhile), creates the bootstrap admin, then seals the
 /// audit trail every second and ends referrals whose consent lapsed every minute, until shutdown.
-struct DatabaseWorker: Service {
+struct DatabaseWorker: Service, CustomStringConvertible {
     let ownerURL: String
     let migrator: PGMigrator?
     let store: Store
     let hasher: Credentials
     let logger: Logger
+
+    /// ServiceLifecycle logs each service at debug level; the default description would print
+    /// `ownerURL` and with it the owner role's password.
+    var description: String { "DatabaseWorker" }
 
     func run() async throws {
         try await cancelWhenGracefulShutdown {

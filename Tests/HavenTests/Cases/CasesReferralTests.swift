@@ -1,7 +1,9 @@
 import Foundation
 import HavenCore
+import HavenStore
 import HTTPTypes
 import HummingbirdTesting
+import Postgres
 import Testing
 
 /// Referrals over HTTP: the consent and mandate guards, the FHIR-Task state machine with who may
@@ -335,6 +337,28 @@ struct CasesReferralTests {
             for (query, field) in [("direction=sideways", "direction"), ("status=lost", "status"), ("limit=-1", "limit")] {
                 CaseKit.expectProblem(try await CaseKit.call(client, .get, "/v1/referrals?\(query)", scene.partner.token), .badRequest, field: field)
             }
+        }
+    }
+
+    @Test("the lapsed-consent sweep before a list locks no referral whose consent still holds, so lists never block transitions")
+    func sweepLocksOnlyLapsed() async throws {
+        try await TestApp.run { app, client in
+            let scene = try await Self.scene(app, client)
+            let open = [try await Self.refer(client, scene), try await Self.refer(client, scene)]
+            let sweeper = try app.database.connect(as: DatabaseSetup.ownerRole)
+            try sweeper.run(script: "BEGIN")
+            _ = try sweeper.query("SELECT id FROM haven_end_lapsed_referrals_of($1, $2) AS id", [scene.shelter, scene.partner.id])
+            // While the sweep's transaction is open, another session can still lock each referral.
+            let other = try app.database.connect(as: DatabaseSetup.ownerRole)
+            for id in open {
+                try other.run(script: "BEGIN")
+                #expect(throws: Never.self, "referral \(id) was locked by the sweep") {
+                    _ = try other.query("SELECT id FROM referral WHERE id = $1 FOR UPDATE NOWAIT", [id])
+                }
+                try other.run(script: "ROLLBACK")
+            }
+            try sweeper.run(script: "ROLLBACK")
+            #expect(try CaseKit.count(app, "referral", where: "status = 'requested' AND id IN ($1, $2)", [open[0], open[1]]) == 2)
         }
     }
 }
