@@ -4,12 +4,15 @@
 #
 #   deploy/audit-verify.sh [--metrics-file /var/lib/prometheus/node-exporter/haven_audit.prom]
 #
-# Uses the environment haven's operator commands use: DATABASE_URL and
-# HAVEN_MIGRATION_DATABASE_URL (the owner: operator commands bring the schema up to date
-# first), HAVEN_KEYS_FILE, PGPASSFILE with the owner's line, HAVEN_SCHEMA_DIR. HAVEN_BIN
-# names the binary (default: haven on PATH). Exit status: haven's (0 = intact).
+# Uses the environment haven's operator commands use: DATABASE_URL (the application role,
+# straight to PostgreSQL, not PgBouncer), HAVEN_KEYS_FILE, PGPASSFILE with that role's line,
+# HAVEN_SCHEMA_DIR. No owner credentials: `haven audit verify` never migrates an external
+# database; it fails with "run `haven migrate`" when the schema is behind. HAVEN_BIN names the
+# binary (default: haven on PATH; haven-audit-verify.service uses haven-admin). Exit status:
+# haven's (0 = intact).
 # Metrics written:
-#   haven_audit_verify_ok                      1 intact, 0 TAMPERED or failed to run
+#   haven_audit_verify_ok                      1 intact; 0 TAMPERED (changed, deleted, inserted,
+#                                              reordered), wrong key file, or failed to run
 #   haven_audit_verify_last_run_timestamp_seconds
 #   haven_audit_verify_events                  sealed events checked
 set -uo pipefail

@@ -103,11 +103,15 @@ as_pg "$PGBIN/pg_restore" --exit-on-error --single-transaction -h "$WORK/run" -p
 
 step "transaction ids: move the new cluster past the restored audit trail"
 # Haven seals the audit trail in (transaction id, event id) order, with 64-bit transaction ids
-# (xid8). A logical restore lands in a cluster whose transaction counter starts low, so new
-# events would sort BEFORE the restored ones: never sealed, and reported by `haven audit
-# verify` as inserted. Every logical restore (not a physical one: pg_basebackup, replicas and
-# PITR keep the ids) must therefore raise the transaction-id epoch above the restored ids
-# before Haven writes anything: pg_resetwal -e on the cleanly stopped cluster, as pg_upgrade does.
+# (xid8). A logical restore lands in a cluster whose transaction counter starts low. haven now
+# starts a new chain segment there (audit_seal.segment), but that is not enough: once the new
+# cluster's ids reach the restored ones, the sealer picks restored, already sealed events up
+# again and every seal fails ("duplicate key value violates unique constraint
+# audit_seal_event_id_key"), and events the dump holds unsealed are reported as inserted.
+# Without this step this drill fails at its last `haven audit verify`. Every logical restore
+# (not a physical one: pg_basebackup, replicas and PITR keep the ids) must therefore raise the
+# transaction-id epoch above the restored ids before Haven writes anything: pg_resetwal -e on
+# the cleanly stopped cluster, as pg_upgrade does.
 read -r MAX_XID NOW_XID <<<"$("${SU[@]}" -d haven -Atc "SELECT greatest((SELECT coalesce(max(xid::text::numeric), 0) FROM audit_event),
     (SELECT coalesce(max(event_xid), 0) FROM audit_seal)), pg_current_xact_id()::text" | tr '|' ' ')"
 EPOCH=$(python3 -c "import sys; print(max(int(sys.argv[1]), int(sys.argv[2])) // 2**32 + 1)" "${MAX_XID%.*}" "$NOW_XID")

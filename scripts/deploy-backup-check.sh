@@ -2,12 +2,16 @@
 # Proves deploy/backup.sh and deploy/restore-drill.sh end to end:
 #   - a source database (temp cluster, production roles, migrated, seeded, plus a case taken in
 #     through the API by a running haven);
-#   - deploy/audit-verify.sh says OK and writes its Prometheus textfile metrics;
+#   - deploy/audit-verify.sh, as the application role only (no owner credentials), says OK and
+#     writes its Prometheus textfile metrics;
 #   - deploy/backup.sh as haven_owner (password from a passfile) writes the dump to one place and
-#     the key file to another; it refuses a key destination inside the dump destination;
+#     the key file to another; it refuses a key destination inside the dump destination; the
+#     dump holds an audit event written after the last seal, as a backup taken while haven
+#     serves may;
 #   - deploy/restore-drill.sh restores the dump into a fresh cluster, starts haven with the
 #     backed-up key file, /readyz, `haven audit verify` OK, and reads cases back through the API;
-#   - the same drill with a different key file FAILS (a dump without its key file is useless).
+#   - the same drill with a different key file FAILS, `haven audit verify` naming the wrong key
+#     file ([wrong-key]) rather than tampering (a dump without its key file is useless).
 DEPLOY_NAME=backup-check
 source "$(dirname "$0")/deploy-lib.sh"
 haven_install
@@ -32,9 +36,15 @@ read -r code _ <<<"$(api POST "http://127.0.0.1:$HP/v1/cases" "$TOKEN" '{"case_t
 echo "POST /v1/cases -> $code"; [ "$code" = 201 ] || fail "case create"
 kill "$LAST_PID"; wait "$LAST_PID" 2>/dev/null || true
 mkdir -p "$WORK/textfile"
-HAVEN_BIN=$HAVEN "$DEPLOY_ROOT/deploy/audit-verify.sh" --metrics-file "$WORK/textfile/haven_audit.prom"
+grep ':haven_api:' "$WORK/pgpass" >"$WORK/api.pgpass"; chmod 600 "$WORK/api.pgpass"
+PGPASSFILE=$WORK/api.pgpass HAVEN_MIGRATION_DATABASE_URL= HAVEN_BIN=$HAVEN \
+    "$DEPLOY_ROOT/deploy/audit-verify.sh" --metrics-file "$WORK/textfile/haven_audit.prom"
 grep -q '^haven_audit_verify_ok 1$' "$WORK/textfile/haven_audit.prom" || fail "deploy/audit-verify.sh metrics"
-echo "deploy/audit-verify.sh wrote: $(grep -v '^#' "$WORK/textfile/haven_audit.prom" | tr '\n' ' ')"
+echo "deploy/audit-verify.sh (haven_api's passfile only) wrote: $(grep -v '^#' "$WORK/textfile/haven_audit.prom" | tr '\n' ' ')"
+# One more event after the last seal: the dump then holds it unsealed, as a backup taken while
+# haven serves may.
+"$HAVEN" org create --name "Written after the last seal" --type ngo --country MD >/dev/null
+echo "audit events not sealed yet at backup time: $(su_psql "$PGPORT" haven -Atc "SELECT count(*) FROM audit_event e WHERE NOT EXISTS (SELECT 1 FROM audit_seal s WHERE s.event_id = e.id)")"
 
 say "deploy/backup.sh"
 BACKUP_URL=$(owner_url "$PGPORT")
@@ -60,4 +70,5 @@ if "$DEPLOY_ROOT/deploy/restore-drill.sh" --dump "$DUMP" --keys-file "$WORK/wron
     fail "the drill passed with a key file that is not the backup's"
 fi
 grep -E 'TAMPERED|DRILL FAILED|Error' "$WORK/drill-wrong.out" | head -3 | cut -c1-200
+grep -q '^TAMPERED: .*\[wrong-key\]$' "$WORK/drill-wrong.out" || fail "audit verify did not name the wrong key file"
 echo "without its own key file the backup does not restore to a working Haven: as expected"

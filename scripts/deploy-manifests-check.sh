@@ -7,18 +7,22 @@
 #     mounted as a file where HAVEN_KEYS_FILE points; the CloudNativePG Cluster has
 #     instances: 2, owner haven_owner, haven_api a member of haven_app; the Pooler is in
 #     transaction mode and haven runs with HAVEN_PGBOUNCER=1;
-#   - deploy/compose.yaml: PostgreSQL, PgBouncer, two haven replicas, nginx, a migrate step;
-#     each replica's HAVEN_TRUSTED_PROXIES is nginx's fixed address; every secret file it
-#     names is one deploy/compose/make-secrets.sh makes; every mounted file exists;
+#   - deploy/compose.yaml: PostgreSQL, PgBouncer, two haven replicas, nginx, a migrate step, an
+#     on-demand admin service (application role, straight to PostgreSQL); each replica's
+#     HAVEN_TRUSTED_PROXIES is nginx's fixed address; every secret file it names is one
+#     deploy/compose/make-secrets.sh makes; every mounted file exists; the replicas' health check
+#     is the Dockerfile's (`haven healthcheck`);
 #   - every HAVEN_* variable set anywhere under deploy/ is one the haven binary knows
 #     (from `haven serve --help`), so no setting is silently ignored;
 #   - deploy/Dockerfile: Swift 6 build stage, slim runtime with libpq5 and libssl3, non-root
 #     USER, HEALTHCHECK, Schema/ copied where HAVEN_SCHEMA_DIR points, every target path of
-#     Package.swift copied into the build; and its HEALTHCHECK command, run against a live
-#     haven, passes (and fails once haven is stopped);
+#     Package.swift copied into the build; and its HEALTHCHECK command (`haven healthcheck`, no
+#     shell or curl), run against a live haven, passes (and fails once haven is stopped); that
+#     haven runs with every HAVEN_TRUSTED_PROXIES value under deploy/ (ranges included);
 #   - the compose pieces for real: make-secrets.sh's SCRAM secrets, the db init script,
-#     compose/pgbouncer.ini and its userlist, with a temp PostgreSQL and PgBouncer, and haven
-#     through them (only host names and ports changed).
+#     compose/pgbouncer.ini and its userlist, with a temp PostgreSQL and PgBouncer, haven
+#     through them, and an operator command as the admin service runs it (haven_api's passfile
+#     only, straight to PostgreSQL) — only host names and ports changed.
 DEPLOY_NAME=manifests-check
 source "$(dirname "$0")/deploy-lib.sh"
 haven_install
@@ -107,6 +111,10 @@ for name in ("haven-1", "haven-2"):
     check(svcs[name]["read_only"] and svcs[name]["cap_drop"] == ["ALL"], f"compose {name}: read-only, no capabilities")
 check(svcs["migrate"]["command"] == ["migrate"] and "db:5432" in svcs["migrate"]["environment"]["HAVEN_MIGRATION_DATABASE_URL"],
       "compose migrate: haven migrate straight to PostgreSQL")
+admin = svcs.get("admin", {})
+check(admin.get("profiles") == ["admin"] and "haven_api@db:5432" in admin.get("environment", {}).get("DATABASE_URL", "")
+      and admin.get("secrets") == ["haven_keys", "haven_api_pgpass"],
+      "compose admin: on demand only, as haven_api straight to PostgreSQL, no owner secret")
 made = open(os.path.join(deploy, "compose", "make-secrets.sh")).read()
 for name, s in compose["secrets"].items():
     check(os.path.basename(s["file"]) in made, f"compose secret {name}: made by make-secrets.sh")
@@ -130,7 +138,8 @@ for dirpath, _, files in os.walk(deploy):
         if "/secrets/" in path: continue
         for var in re.findall(r"\b(HAVEN_[A-Z_]+?)(?==|: |\"?:)", open(path, errors="ignore").read()):
             used.setdefault(var, set()).add(os.path.relpath(path, root))
-script_only = {"HAVEN_UID", "HAVEN_BIN", "HAVEN_ENV_FILE", "HAVEN_ADMIN_PGPASSFILE", "HAVEN_ADMIN_KEYS_FILE", "HAVEN_AUDIT_METRICS_FILE"}
+script_only = {"HAVEN_UID", "HAVEN_BIN", "HAVEN_ENV_FILE", "HAVEN_ADMIN_PGPASSFILE", "HAVEN_ADMIN_KEYS_FILE", "HAVEN_ADMIN_DATABASE_URL",
+               "HAVEN_AUDIT_METRICS_FILE"}
 unknown = {v: sorted(p) for v, p in used.items() if v not in known and v not in script_only}
 check(not unknown, f"every HAVEN_* setting under deploy/ is known to haven ({len(used)} used; unknown: {unknown or 'none'})")
 
@@ -138,6 +147,14 @@ dockerfile = open(os.path.join(deploy, "Dockerfile")).read()
 check(re.search(r"ARG SWIFT_VERSION=6\.\d+", dockerfile) and "FROM swift:${SWIFT_VERSION}" in dockerfile, "Dockerfile: swift:6.x build stage")
 check(re.search(r"FROM debian:\$\{DEBIAN_RELEASE\}-slim", dockerfile) and "libpq5" in dockerfile and "libssl3" in dockerfile, "Dockerfile: slim Debian runtime with libpq5 and libssl3")
 check(re.search(r"^USER 10001", dockerfile, re.M) is not None and "HEALTHCHECK" in dockerfile, "Dockerfile: non-root USER, HEALTHCHECK")
+import json
+hc = json.loads(re.search(r"HEALTHCHECK .*?CMD (\[.*\])", dockerfile.replace("\\\n", " ")).group(1))
+check(hc[:2] == ["/usr/local/bin/haven", "healthcheck"] and "/dev/tcp" not in dockerfile, f"Dockerfile HEALTHCHECK: {' '.join(hc)}")
+for name in ("haven-1", "haven-2"):
+    test = svcs[name].get("healthcheck", {}).get("test", [])
+    check(test[:1] == ["CMD"] and test[1:] == hc, f"compose {name}: health check {' '.join(test[1:])}, the Dockerfile's")
+proxies = {cm.get("HAVEN_TRUSTED_PROXIES", "")} | {svcs[n]["environment"]["HAVEN_TRUSTED_PROXIES"] for n in ("haven-1", "haven-2")}
+open(os.path.join(os.path.dirname(rendered), "trusted-proxies.txt"), "w").write(",".join(sorted(proxies - {""})))
 schema_dir = re.search(r"HAVEN_SCHEMA_DIR=(\S+)", dockerfile).group(1)
 check("/out" + schema_dir in dockerfile, f"Dockerfile: Schema/ copied to HAVEN_SCHEMA_DIR ({schema_dir})")
 manifest = open(os.path.join(root, "Package.swift")).read()
@@ -153,9 +170,12 @@ if problems:
 PY
 
 say "the image's HEALTHCHECK command against a live haven"
-HC=$(python3 -c 'import json, re, sys
+# The exec-form CMD, with the image's /usr/local/bin/haven replaced by the binary under test.
+mapfile -t HC < <(python3 -c 'import json, re, sys
 text = open(sys.argv[1]).read().replace("\\\n", " ")
-print(json.loads(re.search(r"HEALTHCHECK .*?CMD (\[.*\])", text).group(1))[2])' "$D/Dockerfile")
+for word in json.loads(re.search(r"HEALTHCHECK .*?CMD (\[.*\])", text).group(1)):
+    print(sys.argv[2] if word == "/usr/local/bin/haven" else word)' "$D/Dockerfile" "$HAVEN")
+echo "HEALTHCHECK CMD: ${HC[*]}"
 PGPORT=$(free_port)
 pg_new pg "$PGPORT"
 pg_start pg
@@ -163,11 +183,13 @@ pg_haven_roles "$PGPORT"
 new_key_file "$WORK/keys"
 export HAVEN_KEYS_FILE=$WORK/keys DATABASE_URL=$(app_url "$PGPORT") HAVEN_MIGRATION_DATABASE_URL=$(owner_url "$PGPORT")
 HP=$(free_port)
-haven_serve "$WORK/haven.log" --port "$HP"
-wait_http "http://127.0.0.1:$HP/readyz" || fail "haven"
-HAVEN_PORT=$HP bash -c "$HC" && echo "HEALTHCHECK with haven ready: healthy" || fail "HEALTHCHECK failed against a ready haven"
+PROXIES=$(cat "$WORK/trusted-proxies.txt")
+echo "haven serve with HAVEN_TRUSTED_PROXIES=$PROXIES (every value under deploy/)"
+HAVEN_TRUSTED_PROXIES=$PROXIES haven_serve "$WORK/haven.log" --port "$HP"
+wait_http "http://127.0.0.1:$HP/readyz" || { cat "$WORK/haven.log"; fail "haven"; }
+HAVEN_PORT=$HP "${HC[@]}" && echo "HEALTHCHECK with haven ready: healthy" || fail "HEALTHCHECK failed against a ready haven"
 kill "$LAST_PID"; wait "$LAST_PID" 2>/dev/null || true
-if HAVEN_PORT=$HP bash -c "$HC" 2>/dev/null; then fail "HEALTHCHECK passed with haven stopped"; fi
+if HAVEN_PORT=$HP "${HC[@]}"; then fail "HEALTHCHECK passed with haven stopped"; fi
 echo "HEALTHCHECK with haven stopped: unhealthy"
 
 say "compose pieces: make-secrets.sh, the db init script, compose PgBouncer, haven through them"
@@ -198,16 +220,21 @@ DEPLOY_PIDS+=($!)
 for _ in $(seq 1 40); do "$PGBIN/pg_isready" -q -h 127.0.0.1 -p "$BP" -U haven_api -d haven && break; sleep 0.25; done
 # The passfiles name the compose hosts; here the same lines point at loopback ports.
 sed "s|^db:5432:|127.0.0.1:$CP:|" "$SEC/haven_owner_pgpass" >"$WORK/owner.pgpass"
-sed "s|^pgbouncer:6432:|127.0.0.1:$BP:|" "$SEC/haven_api_pgpass" >"$WORK/api.pgpass"
+sed -e "s|^pgbouncer:6432:|127.0.0.1:$BP:|" -e "s|^db:5432:|127.0.0.1:$CP:|" "$SEC/haven_api_pgpass" >"$WORK/api.pgpass"
 chmod 600 "$WORK/owner.pgpass" "$WORK/api.pgpass"
 export HAVEN_KEYS_FILE=$SEC/haven_keys
 PGPASSFILE=$WORK/owner.pgpass DATABASE_URL="postgresql://haven_api@127.0.0.1:$CP/haven?sslmode=disable" \
     HAVEN_MIGRATION_DATABASE_URL="postgresql://haven_owner@127.0.0.1:$CP/haven?sslmode=disable" "$HAVEN" migrate | sed 's/^/  migrate (compose owner passfile): /'
 HP=$(free_port)
-PGPASSFILE=$WORK/api.pgpass DATABASE_URL="postgresql://haven_api@127.0.0.1:$BP/haven?sslmode=disable" HAVEN_PGBOUNCER=1 HAVEN_STATEMENT_TIMEOUT_MS=0 \
+PGPASSFILE=$WORK/api.pgpass DATABASE_URL="postgresql://haven_api@127.0.0.1:$BP/haven?sslmode=disable" HAVEN_PGBOUNCER=1 HAVEN_STATEMENT_TIMEOUT_MS=30000 \
     haven_serve "$WORK/haven2.log" --port "$HP" --no-migrate
 wait_http "http://127.0.0.1:$HP/readyz" || { cat "$WORK/haven2.log" "$WORK/pgb/log"; fail "haven through the compose PgBouncer"; }
 echo "  haven (compose api passfile) → PgBouncer (compose ini, SCRAM userlist) → PostgreSQL: /readyz $(curl -s "http://127.0.0.1:$HP/readyz")"
 timeout=$(PGPASSFILE=$WORK/api.pgpass "$PGBIN/psql" -X -Atc "SHOW statement_timeout" "postgresql://haven_api@127.0.0.1:$BP/haven?sslmode=disable")
 echo "  statement_timeout of haven_api through PgBouncer: $timeout"
 [ "$timeout" = 30s ] || fail "role statement_timeout not set"
+kill "$LAST_PID"; wait "$LAST_PID" 2>/dev/null || true
+# The admin service: haven_api's passfile only (no owner secret), straight to PostgreSQL.
+PGPASSFILE=$WORK/api.pgpass DATABASE_URL="postgresql://haven_api@127.0.0.1:$CP/haven?sslmode=disable" HAVEN_MIGRATION_DATABASE_URL= \
+    "$HAVEN" audit verify | sed 's/^/  admin (compose api passfile, no owner secret): audit verify: /' | tee "$WORK/admin.out"
+grep -q ': OK' "$WORK/admin.out" || fail "an operator command as the compose admin service"

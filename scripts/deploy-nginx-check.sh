@@ -8,7 +8,9 @@
 #   - a body over 1 MiB gets 413 at the proxy;
 #   - a login through the proxy records the real client address (127.0.0.2) in
 #     audit_event.actor_ip even when the client sends a forged X-Forwarded-For, while the same
-#     forged header sent straight to haven (an untrusted peer) is ignored;
+#     forged header sent straight to haven (an untrusted peer) is ignored; haven trusts the proxy
+#     through a CIDR range (HAVEN_TRUSTED_PROXIES=127.0.0.0/31,::1/128: 127.0.0.0–127.0.0.1 and
+#     IPv6 loopback), so 127.0.0.2 and 127.0.0.3 stay outside it;
 #   - with one instance killed, every request still succeeds.
 # Run as root on a machine with nginx (installed with apt-get when missing).
 DEPLOY_NAME=nginx-check
@@ -23,14 +25,15 @@ pg_new pg "$PGPORT"
 pg_start pg
 pg_haven_roles "$PGPORT"
 new_key_file "$WORK/keys"
-export DATABASE_URL=$(app_url "$PGPORT") HAVEN_MIGRATION_DATABASE_URL=$(owner_url "$PGPORT") HAVEN_KEYS_FILE=$WORK/keys
-"$HAVEN" migrate
+export DATABASE_URL=$(app_url "$PGPORT") HAVEN_KEYS_FILE=$WORK/keys
+HAVEN_MIGRATION_DATABASE_URL=$(owner_url "$PGPORT") "$HAVEN" migrate
 "$HAVEN" org create --name "Check NGO" --type ngo --country MD >/dev/null
 printf 'synthetic check passphrase 1\n' | "$HAVEN" user create --org "Check NGO" --role caseworker --username check.cw --password-stdin >/dev/null
 
-say "two haven instances, trusting the proxy at 127.0.0.1"
+say "two haven instances, trusting the proxy at 127.0.0.1 through a range"
 A=$(free_port); B=$(free_port)
-export HAVEN_TRUSTED_PROXIES=127.0.0.1 HAVEN_NO_MIGRATE=1
+export HAVEN_TRUSTED_PROXIES=127.0.0.0/31,::1/128 HAVEN_NO_MIGRATE=1
+echo "HAVEN_TRUSTED_PROXIES=$HAVEN_TRUSTED_PROXIES"
 haven_serve "$WORK/haven-a.log" --port "$A"; PID_A=$LAST_PID
 haven_serve "$WORK/haven-b.log" --port "$B"; PID_B=$LAST_PID
 wait_http "http://127.0.0.1:$A/readyz" && wait_http "http://127.0.0.1:$B/readyz" || { tail "$WORK"/haven-*.log; fail "haven not ready"; }

@@ -4,9 +4,11 @@
 #     loopback (a dedicated REPLICATION role, its password in a passfile);
 #   - haven serve with DATABASE_URL = primary and HAVEN_REPLICA_URL = replica;
 #   - a caseworker creates a case (a write: primary only, then replicated);
-#   - an auditor's GET /v1/reports/cases answers 200, and pg_stat_statements shows the report's
-#     query ran on the replica and not on the primary (whose only report work is the policy
-#     check and the audit event, which must be written on the primary);
+#   - an auditor's GET /v1/reports/cases answers 200 with national counts (scope "national", a
+#     total over the seeded organisations; small counts as "<11", protecting ones as
+#     "suppressed"), and pg_stat_statements shows the report's query ran on the replica and not
+#     on the primary (whose only report work is the policy check and the audit event, which must
+#     be written on the primary);
 #   - the replica is stopped: reports still answer 200, now read from the primary;
 #   - the replica is started again: reports go back to it.
 DEPLOY_NAME=replica-check
@@ -93,6 +95,15 @@ for _ in $(seq 1 "$REPORTS"); do
 done
 echo "GET /v1/reports/cases as the auditor: $ok/$REPORTS answered 200; a body: $(head -c 160 "$WORK/report.json")…"
 [ "$ok" = "$REPORTS" ] || fail "reports failed: $(cat "$WORK/report.json")"
+python3 - "$WORK/report.json" <<'PY' || fail "the auditor's report is not a national count"
+import json, sys
+report = json.load(open(sys.argv[1]))
+counts = [cell["count"] for cell in report["cells"]]
+assert report["scope"] == "national", report["scope"]
+assert isinstance(report["total"], int) and report["total"] > 0, report["total"]
+assert all(isinstance(c, int) or c in ("<11", "suppressed") for c in counts), counts
+print(f"auditor's report: scope {report['scope']}, total {report['total']}, cells {counts}")
+PY
 on_replica=$(report_calls "$P2"); on_primary=$(report_calls "$P1")
 echo "report query executions (pg_stat_statements): replica $on_replica, primary $on_primary"
 echo "replica sessions: $(su_psql "$P2" postgres -Atc "SELECT usename || ' ' || application_name || ' x' || count(*) FROM pg_stat_activity WHERE usename = 'haven_api' GROUP BY usename, application_name")"

@@ -10,7 +10,9 @@
 #     by an unprivileged user (mode 0400, like $CREDENTIALS_DIRECTORY), `haven migrate` runs as
 #     haven-migrate.service would (owner passfile), and `haven serve --no-migrate --keys-file …`
 #     runs as that user with PGPASSFILE and answers /readyz — no password or key on any
-#     command line (checked in /proc/<pid>/cmdline).
+#     command line (checked in /proc/<pid>/cmdline);
+#   - haven-admin (deploy/systemd/haven-admin.sh) runs an operator command (`audit verify`) with
+#     that environment file and the application role's passfile only: no owner credentials.
 DEPLOY_NAME=systemd-check
 source "$(dirname "$0")/deploy-lib.sh"
 haven_install
@@ -78,3 +80,10 @@ api_pw=$(cut -d: -f5 "$WORK/etc/pgpass.app" | head -1); key_hex=$(awk '{print $2
 if tr '\0' ' ' </proc/"$PID"/cmdline | grep -qF -e "$api_pw" -e "$key_hex"; then fail "a secret on the command line"; fi
 if tr '\0' '\n' </proc/"$PID"/environ | grep -qF -e "$api_pw" -e "$key_hex"; then fail "a secret in the environment"; fi
 echo "no password or key on its command line or in its environment"
+
+say "haven-admin: an operator command with the application role only"
+install -m 0600 "$WORK/etc/pgpass.app" "$WORK/etc/pgpass.admin"   # haven_api's line, as /etc/haven/pgpass
+HAVEN_ENV_FILE=$WORK/etc/haven.env HAVEN_ADMIN_PGPASSFILE=$WORK/etc/pgpass.admin HAVEN_ADMIN_KEYS_FILE=$WORK/etc/keys HAVEN_BIN=$HAVEN \
+    bash "$S/haven-admin.sh" audit verify | tee "$WORK/admin.out"
+grep -q '^OK' "$WORK/admin.out" || fail "haven-admin audit verify with haven_api's passfile"
+echo "haven-admin audit verify: OK with haven_api's passfile only (no haven_owner line in it)"

@@ -64,6 +64,15 @@ public struct AuditSealer: Sendable {
                   AND NOT EXISTS (SELECT 1 FROM audit_seal s WHERE s.event_id = e.id)
                 ORDER BY xid, id LIMIT $1
                 """, [limit])
+        } else if segment > 1 {
+            // After a restore without a raised epoch, this cluster's ids climb through the
+            // restored ones: skip those already sealed rather than stall on a duplicate seal.
+            ready = try connection.query("""
+                SELECT id, xid::text::bigint, mac FROM audit_event e
+                WHERE (xid, id) > ($1::text::xid8, $2::bigint) AND xid < pg_snapshot_xmin(pg_current_snapshot())
+                  AND NOT EXISTS (SELECT 1 FROM audit_seal s WHERE s.event_id = e.id)
+                ORDER BY xid, id LIMIT $3
+                """, [String(lastXID), lastEventID, limit])
         } else {
             ready = try connection.query("""
                 SELECT id, xid::text::bigint, mac FROM audit_event

@@ -4,7 +4,8 @@
 #   haven_owner_scram, haven_api_scram, pgbouncer_stats_scram
 #                           SCRAM-SHA-256 secrets the db init script gives the roles
 #   pgbouncer_userlist      PgBouncer's auth_file: the same SCRAM secrets, no plain password
-#   haven_api_pgpass        libpq passfile for the haven replicas (via PgBouncer)
+#   haven_api_pgpass        libpq passfile for the haven replicas (via PgBouncer) and for
+#                           operator commands (the `admin` service, straight to db)
 #   haven_owner_pgpass      libpq passfile for the one-shot `migrate` service (straight to db)
 #   haven_keys              the field-encryption key file ("k1 <64 hex>")
 #   tls/                    a self-signed certificate for nginx (replace it for real use)
@@ -39,7 +40,8 @@ if [ ! -e haven_api_pgpass ]; then
     put pgbouncer_stats_scram "$PG_UID" "$STATS_SCRAM"
     put pgbouncer_userlist "$PGBOUNCER_UID" "\"haven_api\" \"$API_SCRAM\"
 \"pgbouncer_stats\" \"$STATS_SCRAM\""
-    put haven_api_pgpass "$HAVEN_UID" "pgbouncer:6432:haven:haven_api:$API_PW"
+    put haven_api_pgpass "$HAVEN_UID" "pgbouncer:6432:haven:haven_api:$API_PW
+db:5432:haven:haven_api:$API_PW"
     put haven_owner_pgpass "$HAVEN_UID" "db:5432:haven:haven_owner:$OWNER_PW"
     put pgbouncer_stats_pgpass 0 "*:6432:pgbouncer:pgbouncer_stats:$STATS_PW"
 else

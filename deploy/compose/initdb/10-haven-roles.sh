@@ -16,7 +16,8 @@ psql -X -v ON_ERROR_STOP=1 --username "${POSTGRES_USER:-postgres}" --dbname "${P
 CREATE ROLE haven_owner LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE PASSWORD :'owner_secret';
 CREATE ROLE haven_app NOLOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOBYPASSRLS;
 CREATE ROLE haven_api LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOBYPASSRLS PASSWORD :'api_secret' IN ROLE haven_app;
--- Through PgBouncer (transaction pooling) haven keeps no session setting: the timeout lives here.
+-- haven sets its statement timeout per transaction, which holds through PgBouncer; statements
+-- it sends outside a transaction (the bearer-token check) run under this role setting.
 ALTER ROLE haven_api SET statement_timeout = '30s';
 CREATE ROLE pgbouncer_stats LOGIN NOSUPERUSER NOINHERIT PASSWORD :'stats_secret';
 CREATE DATABASE haven OWNER haven_owner;
