@@ -1,10 +1,8 @@
 -- GET /v1/cases?status=open&limit=50 for a caseworker: the statements haven runs per request,
 -- with the same round trips (pipelines). The token check is served from the session cache.
-SELECT id, organisation_id, role, username, display_name, active, totp_secret IS NOT NULL, locked_until, password_must_change, created_at, version FROM app_user WHERE id = :user_id;
 \startpipeline
 BEGIN;
 SELECT set_config('haven.user_id', :user_id, true), set_config('haven.org_id', :org_id, true), set_config('haven.role', 'caseworker', true);
-\endpipeline
 SELECT id, organisation_id, reference, case_type, identification_status, identified_by, identified_on::text, risk_level, status,
     assigned_to, created_by, closure_requested_at, closure_requested_by, closure_reason, closed_at, closed_by, reopened_count,
     retention_due::text, anonymised_at, sex, birth_year, age_band, citizenship, languages, minor, disability,
@@ -12,6 +10,7 @@ SELECT id, organisation_id, reference, case_type, identification_status, identif
     violence_types, perpetrator_relation, violence_location, created_at, updated_at, version, identity_sealed, note_sealed
 FROM case_file WHERE organisation_id = :org_id AND (assigned_to = :user_id OR created_by = :user_id) AND status = 'open'
 ORDER BY updated_at DESC, id DESC LIMIT 51;
+\endpipeline
 \startpipeline
 INSERT INTO audit_event (recorded, action, type, subtype, outcome, actor_user, actor_org, actor_role,
     actor_ip, entity_kind, entity_id, case_id, subject_org, purpose, detail, request_id, mac_key, mac)

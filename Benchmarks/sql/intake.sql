@@ -9,8 +9,8 @@ SELECT o.country, next.last_number FROM next, organisation o WHERE o.id = :org_i
 \startpipeline
 BEGIN;
 SELECT set_config('haven.user_id', :user_id, true), set_config('haven.org_id', :org_id, true), set_config('haven.role', 'caseworker', true);
-\endpipeline
 SELECT id, organisation_id, role, username, display_name, active, totp_secret IS NOT NULL, locked_until, password_must_change, created_at, version FROM app_user WHERE id = :user_id;
+\endpipeline
 \set n random(1, 2000000000)
 INSERT INTO case_file (id, organisation_id, reference, case_type, identification_status, identified_by, identified_on,
     risk_level, assigned_to, created_by, sex, birth_year, age_band, citizenship, languages, minor, disability,

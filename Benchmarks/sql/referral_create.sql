@@ -1,11 +1,10 @@
 -- POST /v1/cases/{id}/referrals: the policy's facts, the case, the recipient, the consent, the
 -- referral and its first transition, the audit event; same statements and round trips as haven.
-SELECT id, organisation_id, role, username, display_name, active, totp_secret IS NOT NULL, locked_until, password_must_change, created_at, version FROM app_user WHERE id = :user_id;
 \startpipeline
 BEGIN;
 SELECT set_config('haven.user_id', :user_id, true), set_config('haven.org_id', :org_id, true), set_config('haven.role', 'caseworker', true);
-\endpipeline
 SELECT organisation_id, assigned_to, created_by, status, haven_has_break_glass(id) FROM haven_case_facts(:case_id);
+\endpipeline
 SELECT id, organisation_id, reference, case_type, identification_status, identified_by, identified_on::text, risk_level, status,
     assigned_to, created_by, closure_requested_at, closure_requested_by, closure_reason, closed_at, closed_by, reopened_count,
     retention_due::text, anonymised_at, sex, birth_year, age_band, citizenship, languages, minor, disability,

@@ -1,11 +1,10 @@
 -- GET /v1/referrals/{id} for the recipient: the policy's facts, the referral, the consented part
 -- of the case (profile and needs), the audit event; same statements and round trips as haven.
-SELECT id, organisation_id, role, username, display_name, active, totp_secret IS NOT NULL, locked_until, password_must_change, created_at, version FROM app_user WHERE id = :user_id;
 \startpipeline
 BEGIN;
 SELECT set_config('haven.user_id', :user_id, true), set_config('haven.org_id', :org_id, true), set_config('haven.role', 'partner', true);
-\endpipeline
 SELECT from_organisation_id, to_organisation_id, case_id, case_organisation_id, assigned_to, created_by, status, consent_state, haven_has_break_glass(case_id) FROM haven_referral_facts(:referral_id);
+\endpipeline
 SELECT id, case_id, case_organisation_id, case_reference, need_id, service_type, from_organisation_id, from_user_id, to_organisation_id,
     consent_id, shared_categories, priority, due_at, status, business_status, status_reason, outcome, note_sealed,
     previous_referral_id, episode_id, created_at, updated_at, version

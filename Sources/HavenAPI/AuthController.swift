@@ -64,9 +64,12 @@ struct AuthController: Sendable {
         }
         routes.get("/v1/me", access: .authenticatedDuringPasswordChange) { _, context in
             // The token check already read the user and the organisation.
-            guard let session = context.session else { throw APIError.unauthorized() }
-            return JSONResponse(MeResponse(user: UserDTO(session.user), organisation: session.organisation,
-                                           passwordChangeRequired: session.passwordChangeRequired))
+            guard let session = context.session, let hash = context.tokenHash else { throw APIError.unauthorized() }
+            let body = try sessions.meBody(for: hash) {
+                try JSONCoding.buffer(MeResponse(user: UserDTO(session.user), organisation: session.organisation,
+                                                 passwordChangeRequired: session.passwordChangeRequired))
+            }
+            return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: body))
         }
         routes.post("/v1/me/password", access: .authenticatedDuringPasswordChange) { request, context in
             var request = request

@@ -2,6 +2,7 @@ import Foundation
 import HavenCore
 import HavenStore
 import NIOConcurrencyHelpers
+import NIOCore
 
 /// Remembers a checked bearer token for a second, so a client's burst of requests costs one
 /// session lookup instead of one each. A logout, deactivation or password change made through
@@ -10,6 +11,8 @@ final class SessionCache: Sendable {
     private struct Entry {
         var session: AuthenticatedSession
         var expires: ContinuousClock.Instant
+        /// `GET /v1/me`'s answer, encoded once per entry: it depends on nothing but the session.
+        var meBody: ByteBuffer?
     }
 
     private let entries = NIOLockedValueBox<[[UInt8]: Entry]>([:])
@@ -38,6 +41,14 @@ final class SessionCache: Sendable {
             if entries.count >= capacity { entries.removeAll(keepingCapacity: true) }
             entries[tokenHash] = Entry(session: session, expires: now + lifetime)
         }
+    }
+
+    /// The encoded `GET /v1/me` answer for a cached session, made by `encode` on the first call.
+    func meBody(for tokenHash: [UInt8], encode: () throws -> ByteBuffer) rethrows -> ByteBuffer {
+        if let body = entries.withLockedValue({ $0[tokenHash]?.meBody }) { return body }
+        let body = try encode()
+        entries.withLockedValue { entries in entries[tokenHash]?.meBody = body }
+        return body
     }
 
     func forget(tokenHash: [UInt8]) {

@@ -27,6 +27,8 @@ public final class PGConnection {
     /// nothing in the transaction reads back). If one fails, the transaction does not commit.
     public private(set) var deferredUntilCommit: [PGStatement] = []
     private var statementNames: [String: String] = [:]
+    /// BEGIN and the transaction's settings, not sent yet (see `open`).
+    private var pendingOpening: [Encoded] = []
     private var statementCounter = 0
     private static let statementCacheLimit = 512
 
@@ -87,6 +89,12 @@ public final class PGConnection {
     @discardableResult
     public func query(_ sql: String, _ parameters: [(any PGEncodable)?] = []) throws -> PGResult {
         let encoded = try parameters.map { try $0?.pgEncode() }
+        if !pendingOpening.isEmpty {
+            guard let result = try sendOpening(with: [(sql, encoded)]).last else {
+                throw PGError(kind: .other, message: "no result for the statement", statement: PGConnection.summary(sql))
+            }
+            return result
+        }
         if options.namedStatements {
             let name = try preparedName(for: sql, count: encoded.count)
             return try PGConnection.withParameterPointers(encoded) { values, lengths, formats in
@@ -107,38 +115,105 @@ public final class PGConnection {
     /// Runs SQL text without parameters through the simple protocol: several statements at once
     /// (migration files) or fixed commands such as `BEGIN`. Never pass text built from values.
     public func run(script sql: String) throws {
+        if !pendingOpening.isEmpty { try sendOpening(with: []) }
         _ = try check(PQexec(handle, sql), statement: nil, sql: sql)
+    }
+
+    /// Holds the statements that open a transaction (BEGIN and its settings) until the
+    /// transaction's first statement, and sends them with it in one round trip.
+    public func open(_ statements: [PGStatement]) throws {
+        pendingOpening = try statements.map { ($0.sql, try $0.parameters.map { try $0?.pgEncode() }) }
+        lostWhileOpening = false
+    }
+
+    /// True when the connection broke in the round trip that carried the transaction's opening:
+    /// nothing of the transaction took effect, so it may run again on another connection.
+    public private(set) var lostWhileOpening = false
+
+    @discardableResult
+    private func sendOpening(with statements: [Encoded]) throws -> [PGResult] {
+        let opening = pendingOpening
+        pendingOpening = []
+        do {
+            return Array(try send(opening + statements).dropFirst(opening.count))
+        } catch let error as PGError where error.kind == .connectionLost {
+            lostWhileOpening = true
+            throw error
+        }
     }
 
     /// Sends several statements in one round trip (libpq pipeline mode) and returns their rows.
     /// The first failure ends the pipeline: later statements are skipped and the error thrown.
     @discardableResult
     public func pipeline(_ statements: [PGStatement]) throws -> [PGResult] {
+        let encoded = try statements.map { ($0.sql, try $0.parameters.map { try $0?.pgEncode() }) }
+        if !pendingOpening.isEmpty { return try sendOpening(with: encoded) }
+        return try send(encoded)
+    }
+
+    typealias Encoded = (sql: String, parameters: [PGParameter?])
+
+    /// One round trip in pipeline mode. With named statements each statement runs prepared,
+    /// prepared in the same pipeline the first time it is seen.
+    private func send(_ statements: [Encoded]) throws -> [PGResult] {
+        if options.namedStatements && statementNames.count + statements.count > PGConnection.statementCacheLimit {
+            try run(script: "DEALLOCATE ALL")
+            statementNames.removeAll(keepingCapacity: true)
+        }
         guard PQenterPipelineMode(handle) == 1 else {
             throw PGError(kind: .connectionLost, message: PGConnection.errorMessage(handle))
         }
         defer { PQexitPipelineMode(handle) }
+        // What each command sent answers with: a statement's rows, or a new name's preparation.
+        var commands: [(sql: String, preparing: String?)] = []
         for statement in statements {
-            let encoded = try statement.parameters.map { try $0?.pgEncode() }
-            let sent = try PGConnection.withParameterPointers(encoded) { values, lengths, formats in
-                PQsendQueryParams(handle, statement.sql, Int32(encoded.count), nil, values, lengths, formats, 1)
+            let count = Int32(statement.parameters.count)
+            var name: String?
+            if options.namedStatements {
+                if let known = statementNames[statement.sql] {
+                    name = known
+                } else {
+                    statementCounter += 1
+                    let fresh = "hv\(statementCounter)"
+                    guard PQsendPrepare(handle, fresh, statement.sql, count, nil) == 1 else {
+                        throw PGError(kind: .connectionLost, message: PGConnection.errorMessage(handle))
+                    }
+                    statementNames[statement.sql] = fresh
+                    commands.append((statement.sql, fresh))
+                    name = fresh
+                }
+            }
+            let sent = try PGConnection.withParameterPointers(statement.parameters) { values, lengths, formats in
+                if let name { return PQsendQueryPrepared(handle, name, count, values, lengths, formats, 1) }
+                return PQsendQueryParams(handle, statement.sql, count, nil, values, lengths, formats, 1)
             }
             guard sent == 1 else { throw PGError(kind: .connectionLost, message: PGConnection.errorMessage(handle)) }
+            commands.append((statement.sql, nil))
         }
         guard PQpipelineSync(handle) == 1 else { throw PGError(kind: .connectionLost, message: PGConnection.errorMessage(handle)) }
         var results: [PGResult] = []
         var failure: PGError?
-        for statement in statements {
-            // Each statement's result, then a NULL that ends it.
+        for command in commands {
+            // Each command's result, then a NULL that ends it.
             while let result = PQgetResult(handle) {
-                switch PQresultStatus(result) {
+                let status = PQresultStatus(result)
+                if let name = command.preparing {
+                    // A name whose preparation failed or was skipped must be prepared again.
+                    if status != PGRES_COMMAND_OK, statementNames[command.sql] == name { statementNames[command.sql] = nil }
+                    if status != PGRES_COMMAND_OK && status != PGRES_PIPELINE_ABORTED && failure == nil {
+                        failure = PGConnection.error(from: result, connection: handle, statement: PGConnection.summary(command.sql))
+                    }
+                    PQclear(result)
+                    continue
+                }
+                switch status {
                 case PGRES_TUPLES_OK, PGRES_COMMAND_OK, PGRES_EMPTY_QUERY:
                     results.append(PGResult(handle: result))
                 case PGRES_PIPELINE_ABORTED:
                     PQclear(result)
                 default:
                     if failure == nil {
-                        failure = PGConnection.error(from: result, connection: handle, statement: PGConnection.summary(statement.sql))
+                        failure = PGConnection.error(from: result, connection: handle, statement: PGConnection.summary(command.sql))
                     }
                     PQclear(result)
                 }
@@ -164,7 +239,10 @@ public final class PGConnection {
     public func commit() throws {
         let deferred = deferredUntilCommit
         deferredUntilCommit = []
-        if deferred.isEmpty {
+        if deferred.isEmpty && !pendingOpening.isEmpty {
+            // The transaction never ran a statement: there is nothing to commit.
+            pendingOpening = []
+        } else if deferred.isEmpty {
             try run(script: "COMMIT")
         } else {
             try pipeline(deferred + [PGStatement("COMMIT")])
@@ -174,6 +252,7 @@ public final class PGConnection {
     /// ROLLBACK if a transaction is open, dropping the deferred statements.
     public func rollback() {
         deferredUntilCommit = []
+        pendingOpening = []
         if isOK && isInTransaction { try? run(script: "ROLLBACK") }
     }
 
@@ -205,15 +284,16 @@ public final class PGConnection {
     }
 
     private func check(_ result: OpaquePointer?, statement: String?, sql: String) throws -> PGResult {
-        let label = statement.map { "\($0): \(PGConnection.summary(sql))" } ?? PGConnection.summary(sql)
+        // Built only on failure: it costs more than a successful statement's own bookkeeping.
+        func label() -> String { statement.map { "\($0): \(PGConnection.summary(sql))" } ?? PGConnection.summary(sql) }
         guard let result else {
-            throw PGError(kind: .connectionLost, message: PGConnection.errorMessage(handle), statement: label)
+            throw PGError(kind: .connectionLost, message: PGConnection.errorMessage(handle), statement: label())
         }
         switch PQresultStatus(result) {
         case PGRES_TUPLES_OK, PGRES_COMMAND_OK, PGRES_EMPTY_QUERY:
             return PGResult(handle: result)
         default:
-            let error = PGConnection.error(from: result, connection: handle, statement: label)
+            let error = PGConnection.error(from: result, connection: handle, statement: label())
             PQclear(result)
             throw error
         }

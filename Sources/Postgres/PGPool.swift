@@ -112,24 +112,14 @@ public final class PGPool: Sendable {
         var reconnected = false
         while true {
             let connection = try self.connection(for: slot)
-            do {
-                var opening = [PGStatement(isolation.begin)]
-                // Behind PgBouncer a session setting does not stay with us: set it per transaction.
-                if !configuration.connection.namedStatements, let timeout = configuration.connection.statementTimeoutMilliseconds {
-                    opening.append(PGStatement("SELECT set_config('statement_timeout', $1, true)", [String(timeout)]))
-                }
-                if let prelude { opening.append(prelude) }
-                if opening.count > 1 {
-                    try connection.pipeline(opening)
-                } else {
-                    try connection.run(script: isolation.begin)
-                }
-            } catch let error as PGError where error.kind == .connectionLost && !reconnected {
-                // Nothing reached the server: safe to try again on a new connection.
-                slot.connection = nil
-                reconnected = true
-                continue
+            var opening = [PGStatement(isolation.begin)]
+            // Behind PgBouncer a session setting does not stay with us: set it per transaction.
+            if !configuration.connection.namedStatements, let timeout = configuration.connection.statementTimeoutMilliseconds {
+                opening.append(PGStatement("SELECT set_config('statement_timeout', $1, true)", [String(timeout)]))
             }
+            if let prelude { opening.append(prelude) }
+            // Sent with the transaction's first statement: one round trip fewer.
+            try connection.open(opening)
             do {
                 let value = try body(connection)
                 try connection.commit()
@@ -137,6 +127,12 @@ public final class PGPool: Sendable {
             } catch {
                 connection.rollback()
                 discardIfBroken(slot)
+                if let error = error as? PGError, error.kind == .connectionLost, connection.lostWhileOpening, !reconnected {
+                    // The connection broke before the transaction began: try once more on a new one.
+                    slot.connection = nil
+                    reconnected = true
+                    continue
+                }
                 if let error = error as? PGError, error.isTransient, attempt < configuration.transactionAttempts {
                     attempt += 1
                     // Jittered back-off so the colliding transactions do not meet again at once.
