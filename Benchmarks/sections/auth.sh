@@ -25,8 +25,9 @@ read -r limit limit_p99 <<<"$(pgbench_limit "$ROOT/Benchmarks/sql/case_read.sql"
 row "GET /v1/cases/{id} (audited read) vs pgbench" "$rps" "$p99" "$err" "$limit (p99 $limit_p99)" "$(ratio "$rps" "$limit")" "≥ 0.6"
 
 # Logins are bounded by scrypt, by design: reported, no target.
-printf 'synthetic login passphrase\n' | "$BIN/haven" user create --org "Seed organisation 1" --role caseworker --username bench.login \
-    --password-stdin --data-dir "$WORK/pg" --keys-file "$WORK/keys" >/dev/null 2>>"$WORK/haven.log"
+printf 'synthetic login passphrase\n' | "$BIN/haven" user create --org "$CW_ORG" --role caseworker --username bench.login \
+    --password-stdin --data-dir "$WORK/pg" --keys-file "$WORK/keys" >/dev/null 2>"$WORK/user-create.log" \
+    || { echo "haven user create failed:"; cat "$WORK/user-create.log"; exit 1; }
 cat >"$WORK/login.lua" <<'LUA'
 wrk.method = "POST"
 wrk.body = '{"username":"bench.login","password":"synthetic login passphrase"}'

@@ -24,7 +24,7 @@ events_per_s=$(sed -n 's/.* \([0-9]*\) events\/s$/\1/p' <<<"$verify")
 row "haven audit verify: ${verify%%;*}" "$events_per_s ev/s" "-" "-" "200000 ev/s" "$(ratio "$events_per_s" 200000)" "≥ 1.0"
 
 # The national case report, as an auditor.
-printf 'synthetic auditor passphrase\n' | "$BIN/haven" user create --org "Seed organisation 1" --role auditor --username bench.auditor \
+printf 'synthetic auditor passphrase\n' | "$BIN/haven" user create --org "$CW_ORG" --role auditor --username bench.auditor \
     --password-stdin --data-dir "$WORK/pg" --keys-file "$WORK/keys" >/dev/null 2>>"$WORK/haven.log"
 AUDITOR=$(python3 "$ROOT/Benchmarks/tools.py" login "$BASE" bench.auditor "synthetic auditor passphrase")
 times=()
