@@ -59,6 +59,13 @@ for _ in $(seq 1 120); do
 done
 curl -fs "http://127.0.0.1:$HAVEN_PORT/readyz" >/dev/null || { echo "haven did not become ready"; cat "$WORK/haven.log"; exit 1; }
 SUPERUSER="host=$WORK/pg port=5432 user=postgres dbname=haven"
+# pgbench's audit inserts go to a copy of audit_event in schema bench (same columns, defaults, identity and
+# indexes): rows with a made-up MAC in haven's own trail would make `haven audit verify` report
+# tampering, rightly. Every other statement reads and writes haven's tables.
+"$PGBIN/psql" -Atq "$SUPERUSER" -c "CREATE SCHEMA IF NOT EXISTS bench;
+    CREATE TABLE IF NOT EXISTS bench.audit_event (LIKE public.audit_event INCLUDING ALL);
+    GRANT USAGE ON SCHEMA bench TO haven_app; GRANT INSERT ON bench.audit_event TO haven_app;" >/dev/null
+BENCH_CONN="host=$WORK/pg port=5432 user=haven_app dbname=haven options='-csearch_path=bench,public'"
 
 # wrk → "requests_per_second p99_ms errors"
 measure() {

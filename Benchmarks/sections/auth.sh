@@ -1,7 +1,7 @@
 # Identity and the audited read (issue 3).
 # Targets: GET /v1/me ≥ 0.7 of /healthz; an audited read ≥ 0.6 of pgbench running its statements.
 BASE="http://127.0.0.1:$HAVEN_PORT"
-APP_CONN="host=$WORK/pg port=5432 user=haven_app dbname=haven"
+APP_CONN=$BENCH_CONN
 if [ ! -f "$WORK/logins.json" ]; then
     "$BIN/haven" dev seed --cases 10000 --data-dir "$WORK/pg" --keys-file "$WORK/keys" --logins "$WORK/logins.json" >/dev/null 2>>"$WORK/haven.log"
 fi

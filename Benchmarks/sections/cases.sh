@@ -1,7 +1,7 @@
 # The case-management API (issue 4): each endpoint against pgbench running its statements at
 # the same concurrency. Target ≥ 0.6 each; p99 reported.
 BASE="http://127.0.0.1:$HAVEN_PORT"
-APP_CONN="host=$WORK/pg port=5432 user=haven_app dbname=haven"
+APP_CONN=$BENCH_CONN
 PSQL="$PGBIN/psql"; [ -x "$PSQL" ] || PSQL=psql
 sql() { "$PSQL" -Atq "$SUPERUSER" -c "$1"; }
 if [ -z "${CW_TOKEN:-}" ]; then source "$ROOT/Benchmarks/sections/auth.sh"; fi

@@ -1,7 +1,7 @@
 # At a million cases (issues 3, 4, 5): list latency against the same at 10k, audit verification
 # rate, the national report, and intake with field encryption against pgbench.
 BASE="http://127.0.0.1:$HAVEN_PORT"
-APP_CONN="host=$WORK/pg port=5432 user=haven_app dbname=haven"
+APP_CONN=$BENCH_CONN
 PSQL="$PGBIN/psql"; [ -x "$PSQL" ] || PSQL=psql
 sql() { "$PSQL" -Atq "$SUPERUSER" -c "$1"; }
 if [ -z "${LIST_P95_SMALL:-}" ]; then source "$ROOT/Benchmarks/sections/cases.sh"; fi
