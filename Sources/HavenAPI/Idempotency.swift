@@ -16,7 +16,7 @@ struct CreatedResponse: Sendable {
 
     init<T: Encodable>(_ value: T, status: HTTPResponse.Status = .created, location: String? = nil, caseID: UUID? = nil) throws {
         self.status = status
-        self.body = [UInt8](try JSONCoding.encoder.encode(value))
+        self.body = try JSONCoding.encoder.encode(value)
         self.location = location
         self.caseID = caseID
     }

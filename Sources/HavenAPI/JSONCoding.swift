@@ -6,19 +6,14 @@ import NIOCore
 
 /// JSON as the API speaks it: snake_case keys, ISO 8601 dates.
 enum JSONCoding {
-    static let encoder: JSONEncoder = {
-        let encoder = JSONEncoder()
-        encoder.keyEncodingStrategy = .custom { path in SnakeCaseKey.converted(path[path.count - 1]) }
-        encoder.dateEncodingStrategy = .custom { date, encoder in
-            var container = encoder.singleValueContainer()
-            try container.encode(Timestamps.format(date))
-        }
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return encoder
-    }()
+    static let encoder = APIJSONEncoder()
 
     static func buffer(_ value: some Encodable) throws -> ByteBuffer {
         ByteBuffer(bytes: try encoder.encode(value))
+    }
+
+    static func bytes(_ value: some Encodable) throws -> [UInt8] {
+        try encoder.encode(value)
     }
 
     static let decoder: JSONDecoder = {

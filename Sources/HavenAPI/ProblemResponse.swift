@@ -84,7 +84,7 @@ enum ProblemResponse {
         if !problem.errors.isEmpty {
             members["errors"] = .array(problem.errors.map { .object(["field": .string($0.field), "reason": .string($0.reason)]) })
         }
-        let data = (try? JSONCoding.encoder.encode(JSONValue.object(members))) ?? Data("{}".utf8)
+        let data = (try? JSONCoding.encoder.encode(JSONValue.object(members))) ?? Array("{}".utf8)
         var headers = problem.headers
         headers[.contentType] = "application/problem+json"
         return Response(status: problem.status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: data)))

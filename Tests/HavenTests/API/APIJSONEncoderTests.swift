@@ -1,0 +1,72 @@
+import Foundation
+@testable import HavenAPI
+import Testing
+
+/// The API's JSON writer says exactly what Foundation's encoder said with the API's settings
+/// (snake-case keys, RFC 3339 dates with milliseconds, sorted keys, unescaped slashes).
+@Suite("API JSON encoder")
+struct APIJSONEncoderTests {
+    struct Inner: Encodable {
+        var innerValue: Bool
+        var caseID: UUID
+    }
+
+    struct Sample: Encodable {
+        var aB: Int
+        var createdAt: Date
+        var list: [String]
+        var nested: Inner
+        var ratio: Double
+        var whole: Double
+        var missing: String?
+        var present: String?
+        var counts: [String: Int]
+        var nothing: [Int]
+        var empty: [String: String]
+    }
+
+    static let id = UUID(uuidString: "0A1B2C3D-0000-4000-8000-00000000000F") ?? UUID()
+    static let sample = Sample(
+        aB: 1, createdAt: Date(timeIntervalSince1970: 1_795_000_000.123), list: ["x", "y\"z"],
+        nested: Inner(innerValue: true, caseID: id), ratio: 1.5, whole: 100, missing: nil, present: "a/b",
+        counts: ["zeta": 2, "alpha": 1], nothing: [], empty: [:])
+
+    static func text(_ value: some Encodable) throws -> String {
+        String(decoding: try APIJSONEncoder().encode(value), as: UTF8.self)
+    }
+
+    @Test("a known answer: keys converted and sorted, nil omitted, dates and UUIDs as the API writes them")
+    func knownAnswer() throws {
+        let expected = #"{"a_b":1,"counts":{"alpha":1,"zeta":2},"created_at":"2026-11-18T11:06:40.123Z","empty":{},"list":["x","y\"z"],"#
+            + #""nested":{"case_id":"0A1B2C3D-0000-4000-8000-00000000000F","inner_value":true},"nothing":[],"present":"a/b","ratio":1.5,"whole":100}"#
+        #expect(try Self.text(Self.sample) == expected)
+    }
+
+    @Test("the same document as Foundation's JSONEncoder with the API's former settings")
+    func matchesFoundation() throws {
+        let foundation = JSONEncoder()
+        foundation.keyEncodingStrategy = .convertToSnakeCase
+        foundation.dateEncodingStrategy = .custom { date, encoder in
+            var container = encoder.singleValueContainer()
+            try container.encode(Timestamps.format(date))
+        }
+        foundation.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        let values: [any Encodable] = [Self.sample, ["one", "two"], [1, 2, 3], JSONValue.object(["count": .int(3), "median_hours": .double(12.5)])]
+        for value in values {
+            let ours = try JSONSerialization.jsonObject(with: Data(try APIJSONEncoder().encode(value))) as? NSObject
+            let theirs = try JSONSerialization.jsonObject(with: try foundation.encode(value)) as? NSObject
+            #expect(ours != nil && ours == theirs, "\(value)")
+        }
+    }
+
+    @Test("control characters are escaped, other characters and slashes are not")
+    func escaping() throws {
+        #expect(try Self.text(["\u{01}\n\t\r\u{08}\u{0C}\\ é ✓ /"]) == #"["\u0001\n\t\r\b\f\\ é ✓ /"]"#)
+    }
+
+    @Test("a number JSON cannot hold is an error, not output")
+    func nonFinite() throws {
+        #expect(throws: EncodingError.self) { try APIJSONEncoder().encode([Double.nan]) }
+        #expect(throws: EncodingError.self) { try APIJSONEncoder().encode(["x": Double.infinity]) }
+    }
+}
