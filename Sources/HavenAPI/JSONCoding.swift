@@ -73,6 +73,35 @@ struct SnakeCaseKey: CodingKey {
 
     private static let cache = NIOLockedValueBox<[String: String]>([:])
 
+    /// A key's name on the wire. ASCII keys are converted byte by byte, without the cache's
+    /// lock (keys with no capital, the most common, come back as they are); others go through
+    /// `JSONCoding.snakeCase`.
+    static func name(_ key: some CodingKey) -> String {
+        let name = key.stringValue
+        if key.intValue != nil { return name }
+        var needsWork = false
+        for byte in name.utf8 {
+            if byte >= 0x80 { return converted(key).stringValue }
+            if byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z") { needsWork = true }
+        }
+        guard needsWork else { return name }
+        let bytes = Array(name.utf8)
+        var output: [UInt8] = []
+        output.reserveCapacity(bytes.count + 4)
+        func isUpper(_ byte: UInt8) -> Bool { byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z") }
+        func isLower(_ byte: UInt8) -> Bool { byte >= UInt8(ascii: "a") && byte <= UInt8(ascii: "z") }
+        func isDigit(_ byte: UInt8) -> Bool { byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9") }
+        for (index, byte) in bytes.enumerated() {
+            if isUpper(byte) && index > 0 {
+                let previous = bytes[index - 1]
+                let nextIsLower = index + 1 < bytes.count && isLower(bytes[index + 1])
+                if isLower(previous) || isDigit(previous) || (isUpper(previous) && nextIsLower) { output.append(UInt8(ascii: "_")) }
+            }
+            output.append(isUpper(byte) ? byte + 32 : byte)
+        }
+        return String(decoding: output, as: UTF8.self)
+    }
+
     static func converted(_ key: any CodingKey) -> any CodingKey {
         if key.intValue != nil { return key }
         let name = key.stringValue

@@ -69,4 +69,24 @@ struct APIJSONEncoderTests {
         #expect(throws: EncodingError.self) { try APIJSONEncoder().encode([Double.nan]) }
         #expect(throws: EncodingError.self) { try APIJSONEncoder().encode(["x": Double.infinity]) }
     }
+
+    @Test("key names: the byte-level conversion agrees with the general one")
+    func keyNames() {
+        struct Key: CodingKey {
+            var stringValue: String
+            var intValue: Int? { nil }
+            init(stringValue: String) { self.stringValue = stringValue }
+            init?(intValue: Int) { nil }
+        }
+        for key in ["id", "eventID", "caseId", "URLValue", "x1Y", "already_snake", "ABC", "aBC", "dueAt24h", "ÉtéName", "nameÉté"] {
+            #expect(SnakeCaseKey.name(Key(stringValue: key)) == JSONCoding.snakeCase(key), "\(key)")
+        }
+    }
+
+    @Test("UUIDs are written as Foundation's uuidString writes them")
+    func uuids() {
+        for uuid in (0..<200).map({ _ in UUID() }) + [Self.id] {
+            #expect(APIJSONEncoder.text(uuid) == uuid.uuidString)
+        }
+    }
 }
