@@ -18,19 +18,28 @@ read -r limit limit_p99 <<<"$(pgbench_limit "$ROOT/Benchmarks/sql/referral_read.
     -D "referral_id=$REFERRAL_ID" -D "case_id=$REF_CASE" -D "case_org=$REF_CASE_ORG")"
 row "GET /v1/referrals/{id} as the partner vs pgbench" "$rps" "$p99" "$err" "$limit (p99 $limit_p99)" "$(ratio "$rps" "$limit")" "≥ 0.6"
 
-# New referrals on the caseworker's case, under its seeded consent.
-read -r CONSENT_ID RECIPIENT <<<"$(sql "SELECT id, lower(provisions->0->>'recipient_organisation') FROM consent WHERE case_id = '$CASE_ID' LIMIT 1" | tr '|' ' ')"
-SERVICE=$(sql "SELECT service_type FROM need WHERE case_id = '$CASE_ID' LIMIT 1")
+# New referrals on one of the caseworker's open cases, for a need whose service the recipient's
+# mandate covers, under a live consent naming that recipient for the profile.
+read -r REF_CASE CONSENT_ID RECIPIENT SERVICE <<<"$(sql "SELECT c.id, k.id, lower(p->>'recipient_organisation'), n.service_type
+    FROM case_file c JOIN consent k ON k.case_id = c.id AND k.withdrawn_at IS NULL AND (k.expires_at IS NULL OR k.expires_at > now())
+    CROSS JOIN LATERAL jsonb_array_elements(k.provisions) p
+    JOIN need n ON n.case_id = c.id
+    JOIN organisation o ON o.id = (p->>'recipient_organisation')::uuid AND o.accepts_referrals AND n.service_type = ANY(o.service_types)
+    WHERE c.assigned_to = '$CW_ID' AND c.status = 'open' AND p->'categories' ? 'profile' LIMIT 1" | tr '|' ' ')"
+BODY="{\"to_organisation\":\"$RECIPIENT\",\"service_type\":\"$SERVICE\",\"consent_id\":\"$CONSENT_ID\",\"shared_categories\":[\"profile\"]}"
+status=$(curl -s -o "$WORK/referral-check.json" -w '%{http_code}' -X POST -H "Content-Type: application/json" -H "Authorization: Bearer $CW_TOKEN" \
+    -d "$BODY" "$BASE/v1/cases/$REF_CASE/referrals")
+[ "$status" = 201 ] || { echo "the referral benchmark's request is refused ($status):"; cat "$WORK/referral-check.json"; exit 1; }
 cat >"$WORK/referral.lua" <<LUA
 wrk.method = "POST"
-wrk.body = '{"to_organisation":"$RECIPIENT","service_type":"$SERVICE","consent_id":"$CONSENT_ID","shared_categories":["profile"]}'
+wrk.body = '$BODY'
 wrk.headers["Content-Type"] = "application/json"
 wrk.headers["Authorization"] = "Bearer $CW_TOKEN"
-done = function(summary, latency, requests) io.write(string.format("p95_us %d\n", latency:percentile(95))) end
+done = function(summary, latency, requests) io.write(string.format("p95_us %d\\n", latency:percentile(95))) end
 LUA
-read -r rps p99 err _ <<<"$(measure "$BASE/v1/cases/$CASE_ID/referrals" -s "$WORK/referral.lua")"
+read -r rps p99 err _ <<<"$(measure "$BASE/v1/cases/$REF_CASE/referrals" -s "$WORK/referral.lua")"
 read -r limit limit_p99 <<<"$(pgbench_limit "$ROOT/Benchmarks/sql/referral_create.sql" "$APP_CONN" "${VARS[@]}" \
-    -D "recipient=$RECIPIENT" -D "consent_id=$CONSENT_ID" -D "service=$SERVICE")"
+    -D "case_id=$REF_CASE" -D "recipient=$RECIPIENT" -D "consent_id=$CONSENT_ID" -D "service=$SERVICE")"
 row "POST /v1/cases/{id}/referrals vs pgbench" "$rps" "$p99" "$err" "$limit (p99 $limit_p99)" "$(ratio "$rps" "$limit")" "≥ 0.6"
 
 read -r rps p99 err p95 <<<"$(measure "$BASE/v1/cases?status=open&limit=50" "${AUTH[@]}")"
