@@ -98,13 +98,11 @@ struct CaseController: Sendable {
 
     func read(_ request: Request, _ context: HavenRequestContext) async throws -> JSONResponse<CaseDTO> {
         let id = try request.uuidParameter("id", context)
-        let keys = store.keys
         let file = try await store.transaction(context.access) { transaction in
-            let access = try transaction.authorizeCase(id, .readCase)
-            guard let file = try CaseStore.find(id, keys: keys, open: true, on: transaction.connection) else { throw StoreError.notFound("no such case") }
+            let access = try transaction.authorizeAndLoadCase(id, .readCase, open: true)
             try transaction.audit(.read, "case.read", entityKind: "case", entityID: id.lowercasedString, caseID: id,
                                   subjectOrganisation: access.facts.owningOrganisation, purpose: access.purpose)
-            return file
+            return access.file
         }
         return JSONResponse(CaseDTO(file), headers: [.eTag: ETag.make(file.version)])
     }

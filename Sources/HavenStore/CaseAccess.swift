@@ -13,6 +13,20 @@ extension StoreTransaction {
         return (found.facts, found.status, purpose)
     }
 
+    /// `authorizeCase` and the case itself, fetched in the same round trip. The row comes
+    /// through row-level security, and is decoded (and its identity opened) only once the
+    /// policy has allowed the operation.
+    public func authorizeAndLoadCase(_ id: UUID, _ operation: AccessOperation, open: Bool) throws
+        -> (file: CaseFile, facts: CaseFacts, purpose: Purpose) {
+        guard let actor else { throw StoreError.notFound("no such case") }
+        let fetched = try CaseStore.factsAndFile(id, actor: actor, keys: keys, open: open, on: connection)
+        guard let found = fetched.found else { throw StoreError.notFound("no such case") }
+        let purpose = try authorize(operation, .caseRecord(found.facts), entityKind: "case", entityID: id.uuidString.lowercased(),
+                                    caseID: id, subjectOrganisation: found.facts.owningOrganisation)
+        guard let file = try fetched.file() else { throw StoreError.notFound("no such case") }
+        return (file, found.facts, purpose)
+    }
+
     /// The same for a referral. A referral whose consent has lapsed is ended first (S16), so
     /// the answer already reflects it.
     public func authorizeReferral(_ id: UUID, _ operation: AccessOperation) throws -> (facts: ReferralStore.Facts, purpose: Purpose) {

@@ -158,9 +158,20 @@ public enum CaseStore {
     /// Runs as Haven itself so a case outside the actor's scope is still found (and the policy
     /// answers 404 for it, with an audit event), not mistaken for a missing one.
     public static func facts(_ id: UUID, actor: Actor, on connection: PGConnection) throws -> (facts: CaseFacts, status: CaseStatus)? {
-        let result = try connection.query("""
-            SELECT organisation_id, assigned_to, created_by, status, haven_has_break_glass(id) FROM haven_case_facts($1)
-            """, [id])
+        try facts(from: connection.query(factsSQL, [id]), actor: actor)
+    }
+
+    static let factsSQL = "SELECT organisation_id, assigned_to, created_by, status, haven_has_break_glass(id) FROM haven_case_facts($1)"
+
+    /// The case's facts and the case itself in one round trip (see `StoreTransaction.authorizeAndLoadCase`).
+    static func factsAndFile(_ id: UUID, actor: Actor, keys: KeyRing, open: Bool, on connection: PGConnection)
+        throws -> (found: (facts: CaseFacts, status: CaseStatus)?, file: () throws -> CaseFile?) {
+        let results = try connection.pipeline([PGStatement(factsSQL, [id]), PGStatement("SELECT " + columns + " FROM case_file WHERE id = $1", [id])])
+        guard results.count == 2 else { throw PGError(kind: .other, message: "a pipeline answered \(results.count) results for 2 statements") }
+        return (try facts(from: results[0], actor: actor), { try results[1].first.map { try decode($0, keys: keys, open: open) } })
+    }
+
+    static func facts(from result: PGResult, actor: Actor) throws -> (facts: CaseFacts, status: CaseStatus)? {
         guard let row = result.first else { return nil }
         let grant: Bool = try row.decode(at: 4)
         let facts = CaseFacts(owningOrganisation: try row.decode(at: 0), assignee: try row.decode(at: 1), createdBy: try row.decode(at: 2),

@@ -54,6 +54,7 @@ public final class Store: Sendable {
 
     /// Runs `body` in one transaction as `context`. Everything it writes, its audit events
     /// included, commits together or not at all.
+    @discardableResult
     public func transaction<T: Sendable>(
         _ context: AccessContext, isolation: PGIsolation = .readCommitted, _ body: @escaping @Sendable (StoreTransaction) throws -> T
     ) async throws -> T {
