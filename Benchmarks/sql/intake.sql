@@ -16,11 +16,11 @@ INSERT INTO case_file (id, organisation_id, reference, case_type, identification
     risk_level, assigned_to, created_by, sex, birth_year, age_band, citizenship, languages, minor, disability,
     identity_sealed, exploitation_types, labour_sector, means_of_control, recruiter_relation, country_of_exploitation,
     months_exploited, violence_types, perpetrator_relation, violence_location, note_sealed)
-VALUES (md5(:n::text || clock_timestamp()::text)::uuid, :org_id, 'BENCH-' || :n || '-' || clock_timestamp()::text, 'trafficking', 'presumed', 'hotline', '2026-11-01',
+VALUES (gen_random_uuid(), :org_id, 'BENCH-' || :n || '-' || clock_timestamp()::text, 'trafficking', 'presumed', 'hotline', '2026-11-01',
     'high', :user_id, :user_id, 'female', 1999, '27-29', 'MD', '{ro}', false, NULL,
     sha512(:n::text::bytea) || sha256(:n::text::bytea), '{forced_labour}', NULL, '{}', NULL, NULL, 7, '{}', NULL, NULL, NULL)
-RETURNING id;
-UPDATE case_file SET blind_index = sha256(:n::text::bytea) WHERE reference LIKE 'BENCH-' || :n || '-%';
+RETURNING id AS new_case \gset
+UPDATE case_file SET blind_index = sha256(:n::text::bytea) WHERE id = :new_case;
 SELECT same_organisation, reference FROM haven_possible_duplicates(ARRAY[sha256(:n::text::bytea), sha256((:n + 1)::text::bytea)], NULL);
 \startpipeline
 INSERT INTO audit_event (recorded, action, type, subtype, outcome, actor_user, actor_org, actor_role,

@@ -13,16 +13,15 @@ SELECT id, organisation_id, reference, case_type, identification_status, identif
 FROM case_file WHERE id = :case_id;
 SELECT id, name, type, country, region, service_types, regions_covered, populations, accepts_referrals, capacity_note, active, version FROM organisation WHERE id = :recipient;
 SELECT id, case_id, grantor, method, granted_at, expires_at, withdrawn_at, statistics, provisions::text, version FROM consent WHERE id = :consent_id AND case_id = :case_id;
-\set rid random(1, 1000000000)
 INSERT INTO referral (id, case_id, case_organisation_id, case_reference, need_id, service_type, from_organisation_id,
     from_user_id, to_organisation_id, consent_id, shared_categories, priority, due_at, note_sealed, previous_referral_id)
-VALUES (md5(:rid::text || clock_timestamp()::text)::uuid, :case_id, :org_id, 'MD-2026-000001', NULL, :service, :org_id, :user_id, :recipient, :consent_id,
+VALUES (gen_random_uuid(), :case_id, :org_id, 'MD-2026-000001', NULL, :service, :org_id, :user_id, :recipient, :consent_id,
     '{profile}', 'normal', now() + interval '14 days', NULL, NULL)
-RETURNING id, case_id, case_organisation_id, case_reference, need_id, service_type, from_organisation_id, from_user_id, to_organisation_id,
-    consent_id, shared_categories, priority, due_at, status, business_status, status_reason, outcome, note_sealed,
-    previous_referral_id, episode_id, created_at, updated_at, version;
+RETURNING id AS new_referral, case_id AS returned_case, case_organisation_id, case_reference, need_id, service_type, from_organisation_id, from_user_id,
+    to_organisation_id, consent_id AS returned_consent, shared_categories, priority, due_at, status, business_status, status_reason, outcome, note_sealed,
+    previous_referral_id, episode_id, created_at, updated_at, version \gset
 INSERT INTO referral_transition (referral_id, from_status, to_status, actor_user, actor_organisation, reason, business_status, outcome, note_sealed)
-SELECT id, NULL, 'requested', :user_id, :org_id, NULL, NULL, NULL, NULL FROM referral WHERE case_id = :case_id ORDER BY created_at DESC LIMIT 1;
+VALUES (:new_referral, NULL, 'requested', :user_id, :org_id, NULL, NULL, NULL, NULL);
 \startpipeline
 INSERT INTO audit_event (recorded, action, type, subtype, outcome, actor_user, actor_org, actor_role,
     actor_ip, entity_kind, entity_id, case_id, subject_org, purpose, detail, request_id, mac_key, mac)

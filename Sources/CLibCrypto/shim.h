@@ -8,10 +8,38 @@
 #include <openssl/crypto.h>
 #include <openssl/err.h>
 #include <openssl/kdf.h>
+#include <openssl/core_names.h>
+#include <openssl/params.h>
 
 // EVP_CIPHER_CTX_ctrl takes these as macros; re-export so Swift can name them.
 static const int haven_evp_ctrl_gcm_set_ivlen = EVP_CTRL_GCM_SET_IVLEN;
 static const int haven_evp_ctrl_gcm_get_tag = EVP_CTRL_GCM_GET_TAG;
 static const int haven_evp_ctrl_gcm_set_tag = EVP_CTRL_GCM_SET_TAG;
+
+// A keyed HMAC-SHA256 context, made once and reused for many messages: OpenSSL 3's one-shot
+// HMAC() looks the algorithm up in the provider registry (under locks) on every call.
+static inline EVP_MAC_CTX *haven_hmac_sha256_new(const unsigned char *key, size_t key_length) {
+    EVP_MAC *mac = EVP_MAC_fetch(NULL, "HMAC", NULL);
+    if (mac == NULL) return NULL;
+    EVP_MAC_CTX *context = EVP_MAC_CTX_new(mac);
+    EVP_MAC_free(mac);
+    if (context == NULL) return NULL;
+    char digest[] = "SHA256";
+    OSSL_PARAM params[] = { OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, digest, 0), OSSL_PARAM_construct_end() };
+    if (EVP_MAC_init(context, key, key_length, params) != 1) {
+        EVP_MAC_CTX_free(context);
+        return NULL;
+    }
+    return context;
+}
+
+// One MAC with the context's key; 1 on success. `output` holds 32 bytes.
+static inline int haven_hmac_sha256_run(EVP_MAC_CTX *context, const unsigned char *message, size_t length, unsigned char *output) {
+    size_t written = 0;
+    if (EVP_MAC_init(context, NULL, 0, NULL) != 1) return 0;
+    if (EVP_MAC_update(context, message, length) != 1) return 0;
+    if (EVP_MAC_final(context, output, &written, 32) != 1) return 0;
+    return written == 32;
+}
 
 #endif

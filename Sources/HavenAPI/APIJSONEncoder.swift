@@ -1,4 +1,5 @@
 import Foundation
+import HavenCore
 
 /// The API's JSON writer: what `JSONEncoder` with a snake-case key strategy, RFC 3339 dates and
 /// sorted keys produced, at a fraction of its cost. Foundation's encoder builds the coding path
@@ -19,7 +20,7 @@ struct APIJSONEncoder {
     static func box<T: Encodable>(_ value: T, parent: PathLink?, key: (any CodingKey)?) throws -> Node {
         // Metatype checks first: they cost nothing, where a dynamic cast per value would.
         if T.self == String.self, let text = value as? String { return .string(text) }
-        if T.self == UUID.self, let uuid = value as? UUID { return .string(APIJSONEncoder.text(uuid)) }
+        if T.self == UUID.self, let uuid = value as? UUID { return .string(uuid.upperString) }
         if T.self == Date.self, let date = value as? Date { return .string(Timestamps.format(date)) }
         if T.self == Int.self, let number = value as? Int { return .number(String(number)) }
         if T.self == Bool.self, let flag = value as? Bool { return .bool(flag) }
@@ -28,21 +29,6 @@ struct APIJSONEncoder {
         let encoder = TreeEncoder(link: PathLink.make(parent, key))
         try value.encode(to: encoder)
         return encoder.storage.value ?? .object(ObjectNode())
-    }
-
-    /// `uuid.uuidString` (upper-case), without the formatted printing Foundation does for it.
-    static func text(_ uuid: UUID) -> String {
-        let hex = Array("0123456789ABCDEF".utf8)
-        var bytes = [UInt8]()
-        bytes.reserveCapacity(36)
-        withUnsafeBytes(of: uuid.uuid) { raw in
-            for (index, byte) in raw.enumerated() {
-                if index == 4 || index == 6 || index == 8 || index == 10 { bytes.append(UInt8(ascii: "-")) }
-                bytes.append(hex[Int(byte >> 4)])
-                bytes.append(hex[Int(byte & 0x0F)])
-            }
-        }
-        return String(decoding: bytes, as: UTF8.self)
     }
 
     static func number(_ value: Double, codingPath: @autoclosure () -> [any CodingKey]) throws -> Node {

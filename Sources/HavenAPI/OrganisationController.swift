@@ -76,10 +76,6 @@ struct OrganisationController: Sendable {
     }
 }
 
-extension UUID {
-    var lowercasedString: String { uuidString.lowercased() }
-}
-
 /// Versions as weak ETags: `W/"7"`.
 enum ETag {
     static func make(_ version: Int) -> String { "W/\"\(version)\"" }

@@ -73,22 +73,33 @@ public struct AuditEvent: Sendable, Equatable {
         entityKind: String?, entityID: String?, caseID: String?, subjectOrganisation: String?,
         purpose: String, detailJSON: String, requestID: String?
     ) -> [UInt8] {
-        var bytes: [UInt8] = Array("haven-audit-v1".utf8)
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(320 + detailJSON.utf8.count)
+        bytes.append(contentsOf: "haven-audit-v1".utf8)
         func append(_ field: String?) {
             guard let field else {
                 bytes.append(contentsOf: [0xFF, 0xFF, 0xFF, 0xFF])
                 return
             }
-            let utf8 = Array(field.utf8)
-            let count = UInt32(utf8.count)
-            bytes.append(contentsOf: [UInt8(count >> 24), UInt8(count >> 16 & 0xFF), UInt8(count >> 8 & 0xFF), UInt8(count & 0xFF)])
-            bytes.append(contentsOf: utf8)
+            let count = UInt32(field.utf8.count)
+            bytes.append(UInt8(count >> 24))
+            bytes.append(UInt8(count >> 16 & 0xFF))
+            bytes.append(UInt8(count >> 8 & 0xFF))
+            bytes.append(UInt8(count & 0xFF))
+            bytes.append(contentsOf: field.utf8)
         }
         append(String(recordedMicroseconds))
-        for field in [action, subtype, outcome] { append(field) }
-        for field in [actorUser, actorOrganisation, actorRole, actorAddress, entityKind, entityID, caseID, subjectOrganisation] {
-            append(field)
-        }
+        append(action)
+        append(subtype)
+        append(outcome)
+        append(actorUser)
+        append(actorOrganisation)
+        append(actorRole)
+        append(actorAddress)
+        append(entityKind)
+        append(entityID)
+        append(caseID)
+        append(subjectOrganisation)
         append(purpose)
         append(detailJSON)
         append(requestID)
@@ -98,9 +109,9 @@ public struct AuditEvent: Sendable, Equatable {
     public var canonicalBytes: [UInt8] {
         AuditEvent.canonicalBytes(
             recordedMicroseconds: recordedMicroseconds, action: action.rawValue, subtype: subtype, outcome: outcome.rawValue,
-            actorUser: actorUser?.uuidString.lowercased(), actorOrganisation: actorOrganisation?.uuidString.lowercased(),
+            actorUser: actorUser?.lowercasedString, actorOrganisation: actorOrganisation?.lowercasedString,
             actorRole: actorRole?.rawValue, actorAddress: actorAddress, entityKind: entityKind, entityID: entityID,
-            caseID: caseID?.uuidString.lowercased(), subjectOrganisation: subjectOrganisation?.uuidString.lowercased(),
+            caseID: caseID?.lowercasedString, subjectOrganisation: subjectOrganisation?.lowercasedString,
             purpose: purpose.rawValue, detailJSON: detailJSON, requestID: requestID)
     }
 }

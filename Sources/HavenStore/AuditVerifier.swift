@@ -73,6 +73,8 @@ public struct AuditVerifier: Sendable {
     static func walk(_ connection: PGConnection, keys: KeyRing, pageSize: Int) throws -> AuditVerificationReport {
         var macKeys = MACKeys(keys: keys)
         var report = AuditVerificationReport(checked: 0, pending: 0)
+        // Each page is a short index walk; compiling it to machine code costs more than it saves.
+        try connection.execute("SELECT set_config('jit', 'off', true)")
         if let mismatch = try AuditKeyCheck.mismatch(keys: keys, on: connection) {
             report.problem = AuditProblem(kind: .wrongKey, seq: nil, eventID: nil, message: mismatch)
             return report
@@ -171,20 +173,22 @@ public struct AuditVerifier: Sendable {
 /// MAC keys by id, derived once per verification.
 private struct MACKeys {
     let keys: KeyRing
-    var cache: [String: [UInt8]] = [:]
+    var cache: [String: HMACSHA256] = [:]
 
     init(keys: KeyRing) { self.keys = keys }
 
     mutating func verify(_ event: StoredEvent) throws -> Bool {
-        let key: [UInt8]
+        let mac: HMACSHA256
         if let cached = cache[event.macKey] {
-            key = cached
+            mac = cached
         } else {
-            guard let derived = try? keys.derivedKey(purpose: "audit-mac", keyID: event.macKey) else { return false }
-            cache[event.macKey] = derived.key
-            key = derived.key
+            guard let derived = try? keys.derivedKey(purpose: "audit-mac", keyID: event.macKey),
+                  let made = HMACSHA256(key: derived.key) else { return false }
+            cache[event.macKey] = made
+            mac = made
         }
-        return ConstantTime.equals(HMAC.sha256(event.canonicalBytes, key: key), event.mac)
+        guard let computed = mac.authenticate(event.canonicalBytes) else { return false }
+        return ConstantTime.equals(computed, event.mac)
     }
 }
 
@@ -204,7 +208,7 @@ struct StoredEvent {
         id = try row.decode(at: o)
         xid = try row.decode(at: o + 1)
         recordedMicroseconds = try row.decode(at: o + 2)
-        func uuid(_ column: Int) throws -> String? { try row.decode(UUID?.self, at: o + column)?.uuidString.lowercased() }
+        func uuid(_ column: Int) throws -> String? { try row.decode(UUID?.self, at: o + column)?.lowercasedString }
         canonicalBytes = AuditEvent.canonicalBytes(
             recordedMicroseconds: recordedMicroseconds,
             action: try row.decode(at: o + 3), subtype: try row.decode(at: o + 4), outcome: try row.decode(at: o + 5),

@@ -50,6 +50,28 @@ public enum HMAC {
     }
 }
 
+/// HMAC-SHA256 under one key for many messages (audit verification runs a million of them).
+/// Not for concurrent use: one per thread.
+public final class HMACSHA256 {
+    private let context: OpaquePointer
+
+    public init?(key: [UInt8]) {
+        guard let context = key.withUnsafeBufferPointer({ haven_hmac_sha256_new($0.baseAddress, $0.count) }) else { return nil }
+        self.context = context
+    }
+
+    deinit { EVP_MAC_CTX_free(context) }
+
+    /// The MAC of `message`; nil only if libcrypto fails.
+    public func authenticate(_ message: [UInt8]) -> [UInt8]? {
+        var output = [UInt8](repeating: 0, count: 32)
+        let ok = message.withUnsafeBufferPointer { message in
+            output.withUnsafeMutableBufferPointer { haven_hmac_sha256_run(context, message.baseAddress, message.count, $0.baseAddress) }
+        }
+        return ok == 1 ? output : nil
+    }
+}
+
 public enum ConstantTime {
     /// Equality whose duration does not depend on where the inputs differ.
     public static func equals(_ a: [UInt8], _ b: [UInt8]) -> Bool {

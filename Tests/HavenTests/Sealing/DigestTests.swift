@@ -38,6 +38,19 @@ import Testing
         #expect(V.hex(mac) == "773ea91e36800e46854db8ebd09181a72959098b3ef8c122d9635514ced565fe")
     }
 
+    // The reusable keyed context gives the RFC 4231 answers, message after message.
+    @Test func reusableHMACSHA256() throws {
+        let jefe = try #require(HMACSHA256(key: V.utf8("Jefe")))
+        for _ in 0..<3 {
+            #expect(V.hex(try #require(jefe.authenticate(V.utf8("what do ya want for nothing?"))))
+                    == "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843")
+        }
+        let long = try #require(HMACSHA256(key: [UInt8](repeating: 0xaa, count: 131)))
+        #expect(V.hex(try #require(long.authenticate(V.utf8("Test Using Larger Than Block-Size Key - Hash Key First"))))
+                == "60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54")
+        #expect(V.hex(try #require(jefe.authenticate([]))) == V.hex(HMAC.sha256([], key: V.utf8("Jefe"))))
+    }
+
     // RFC 4231 §4.7: test case 6, a key longer than the block size is hashed first.
     @Test func hmacSHA256RFC4231Case6() {
         let mac = HMAC.sha256(V.utf8("Test Using Larger Than Block-Size Key - Hash Key First"), key: [UInt8](repeating: 0xaa, count: 131))
