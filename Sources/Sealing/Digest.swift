@@ -22,9 +22,14 @@ public enum DigestAlgorithm: Sendable {
 }
 
 public enum Digest {
+    /// SHA-256 fetched from the provider once: OpenSSL 3's one-shot `SHA256()` looks it up
+    /// (under locks) on every call, which showed on every request's token check.
+    nonisolated(unsafe) private static let sha256Algorithm: OpaquePointer? = EVP_MD_fetch(nil, "SHA256", nil)
+
     public static func sha256(_ data: [UInt8]) -> [UInt8] {
         var output = [UInt8](repeating: 0, count: 32)
         data.withUnsafeBufferPointer { input in
+            if let algorithm = sha256Algorithm, EVP_Digest(input.baseAddress, input.count, &output, nil, algorithm, nil) == 1 { return }
             _ = SHA256(input.baseAddress, input.count, &output)
         }
         return output
