@@ -83,8 +83,16 @@ public struct AuditVerifier: Sendable {
         var previousSeq: Int64 = 0
         var previousOrder: (xid: Int64, id: Int64) = (0, 0)
         var segment = 1
+        // While one page is checked, PostgreSQL already reads the next (the walk's two halves
+        // then share the machine's cores instead of taking turns).
+        var page = try connection.query(chainPageSQL, [previousSeq, pageSize])
+        var nextRequested = false
+        defer { if nextRequested { _ = try? connection.receive() } }
         pages: while true {
-            let page = try connection.query(chainPageSQL, [previousSeq, pageSize])
+            if page.rowCount == pageSize, let last = page.rows.last {
+                try connection.send(chainPageSQL, [try last.decode(Int64.self, at: 0), pageSize])
+                nextRequested = true
+            }
             for row in page.rows {
                 let seq: Int64 = try row.decode(at: 0)
                 let eventID: Int64 = try row.decode(at: 1)
@@ -132,7 +140,13 @@ public struct AuditVerifier: Sendable {
                 report.lastSealedEventID = eventID
                 report.lastSealedRecorded = Date(timeIntervalSince1970: Double(event.recordedMicroseconds) / 1_000_000)
             }
-            if page.rowCount < pageSize { break }
+            guard nextRequested else { break }
+            nextRequested = false
+            page = try connection.receive()
+        }
+        if nextRequested {
+            nextRequested = false
+            _ = try connection.receive()
         }
         if report.problem != nil { return report }
 

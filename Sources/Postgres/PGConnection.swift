@@ -27,6 +27,8 @@ public final class PGConnection {
     /// nothing in the transaction reads back). If one fails, the transaction does not commit.
     public private(set) var deferredUntilCommit: [PGStatement] = []
     private var statementNames: [String: String] = [:]
+    /// The statement `send` sent, until `receive` collects its rows.
+    private var sentSQL: String?
     /// BEGIN and the transaction's settings, not sent yet (see `open`).
     private var pendingOpening: [Encoded] = []
     private var statementCounter = 0
@@ -104,6 +106,31 @@ public final class PGConnection {
         return try PGConnection.withParameterPointers(encoded) { values, lengths, formats in
             try check(PQexecParams(handle, sql, Int32(encoded.count), nil, values, lengths, formats, 1), statement: nil, sql: sql)
         }
+    }
+
+    /// Sends one statement without waiting for its rows, so the caller can work meanwhile;
+    /// `receive()` collects them. Nothing else may run on the connection in between.
+    public func send(_ sql: String, _ parameters: [(any PGEncodable)?] = []) throws {
+        if !pendingOpening.isEmpty { try sendOpening(with: []) }
+        let encoded = try parameters.map { try $0?.pgEncode() }
+        let name = options.namedStatements ? try preparedName(for: sql, count: encoded.count) : nil
+        let sent = try PGConnection.withParameterPointers(encoded) { values, lengths, formats in
+            if let name { return PQsendQueryPrepared(handle, name, Int32(encoded.count), values, lengths, formats, 1) }
+            return PQsendQueryParams(handle, sql, Int32(encoded.count), nil, values, lengths, formats, 1)
+        }
+        guard sent == 1 else { throw PGError(kind: .connectionLost, message: PGConnection.errorMessage(handle)) }
+        sentSQL = sql
+    }
+
+    /// The rows of the statement `send` sent.
+    public func receive() throws -> PGResult {
+        guard let sql = sentSQL else { throw PGError(kind: .other, message: "nothing was sent to receive") }
+        sentSQL = nil
+        var first: OpaquePointer?
+        while let result = PQgetResult(handle) {
+            if first == nil { first = result } else { PQclear(result) }
+        }
+        return try check(first, statement: nil, sql: sql)
     }
 
     /// Runs one statement and returns the number of rows it changed.

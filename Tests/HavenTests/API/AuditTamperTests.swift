@@ -228,4 +228,26 @@ import Testing
             #expect(report.checked == 1, "the first event verified, the second did not")
         }
     }
+
+    /// Page by page (the next page read while the current one is checked): the whole chain
+    /// verifies, a change on a later page is found, and the connection is usable afterwards.
+    @Test func verifierWalksManyPages() async throws {
+        try await TestApp.run { app, client in
+            let trail = try await AuditTamperTests.prepare(app, client)
+            for pageSize in [1, 2, 3, trail.sealed.count, trail.sealed.count + 1] {
+                let report = try await AuditVerifier(store: app.store).verify(pageSize: pageSize)
+                #expect(report.ok && report.checked == trail.sealed.count, "page size \(pageSize): \(report)")
+            }
+            let victim = trail.sealed[trail.sealed.count - 2]
+            try AuditTamperTests.tamper(app) { owner in
+                _ = try owner.execute("UPDATE audit_event SET subtype = 'case.tampered' WHERE id = $1", [victim])
+            }
+            for pageSize in [2, 3] {
+                let report = try await AuditVerifier(store: app.store).verify(pageSize: pageSize)
+                #expect(report.problem?.kind == .changed && report.problem?.eventID == victim, "page size \(pageSize): \(report)")
+                #expect(report.checked == trail.sealed.count - 2)
+            }
+            #expect(try await AuditVerifier(store: app.store).verify(pageSize: 2).problem?.eventID == victim, "the pool's connections still work")
+        }
+    }
 }
