@@ -1,7 +1,6 @@
 import Foundation
 import HavenCore
 import Hummingbird
-import NIOConcurrencyHelpers
 import NIOCore
 
 /// JSON as the API speaks it: snake_case keys, ISO 8601 dates.
@@ -60,28 +59,16 @@ enum JSONCoding {
     }
 }
 
-/// snake_case keys, converted once per distinct key: encoding is on every answer's path.
-struct SnakeCaseKey: CodingKey {
-    var stringValue: String
-    var intValue: Int?
-
-    init(stringValue: String) { self.stringValue = stringValue }
-    init?(intValue: Int) {
-        self.stringValue = String(intValue)
-        self.intValue = intValue
-    }
-
-    private static let cache = NIOLockedValueBox<[String: String]>([:])
-
-    /// A key's name on the wire. ASCII keys are converted byte by byte, without the cache's
-    /// lock (keys with no capital, the most common, come back as they are); others go through
-    /// `JSONCoding.snakeCase`.
+/// snake_case key names: encoding is on every answer's path.
+enum SnakeCaseKey {
+    /// A key's name on the wire. ASCII keys are converted byte by byte (keys with no capital,
+    /// the most common, come back as they are); others go through `JSONCoding.snakeCase`.
     static func name(_ key: some CodingKey) -> String {
         let name = key.stringValue
         if key.intValue != nil { return name }
         var needsWork = false
         for byte in name.utf8 {
-            if byte >= 0x80 { return converted(key).stringValue }
+            if byte >= 0x80 { return JSONCoding.snakeCase(name) }
             if byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z") { needsWork = true }
         }
         guard needsWork else { return name }
@@ -100,15 +87,6 @@ struct SnakeCaseKey: CodingKey {
             output.append(isUpper(byte) ? byte + 32 : byte)
         }
         return String(decoding: output, as: UTF8.self)
-    }
-
-    static func converted(_ key: any CodingKey) -> any CodingKey {
-        if key.intValue != nil { return key }
-        let name = key.stringValue
-        if let known = cache.withLockedValue({ $0[name] }) { return SnakeCaseKey(stringValue: known) }
-        let snake = JSONCoding.snakeCase(name)
-        cache.withLockedValue { cache in if cache.count < 10_000 { cache[name] = snake } }
-        return SnakeCaseKey(stringValue: snake)
     }
 }
 

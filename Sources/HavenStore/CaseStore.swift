@@ -150,7 +150,7 @@ public enum CaseStore {
     }
 
     public static func find(_ id: UUID, keys: KeyRing, open: Bool, forUpdate: Bool = false, on connection: PGConnection) throws -> CaseFile? {
-        let sql = "SELECT " + columns + " FROM case_file WHERE id = $1" + (forUpdate ? " FOR UPDATE" : "")
+        let sql = findSQL + (forUpdate ? " FOR UPDATE" : "")
         return try connection.query(sql, [id]).first.map { try decode($0, keys: keys, open: open) }
     }
 
@@ -161,12 +161,13 @@ public enum CaseStore {
         try facts(from: connection.query(factsSQL, [id]), actor: actor)
     }
 
+    static let findSQL = "SELECT " + columns + " FROM case_file WHERE id = $1"
     static let factsSQL = "SELECT organisation_id, assigned_to, created_by, status, haven_has_break_glass(id) FROM haven_case_facts($1)"
 
     /// The case's facts and the case itself in one round trip (see `StoreTransaction.authorizeAndLoadCase`).
     static func factsAndFile(_ id: UUID, actor: Actor, keys: KeyRing, open: Bool, on connection: PGConnection)
         throws -> (found: (facts: CaseFacts, status: CaseStatus)?, file: () throws -> CaseFile?) {
-        let results = try connection.pipeline([PGStatement(factsSQL, [id]), PGStatement("SELECT " + columns + " FROM case_file WHERE id = $1", [id])])
+        let results = try connection.pipeline([PGStatement(factsSQL, [id]), PGStatement(findSQL, [id])])
         guard results.count == 2 else { throw PGError(kind: .other, message: "a pipeline answered \(results.count) results for 2 statements") }
         return (try facts(from: results[0], actor: actor), { try results[1].first.map { try decode($0, keys: keys, open: open) } })
     }
