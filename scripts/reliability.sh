@@ -4,6 +4,7 @@
 #   scripts/reliability.sh                 # quick versions (about 10 minutes in all; each a minute or two)
 #   LONG=1 scripts/reliability.sh          # full durations: 60 s load, 90 s fault drills, 5-minute soak
 #   ONLY="drill-timeouts drill-log-hygiene" scripts/reliability.sh   # some of them
+#   SKIP=probe scripts/reliability.sh      # all but some (CI: `swift test` has just run the probing)
 #
 # Quick and long results are kept in separate tables of docs/reliability.md: a quick run replaces
 # the quick table and keeps the last long one, and the other way round. Exits non-zero when any
@@ -12,8 +13,9 @@ set -uo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT"
 MODE=quick; [ -n "${LONG:-}" ] && MODE=long
-ALL="load drill-db-restart drill-kill-haven drill-two-instances drill-timeouts drill-log-hygiene drill-rss"
+ALL="load drill-db-restart drill-kill-haven drill-two-instances drill-timeouts drill-log-hygiene drill-rss fuzz probe"
 ONLY=${ONLY:-$ALL}
+for skipped in ${SKIP:-}; do ONLY=$(echo " $ONLY " | sed "s/ $skipped / /"); done
 RESULTS_DIR=$(mktemp -d /tmp/haven-reliability.XXXXXX)
 export RESULTS_DIR
 export KEEP_WORK=${KEEP_WORK:-on-failure}  # a failed drill keeps its folder (logs, events, database) as evidence
@@ -54,10 +56,16 @@ run drill-two-instances scripts/drill-two-instances.sh
 run drill-timeouts scripts/drill-timeouts.sh
 run drill-log-hygiene scripts/drill-log-hygiene.sh
 run drill-rss env LOAD_SECONDS="$RSS_LOAD" SOAK_SECONDS="$RSS_SOAK" scripts/drill-rss.sh
+# schemathesis against Schema/openapi.yaml: quick = CI's short pass (a caseworker, ~170 cases); long =
+# every phase, 30 cases per operation and phase, caseworker, partner and auditor.
+if [ "$MODE" = long ]; then FUZZ_SIZE=CI_FUZZ=0; else FUZZ_SIZE=CI_FUZZ=1; fi
+run fuzz env "$FUZZ_SIZE" bash scripts/fuzz.sh
+# Authorisation probing is a test (it needs the app's own route list); the same in both modes.
+run probe swift test --filter CrossOrganisationProbingTests
 
-python3 - "$RESULTS_DIR" "$MODE" "$ROOT/docs/reliability.md" "$ONLY" <<'PY'
+python3 - "$RESULTS_DIR" "$MODE" "$ROOT/docs/reliability.md" "$ONLY" "$ALL" <<'PY'
 import json, os, re, subprocess, sys, time
-results, mode, doc_path, only = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4].split()
+results, mode, doc_path, only, every = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4].split(), sys.argv[5].split()
 
 def load_json(name):
     path = os.path.join(results, name)
@@ -181,6 +189,36 @@ if d:
                  verdict("drill-rss")))
     details.append(("drill-rss", d))
 
+def log_lines(name):
+    path = os.path.join(results, f"{name}.log")
+    return open(path, errors="replace").read().splitlines() if os.path.exists(path) else []
+
+fuzz_log = log_lines("fuzz")
+if fuzz_log:
+    header = next((l for l in fuzz_log if l.startswith("schemathesis ")), "")
+    passes = [m.groups() for m in (re.match(r"^(\S+): (\d+) cases over (\d+) operations \((.*)\)$", l) for l in fuzz_log) if m]
+    statuses = [l.strip().removeprefix("statuses: ") for l in fuzz_log if l.strip().startswith("statuses: ")]
+    total_line = next((l for l in fuzz_log if l.startswith("total: ")), "total: no summary")
+    failures = [l.strip() for l in fuzz_log if re.match(r"^\s+(FAILURE|ERROR|TOOL ERROR) ", l)]
+    seed = re.search(r"seed (\d+)", header)
+    rows.append(("Fuzzing against the contract (`scripts/fuzz.sh`, schemathesis): authenticated, every operation; checks: no 5xx, "
+                 "bodies match the documented schema, every status and content type documented",
+                 (f"seed {seed.group(1)}; " if seed else "") + "; ".join(f"{name} {fmt(int(n))} cases over {ops} operations ({phases})" for name, n, ops, phases in passes),
+                 total_line.removeprefix("total: ") + ("; " + "; ".join(failures[:5]) if failures else "")
+                 + (f"; statuses answered (first pass): {statuses[0]}" if statuses else ""),
+                 verdict("fuzz")))
+probe_log = log_lines("probe")
+if probe_log:
+    line = next((l for l in probe_log if "authorisation probing:" in l), "")
+    figures = line[line.index("authorisation probing:") + len("authorisation probing:"):].strip() if line else "no summary line"
+    findings_recorded = sum(1 for l in probe_log if "recorded an issue" in l)
+    rows.append(("Authorisation probing (`swift test --filter CrossOrganisationProbingTests`): every registered route × every role × "
+                 "GET/POST/PATCH/PUT/DELETE with another organisation's ids in paths, filters and bodies; then both audit trails swept",
+                 figures,
+                 "nothing of the other organisation in any body, error body, header, list count or decoded cursor, and every answer the one a "
+                 "random id gets" if status("probe")[0] == 0 else f"findings: {findings_recorded} (see the test's output)",
+                 verdict("probe")))
+
 def known_in(x, total=None):
     import collections
     total = total if total is not None else collections.Counter()
@@ -212,24 +250,24 @@ for i, (what, how, held, ok) in enumerate(rows):
 def cell(text):
     return str(text).replace("|", "\\|").replace("\n", " ")
 
-durations = {"quick": "load 30 s; fault drills 30 s of load each with one fault; timeouts one round; RSS 20 s load + 60 s soak (20 s windows)",
+durations = {"quick": "load 30 s; fault drills 30 s of load each with one fault; timeouts one round; RSS 20 s load + 60 s soak (20 s windows); "
+                      "fuzzing CI's short pass",
              "long": "load 60 s; fault drills 90 s each (three PostgreSQL outages incl. a `pg_ctl restart`; three kills; kill A, restart A, kill B); "
-                     "timeouts three rounds; RSS 60 s load + 300 s soak (60 s windows)"}
+                     "timeouts three rounds; RSS 60 s load + 300 s soak (60 s windows); fuzzing every role and phase"}
 table = [f"<!-- {mode}:begin -->",
          f"### {mode.capitalize()} run — {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}",
          "",
          f"Commit `{commit}`{dirty}; {os.cpu_count()} cores, {mem} GiB, load average {load1:.1f} when the table was written "
          f"(the machine is shared: absolute rates are noise, the assertions are about behaviour). Durations: {durations[mode]}.",
-         "" if set(only) >= {"load", "drill-db-restart", "drill-kill-haven", "drill-two-instances", "drill-timeouts", "drill-log-hygiene", "drill-rss"}
+         "" if set(only) >= set(every)
          else f"Only these ran: {', '.join(only)}.",
          "",
          "| what was tried | how often / how long | what held | result |",
          "|---|---|---|---|"]
 for what, how, held, ok in rows:
     table.append(f"| {cell(what)} | {cell(how)} | {cell(held)} | {ok} |")
-total = [status(n) for n in ["load", "drill-db-restart", "drill-kill-haven", "drill-two-instances", "drill-timeouts", "drill-log-hygiene", "drill-rss"]]
 table.append("")
-table.append("Wall time: " + ", ".join(f"{n} {s[1]} s" for n, s in zip(["load", "db-restart", "kill-haven", "two-instances", "timeouts", "log-hygiene", "rss"], total) if s[0] is not None) + ".")
+table.append("Wall time: " + ", ".join(f"{n.removeprefix('drill-')} {status(n)[1]} s" for n in every if status(n)[0] is not None) + ".")
 table.append("")
 table.append("<details><summary>Every drill's summary line and facts (JSON)</summary>")
 table.append("")
@@ -252,7 +290,8 @@ kept[mode] = section
 intro = """# Reliability
 
 What Haven was put through, how often and for how long, and what held: the load driver, the fault
-drills and the hygiene and resource checks of issue 6, each a script a newcomer can run on a fresh
+drills, fuzzing against the contract, authorisation probing and the hygiene and resource checks of
+issue 6, each a script a newcomer can run on a fresh
 machine (they install `wrk`/`nginx` when missing, stay on 127.0.0.1, and remove every process and
 temp folder they started). **This file is regenerated by `scripts/reliability.sh`**: the quick table
 by a plain run, the long table by `LONG=1 scripts/reliability.sh`; text outside the two tables is
@@ -267,6 +306,8 @@ kept in the script.
 | `scripts/drill-timeouts.sh` | one round | three rounds |
 | `scripts/drill-log-hygiene.sh` | info and debug, both asserted | the same |
 | `scripts/drill-rss.sh` | 20 s load + 60 s soak | 60 s load + 300 s soak (`SOAK_SECONDS`) |
+| `scripts/fuzz.sh` | a caseworker, examples and fuzzing phases, 3 cases per operation (CI's pass) | caseworker, partner and auditor, every phase (examples, coverage, fuzzing, stateful), 30 cases per operation and phase |
+| `swift test --filter CrossOrganisationProbingTests` | every route × role × method, another organisation's ids | the same |
 
 How "nothing lost" is proved: every request carries a unique `X-Request-Id`, which haven stores in
 each audit event it writes. After a run the driver joins the ids it sent with `audit_event.request_id`
@@ -319,7 +360,7 @@ if two or "audited twice" in old:
         "and the trail holds two events with the same request id, both true"
         + (f" ({two['facts']['load'].get('retried_and_run_twice')} such reads in the last two-instance run)" if two else "")
         + ". Non-idempotent requests are not replayed (nginx's default), so no create runs twice; they are the 502s counted above.")
-codes = [status(n)[0] for n in ["load", "drill-db-restart", "drill-kill-haven", "drill-two-instances", "drill-timeouts", "drill-log-hygiene", "drill-rss"]]
+codes = [status(n)[0] for n in every]
 ran = [c for c in codes if c is not None]
 if ran and all(c == 0 for c in ran):
     findings.append(f"- Otherwise everything held in this {mode} run: no 500, no hang, no acknowledged write lost, nothing half-written, "

@@ -73,17 +73,63 @@ public enum Base32 {
     }
 }
 
-/// URL-safe base64 without padding (RFC 4648 §5), for tokens.
+/// URL-safe base64 without padding (RFC 4648 §5), for tokens and cursors. Byte-level: every
+/// authenticated request decodes its token, and Foundation's base64 plus string replacement
+/// cost more than the token's hash.
 public enum Base64URL {
+    static let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_".utf8)
+    static let values: [UInt8] = {
+        var table = [UInt8](repeating: 0xFF, count: 256)
+        for (value, char) in alphabet.enumerated() { table[Int(char)] = UInt8(value) }
+        return table
+    }()
+
     public static func encode(_ bytes: [UInt8]) -> String {
-        Data(bytes).base64EncodedString()
-            .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
-            .replacingOccurrences(of: "=", with: "")
+        var output = [UInt8]()
+        output.reserveCapacity((bytes.count * 4 + 2) / 3)
+        var index = 0
+        while index + 3 <= bytes.count {
+            let group = UInt32(bytes[index]) << 16 | UInt32(bytes[index + 1]) << 8 | UInt32(bytes[index + 2])
+            for shift in [18, 12, 6, 0] as [UInt32] { output.append(alphabet[Int(group >> shift & 63)]) }
+            index += 3
+        }
+        switch bytes.count - index {
+        case 1:
+            let group = UInt32(bytes[index]) << 16
+            output.append(alphabet[Int(group >> 18 & 63)])
+            output.append(alphabet[Int(group >> 12 & 63)])
+        case 2:
+            let group = UInt32(bytes[index]) << 16 | UInt32(bytes[index + 1]) << 8
+            output.append(alphabet[Int(group >> 18 & 63)])
+            output.append(alphabet[Int(group >> 12 & 63)])
+            output.append(alphabet[Int(group >> 6 & 63)])
+        default:
+            break
+        }
+        return String(decoding: output, as: UTF8.self)
     }
 
+    /// nil for a character outside the alphabet, padding, a length no encoding has, or
+    /// non-zero bits after the last byte (so each byte string has exactly one spelling).
     public static func decode(_ text: String) -> [UInt8]? {
-        var base64 = text.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
-        while base64.utf8.count % 4 != 0 { base64 += "=" }
-        return Data(base64Encoded: base64).map { [UInt8]($0) }
+        let utf8 = text.utf8
+        guard utf8.count % 4 != 1 else { return nil }
+        var output = [UInt8]()
+        output.reserveCapacity(utf8.count * 3 / 4)
+        var buffer: UInt32 = 0
+        var bits = 0
+        for char in utf8 {
+            let value = values[Int(char)]
+            guard value != 0xFF else { return nil }
+            buffer = buffer << 6 | UInt32(value)
+            bits += 6
+            if bits >= 8 {
+                bits -= 8
+                output.append(UInt8(truncatingIfNeeded: buffer >> UInt32(bits)))
+                buffer &= (1 << UInt32(bits)) - 1
+            }
+        }
+        guard buffer == 0 else { return nil }
+        return output
     }
 }

@@ -82,6 +82,17 @@ import Testing
         #expect(Base64URL.decode("Zm8") == V.utf8("fo"))
         #expect(Base64URL.decode("Z") == nil)
         #expect(Base64URL.decode("Zm9v!") == nil)
+        #expect(Base64URL.decode("Zm9v=") == nil)
+        #expect(Base64URL.decode("Zm+v") == nil)
+        #expect(Base64URL.decode("Zm9v Zg") == nil)
+        #expect(Base64URL.decode("Zh") == nil, "bits after the last byte must be zero")
+        #expect(Base64URL.decode("Zm9") == nil, "bits after the last byte must be zero")
+        #expect(Base64URL.decode("") == [])
+        // The RFC 4648 §10 vectors, in the URL-safe alphabet without padding.
+        for (plain, encoded) in [("", ""), ("f", "Zg"), ("fo", "Zm8"), ("foo", "Zm9v"), ("foob", "Zm9vYg"), ("fooba", "Zm9vYmE"), ("foobar", "Zm9vYmFy")] {
+            #expect(Base64URL.encode(V.utf8(plain)) == encoded)
+            #expect(Base64URL.decode(encoded) == V.utf8(plain))
+        }
     }
 
     @Test func base64URLRoundTrips() throws {
