@@ -1,91 +1,136 @@
 import Foundation
 import HavenCore
 
-/// The API's JSON writer: what `JSONEncoder` with a snake-case key strategy, RFC 3339 dates and
-/// sorted keys produced, at a fraction of its cost. Foundation's encoder builds the coding path
-/// of every key to hand it to a custom key strategy; lists of fifty cases spent most of their
-/// time there. Here keys are converted through `SnakeCaseKey`'s cache and values are collected
-/// into a small tree, then written out once.
+/// The API's JSON writer: the documents Foundation's `JSONEncoder` wrote with a snake-case key
+/// strategy and RFC 3339 dates, at a fraction of its cost. Values are written straight into one
+/// byte buffer as they encode themselves, members in the order the type encodes them
+/// (declaration order for synthesised conformances) and dictionary keys sorted, so a document
+/// is the same bytes every time. A list of fifty cases spent most of its time building
+/// Foundation's coding paths, then a tree of nodes; here it builds neither.
 struct APIJSONEncoder {
     func encode(_ value: some Encodable) throws -> [UInt8] {
-        let root = try APIJSONEncoder.box(value, parent: nil, key: nil)
-        var output: [UInt8] = []
-        output.reserveCapacity(512)
-        root.write(into: &output)
-        return output
-    }
-
-    /// `value` as a node; `parent` and `key` say where it sits, for error messages, and become a
-    /// path link only when the value needs an encoder of its own.
-    static func box<T: Encodable>(_ value: T, parent: PathLink?, key: (any CodingKey)?) throws -> Node {
-        // Metatype checks first: they cost nothing, where a dynamic cast per value would.
-        if T.self == String.self, let text = value as? String { return .string(text) }
-        if T.self == UUID.self, let uuid = value as? UUID { return .string(uuid.upperString) }
-        if T.self == Date.self, let date = value as? Date { return .string(Timestamps.format(date)) }
-        if T.self == Int.self, let number = value as? Int { return .number(String(number)) }
-        if T.self == Bool.self, let flag = value as? Bool { return .bool(flag) }
-        if T.self == URL.self, let url = value as? URL { return .string(url.absoluteString) }
-        if T.self == Data.self, let data = value as? Data { return .string(data.base64EncodedString()) }
-        let encoder = TreeEncoder(link: PathLink.make(parent, key))
-        try value.encode(to: encoder)
-        return encoder.storage.value ?? .object(ObjectNode())
-    }
-
-    static func number(_ value: Double, codingPath: @autoclosure () -> [any CodingKey]) throws -> Node {
-        guard value.isFinite else {
-            throw EncodingError.invalidValue(value, .init(codingPath: codingPath(), debugDescription: "\(value) is not a JSON number"))
-        }
-        var text = value.description
-        if text.hasSuffix(".0") { text.removeLast(2) }
-        return .number(text)
+        let writer = JSONStreamWriter()
+        try writer.encodeValue(value)
+        return try writer.finish()
     }
 }
 
-/// A JSON value under construction; objects and arrays are references so nested containers can
-/// fill them after they are attached to their parent.
-enum Node {
-    case null
-    case bool(Bool)
-    case number(String)
-    case string(String)
-    case array(ArrayNode)
-    case object(ObjectNode)
+/// Containers stay open until their parent writes its next member or closes, which is what
+/// `nestedContainer(keyedBy:forKey:)` needs; a container written to after that is a misuse the
+/// stream cannot follow, and an error (no type in the API does it).
+final class JSONStreamWriter: Encoder {
+    enum Kind { case pending, object, array, single }
 
-    func write(into output: inout [UInt8]) {
-        switch self {
+    struct Frame {
+        let id: Int
+        var kind: Kind
+        var count: Int
+    }
+
+    // One request's writer on one thread: the runtime's exclusivity checks on these cost more
+    // than the writing itself.
+    @exclusivity(unchecked) private(set) var output: [UInt8] = []
+    @exclusivity(unchecked) private var frames: [Frame] = []
+    private var nextID = 0
+    /// The frame of the value being encoded: what `container(keyedBy:)` and friends open.
+    private var current = -1
+    /// A misuse noticed where the protocol cannot throw; `finish` throws it.
+    private var misuse: String?
+
+    var codingPath: [any CodingKey] { [] }
+    var userInfo: [CodingUserInfoKey: Any] { [:] }
+
+    init() {
+        output.reserveCapacity(1024)
+    }
+
+    func finish() throws -> [UInt8] {
+        if let misuse { throw EncodingError.invalidValue(misuse, .init(codingPath: [], debugDescription: misuse)) }
+        while !frames.isEmpty { closeTop() }
+        return output
+    }
+
+    // MARK: values
+
+    func encodeValue<T: Encodable>(_ value: T) throws {
+        // Metatype checks first: they cost nothing, where a dynamic cast per value would.
+        if T.self == String.self, let text = value as? String { return writeString(text) }
+        if T.self == UUID.self, let uuid = value as? UUID { return writeUUID(uuid) }
+        if T.self == Date.self, let date = value as? Date { return Timestamps.write(date, into: &output) }
+        if T.self == Int.self, let number = value as? Int { return writeInteger(number) }
+        if T.self == Bool.self, let flag = value as? Bool { return writeBool(flag) }
+        if T.self == CalendarDate.self, let day = value as? CalendarDate { return writeString(day.description) }
+        if T.self == URL.self, let url = value as? URL { return writeString(url.absoluteString) }
+        if T.self == Data.self, let data = value as? Data { return writeString(data.base64EncodedString()) }
+        if T.self == JSONValue.self, let json = value as? JSONValue { return try writeJSONValue(json) }
+        // Only a one-word value can be a dictionary: structs and enums skip the dynamic cast.
+        if MemoryLayout<T>.size == MemoryLayout<[String: Int]>.size, let dictionary = value as? any SortedKeysEncodable {
+            return try dictionary.writeSortedEntries(to: self)
+        }
+        let id = push(.pending)
+        let saved = current
+        current = id
+        defer { current = saved }
+        try value.encode(to: self)
+        try close(through: id)
+    }
+
+    func writeJSONValue(_ value: JSONValue) throws {
+        switch value {
+        case .string(let text): writeString(text)
+        case .int(let number): writeInteger(number)
+        case .double(let number): try writeDouble(number)
+        case .bool(let flag): writeBool(flag)
         case .null: output.append(contentsOf: "null".utf8)
-        case .bool(let value): output.append(contentsOf: (value ? "true" : "false").utf8)
-        case .number(let text): output.append(contentsOf: text.utf8)
-        case .string(let text): Node.writeString(text, into: &output)
-        case .array(let array):
+        case .array(let elements):
             output.append(UInt8(ascii: "["))
-            for (index, element) in array.elements.enumerated() {
+            for (index, element) in elements.enumerated() {
                 if index > 0 { output.append(UInt8(ascii: ",")) }
-                element.write(into: &output)
+                try writeJSONValue(element)
             }
             output.append(UInt8(ascii: "]"))
-        case .object(let object):
-            output.append(UInt8(ascii: "{"))
-            // Sorted keys (byte order); a key written twice keeps its last value.
-            let members = object.members
-            let order = members.indices.sorted { left, right in
-                let a = members[left].key, b = members[right].key
-                return a == b ? left < right : a < b
-            }
-            var first = true
-            for (position, index) in order.enumerated() {
-                if position + 1 < order.count && members[order[position + 1]].key == members[index].key { continue }
-                if !first { output.append(UInt8(ascii: ",")) }
-                first = false
-                Node.writeString(members[index].key, into: &output)
-                output.append(UInt8(ascii: ":"))
-                members[index].value.write(into: &output)
-            }
-            output.append(UInt8(ascii: "}"))
+        case .object(let members):
+            try writeSorted(members) { try self.writeJSONValue($0) }
         }
     }
 
-    static func writeString(_ text: String, into output: inout [UInt8]) {
+    /// An object with its keys (converted like any other key) in byte order.
+    func writeSorted<Value>(_ members: [String: Value], _ write: (Value) throws -> Void) rethrows {
+        output.append(UInt8(ascii: "{"))
+        let entries = members.map { (key: SnakeCaseKey.name($0.key), value: $0.value) }.sorted { $0.key < $1.key }
+        var previous: String?
+        for entry in entries where entry.key != previous {
+            if previous != nil { output.append(UInt8(ascii: ",")) }
+            previous = entry.key
+            writeString(entry.key)
+            output.append(UInt8(ascii: ":"))
+            try write(entry.value)
+        }
+        output.append(UInt8(ascii: "}"))
+    }
+
+    func writeBool(_ flag: Bool) { output.append(contentsOf: (flag ? "true" : "false").utf8) }
+
+    func writeInteger(_ number: some BinaryInteger) { output.append(contentsOf: String(number).utf8) }
+
+    func writeDouble(_ number: Double) throws {
+        guard number.isFinite else {
+            throw EncodingError.invalidValue(number, .init(codingPath: [], debugDescription: "\(number) is not a JSON number"))
+        }
+        var text = number.description
+        if text.hasSuffix(".0") { text.removeLast(2) }
+        output.append(contentsOf: text.utf8)
+    }
+
+    func writeNull() { output.append(contentsOf: "null".utf8) }
+
+    func writeUUID(_ uuid: UUID) {
+        output.append(UInt8(ascii: "\""))
+        uuid.appendUpper(to: &output)
+        output.append(UInt8(ascii: "\""))
+    }
+
+    func writeString(_ text: String) {
         output.append(UInt8(ascii: "\""))
         // Most strings need no escape: copy them whole.
         if !text.utf8.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) {
@@ -111,212 +156,250 @@ enum Node {
         }
         output.append(UInt8(ascii: "\""))
     }
-}
 
-final class ArrayNode {
-    var elements: [Node] = []
-}
+    // MARK: frames
 
-final class ObjectNode {
-    var members: [(key: String, value: Node)] = []
-
-    func set(_ key: String, _ value: Node) { members.append((key, value)) }
-}
-
-/// A coding path as a chain of links, turned into an array only when someone asks.
-final class PathLink {
-    let parent: PathLink?
-    let key: any CodingKey
-
-    init(parent: PathLink?, key: any CodingKey) {
-        self.parent = parent
-        self.key = key
+    func push(_ kind: Kind) -> Int {
+        nextID += 1
+        frames.append(Frame(id: nextID, kind: kind, count: 0))
+        return nextID
     }
 
-    static func make(_ parent: PathLink?, _ key: (any CodingKey)?) -> PathLink? {
-        guard let key else { return parent }
-        return PathLink(parent: parent, key: key)
-    }
-
-    static func path(_ link: PathLink?) -> [any CodingKey] {
-        var keys: [any CodingKey] = []
-        var current = link
-        while let node = current {
-            keys.append(node.key)
-            current = node.parent
+    private func index(of id: Int) -> Int? {
+        var index = frames.count - 1
+        while index >= 0 {
+            if frames[index].id == id { return index }
+            index -= 1
         }
-        return keys.reversed()
+        return nil
     }
-}
 
-/// Where an encoder puts its one value.
-final class NodeSlot {
-    var value: Node?
-}
-
-final class TreeEncoder: Encoder {
-    let link: PathLink?
-    var codingPath: [any CodingKey] { PathLink.path(link) }
-    var userInfo: [CodingUserInfoKey: Any] { [:] }
-    let storage = NodeSlot()
-
-    init(link: PathLink?) {
-        self.link = link
+    private func closeTop() {
+        guard let frame = frames.popLast() else { return }
+        switch frame.kind {
+        case .object: output.append(UInt8(ascii: "}"))
+        case .array: output.append(UInt8(ascii: "]"))
+        // A value that opened no container, or a single-value container left empty, is an
+        // empty object, as Foundation wrote it.
+        case .pending: output.append(contentsOf: "{}".utf8)
+        case .single: if frame.count == 0 { output.append(contentsOf: "{}".utf8) }
+        }
     }
+
+    /// Closes `id` and every frame opened inside it.
+    func close(through id: Int) throws {
+        guard let index = index(of: id) else { throw unsupported("a value's container was closed twice") }
+        while frames.count > index { closeTop() }
+    }
+
+    /// Opens frame `id` as a container of `kind`; asking again for the same kind is allowed.
+    func open(_ id: Int, as kind: Kind) {
+        guard let index = index(of: id) else { return note("a container was asked for after its value was written") }
+        while frames.count > index + 1 { closeTop() }
+        switch (frames[index].kind, kind) {
+        case (.pending, .object): output.append(UInt8(ascii: "{"))
+        case (.pending, .array): output.append(UInt8(ascii: "["))
+        case (.pending, .single): break
+        case (let existing, let wanted) where existing == wanted: return
+        default: return note("one value asked for two kinds of container")
+        }
+        frames[index].kind = kind
+    }
+
+    /// Starts the next member or element of frame `id`: closes what was opened inside it since,
+    /// writes the separator and, in an object, the key.
+    func begin(_ id: Int, key: String? = nil) throws {
+        try separate(id)
+        if let key {
+            writeString(key)
+            output.append(UInt8(ascii: ":"))
+        }
+    }
+
+    /// `begin` for a member named by a coding key, its wire name written straight into the output.
+    func begin(_ id: Int, codingKey: some CodingKey) throws {
+        try separate(id)
+        if codingKey.intValue != nil || !SnakeCaseKey.appendQuoted(codingKey.stringValue, to: &output) {
+            writeString(SnakeCaseKey.name(codingKey))
+        }
+        output.append(UInt8(ascii: ":"))
+    }
+
+    private func separate(_ id: Int) throws {
+        guard let index = index(of: id) else { throw unsupported("a container was written to after its parent moved on") }
+        while frames.count > index + 1 { closeTop() }
+        if frames[index].kind == .single && frames[index].count > 0 { throw unsupported("a single-value container was written twice") }
+        if frames[index].count > 0 { output.append(UInt8(ascii: ",")) }
+        frames[index].count += 1
+    }
+
+    func count(of id: Int) -> Int { index(of: id).map { frames[$0].count } ?? 0 }
+
+    func beginOrNote(_ id: Int, key: String?) {
+        do { try begin(id, key: key) } catch { note("\(error)") }
+    }
+
+    private func note(_ message: String) {
+        if misuse == nil { misuse = message }
+    }
+
+    private func unsupported(_ message: String) -> EncodingError {
+        EncodingError.invalidValue(message, .init(codingPath: [], debugDescription: message))
+    }
+
+    // MARK: Encoder
 
     func container<Key: CodingKey>(keyedBy type: Key.Type) -> KeyedEncodingContainer<Key> {
-        let object: ObjectNode
-        if case .object(let existing) = storage.value {
-            object = existing
-        } else {
-            object = ObjectNode()
-            storage.value = .object(object)
-        }
-        return KeyedEncodingContainer(KeyedNodeContainer<Key>(object: object, link: link))
+        open(current, as: .object)
+        return KeyedEncodingContainer(StreamKeyedContainer<Key>(writer: self, frame: current))
     }
 
     func unkeyedContainer() -> any UnkeyedEncodingContainer {
-        let array: ArrayNode
-        if case .array(let existing) = storage.value {
-            array = existing
-        } else {
-            array = ArrayNode()
-            storage.value = .array(array)
-        }
-        return UnkeyedNodeContainer(array: array, link: link)
+        open(current, as: .array)
+        return StreamUnkeyedContainer(writer: self, frame: current)
     }
 
     func singleValueContainer() -> any SingleValueEncodingContainer {
-        SingleNodeContainer(slot: storage, link: link)
+        open(current, as: .single)
+        return StreamSingleContainer(writer: self, frame: current)
     }
 }
 
-struct KeyedNodeContainer<Key: CodingKey>: KeyedEncodingContainerProtocol {
-    let object: ObjectNode
-    let link: PathLink?
-    var codingPath: [any CodingKey] { PathLink.path(link) }
+/// Dictionaries with string keys write their members sorted, so a document does not depend on
+/// hash order.
+protocol SortedKeysEncodable {
+    func writeSortedEntries(to writer: JSONStreamWriter) throws
+}
 
-    private func name(_ key: Key) -> String { SnakeCaseKey.name(key) }
+extension Dictionary: SortedKeysEncodable where Key == String, Value: Encodable {
+    func writeSortedEntries(to writer: JSONStreamWriter) throws {
+        try writer.writeSorted(self) { try writer.encodeValue($0) }
+    }
+}
 
-    mutating func encodeNil(forKey key: Key) throws { object.set(name(key), .null) }
-    mutating func encode(_ value: Bool, forKey key: Key) throws { object.set(name(key), .bool(value)) }
-    mutating func encode(_ value: String, forKey key: Key) throws { object.set(name(key), .string(value)) }
-    mutating func encode(_ value: Double, forKey key: Key) throws {
-        object.set(name(key), try APIJSONEncoder.number(value, codingPath: codingPath + [key]))
+/// An encoder for a value whose frame is already open: what `superEncoder` hands out.
+final class StreamSubEncoder: Encoder {
+    let writer: JSONStreamWriter
+    let frame: Int
+    var codingPath: [any CodingKey] { [] }
+    var userInfo: [CodingUserInfoKey: Any] { [:] }
+
+    init(writer: JSONStreamWriter, frame: Int) {
+        self.writer = writer
+        self.frame = frame
     }
-    mutating func encode(_ value: Float, forKey key: Key) throws {
-        object.set(name(key), try APIJSONEncoder.number(Double(value), codingPath: codingPath + [key]))
+
+    func container<Key: CodingKey>(keyedBy type: Key.Type) -> KeyedEncodingContainer<Key> {
+        writer.open(frame, as: .object)
+        return KeyedEncodingContainer(StreamKeyedContainer<Key>(writer: writer, frame: frame))
     }
-    mutating func encode(_ value: Int, forKey key: Key) throws { object.set(name(key), .number(String(value))) }
-    mutating func encode(_ value: Int8, forKey key: Key) throws { object.set(name(key), .number(String(value))) }
-    mutating func encode(_ value: Int16, forKey key: Key) throws { object.set(name(key), .number(String(value))) }
-    mutating func encode(_ value: Int32, forKey key: Key) throws { object.set(name(key), .number(String(value))) }
-    mutating func encode(_ value: Int64, forKey key: Key) throws { object.set(name(key), .number(String(value))) }
-    mutating func encode(_ value: UInt, forKey key: Key) throws { object.set(name(key), .number(String(value))) }
-    mutating func encode(_ value: UInt8, forKey key: Key) throws { object.set(name(key), .number(String(value))) }
-    mutating func encode(_ value: UInt16, forKey key: Key) throws { object.set(name(key), .number(String(value))) }
-    mutating func encode(_ value: UInt32, forKey key: Key) throws { object.set(name(key), .number(String(value))) }
-    mutating func encode(_ value: UInt64, forKey key: Key) throws { object.set(name(key), .number(String(value))) }
-    mutating func encode<T: Encodable>(_ value: T, forKey key: Key) throws {
-        object.set(name(key), try APIJSONEncoder.box(value, parent: link, key: key))
+
+    func unkeyedContainer() -> any UnkeyedEncodingContainer {
+        writer.open(frame, as: .array)
+        return StreamUnkeyedContainer(writer: writer, frame: frame)
     }
+
+    func singleValueContainer() -> any SingleValueEncodingContainer {
+        writer.open(frame, as: .single)
+        return StreamSingleContainer(writer: writer, frame: frame)
+    }
+}
+
+struct StreamKeyedContainer<Key: CodingKey>: KeyedEncodingContainerProtocol {
+    let writer: JSONStreamWriter
+    let frame: Int
+    var codingPath: [any CodingKey] { [] }
+
+    private func begin(_ key: Key) throws { try writer.begin(frame, codingKey: key) }
+
+    mutating func encodeNil(forKey key: Key) throws { try begin(key); writer.writeNull() }
+    mutating func encode(_ value: Bool, forKey key: Key) throws { try begin(key); writer.writeBool(value) }
+    mutating func encode(_ value: String, forKey key: Key) throws { try begin(key); writer.writeString(value) }
+    mutating func encode(_ value: Double, forKey key: Key) throws { try begin(key); try writer.writeDouble(value) }
+    mutating func encode(_ value: Float, forKey key: Key) throws { try begin(key); try writer.writeDouble(Double(value)) }
+    mutating func encode(_ value: Int, forKey key: Key) throws { try begin(key); writer.writeInteger(value) }
+    mutating func encode(_ value: Int8, forKey key: Key) throws { try begin(key); writer.writeInteger(value) }
+    mutating func encode(_ value: Int16, forKey key: Key) throws { try begin(key); writer.writeInteger(value) }
+    mutating func encode(_ value: Int32, forKey key: Key) throws { try begin(key); writer.writeInteger(value) }
+    mutating func encode(_ value: Int64, forKey key: Key) throws { try begin(key); writer.writeInteger(value) }
+    mutating func encode(_ value: UInt, forKey key: Key) throws { try begin(key); writer.writeInteger(value) }
+    mutating func encode(_ value: UInt8, forKey key: Key) throws { try begin(key); writer.writeInteger(value) }
+    mutating func encode(_ value: UInt16, forKey key: Key) throws { try begin(key); writer.writeInteger(value) }
+    mutating func encode(_ value: UInt32, forKey key: Key) throws { try begin(key); writer.writeInteger(value) }
+    mutating func encode(_ value: UInt64, forKey key: Key) throws { try begin(key); writer.writeInteger(value) }
+    mutating func encode<T: Encodable>(_ value: T, forKey key: Key) throws { try begin(key); try writer.encodeValue(value) }
 
     mutating func nestedContainer<NestedKey: CodingKey>(keyedBy keyType: NestedKey.Type, forKey key: Key) -> KeyedEncodingContainer<NestedKey> {
-        let nested = ObjectNode()
-        object.set(name(key), .object(nested))
-        return KeyedEncodingContainer(KeyedNodeContainer<NestedKey>(object: nested, link: PathLink(parent: link, key: key)))
+        writer.beginOrNote(frame, key: SnakeCaseKey.name(key))
+        let nested = writer.push(.pending)
+        writer.open(nested, as: .object)
+        return KeyedEncodingContainer(StreamKeyedContainer<NestedKey>(writer: writer, frame: nested))
     }
 
     mutating func nestedUnkeyedContainer(forKey key: Key) -> any UnkeyedEncodingContainer {
-        let nested = ArrayNode()
-        object.set(name(key), .array(nested))
-        return UnkeyedNodeContainer(array: nested, link: PathLink(parent: link, key: key))
+        writer.beginOrNote(frame, key: SnakeCaseKey.name(key))
+        let nested = writer.push(.pending)
+        writer.open(nested, as: .array)
+        return StreamUnkeyedContainer(writer: writer, frame: nested)
     }
 
     mutating func superEncoder() -> any Encoder {
-        SlotEncoder(link: link) { [object] node in object.set("super", node) }
+        writer.beginOrNote(frame, key: "super")
+        return StreamSubEncoder(writer: writer, frame: writer.push(.pending))
     }
 
     mutating func superEncoder(forKey key: Key) -> any Encoder {
-        let name = name(key)
-        return SlotEncoder(link: PathLink(parent: link, key: key)) { [object] node in object.set(name, node) }
+        writer.beginOrNote(frame, key: SnakeCaseKey.name(key))
+        return StreamSubEncoder(writer: writer, frame: writer.push(.pending))
     }
 }
 
-struct UnkeyedNodeContainer: UnkeyedEncodingContainer {
-    let array: ArrayNode
-    let link: PathLink?
-    var codingPath: [any CodingKey] { PathLink.path(link) }
-    var count: Int { array.elements.count }
+struct StreamUnkeyedContainer: UnkeyedEncodingContainer {
+    let writer: JSONStreamWriter
+    let frame: Int
+    var codingPath: [any CodingKey] { [] }
+    var count: Int { writer.count(of: frame) }
 
-    mutating func encodeNil() throws { array.elements.append(.null) }
-    mutating func encode(_ value: Bool) throws { array.elements.append(.bool(value)) }
-    mutating func encode(_ value: String) throws { array.elements.append(.string(value)) }
-    mutating func encode(_ value: Double) throws { array.elements.append(try APIJSONEncoder.number(value, codingPath: codingPath)) }
-    mutating func encode(_ value: Float) throws { array.elements.append(try APIJSONEncoder.number(Double(value), codingPath: codingPath)) }
-    mutating func encode(_ value: Int) throws { array.elements.append(.number(String(value))) }
-    mutating func encode(_ value: Int64) throws { array.elements.append(.number(String(value))) }
-    mutating func encode<T: Encodable>(_ value: T) throws {
-        array.elements.append(try APIJSONEncoder.box(value, parent: link, key: IndexKey(intValue: count)))
-    }
+    mutating func encodeNil() throws { try writer.begin(frame); writer.writeNull() }
+    mutating func encode(_ value: Bool) throws { try writer.begin(frame); writer.writeBool(value) }
+    mutating func encode(_ value: String) throws { try writer.begin(frame); writer.writeString(value) }
+    mutating func encode(_ value: Double) throws { try writer.begin(frame); try writer.writeDouble(value) }
+    mutating func encode(_ value: Float) throws { try writer.begin(frame); try writer.writeDouble(Double(value)) }
+    mutating func encode(_ value: Int) throws { try writer.begin(frame); writer.writeInteger(value) }
+    mutating func encode(_ value: Int64) throws { try writer.begin(frame); writer.writeInteger(value) }
+    mutating func encode<T: Encodable>(_ value: T) throws { try writer.begin(frame); try writer.encodeValue(value) }
 
     mutating func nestedContainer<NestedKey: CodingKey>(keyedBy keyType: NestedKey.Type) -> KeyedEncodingContainer<NestedKey> {
-        let nested = ObjectNode()
-        array.elements.append(.object(nested))
-        return KeyedEncodingContainer(KeyedNodeContainer<NestedKey>(object: nested, link: PathLink(parent: link, key: IndexKey(intValue: count - 1))))
+        writer.beginOrNote(frame, key: nil)
+        let nested = writer.push(.pending)
+        writer.open(nested, as: .object)
+        return KeyedEncodingContainer(StreamKeyedContainer<NestedKey>(writer: writer, frame: nested))
     }
 
     mutating func nestedUnkeyedContainer() -> any UnkeyedEncodingContainer {
-        let nested = ArrayNode()
-        array.elements.append(.array(nested))
-        return UnkeyedNodeContainer(array: nested, link: PathLink(parent: link, key: IndexKey(intValue: count - 1)))
+        writer.beginOrNote(frame, key: nil)
+        let nested = writer.push(.pending)
+        writer.open(nested, as: .array)
+        return StreamUnkeyedContainer(writer: writer, frame: nested)
     }
 
     mutating func superEncoder() -> any Encoder {
-        let index = array.elements.count
-        array.elements.append(.null)
-        return SlotEncoder(link: PathLink(parent: link, key: IndexKey(intValue: index))) { [array] node in array.elements[index] = node }
+        writer.beginOrNote(frame, key: nil)
+        return StreamSubEncoder(writer: writer, frame: writer.push(.pending))
     }
 }
 
-struct SingleNodeContainer: SingleValueEncodingContainer {
-    let slot: NodeSlot
-    let link: PathLink?
-    var codingPath: [any CodingKey] { PathLink.path(link) }
+struct StreamSingleContainer: SingleValueEncodingContainer {
+    let writer: JSONStreamWriter
+    let frame: Int
+    var codingPath: [any CodingKey] { [] }
 
-    mutating func encodeNil() throws { slot.value = .null }
-    mutating func encode(_ value: Bool) throws { slot.value = .bool(value) }
-    mutating func encode(_ value: String) throws { slot.value = .string(value) }
-    mutating func encode(_ value: Double) throws { slot.value = try APIJSONEncoder.number(value, codingPath: codingPath) }
-    mutating func encode(_ value: Float) throws { slot.value = try APIJSONEncoder.number(Double(value), codingPath: codingPath) }
-    mutating func encode(_ value: Int) throws { slot.value = .number(String(value)) }
-    mutating func encode(_ value: Int64) throws { slot.value = .number(String(value)) }
-    mutating func encode<T: Encodable>(_ value: T) throws { slot.value = try APIJSONEncoder.box(value, parent: link, key: nil) }
-}
-
-/// An encoder whose value lands in a parent container once it is complete (super encoders).
-final class SlotEncoder: Encoder {
-    var codingPath: [any CodingKey] { inner.codingPath }
-    var userInfo: [CodingUserInfoKey: Any] { [:] }
-    private let inner: TreeEncoder
-    private let place: (Node) -> Void
-
-    init(link: PathLink?, place: @escaping (Node) -> Void) {
-        self.inner = TreeEncoder(link: link)
-        self.place = place
-    }
-
-    deinit { place(inner.storage.value ?? .object(ObjectNode())) }
-
-    func container<Key: CodingKey>(keyedBy type: Key.Type) -> KeyedEncodingContainer<Key> { inner.container(keyedBy: type) }
-    func unkeyedContainer() -> any UnkeyedEncodingContainer { inner.unkeyedContainer() }
-    func singleValueContainer() -> any SingleValueEncodingContainer { inner.singleValueContainer() }
-}
-
-struct IndexKey: CodingKey {
-    var stringValue: String { String(intValue ?? 0) }
-    var intValue: Int?
-
-    init(intValue: Int) { self.intValue = intValue }
-    init?(stringValue: String) { nil }
+    mutating func encodeNil() throws { try writer.begin(frame); writer.writeNull() }
+    mutating func encode(_ value: Bool) throws { try writer.begin(frame); writer.writeBool(value) }
+    mutating func encode(_ value: String) throws { try writer.begin(frame); writer.writeString(value) }
+    mutating func encode(_ value: Double) throws { try writer.begin(frame); try writer.writeDouble(value) }
+    mutating func encode(_ value: Float) throws { try writer.begin(frame); try writer.writeDouble(Double(value)) }
+    mutating func encode(_ value: Int) throws { try writer.begin(frame); writer.writeInteger(value) }
+    mutating func encode(_ value: Int64) throws { try writer.begin(frame); writer.writeInteger(value) }
+    mutating func encode<T: Encodable>(_ value: T) throws { try writer.begin(frame); try writer.encodeValue(value) }
 }

@@ -64,35 +64,56 @@ enum SnakeCaseKey {
     /// A key's name on the wire. ASCII keys are converted byte by byte (keys with no capital,
     /// the most common, come back as they are); others go through `JSONCoding.snakeCase`.
     static func name(_ key: some CodingKey) -> String {
-        let name = key.stringValue
-        if key.intValue != nil { return name }
-        var needsWork = false
-        for byte in name.utf8 {
-            if byte >= 0x80 { return JSONCoding.snakeCase(name) }
-            if byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z") { needsWork = true }
-        }
-        guard needsWork else { return name }
-        let bytes = Array(name.utf8)
+        key.intValue != nil ? key.stringValue : name(key.stringValue)
+    }
+
+    static func name(_ name: String) -> String {
         var output: [UInt8] = []
-        output.reserveCapacity(bytes.count + 4)
-        func isUpper(_ byte: UInt8) -> Bool { byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z") }
-        func isLower(_ byte: UInt8) -> Bool { byte >= UInt8(ascii: "a") && byte <= UInt8(ascii: "z") }
-        func isDigit(_ byte: UInt8) -> Bool { byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9") }
-        for (index, byte) in bytes.enumerated() {
-            if isUpper(byte) && index > 0 {
-                let previous = bytes[index - 1]
-                let nextIsLower = index + 1 < bytes.count && isLower(bytes[index + 1])
-                if isLower(previous) || isDigit(previous) || (isUpper(previous) && nextIsLower) { output.append(UInt8(ascii: "_")) }
+        guard appendQuoted(name, to: &output) else { return JSONCoding.snakeCase(name) }
+        return String(decoding: output.dropFirst().dropLast(), as: UTF8.self)
+    }
+
+    /// Appends the key's wire name in quotes, byte by byte. False, with nothing appended, for a
+    /// key that is not plain ASCII or holds a byte JSON must escape: those take the general path.
+    static func appendQuoted(_ name: String, to output: inout [UInt8]) -> Bool {
+        var name = name
+        return name.withUTF8 { bytes in
+            for byte in bytes where byte >= 0x80 || byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") {
+                return false
             }
-            output.append(isUpper(byte) ? byte + 32 : byte)
+            func isUpper(_ byte: UInt8) -> Bool { byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z") }
+            func isLower(_ byte: UInt8) -> Bool { byte >= UInt8(ascii: "a") && byte <= UInt8(ascii: "z") }
+            func isDigit(_ byte: UInt8) -> Bool { byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9") }
+            output.append(UInt8(ascii: "\""))
+            for index in bytes.indices {
+                let byte = bytes[index]
+                guard isUpper(byte) else {
+                    output.append(byte)
+                    continue
+                }
+                if index > 0 {
+                    let previous = bytes[index - 1]
+                    let nextIsLower = index + 1 < bytes.count && isLower(bytes[index + 1])
+                    if isLower(previous) || isDigit(previous) || (isUpper(previous) && nextIsLower) { output.append(UInt8(ascii: "_")) }
+                }
+                output.append(byte + 32)
+            }
+            output.append(UInt8(ascii: "\""))
+            return true
         }
-        return String(decoding: output, as: UTF8.self)
     }
 }
 
 /// Dates on the wire: RFC 3339 in UTC with milliseconds, e.g. `2026-11-22T10:00:00.123Z`.
 public enum Timestamps {
     public static func format(_ date: Date) -> String {
+        var output: [UInt8] = []
+        write(date, into: &output)
+        return String(decoding: output.dropFirst().dropLast(), as: UTF8.self)
+    }
+
+    /// The date as a JSON string, quotes included, appended to `output`.
+    static func write(_ date: Date, into output: inout [UInt8]) {
         let millis = Int64((date.timeIntervalSince1970 * 1000).rounded(.down))
         var days = millis / 86_400_000
         var rest = millis % 86_400_000
@@ -101,12 +122,38 @@ public enum Timestamps {
             days -= 1
         }
         let day = CalendarDate.of(Date(timeIntervalSince1970: Double(days) * 86_400))
-        func pad(_ value: Int64, _ width: Int) -> String {
-            let digits = String(value)
-            return digits.count >= width ? digits : String(repeating: "0", count: width - digits.count) + digits
+        func digits(_ value: Int64, _ width: Int) {
+            if value < 0 || value >= 10_000 || width > 4 {
+                // Outside the years a case can have: the general spelling.
+                let text = String(value)
+                output.append(contentsOf: repeatElement(UInt8(ascii: "0"), count: max(0, width - text.utf8.count)))
+                output.append(contentsOf: text.utf8)
+                return
+            }
+            var divisor: Int64 = 1
+            for _ in 1..<width { divisor *= 10 }
+            var remaining = value
+            while divisor > 0 {
+                output.append(UInt8(ascii: "0") + UInt8(remaining / divisor % 10))
+                remaining %= divisor
+                divisor /= 10
+            }
         }
-        let hours = rest / 3_600_000, minutes = rest / 60_000 % 60, seconds = rest / 1000 % 60, fraction = rest % 1000
-        return day.description + "T" + pad(hours, 2) + ":" + pad(minutes, 2) + ":" + pad(seconds, 2) + "." + pad(fraction, 3) + "Z"
+        output.append(UInt8(ascii: "\""))
+        digits(Int64(day.year), 4)
+        output.append(UInt8(ascii: "-"))
+        digits(Int64(day.month), 2)
+        output.append(UInt8(ascii: "-"))
+        digits(Int64(day.day), 2)
+        output.append(UInt8(ascii: "T"))
+        digits(rest / 3_600_000, 2)
+        output.append(UInt8(ascii: ":"))
+        digits(rest / 60_000 % 60, 2)
+        output.append(UInt8(ascii: ":"))
+        digits(rest / 1000 % 60, 2)
+        output.append(UInt8(ascii: "."))
+        digits(rest % 1000, 3)
+        output.append(contentsOf: "Z\"".utf8)
     }
 
     public static func parse(_ text: String) -> Date? {
