@@ -75,19 +75,8 @@ public struct AuditEvent: Sendable, Equatable {
     ) -> [UInt8] {
         var bytes: [UInt8] = []
         bytes.reserveCapacity(320 + detailJSON.utf8.count)
-        bytes.append(contentsOf: "haven-audit-v1".utf8)
-        func append(_ field: String?) {
-            guard let field else {
-                bytes.append(contentsOf: [0xFF, 0xFF, 0xFF, 0xFF])
-                return
-            }
-            let count = UInt32(field.utf8.count)
-            bytes.append(UInt8(count >> 24))
-            bytes.append(UInt8(count >> 16 & 0xFF))
-            bytes.append(UInt8(count >> 8 & 0xFF))
-            bytes.append(UInt8(count & 0xFF))
-            bytes.append(contentsOf: field.utf8)
-        }
+        bytes.append(contentsOf: canonicalPrefix)
+        func append(_ field: String?) { appendField(field?.utf8, to: &bytes) }
         append(String(recordedMicroseconds))
         append(action)
         append(subtype)
@@ -104,6 +93,28 @@ public struct AuditEvent: Sendable, Equatable {
         append(detailJSON)
         append(requestID)
         return bytes
+    }
+
+    public static let canonicalPrefix = Array("haven-audit-v1".utf8)
+
+    /// One field of the canonical form: its length as four big-endian bytes, then its UTF-8
+    /// bytes; a missing field is FF FF FF FF.
+    @inlinable
+    public static func appendField<Field: Collection<UInt8>>(_ field: Field?, to bytes: inout [UInt8]) {
+        guard let field else {
+            bytes.append(contentsOf: [0xFF, 0xFF, 0xFF, 0xFF])
+            return
+        }
+        appendLength(UInt32(field.count), to: &bytes)
+        bytes.append(contentsOf: field)
+    }
+
+    @inlinable
+    public static func appendLength(_ count: UInt32, to bytes: inout [UInt8]) {
+        bytes.append(UInt8(count >> 24))
+        bytes.append(UInt8(count >> 16 & 0xFF))
+        bytes.append(UInt8(count >> 8 & 0xFF))
+        bytes.append(UInt8(count & 0xFF))
     }
 
     public var canonicalBytes: [UInt8] {

@@ -75,6 +75,15 @@ public struct PGRow {
         }
     }
 
+    /// The column's value as the server sent it (binary format), or nil for NULL; valid only
+    /// inside `body`. For readers that copy bytes through unchanged, such as audit verification.
+    public func withBytes<T>(at column: Int, _ body: (UnsafeRawBufferPointer?) throws -> T) throws -> T {
+        guard column >= 0, column < result.columnCount else {
+            throw PGError(kind: .typeMismatch, message: "no column \(column)")
+        }
+        return try result.withValue(row: index, column: column, body)
+    }
+
     public func decode<T: PGDecodable>(_ type: T.Type = T.self, _ name: String) throws -> T {
         guard let column = result.columnIndex(name) else {
             throw PGError(kind: .typeMismatch, message: "no column named \(name)")
