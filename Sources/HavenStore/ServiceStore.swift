@@ -118,7 +118,7 @@ public enum ServiceStore {
     public static func overdue(actor: Actor, today: CalendarDate, after cursor: String?, limit: Int, on connection: PGConnection) throws -> Page<(ServiceEpisode, String)> {
         var sql = SQLFilter()
         sql.add("s.status IN ('planned', 'in_progress') AND s.due_on < ?::date", today.description)
-        sql.add("c.organisation_id = ?", actor.organisationID)
+        sql.add("s.case_organisation_id = ? AND c.organisation_id = s.case_organisation_id", actor.organisationID)
         if actor.role == .caseworker { sql.add("(c.assigned_to = ? OR c.created_by = ?)", actor.userID, actor.userID) }
         if let cursor {
             let values = try Cursor.decode(cursor, count: 2)
