@@ -40,7 +40,11 @@ final class JSONStreamWriter: Encoder {
     var codingPath: [any CodingKey] { [] }
     var userInfo: [CodingUserInfoKey: Any] { [:] }
 
-    init() {
+    /// False writes every value through its `Encodable` conformance (tests compare the two).
+    let useHandwritten: Bool
+
+    init(useHandwritten: Bool = true) {
+        self.useHandwritten = useHandwritten
         output.reserveCapacity(1024)
     }
 
@@ -63,6 +67,7 @@ final class JSONStreamWriter: Encoder {
         if T.self == URL.self, let url = value as? URL { return writeString(url.absoluteString) }
         if T.self == Data.self, let data = value as? Data { return writeString(data.base64EncodedString()) }
         if T.self == JSONValue.self, let json = value as? JSONValue { return try writeJSONValue(json) }
+        if useHandwritten, let writable = value as? any JSONWritable { return try writable.writeJSON(to: self) }
         // Only a one-word value can be a dictionary: structs and enums skip the dynamic cast.
         if MemoryLayout<T>.size == MemoryLayout<[String: Int]>.size, let dictionary = value as? any SortedKeysEncodable {
             return try dictionary.writeSortedEntries(to: self)
@@ -123,6 +128,16 @@ final class JSONStreamWriter: Encoder {
     }
 
     func writeNull() { output.append(contentsOf: "null".utf8) }
+
+    func writeByte(_ byte: UInt8) { output.append(byte) }
+
+    func writeKey(_ name: StaticString) {
+        output.append(UInt8(ascii: "\""))
+        name.withUTF8Buffer { output.append(contentsOf: $0) }
+        output.append(contentsOf: "\":".utf8)
+    }
+
+    func writeDate(_ date: Date) { Timestamps.write(date, into: &output) }
 
     func writeUUID(_ uuid: UUID) {
         output.append(UInt8(ascii: "\""))

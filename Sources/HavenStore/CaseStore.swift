@@ -54,6 +54,9 @@ public enum CaseStore {
         violence_types, perpetrator_relation, violence_location, created_at, updated_at, version, identity_sealed, note_sealed
         """
 
+    /// Without the sealed columns: lists never open them, so they need not travel.
+    static let summaryColumns = String(columns[..<(columns.range(of: ", identity_sealed")?.lowerBound ?? columns.endIndex)])
+
     static func identityLabel(_ id: UUID) -> String { "case:\(id.uuidString.lowercased()):identity" }
     static func noteLabel(_ id: UUID) -> String { "case:\(id.uuidString.lowercased()):note" }
 
@@ -213,7 +216,8 @@ public enum CaseStore {
         }
         let order = " ORDER BY " + column + (descending ? " DESC, id DESC" : " ASC, id ASC")
         let limitPlaceholder = sql.bind(limit + 1)
-        let result = try connection.query("SELECT " + columns + " FROM case_file" + sql.whereClause + order + " LIMIT " + limitPlaceholder, sql.parameters)
+        let result = try connection.query("SELECT " + summaryColumns + " FROM case_file" + sql.whereClause + order + " LIMIT " + limitPlaceholder,
+                                          sql.parameters)
         var items = try result.rows.map { try decode($0, keys: keys, open: false) }
         var next: String?
         if items.count > limit {
