@@ -271,12 +271,12 @@ final class JSONStreamWriter: Encoder {
 
     func unkeyedContainer() -> any UnkeyedEncodingContainer {
         open(current, as: .array)
-        return StreamUnkeyedContainer(writer: self, frame: current)
+        return StreamElementContainer(writer: self, frame: current)
     }
 
     func singleValueContainer() -> any SingleValueEncodingContainer {
         open(current, as: .single)
-        return StreamSingleContainer(writer: self, frame: current)
+        return StreamElementContainer(writer: self, frame: current)
     }
 }
 
@@ -311,12 +311,12 @@ final class StreamSubEncoder: Encoder {
 
     func unkeyedContainer() -> any UnkeyedEncodingContainer {
         writer.open(frame, as: .array)
-        return StreamUnkeyedContainer(writer: writer, frame: frame)
+        return StreamElementContainer(writer: writer, frame: frame)
     }
 
     func singleValueContainer() -> any SingleValueEncodingContainer {
         writer.open(frame, as: .single)
-        return StreamSingleContainer(writer: writer, frame: frame)
+        return StreamElementContainer(writer: writer, frame: frame)
     }
 }
 
@@ -355,7 +355,7 @@ struct StreamKeyedContainer<Key: CodingKey>: KeyedEncodingContainerProtocol {
         writer.beginOrNote(frame, key: SnakeCaseKey.name(key))
         let nested = writer.push(.pending)
         writer.open(nested, as: .array)
-        return StreamUnkeyedContainer(writer: writer, frame: nested)
+        return StreamElementContainer(writer: writer, frame: nested)
     }
 
     mutating func superEncoder() -> any Encoder {
@@ -369,7 +369,9 @@ struct StreamKeyedContainer<Key: CodingKey>: KeyedEncodingContainerProtocol {
     }
 }
 
-struct StreamUnkeyedContainer: UnkeyedEncodingContainer {
+/// An array's elements, or a single value: the same writes, one after the separator its frame
+/// needs (a single-value frame takes exactly one).
+struct StreamElementContainer: UnkeyedEncodingContainer, SingleValueEncodingContainer {
     let writer: JSONStreamWriter
     let frame: Int
     var codingPath: [any CodingKey] { [] }
@@ -395,26 +397,11 @@ struct StreamUnkeyedContainer: UnkeyedEncodingContainer {
         writer.beginOrNote(frame, key: nil)
         let nested = writer.push(.pending)
         writer.open(nested, as: .array)
-        return StreamUnkeyedContainer(writer: writer, frame: nested)
+        return StreamElementContainer(writer: writer, frame: nested)
     }
 
     mutating func superEncoder() -> any Encoder {
         writer.beginOrNote(frame, key: nil)
         return StreamSubEncoder(writer: writer, frame: writer.push(.pending))
     }
-}
-
-struct StreamSingleContainer: SingleValueEncodingContainer {
-    let writer: JSONStreamWriter
-    let frame: Int
-    var codingPath: [any CodingKey] { [] }
-
-    mutating func encodeNil() throws { try writer.begin(frame); writer.writeNull() }
-    mutating func encode(_ value: Bool) throws { try writer.begin(frame); writer.writeBool(value) }
-    mutating func encode(_ value: String) throws { try writer.begin(frame); writer.writeString(value) }
-    mutating func encode(_ value: Double) throws { try writer.begin(frame); try writer.writeDouble(value) }
-    mutating func encode(_ value: Float) throws { try writer.begin(frame); try writer.writeDouble(Double(value)) }
-    mutating func encode(_ value: Int) throws { try writer.begin(frame); writer.writeInteger(value) }
-    mutating func encode(_ value: Int64) throws { try writer.begin(frame); writer.writeInteger(value) }
-    mutating func encode<T: Encodable>(_ value: T) throws { try writer.begin(frame); try writer.encodeValue(value) }
 }

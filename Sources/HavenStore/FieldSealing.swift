@@ -27,6 +27,7 @@ public enum FieldSealing {
     public static func open<T: Decodable>(_ sealed: [UInt8]?, as type: T.Type, _ label: String, keys: KeyRing) throws -> T? {
         guard let sealed else { return nil }
         let bytes = try openBytes(sealed, label, keys: keys)
+        if T.self == PersonIdentity.self, let identity = SealedIdentityReader.read(bytes) as? T { return identity }
         do {
             return try decoder.decode(T.self, from: Data(bytes))
         } catch {
