@@ -52,7 +52,7 @@ public struct AuditVerifier: Sendable {
     }
 
     static let eventColumns = """
-        e.id, e.xid::text::bigint, (extract(epoch FROM e.recorded) * 1000000)::bigint, e.action, e.subtype, e.outcome,
+        e.id, e.xid, e.recorded, e.action, e.subtype, e.outcome,
         e.actor_user, e.actor_org, e.actor_role, e.actor_ip, e.entity_kind, e.entity_id, e.case_id, e.subject_org,
         e.purpose, e.detail, e.request_id, e.mac_key, e.mac
         """
@@ -223,8 +223,10 @@ struct StoredEvent {
     /// string per field: verification reads every event of the trail.
     init(row: PGRow, offset o: Int) throws {
         id = try row.decode(at: o)
-        xid = try row.decode(at: o + 1)
-        recordedMicroseconds = try row.decode(at: o + 2)
+        // Both as the server sends them, 8 bytes each: converting them in SQL (to text, to a
+        // numeric epoch) was a good part of PostgreSQL's share of the walk.
+        xid = try StoredEvent.int64(row, o + 1)
+        recordedMicroseconds = try StoredEvent.int64(row, o + 2) + StoredEvent.postgresEpochMicroseconds
         var bytes: [UInt8] = []
         bytes.reserveCapacity(400)
         bytes.append(contentsOf: AuditEvent.canonicalPrefix)
@@ -251,4 +253,15 @@ struct StoredEvent {
     }
 
     private static let lowerDigits = Array("0123456789abcdef".utf8)
+
+    /// 2000-01-01 in Unix microseconds: where PostgreSQL's timestamps count from.
+    static let postgresEpochMicroseconds: Int64 = 946_684_800_000_000
+
+    /// An xid8 or timestamptz column in binary form: a big-endian 64-bit integer.
+    private static func int64(_ row: PGRow, _ column: Int) throws -> Int64 {
+        try row.withBytes(at: column) { value in
+            guard let value, value.count == 8 else { throw PGError(kind: .typeMismatch, message: "column \(column) is not 8 bytes") }
+            return Int64(bigEndian: value.loadUnaligned(as: Int64.self))
+        }
+    }
 }
