@@ -86,14 +86,8 @@ final class JSONStreamWriter: Encoder {
         case .int(let number): writeInteger(number)
         case .double(let number): try writeDouble(number)
         case .bool(let flag): writeBool(flag)
-        case .null: output.append(contentsOf: "null".utf8)
-        case .array(let elements):
-            output.append(UInt8(ascii: "["))
-            for (index, element) in elements.enumerated() {
-                if index > 0 { output.append(UInt8(ascii: ",")) }
-                try writeJSONValue(element)
-            }
-            output.append(UInt8(ascii: "]"))
+        case .null: writeNull()
+        case .array(let elements): try writeArray(elements) { try self.writeJSONValue($0) }
         case .object(let members):
             try writeSorted(members) { try self.writeJSONValue($0) }
         }
@@ -112,6 +106,15 @@ final class JSONStreamWriter: Encoder {
             try write(entry.value)
         }
         output.append(UInt8(ascii: "}"))
+    }
+
+    func writeArray<Element>(_ elements: [Element], _ write: (Element) throws -> Void) rethrows {
+        output.append(UInt8(ascii: "["))
+        for (index, element) in elements.enumerated() {
+            if index > 0 { output.append(UInt8(ascii: ",")) }
+            try write(element)
+        }
+        output.append(UInt8(ascii: "]"))
     }
 
     func writeBool(_ flag: Bool) { output.append(contentsOf: (flag ? "true" : "false").utf8) }
@@ -262,22 +265,29 @@ final class JSONStreamWriter: Encoder {
         EncodingError.invalidValue(message, .init(codingPath: [], debugDescription: message))
     }
 
+    // MARK: containers (for both encoders and the containers' nested ones)
+
+    func keyedContainer<Key: CodingKey>(_ frame: Int) -> KeyedEncodingContainer<Key> {
+        open(frame, as: .object)
+        return KeyedEncodingContainer(StreamKeyedContainer<Key>(writer: self, frame: frame))
+    }
+
+    func elementContainer(_ frame: Int, as kind: Kind) -> StreamElementContainer {
+        open(frame, as: kind)
+        return StreamElementContainer(writer: self, frame: frame)
+    }
+
+    /// A frame for the next member of `parent` (named `key` in an object), opened by its user.
+    func member(of parent: Int, key: String?) -> Int {
+        beginOrNote(parent, key: key)
+        return push(.pending)
+    }
+
     // MARK: Encoder
 
-    func container<Key: CodingKey>(keyedBy type: Key.Type) -> KeyedEncodingContainer<Key> {
-        open(current, as: .object)
-        return KeyedEncodingContainer(StreamKeyedContainer<Key>(writer: self, frame: current))
-    }
-
-    func unkeyedContainer() -> any UnkeyedEncodingContainer {
-        open(current, as: .array)
-        return StreamElementContainer(writer: self, frame: current)
-    }
-
-    func singleValueContainer() -> any SingleValueEncodingContainer {
-        open(current, as: .single)
-        return StreamElementContainer(writer: self, frame: current)
-    }
+    func container<Key: CodingKey>(keyedBy type: Key.Type) -> KeyedEncodingContainer<Key> { keyedContainer(current) }
+    func unkeyedContainer() -> any UnkeyedEncodingContainer { elementContainer(current, as: .array) }
+    func singleValueContainer() -> any SingleValueEncodingContainer { elementContainer(current, as: .single) }
 }
 
 /// Dictionaries with string keys write their members sorted, so a document does not depend on
@@ -304,20 +314,9 @@ final class StreamSubEncoder: Encoder {
         self.frame = frame
     }
 
-    func container<Key: CodingKey>(keyedBy type: Key.Type) -> KeyedEncodingContainer<Key> {
-        writer.open(frame, as: .object)
-        return KeyedEncodingContainer(StreamKeyedContainer<Key>(writer: writer, frame: frame))
-    }
-
-    func unkeyedContainer() -> any UnkeyedEncodingContainer {
-        writer.open(frame, as: .array)
-        return StreamElementContainer(writer: writer, frame: frame)
-    }
-
-    func singleValueContainer() -> any SingleValueEncodingContainer {
-        writer.open(frame, as: .single)
-        return StreamElementContainer(writer: writer, frame: frame)
-    }
+    func container<Key: CodingKey>(keyedBy type: Key.Type) -> KeyedEncodingContainer<Key> { writer.keyedContainer(frame) }
+    func unkeyedContainer() -> any UnkeyedEncodingContainer { writer.elementContainer(frame, as: .array) }
+    func singleValueContainer() -> any SingleValueEncodingContainer { writer.elementContainer(frame, as: .single) }
 }
 
 struct StreamKeyedContainer<Key: CodingKey>: KeyedEncodingContainerProtocol {
@@ -345,27 +344,19 @@ struct StreamKeyedContainer<Key: CodingKey>: KeyedEncodingContainerProtocol {
     mutating func encode<T: Encodable>(_ value: T, forKey key: Key) throws { try begin(key); try writer.encodeValue(value) }
 
     mutating func nestedContainer<NestedKey: CodingKey>(keyedBy keyType: NestedKey.Type, forKey key: Key) -> KeyedEncodingContainer<NestedKey> {
-        writer.beginOrNote(frame, key: SnakeCaseKey.name(key))
-        let nested = writer.push(.pending)
-        writer.open(nested, as: .object)
-        return KeyedEncodingContainer(StreamKeyedContainer<NestedKey>(writer: writer, frame: nested))
+        writer.keyedContainer(writer.member(of: frame, key: SnakeCaseKey.name(key)))
     }
 
     mutating func nestedUnkeyedContainer(forKey key: Key) -> any UnkeyedEncodingContainer {
-        writer.beginOrNote(frame, key: SnakeCaseKey.name(key))
-        let nested = writer.push(.pending)
-        writer.open(nested, as: .array)
-        return StreamElementContainer(writer: writer, frame: nested)
+        writer.elementContainer(writer.member(of: frame, key: SnakeCaseKey.name(key)), as: .array)
     }
 
     mutating func superEncoder() -> any Encoder {
-        writer.beginOrNote(frame, key: "super")
-        return StreamSubEncoder(writer: writer, frame: writer.push(.pending))
+        StreamSubEncoder(writer: writer, frame: writer.member(of: frame, key: "super"))
     }
 
     mutating func superEncoder(forKey key: Key) -> any Encoder {
-        writer.beginOrNote(frame, key: SnakeCaseKey.name(key))
-        return StreamSubEncoder(writer: writer, frame: writer.push(.pending))
+        StreamSubEncoder(writer: writer, frame: writer.member(of: frame, key: SnakeCaseKey.name(key)))
     }
 }
 
@@ -387,21 +378,14 @@ struct StreamElementContainer: UnkeyedEncodingContainer, SingleValueEncodingCont
     mutating func encode<T: Encodable>(_ value: T) throws { try writer.begin(frame); try writer.encodeValue(value) }
 
     mutating func nestedContainer<NestedKey: CodingKey>(keyedBy keyType: NestedKey.Type) -> KeyedEncodingContainer<NestedKey> {
-        writer.beginOrNote(frame, key: nil)
-        let nested = writer.push(.pending)
-        writer.open(nested, as: .object)
-        return KeyedEncodingContainer(StreamKeyedContainer<NestedKey>(writer: writer, frame: nested))
+        writer.keyedContainer(writer.member(of: frame, key: nil))
     }
 
     mutating func nestedUnkeyedContainer() -> any UnkeyedEncodingContainer {
-        writer.beginOrNote(frame, key: nil)
-        let nested = writer.push(.pending)
-        writer.open(nested, as: .array)
-        return StreamElementContainer(writer: writer, frame: nested)
+        writer.elementContainer(writer.member(of: frame, key: nil), as: .array)
     }
 
     mutating func superEncoder() -> any Encoder {
-        writer.beginOrNote(frame, key: nil)
-        return StreamSubEncoder(writer: writer, frame: writer.push(.pending))
+        StreamSubEncoder(writer: writer, frame: writer.member(of: frame, key: nil))
     }
 }

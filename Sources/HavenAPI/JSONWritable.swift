@@ -72,23 +72,13 @@ struct JSONObjectWriter {
     mutating func words<Word: RawRepresentable<String>>(_ name: StaticString, _ values: [Word]?) {
         guard let values else { return }
         key(name)
-        writer.writeByte(UInt8(ascii: "["))
-        for (index, value) in values.enumerated() {
-            if index > 0 { writer.writeByte(UInt8(ascii: ",")) }
-            writer.writeString(value.rawValue)
-        }
-        writer.writeByte(UInt8(ascii: "]"))
+        writer.writeArray(values) { writer.writeString($0.rawValue) }
     }
 
     mutating func strings(_ name: StaticString, _ values: [String]?) {
         guard let values else { return }
         key(name)
-        writer.writeByte(UInt8(ascii: "["))
-        for (index, value) in values.enumerated() {
-            if index > 0 { writer.writeByte(UInt8(ascii: ",")) }
-            writer.writeString(value)
-        }
-        writer.writeByte(UInt8(ascii: "]"))
+        writer.writeArray(values, writer.writeString)
     }
 
     /// Anything else, through the writer (handwritten again if the value is `JSONWritable`).

@@ -239,20 +239,13 @@ struct StoredEvent {
                 guard value.count == 16 else { throw PGError(kind: .typeMismatch, message: "column \(o + column) is not a uuid") }
                 // The lower-case spelling the event was signed with.
                 AuditEvent.appendLength(36, to: &bytes)
-                let digits = StoredEvent.lowerDigits
-                for (index, byte) in value.enumerated() {
-                    if index == 4 || index == 6 || index == 8 || index == 10 { bytes.append(UInt8(ascii: "-")) }
-                    bytes.append(digits[Int(byte >> 4)])
-                    bytes.append(digits[Int(byte & 0x0F)])
-                }
+                UUID.spell(value, upper: false) { bytes.append($0) }
             }
         }
         canonicalBytes = bytes
         macKey = try row.decode(at: o + 17)
         mac = try row.decode(at: o + 18)
     }
-
-    private static let lowerDigits = Array("0123456789abcdef".utf8)
 
     /// 2000-01-01 in Unix microseconds: where PostgreSQL's timestamps count from.
     static let postgresEpochMicroseconds: Int64 = 946_684_800_000_000

@@ -111,14 +111,14 @@ public struct AuthService: Sendable {
                         try transaction.audit(AuditEvent(
                             recorded: now, action: .update, subtype: "auth.lockout", outcome: .denied,
                             actorUser: actor.userID, actorOrganisation: actor.organisationID, actorRole: actor.role,
-                            entityKind: "user", entityID: record.id.uuidString.lowercased(), subjectOrganisation: organisation,
+                            entityKind: "user", entityID: record.id.lowercasedString, subjectOrganisation: organisation,
                             purpose: .authentication))
                     }
                 }
                 try transaction.audit(AuditEvent(
                     recorded: now, action: .execute, subtype: "auth.login-failed", outcome: .denied,
                     actorUser: actor.userID, actorOrganisation: actor.organisationID, actorRole: actor.role,
-                    entityKind: "user", entityID: record.id.uuidString.lowercased(), subjectOrganisation: organisation,
+                    entityKind: "user", entityID: record.id.lowercasedString, subjectOrganisation: organisation,
                     purpose: .authentication, detail: ["reason": .string(failure.rawValue)]))
                 return .failure(failure)
             }
@@ -132,7 +132,7 @@ public struct AuthService: Sendable {
             try transaction.audit(AuditEvent(
                 recorded: now, action: .execute, subtype: "auth.login", outcome: .success,
                 actorUser: actor.userID, actorOrganisation: actor.organisationID, actorRole: actor.role,
-                entityKind: "user", entityID: record.id.uuidString.lowercased(), subjectOrganisation: organisation,
+                entityKind: "user", entityID: record.id.lowercasedString, subjectOrganisation: organisation,
                 purpose: .authentication))
             return .success(LoginSuccess(token: session.token, expiresAt: session.expiresAt, user: user))
         }
@@ -142,7 +142,7 @@ public struct AuthService: Sendable {
     public func logout(tokenHash: [UInt8], context: AccessContext) async throws {
         try await store.transaction(context) { transaction in
             try SessionStore.revoke(tokenHash: tokenHash, on: transaction.connection)
-            try transaction.audit(.execute, "auth.logout", entityKind: "user", entityID: transaction.actor?.userID.uuidString.lowercased(),
+            try transaction.audit(.execute, "auth.logout", entityKind: "user", entityID: transaction.actor?.userID.lowercasedString,
                                   subjectOrganisation: transaction.actor?.organisationID, purpose: .authentication)
         }
     }
@@ -156,7 +156,7 @@ public struct AuthService: Sendable {
         guard try await hasher.verify(current, against: stored) else {
             try await store.transaction(context) { transaction in
                 try transaction.audit(.update, "auth.password-change", outcome: .denied, entityKind: "user",
-                                      entityID: actor.userID.uuidString.lowercased(), subjectOrganisation: actor.organisationID,
+                                      entityID: actor.userID.lowercasedString, subjectOrganisation: actor.organisationID,
                                       purpose: .authentication, detail: ["reason": "current-password-wrong"])
             }
             throw StoreError.invalid(ValidationFailure("current_password", "is not your current password"))
@@ -168,7 +168,7 @@ public struct AuthService: Sendable {
         let hash = try await hasher.hash(new)
         try await store.transaction(context) { transaction in
             try UserStore.changePassword(actor.userID, passwordHash: hash, keepSession: tokenHash, on: transaction.connection)
-            try transaction.audit(.update, "auth.password-change", entityKind: "user", entityID: actor.userID.uuidString.lowercased(),
+            try transaction.audit(.update, "auth.password-change", entityKind: "user", entityID: actor.userID.lowercasedString,
                                   subjectOrganisation: actor.organisationID, purpose: .authentication, detail: ["fields": ["password"]])
         }
     }
@@ -199,7 +199,7 @@ public struct AuthService: Sendable {
                 }
             }
             try transaction.audit(.execute, verified ? "auth.reauthenticate" : "auth.reauthenticate-failed", outcome: verified ? .success : .denied,
-                                  entityKind: "user", entityID: actor.userID.uuidString.lowercased(), subjectOrganisation: actor.organisationID,
+                                  entityKind: "user", entityID: actor.userID.lowercasedString, subjectOrganisation: actor.organisationID,
                                   purpose: .authentication, detail: ["method": .string(password != nil ? "password" : "totp")])
             return verified
         }

@@ -30,7 +30,7 @@ public enum Bootstrap {
             let draft = UserDraft(organisationId: organisation, role: .admin, username: "admin", displayName: "Bootstrap administrator", password: password)
             let (user, secret) = try UserStore.create(draft, passwordHash: hash, mustChangePassword: true, keys: keys, on: connection)
             try transaction.audit(AuditEvent(
-                recorded: Date(), action: .create, subtype: "user.create", entityKind: "user", entityID: user.id.uuidString.lowercased(),
+                recorded: Date(), action: .create, subtype: "user.create", entityKind: "user", entityID: user.id.lowercasedString,
                 subjectOrganisation: organisation, purpose: .administration, detail: ["role": "admin", "bootstrap": true]))
             let uri = TOTP(secret: secret ?? []).provisioningURI(issuer: "Haven", account: "admin")
             return Admin(username: "admin", password: password, totpURI: uri)

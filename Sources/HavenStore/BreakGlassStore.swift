@@ -9,8 +9,8 @@ public enum BreakGlassStore {
         reviewed_by, reviewed_at, review_note_sealed
         """
 
-    static func reasonLabel(_ id: UUID) -> String { "grant:\(id.uuidString.lowercased()):reason" }
-    static func reviewLabel(_ id: UUID) -> String { "grant:\(id.uuidString.lowercased()):review" }
+    static func reasonLabel(_ id: UUID) -> String { "grant:\(id.lowercasedString):reason" }
+    static func reviewLabel(_ id: UUID) -> String { "grant:\(id.lowercasedString):review" }
 
     static func decode(_ row: PGRow, keys: KeyRing) throws -> BreakGlassGrant {
         let id: UUID = try row.decode(at: 0)

@@ -8,7 +8,7 @@ extension StoreTransaction {
     public func authorizeCase(_ id: UUID, _ operation: AccessOperation) throws -> (facts: CaseFacts, status: CaseStatus, purpose: Purpose) {
         guard let actor else { throw StoreError.notFound("no such case") }
         guard let found = try CaseStore.facts(id, actor: actor, on: connection) else { throw StoreError.notFound("no such case") }
-        let purpose = try authorize(operation, .caseRecord(found.facts), entityKind: "case", entityID: id.uuidString.lowercased(),
+        let purpose = try authorize(operation, .caseRecord(found.facts), entityKind: "case", entityID: id.lowercasedString,
                                     caseID: id, subjectOrganisation: found.facts.owningOrganisation)
         return (found.facts, found.status, purpose)
     }
@@ -21,7 +21,7 @@ extension StoreTransaction {
         guard let actor else { throw StoreError.notFound("no such case") }
         let fetched = try CaseStore.factsAndFile(id, actor: actor, keys: keys, open: open, on: connection)
         guard let found = fetched.found else { throw StoreError.notFound("no such case") }
-        let purpose = try authorize(operation, .caseRecord(found.facts), entityKind: "case", entityID: id.uuidString.lowercased(),
+        let purpose = try authorize(operation, .caseRecord(found.facts), entityKind: "case", entityID: id.lowercasedString,
                                     caseID: id, subjectOrganisation: found.facts.owningOrganisation)
         guard let file = try fetched.file() else { throw StoreError.notFound("no such case") }
         return (file, found.facts, purpose)
@@ -32,10 +32,10 @@ extension StoreTransaction {
     public func authorizeReferral(_ id: UUID, _ operation: AccessOperation) throws -> (facts: ReferralStore.Facts, purpose: Purpose) {
         guard let actor else { throw StoreError.notFound("no such referral") }
         guard var found = try ReferralStore.facts(id, actor: actor, on: connection) else { throw StoreError.notFound("no such referral") }
-        let purpose = try authorize(operation, .referral(found.facts), entityKind: "referral", entityID: id.uuidString.lowercased(),
+        let purpose = try authorize(operation, .referral(found.facts), entityKind: "referral", entityID: id.lowercasedString,
                                     caseID: found.caseID, subjectOrganisation: found.facts.caseFacts.owningOrganisation)
         if found.status.isOpen && found.consent != .active, let reason = try ReferralStore.endIfConsentLapsed(id, actor: actor, on: connection) {
-            try audit(.update, "referral.transition", entityKind: "referral", entityID: id.uuidString.lowercased(), caseID: found.caseID,
+            try audit(.update, "referral.transition", entityKind: "referral", entityID: id.lowercasedString, caseID: found.caseID,
                       subjectOrganisation: found.facts.caseFacts.owningOrganisation, purpose: .referral,
                       detail: ["from": .string(found.status.rawValue), "to": "cancelled", "reason": .string(reason.rawValue)])
             found.status = .cancelled
@@ -55,7 +55,7 @@ extension StoreTransaction {
         let ended = try connection.query("SELECT id FROM haven_end_lapsed_referrals_of($1, $2) AS id", [actor.organisationID, actor.userID])
         for row in ended.rows {
             let id: UUID = try row.decode(at: 0)
-            try audit(.update, "referral.transition", entityKind: "referral", entityID: id.uuidString.lowercased(), purpose: .referral,
+            try audit(.update, "referral.transition", entityKind: "referral", entityID: id.lowercasedString, purpose: .referral,
                       detail: ["to": "cancelled", "reason": "consent-lapsed"])
         }
     }

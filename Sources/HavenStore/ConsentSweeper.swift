@@ -17,7 +17,7 @@ public struct ConsentSweeper: Sendable {
         try await store.transaction(.system) { transaction in
             let ended = try ReferralStore.endLapsedReferrals(on: transaction.connection)
             for id in ended {
-                try transaction.audit(.update, "referral.transition", entityKind: "referral", entityID: id.uuidString.lowercased(),
+                try transaction.audit(.update, "referral.transition", entityKind: "referral", entityID: id.lowercasedString,
                                       purpose: .referral, detail: ["to": "cancelled", "reason": "consent-lapsed", "by": "sweeper"])
             }
             return ended.count

@@ -23,7 +23,7 @@ public enum IdempotencyStore {
         case erased
     }
 
-    static func label(_ user: UUID, _ key: String) -> String { "idempotency:\(user.uuidString.lowercased()):\(key)" }
+    static func label(_ user: UUID, _ key: String) -> String { "idempotency:\(user.lowercasedString):\(key)" }
 
     public static func validate(_ key: String) throws {
         guard (1...200).contains(key.utf8.count), key.unicodeScalars.allSatisfy({ $0.value > 0x20 && $0.value < 0x7F }) else {

@@ -6,7 +6,7 @@ import Sealing
 public enum NeedStore {
     static let columns = "id, case_id, domain, service_type, priority, due_at, status, note_sealed, created_by, created_at"
 
-    static func noteLabel(_ id: UUID) -> String { "need:\(id.uuidString.lowercased()):note" }
+    static func noteLabel(_ id: UUID) -> String { "need:\(id.lowercasedString):note" }
 
     static func decode(_ row: PGRow, keys: KeyRing, open: Bool) throws -> Need {
         let id: UUID = try row.decode(at: 0)

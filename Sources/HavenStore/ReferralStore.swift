@@ -14,8 +14,8 @@ public enum ReferralStore {
         previous_referral_id, episode_id, created_at, updated_at, version
         """
 
-    static func noteLabel(_ id: UUID) -> String { "referral:\(id.uuidString.lowercased()):note" }
-    static func transitionNoteLabel(_ transition: UUID) -> String { "referral-transition:\(transition.uuidString.lowercased()):note" }
+    static func noteLabel(_ id: UUID) -> String { "referral:\(id.lowercasedString):note" }
+    static func transitionNoteLabel(_ transition: UUID) -> String { "referral-transition:\(transition.lowercasedString):note" }
 
     static func decode(_ row: PGRow, keys: KeyRing, openNote: Bool) throws -> Referral {
         let id: UUID = try row.decode(at: 0)

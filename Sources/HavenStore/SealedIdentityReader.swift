@@ -127,42 +127,51 @@ enum SealedIdentityReader {
                 index += 4
                 return .null
             case UInt8(ascii: "["):
-                index += 1
                 var elements: [Node] = []
-                skipSpace()
-                if index < bytes.count, bytes[index] == UInt8(ascii: "]") { index += 1; return .array(elements) }
-                while true {
-                    guard let element = value() else { return nil }
+                let complete = items(closedBy: UInt8(ascii: "]")) { parser in
+                    guard let element = parser.value() else { return false }
                     elements.append(element)
-                    skipSpace()
-                    guard index < bytes.count else { return nil }
-                    if bytes[index] == UInt8(ascii: ",") { index += 1; continue }
-                    guard bytes[index] == UInt8(ascii: "]") else { return nil }
-                    index += 1
-                    return .array(elements)
+                    return true
                 }
+                return complete ? .array(elements) : nil
             case UInt8(ascii: "{"):
-                index += 1
                 var members: [(String, Node)] = []
-                skipSpace()
-                if index < bytes.count, bytes[index] == UInt8(ascii: "}") { index += 1; return .object(members) }
-                while true {
-                    skipSpace()
-                    guard index < bytes.count, bytes[index] == UInt8(ascii: "\""), let key = string() else { return nil }
-                    skipSpace()
-                    guard index < bytes.count, bytes[index] == UInt8(ascii: ":") else { return nil }
-                    index += 1
-                    guard let member = value() else { return nil }
+                let complete = items(closedBy: UInt8(ascii: "}")) { parser in
+                    parser.skipSpace()
+                    guard parser.index < parser.bytes.count, parser.bytes[parser.index] == UInt8(ascii: "\""), let key = parser.string() else { return false }
+                    parser.skipSpace()
+                    guard parser.index < parser.bytes.count, parser.bytes[parser.index] == UInt8(ascii: ":") else { return false }
+                    parser.index += 1
+                    guard let member = parser.value() else { return false }
                     members.append((key, member))
-                    skipSpace()
-                    guard index < bytes.count else { return nil }
-                    if bytes[index] == UInt8(ascii: ",") { index += 1; continue }
-                    guard bytes[index] == UInt8(ascii: "}") else { return nil }
-                    index += 1
-                    return .object(members)
+                    return true
                 }
+                return complete ? .object(members) : nil
             default:
                 return nil  // numbers and booleans: not part of an identity
+            }
+        }
+
+        /// The comma-separated items of an array or object whose opening bracket is at `index`,
+        /// each read by `item`, through the closing bracket; false for anything malformed.
+        mutating func items(closedBy close: UInt8, _ item: (inout Parser) -> Bool) -> Bool {
+            index += 1
+            skipSpace()
+            if index < bytes.count, bytes[index] == close {
+                index += 1
+                return true
+            }
+            while true {
+                guard item(&self) else { return false }
+                skipSpace()
+                guard index < bytes.count else { return false }
+                if bytes[index] == UInt8(ascii: ",") {
+                    index += 1
+                    continue
+                }
+                guard bytes[index] == close else { return false }
+                index += 1
+                return true
             }
         }
 

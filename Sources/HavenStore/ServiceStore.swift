@@ -9,7 +9,7 @@ public enum ServiceStore {
         outcome, detail::text, created_at, updated_at, version
         """
 
-    static func noteLabel(_ episode: UUID, _ index: Int) -> String { "episode:\(episode.uuidString.lowercased()):session:\(index)" }
+    static func noteLabel(_ episode: UUID, _ index: Int) -> String { "episode:\(episode.lowercasedString):session:\(index)" }
 
     static func decode(_ row: PGRow) throws -> ServiceEpisode {
         let detailText: String = try row.decode(at: 11)

@@ -17,11 +17,11 @@ public enum UserStore {
 
     /// Seals a TOTP secret to its user: it opens only for that user's row.
     static func sealTOTP(_ secret: [UInt8], userID: UUID, keys: KeyRing) throws -> [UInt8] {
-        try keys.seal(secret, associatedData: Array("totp:\(userID.uuidString.lowercased())".utf8))
+        try keys.seal(secret, associatedData: Array("totp:\(userID.lowercasedString)".utf8))
     }
 
     static func openTOTP(_ sealed: [UInt8], userID: UUID, keys: KeyRing) throws -> [UInt8] {
-        try keys.open(sealed, associatedData: Array("totp:\(userID.uuidString.lowercased())".utf8))
+        try keys.open(sealed, associatedData: Array("totp:\(userID.lowercasedString)".utf8))
     }
 
     /// Inserts a user whose password is already hashed. Returns the user and, for roles that

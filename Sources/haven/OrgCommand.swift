@@ -46,11 +46,11 @@ struct OrgCreateCommand: AsyncParsableCommand {
         let organisation = try await OperatorSession.with(database) { session in
             try await session.store.transaction(.system) { transaction in
                 let organisation = try OrganisationStore.create(draft, on: transaction.connection)
-                try transaction.audit(.create, "organisation.create", entityKind: "organisation", entityID: organisation.id.uuidString.lowercased(),
+                try transaction.audit(.create, "organisation.create", entityKind: "organisation", entityID: organisation.id.lowercasedString,
                                       subjectOrganisation: organisation.id, purpose: .administration, detail: ["via": "cli"])
                 return organisation
             }
         }
-        print(organisation.id.uuidString.lowercased())
+        print(organisation.id.lowercasedString)
     }
 }

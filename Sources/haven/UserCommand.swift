@@ -50,13 +50,13 @@ struct UserCreateCommand: AsyncParsableCommand {
             let keys = session.store.keys
             return try await session.store.transaction(.system) { transaction in
                 let created = try UserStore.create(draft, passwordHash: hash, mustChangePassword: false, keys: keys, on: transaction.connection)
-                try transaction.audit(.create, "user.create", entityKind: "user", entityID: created.user.id.uuidString.lowercased(),
+                try transaction.audit(.create, "user.create", entityKind: "user", entityID: created.user.id.lowercasedString,
                                       subjectOrganisation: organisation.id, purpose: .administration,
                                       detail: ["via": "cli", "role": .string(role.rawValue)])
                 return created
             }
         }
-        print(user.id.uuidString.lowercased())
+        print(user.id.lowercasedString)
         if let secret {
             print(TOTP(secret: secret).provisioningURI(issuer: "Haven", account: user.username))
         }
