@@ -15,13 +15,10 @@ command = sys.argv[1]
 if command == "login":  # login BASE USERNAME PASSWORD → token
     print(call("POST", sys.argv[2] + "/v1/auth/login", body={"username": sys.argv[3], "password": sys.argv[4]})["token"])
 elif command == "login-totp":  # login-totp BASE USERNAME PASSWORD OTPAUTH_URI → token (second-factor roles)
-    import hmac, struct, time, urllib.parse
+    import urllib.parse
+    from load import totp  # the load driver's RFC 6238 code
     secret = urllib.parse.parse_qs(urllib.parse.urlparse(sys.argv[5]).query)["secret"][0]
-    key = base64.b32decode(secret + "=" * (-len(secret) % 8))
-    digest = hmac.new(key, struct.pack(">Q", int(time.time()) // 30), hashlib.sha1).digest()
-    offset = digest[-1] & 15
-    code = "%06d" % ((struct.unpack(">I", digest[offset:offset + 4])[0] & 0x7FFFFFFF) % 1000000)
-    print(call("POST", sys.argv[2] + "/v1/auth/login", body={"username": sys.argv[3], "password": sys.argv[4], "totp": code})["token"])
+    print(call("POST", sys.argv[2] + "/v1/auth/login", body={"username": sys.argv[3], "password": sys.argv[4], "totp": totp(secret)})["token"])
 elif command == "token-hash":  # token-hash TOKEN → \x<sha256 of the token's bytes>
     raw = sys.argv[2][len("hvt_"):]
     print("\\x" + hashlib.sha256(base64.urlsafe_b64decode(raw + "=" * (-len(raw) % 4))).hexdigest())
