@@ -1,16 +1,17 @@
 import Foundation
 import Logging
-import NIOConcurrencyHelpers
 import NIOPosix
 
-/// A fixed number of connections, each used by one job at a time on the pool's own threads
-/// (a dedicated `NIOThreadPool`, never the event loops or Swift's cooperative pool), because
-/// libpq calls block.
+/// A fixed number of connections, each owned by one worker thread of the pool's own (a
+/// dedicated `NIOThreadPool`, never the event loops or Swift's cooperative pool), because libpq
+/// calls block. Work waits in one queue; a worker that finishes a job takes the next at once, so
+/// under load no thread sleeps between transactions and no task is woken just to hand its work
+/// over.
 ///
-/// - `withConnection` waits for a free connection at most `acquireTimeout`, then throws
-///   `.poolTimeout`; callers answer 503.
-/// - An idle connection that the server closed (restart, crash, admin command) is noticed when it
-///   is handed out and replaced, so a server restart costs callers nothing once it is back.
+/// - Work waits for a connection at most `acquireTimeout`, then fails with `.poolTimeout`;
+///   callers answer 503.
+/// - An idle connection that the server closed (restart, crash, admin command) is noticed when a
+///   job starts on it and replaced, so a server restart costs callers nothing once it is back.
 /// - `transaction` retries serialization failures and deadlocks a bounded number of times, and
 ///   retries once on a fresh connection when the connection was lost before BEGIN went through.
 public final class PGPool: Sendable {
@@ -39,50 +40,64 @@ public final class PGPool: Sendable {
         public var waiters: Int
     }
 
-    /// Holds one connection; only the job that checked the slot out touches it.
+    /// Holds one connection; only its worker touches it.
     final class Slot: @unchecked Sendable {
         var connection: PGConnection?
     }
 
-    private struct Waiter {
+    /// Work for a connection: run by a worker, or failed (timeout, cancellation, close), once.
+    /// `run` answers how to hand its result over, which the worker does once it counts the job
+    /// done, so a caller never sees its own finished job still in use.
+    private struct Job {
         let id: UInt64
         let deadline: ContinuousClock.Instant
-        let continuation: CheckedContinuation<Slot, any Error>
+        let run: @Sendable (Slot) -> @Sendable () -> Void
+        let fail: @Sendable (any Error) -> Void
     }
 
-    private struct State {
-        var idle: [Slot]
-        var waiters: [Waiter] = []
-        var inUse = 0
+    /// The queue and the counts, under one condition the idle workers wait on.
+    private final class Queue: @unchecked Sendable {
+        let condition = NSCondition()
+        var jobs: [Job] = []
+        var running = 0
+        /// Workers waiting for a job.
+        var idle = 0
         var closed = false
-        var nextWaiterID: UInt64 = 0
-        /// One task enforces every waiter's deadline, rather than a timer per waiter.
+        var nextID: UInt64 = 0
+        /// One task enforces every waiting job's deadline, rather than a timer per job.
         var sweeping = false
+
+        func locked<T>(_ body: (Queue) throws -> T) rethrows -> T {
+            condition.lock()
+            defer { condition.unlock() }
+            return try body(self)
+        }
     }
 
     public let configuration: Configuration
-    private let state: NIOLockedValueBox<State>
+    private let queue = Queue()
     private let threads: NIOThreadPool
     private let logger: Logger
 
     public init(configuration: Configuration, logger: Logger = Logger(label: "haven.pg")) {
         self.configuration = configuration
         self.logger = logger
-        self.state = NIOLockedValueBox(State(idle: (0..<configuration.size).map { _ in Slot() }))
         self.threads = NIOThreadPool(numberOfThreads: configuration.size)
         self.threads.start()
+        for _ in 0..<configuration.size {
+            let slot = Slot()
+            threads.submit { [self] _ in work(on: slot) }
+        }
     }
 
     public var statistics: Statistics {
-        state.withLockedValue { Statistics(size: configuration.size, inUse: $0.inUse, waiters: $0.waiters.count) }
+        queue.locked { Statistics(size: configuration.size, inUse: $0.running, waiters: $0.jobs.count) }
     }
 
     /// Runs `body` with a connection on a pool thread. Statements outside a transaction commit
     /// one by one; use `transaction` for anything that must hold together.
     public func withConnection<T: Sendable>(_ body: @escaping @Sendable (PGConnection) throws -> T) async throws -> T {
-        let slot = try await acquire()
-        defer { release(slot) }
-        return try await threads.runIfActive {
+        try await run { slot in
             let connection = try self.connection(for: slot)
             do {
                 let value = try body(connection)
@@ -102,9 +117,7 @@ public final class PGPool: Sendable {
     public func transaction<T: Sendable>(
         _ isolation: PGIsolation = .readCommitted, prelude: PGStatement? = nil, _ body: @escaping @Sendable (PGConnection) throws -> T
     ) async throws -> T {
-        let slot = try await acquire()
-        defer { release(slot) }
-        return try await threads.runIfActive { try self.runTransaction(slot: slot, isolation: isolation, prelude: prelude, body) }
+        try await run { slot in try self.runTransaction(slot: slot, isolation: isolation, prelude: prelude, body) }
     }
 
     private func runTransaction<T>(slot: Slot, isolation: PGIsolation, prelude: PGStatement?, _ body: (PGConnection) throws -> T) throws -> T {
@@ -144,18 +157,15 @@ public final class PGPool: Sendable {
         }
     }
 
-    /// Stops handing out connections, fails the waiters, closes every connection.
+    /// Stops taking work, fails what waits, lets running jobs finish, closes every connection.
     public func close() async {
-        let (waiters, idle) = state.withLockedValue { state -> ([Waiter], [Slot]) in
-            state.closed = true
-            defer {
-                state.waiters = []
-                state.idle = []
-            }
-            return (state.waiters, state.idle)
+        let waiting = queue.locked { queue -> [Job] in
+            queue.closed = true
+            defer { queue.jobs = [] }
+            queue.condition.broadcast()
+            return queue.jobs
         }
-        for waiter in waiters { waiter.continuation.resume(throwing: PGError(kind: .poolClosed, message: "pool closed")) }
-        for slot in idle { slot.connection = nil }
+        for job in waiting { job.fail(PGError(kind: .poolClosed, message: "pool closed")) }
         try? await threads.shutdownGracefully()
     }
 
@@ -172,101 +182,95 @@ public final class PGPool: Sendable {
         if let connection = slot.connection, !connection.isOK { slot.connection = nil }
     }
 
-    private enum Acquisition {
-        case ready(Slot)
-        case closed
-        case wait
+    // MARK: the queue
+
+    /// A worker: takes jobs in turn until the pool closes, then closes its connection.
+    private func work(on slot: Slot) {
+        while let job = next() {
+            let deliver = job.run(slot)
+            queue.locked { $0.running -= 1 }
+            deliver()
+        }
+        slot.connection = nil
     }
 
-    private func acquire() async throws -> Slot {
-        let first = state.withLockedValue { state -> Acquisition in
-            if state.closed { return .closed }
-            guard let slot = state.idle.popLast() else { return .wait }
-            state.inUse += 1
-            return .ready(slot)
+    /// The next job, waiting for one; nil once the pool is closed.
+    private func next() -> Job? {
+        queue.locked { queue in
+            while queue.jobs.isEmpty && !queue.closed {
+                queue.idle += 1
+                queue.condition.wait()
+                queue.idle -= 1
+            }
+            if queue.jobs.isEmpty { return nil }
+            queue.running += 1
+            return queue.jobs.removeFirst()
         }
-        switch first {
-        case .ready(let slot): return slot
-        case .closed: throw PGError(kind: .poolClosed, message: "pool closed")
-        case .wait: break
-        }
-        let id = state.withLockedValue { state -> UInt64 in
-            state.nextWaiterID += 1
-            return state.nextWaiterID
+    }
+
+    /// Queues `work` for the next free connection and waits for its result.
+    private func run<T: Sendable>(_ work: @escaping @Sendable (Slot) throws -> T) async throws -> T {
+        let id = queue.locked { queue -> UInt64 in
+            queue.nextID += 1
+            return queue.nextID
         }
         return try await withTaskCancellationHandler {
-            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Slot, any Error>) in
+            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, any Error>) in
                 let cancelled = Task.isCancelled
-                let deadline = ContinuousClock.now + configuration.acquireTimeout
+                let job = Job(
+                    id: id, deadline: ContinuousClock.now + configuration.acquireTimeout,
+                    run: { slot in
+                        let result = Result { try work(slot) }
+                        return { continuation.resume(with: result) }
+                    },
+                    fail: { continuation.resume(throwing: $0) })
                 var startSweeper = false
-                let outcome = state.withLockedValue { state -> Acquisition in
-                    if state.closed || cancelled { return .closed }
-                    if let slot = state.idle.popLast() {
-                        state.inUse += 1
-                        return .ready(slot)
-                    }
-                    state.waiters.append(Waiter(id: id, deadline: deadline, continuation: continuation))
-                    if !state.sweeping {
-                        state.sweeping = true
+                let accepted = queue.locked { queue -> Bool in
+                    if queue.closed || cancelled { return false }
+                    queue.jobs.append(job)
+                    queue.condition.signal()
+                    // Only work that must wait for a connection needs its deadline watched.
+                    if queue.jobs.count > queue.idle && !queue.sweeping {
+                        queue.sweeping = true
                         startSweeper = true
                     }
-                    return .wait
+                    return true
                 }
-                switch outcome {
-                case .ready(let slot):
-                    continuation.resume(returning: slot)
-                case .closed:
+                if !accepted {
                     continuation.resume(throwing: cancelled ? CancellationError() : PGError(kind: .poolClosed, message: "pool closed"))
-                case .wait:
-                    if startSweeper { Task { await self.sweepDeadlines() } }
+                } else if startSweeper {
+                    Task { await self.sweepDeadlines() }
                 }
             }
         } onCancel: {
-            self.failWaiter(id, with: CancellationError())
+            self.failJob(id, with: CancellationError())
         }
     }
 
-    /// Fails waiters whose deadline passed, every few milliseconds while any are waiting.
+    /// Fails jobs still waiting past their deadline, every few milliseconds while any wait.
     private func sweepDeadlines() async {
         let tick = min(Duration.milliseconds(50), configuration.acquireTimeout / 4)
         while true {
             try? await Task.sleep(for: tick)
             let now = ContinuousClock.now
-            let (expired, done) = state.withLockedValue { state -> ([Waiter], Bool) in
-                let expired = state.waiters.filter { $0.deadline <= now }
-                if !expired.isEmpty { state.waiters.removeAll { $0.deadline <= now } }
-                if state.waiters.isEmpty { state.sweeping = false }
-                return (expired, !state.sweeping)
+            let (expired, done) = queue.locked { queue -> ([Job], Bool) in
+                let expired = queue.jobs.filter { $0.deadline <= now }
+                if !expired.isEmpty { queue.jobs.removeAll { $0.deadline <= now } }
+                if queue.jobs.isEmpty { queue.sweeping = false }
+                return (expired, !queue.sweeping)
             }
             let timeout = configuration.acquireTimeout
-            for waiter in expired {
-                waiter.continuation.resume(throwing: PGError(kind: .poolTimeout, message: "no database connection free within \(timeout)"))
-            }
+            for job in expired { job.fail(PGError(kind: .poolTimeout, message: "no database connection free within \(timeout)")) }
             if done { return }
         }
     }
 
-    private func failWaiter(_ id: UInt64, with error: any Error) {
-        let waiter = state.withLockedValue { state -> Waiter? in
-            guard let index = state.waiters.firstIndex(where: { $0.id == id }) else { return nil }
-            return state.waiters.remove(at: index)
+    private func failJob(_ id: UInt64, with error: any Error) {
+        let job = queue.locked { queue -> Job? in
+            guard let index = queue.jobs.firstIndex(where: { $0.id == id }) else { return nil }
+            return queue.jobs.remove(at: index)
         }
-        waiter?.continuation.resume(throwing: error)
-    }
-
-    private func release(_ slot: Slot) {
-        let waiter = state.withLockedValue { state -> Waiter? in
-            if state.closed {
-                state.inUse -= 1
-                slot.connection = nil
-                return nil
-            }
-            if !state.waiters.isEmpty { return state.waiters.removeFirst() }
-            state.inUse -= 1
-            state.idle.append(slot)
-            return nil
-        }
-        waiter?.continuation.resume(returning: slot)
+        job?.fail(error)
     }
 }
 
