@@ -29,7 +29,7 @@ final class JSONStreamWriter: Encoder {
 
     // One request's writer on one thread: the runtime's exclusivity checks on these cost more
     // than the writing itself.
-    @exclusivity(unchecked) private(set) var output: [UInt8] = []
+    @exclusivity(unchecked) private var output = JSONBytes(capacity: 1024)
     @exclusivity(unchecked) private var frames: [Frame] = []
     private var nextID = 0
     /// The frame of the value being encoded: what `container(keyedBy:)` and friends open.
@@ -45,13 +45,14 @@ final class JSONStreamWriter: Encoder {
 
     init(useHandwritten: Bool = true) {
         self.useHandwritten = useHandwritten
-        output.reserveCapacity(1024)
     }
+
+    deinit { output.free() }
 
     func finish() throws -> [UInt8] {
         if let misuse { throw EncodingError.invalidValue(misuse, .init(codingPath: [], debugDescription: misuse)) }
         while !frames.isEmpty { closeTop() }
-        return output
+        return output.bytes
     }
 
     // MARK: values
@@ -63,7 +64,7 @@ final class JSONStreamWriter: Encoder {
         if T.self == Date.self, let date = value as? Date { return Timestamps.write(date, into: &output) }
         if T.self == Int.self, let number = value as? Int { return writeInteger(number) }
         if T.self == Bool.self, let flag = value as? Bool { return writeBool(flag) }
-        if T.self == CalendarDate.self, let day = value as? CalendarDate { return writeString(day.description) }
+        if T.self == CalendarDate.self, let day = value as? CalendarDate { return writeDay(day) }
         if T.self == URL.self, let url = value as? URL { return writeString(url.absoluteString) }
         if T.self == Data.self, let data = value as? Data { return writeString(data.base64EncodedString()) }
         if T.self == JSONValue.self, let json = value as? JSONValue { return try writeJSONValue(json) }
@@ -117,9 +118,9 @@ final class JSONStreamWriter: Encoder {
         output.append(UInt8(ascii: "]"))
     }
 
-    func writeBool(_ flag: Bool) { output.append(contentsOf: (flag ? "true" : "false").utf8) }
+    func writeBool(_ flag: Bool) { output.append(flag ? "true" : "false" as StaticString) }
 
-    func writeInteger(_ number: some BinaryInteger) { output.append(contentsOf: String(number).utf8) }
+    func writeInteger(_ number: some BinaryInteger) { output.appendInteger(number) }
 
     func writeDouble(_ number: Double) throws {
         guard number.isFinite else {
@@ -127,48 +128,60 @@ final class JSONStreamWriter: Encoder {
         }
         var text = number.description
         if text.hasSuffix(".0") { text.removeLast(2) }
-        output.append(contentsOf: text.utf8)
+        output.append(text)
     }
 
-    func writeNull() { output.append(contentsOf: "null".utf8) }
+    func writeNull() { output.append("null" as StaticString) }
 
     func writeByte(_ byte: UInt8) { output.append(byte) }
 
     func writeKey(_ name: StaticString) {
         output.append(UInt8(ascii: "\""))
-        name.withUTF8Buffer { output.append(contentsOf: $0) }
-        output.append(contentsOf: "\":".utf8)
+        output.append(name)
+        output.append("\":" as StaticString)
     }
 
     func writeDate(_ date: Date) { Timestamps.write(date, into: &output) }
 
+    func writeDay(_ day: CalendarDate) {
+        output.append(UInt8(ascii: "\""))
+        output.append(day: day)
+        output.append(UInt8(ascii: "\""))
+    }
+
     func writeUUID(_ uuid: UUID) {
         output.append(UInt8(ascii: "\""))
-        uuid.appendUpper(to: &output)
+        withUnsafeBytes(of: uuid.uuid) { raw in UUID.spell(raw, upper: true) { output.append($0) } }
         output.append(UInt8(ascii: "\""))
     }
 
     func writeString(_ text: String) {
         output.append(UInt8(ascii: "\""))
         // Most strings need no escape: copy them whole.
-        if !text.utf8.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) {
-            output.append(contentsOf: text.utf8)
+        var text = text
+        let plain = text.withUTF8 { bytes in
+            for byte in bytes where byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") { return false }
+            output.append(bytes: UnsafeRawBufferPointer(bytes))
+            return true
+        }
+        if plain {
             output.append(UInt8(ascii: "\""))
             return
         }
         for byte in text.utf8 {
             switch byte {
-            case UInt8(ascii: "\""): output.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "\"")])
-            case UInt8(ascii: "\\"): output.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "\\")])
-            case 0x0A: output.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "n")])
-            case 0x0D: output.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "r")])
-            case 0x09: output.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "t")])
-            case 0x08: output.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "b")])
-            case 0x0C: output.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "f")])
+            case UInt8(ascii: "\""): output.append("\\\"" as StaticString)
+            case UInt8(ascii: "\\"): output.append("\\\\" as StaticString)
+            case 0x0A: output.append("\\n" as StaticString)
+            case 0x0D: output.append("\\r" as StaticString)
+            case 0x09: output.append("\\t" as StaticString)
+            case 0x08: output.append("\\b" as StaticString)
+            case 0x0C: output.append("\\f" as StaticString)
             case 0x00..<0x20:
-                let hex = Array("0123456789abcdef".utf8)
-                output.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "u"), UInt8(ascii: "0"), UInt8(ascii: "0"),
-                                           hex[Int(byte >> 4)], hex[Int(byte & 0x0F)]])
+                let hex: StaticString = "0123456789abcdef"
+                output.append("\\u00" as StaticString)
+                output.append(hex.utf8Start[Int(byte >> 4)])
+                output.append(hex.utf8Start[Int(byte & 0x0F)])
             default: output.append(byte)
             }
         }
@@ -199,8 +212,8 @@ final class JSONStreamWriter: Encoder {
         case .array: output.append(UInt8(ascii: "]"))
         // A value that opened no container, or a single-value container left empty, is an
         // empty object, as Foundation wrote it.
-        case .pending: output.append(contentsOf: "{}".utf8)
-        case .single: if frame.count == 0 { output.append(contentsOf: "{}".utf8) }
+        case .pending: output.append("{}" as StaticString)
+        case .single: if frame.count == 0 { output.append("{}" as StaticString) }
         }
     }
 

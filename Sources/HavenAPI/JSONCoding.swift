@@ -75,7 +75,7 @@ enum SnakeCaseKey {
 
     /// Appends the key's wire name in quotes, byte by byte. False, with nothing appended, for a
     /// key that is not plain ASCII or holds a byte JSON must escape: those take the general path.
-    static func appendQuoted(_ name: String, to output: inout [UInt8]) -> Bool {
+    static func appendQuoted(_ name: String, to output: inout some ByteOutput) -> Bool {
         var name = name
         return name.withUTF8 { bytes in
             for byte in bytes where byte >= 0x80 || byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") {
@@ -113,47 +113,26 @@ public enum Timestamps {
     }
 
     /// The date as a JSON string, quotes included, appended to `output`.
-    static func write(_ date: Date, into output: inout [UInt8]) {
+    static func write(_ date: Date, into output: inout some ByteOutput) {
         let millis = Int64((date.timeIntervalSince1970 * 1000).rounded(.down))
         var days = millis / 86_400_000
-        var rest = millis % 86_400_000
+        var rest = Int(millis % 86_400_000)
         if rest < 0 {
             rest += 86_400_000
             days -= 1
         }
         let day = CalendarDate.of(Date(timeIntervalSince1970: Double(days) * 86_400))
-        func digits(_ value: Int64, _ width: Int) {
-            if value < 0 || value >= 10_000 || width > 4 {
-                // Outside the years a case can have: the general spelling.
-                let text = String(value)
-                output.append(contentsOf: repeatElement(UInt8(ascii: "0"), count: max(0, width - text.utf8.count)))
-                output.append(contentsOf: text.utf8)
-                return
-            }
-            var divisor: Int64 = 1
-            for _ in 1..<width { divisor *= 10 }
-            var remaining = value
-            while divisor > 0 {
-                output.append(UInt8(ascii: "0") + UInt8(remaining / divisor % 10))
-                remaining %= divisor
-                divisor /= 10
-            }
-        }
         output.append(UInt8(ascii: "\""))
-        digits(Int64(day.year), 4)
-        output.append(UInt8(ascii: "-"))
-        digits(Int64(day.month), 2)
-        output.append(UInt8(ascii: "-"))
-        digits(Int64(day.day), 2)
+        output.append(day: day)
         output.append(UInt8(ascii: "T"))
-        digits(rest / 3_600_000, 2)
+        output.appendDigits(rest / 3_600_000, width: 2)
         output.append(UInt8(ascii: ":"))
-        digits(rest / 60_000 % 60, 2)
+        output.appendDigits(rest / 60_000 % 60, width: 2)
         output.append(UInt8(ascii: ":"))
-        digits(rest / 1000 % 60, 2)
+        output.appendDigits(rest / 1000 % 60, width: 2)
         output.append(UInt8(ascii: "."))
-        digits(rest % 1000, 3)
-        output.append(contentsOf: "Z\"".utf8)
+        output.appendDigits(rest % 1000, width: 3)
+        output.append("Z\"" as StaticString)
     }
 
     public static func parse(_ text: String) -> Date? {

@@ -48,7 +48,7 @@ struct JSONObjectWriter {
     mutating func day(_ name: StaticString, _ value: CalendarDate?) {
         guard let value else { return }
         key(name)
-        writer.writeString(value.description)
+        writer.writeDay(value)
     }
 
     mutating func int(_ name: StaticString, _ value: Int?) {
