@@ -3,9 +3,9 @@
 \startpipeline
 BEGIN;
 SELECT set_config('haven.user_id', :user_id, true), set_config('haven.org_id', :org_id, true), set_config('haven.role', 'caseworker', true);
-SELECT id, organisation_id, reference, case_type, identification_status, identified_by, identified_on::text, risk_level, status,
+SELECT id, organisation_id, reference, case_type, identification_status, identified_by, identified_on, risk_level, status,
     assigned_to, created_by, closure_requested_at, closure_requested_by, closure_reason, closed_at, closed_by, reopened_count,
-    retention_due::text, anonymised_at, sex, birth_year, age_band, citizenship, languages, minor, disability,
+    retention_due, anonymised_at, sex, birth_year, age_band, citizenship, languages, minor, disability,
     exploitation_types, labour_sector, means_of_control, recruiter_relation, country_of_exploitation, months_exploited,
     violence_types, perpetrator_relation, violence_location, created_at, updated_at, version
 FROM case_file WHERE organisation_id = :org_id AND (assigned_to = :user_id OR created_by = :user_id) AND status = 'open'

@@ -9,9 +9,9 @@ SELECT id, case_id, case_organisation_id, case_reference, need_id, service_type,
     consent_id, shared_categories, priority, due_at, status, business_status, status_reason, outcome, note_sealed,
     previous_referral_id, episode_id, created_at, updated_at, version
 FROM referral WHERE id = :referral_id;
-SELECT id, organisation_id, reference, case_type, identification_status, identified_by, identified_on::text, risk_level, status,
+SELECT id, organisation_id, reference, case_type, identification_status, identified_by, identified_on, risk_level, status,
     assigned_to, created_by, closure_requested_at, closure_requested_by, closure_reason, closed_at, closed_by, reopened_count,
-    retention_due::text, anonymised_at, sex, birth_year, age_band, citizenship, languages, minor, disability,
+    retention_due, anonymised_at, sex, birth_year, age_band, citizenship, languages, minor, disability,
     exploitation_types, labour_sector, means_of_control, recruiter_relation, country_of_exploitation, months_exploited,
     violence_types, perpetrator_relation, violence_location, created_at, updated_at, version, identity_sealed, note_sealed
 FROM case_file WHERE id = :case_id;

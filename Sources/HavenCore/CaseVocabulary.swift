@@ -158,10 +158,24 @@ public struct CalendarDate: Codable, Sendable, Hashable, Comparable, CustomStrin
     }
 
     public init?(_ text: String) {
-        let parts = text.split(separator: "-", omittingEmptySubsequences: false)
-        guard parts.count == 3, parts[0].count == 4, parts[1].count == 2, parts[2].count == 2,
-              let year = Int(parts[0]), let month = Int(parts[1]), let day = Int(parts[2])
-        else { return nil }
+        var text = text
+        guard let date = text.withUTF8({ CalendarDate(utf8: UnsafeRawBufferPointer($0)) }) else { return nil }
+        self = date
+    }
+
+    /// `YYYY-MM-DD` exactly, from its bytes.
+    public init?(utf8 bytes: UnsafeRawBufferPointer) {
+        guard bytes.count == 10, bytes[4] == UInt8(ascii: "-"), bytes[7] == UInt8(ascii: "-") else { return nil }
+        func number(_ range: Range<Int>) -> Int? {
+            var value = 0
+            for index in range {
+                let digit = Int(bytes[index]) - Int(UInt8(ascii: "0"))
+                guard (0...9).contains(digit) else { return nil }
+                value = value * 10 + digit
+            }
+            return value
+        }
+        guard let year = number(0..<4), let month = number(5..<7), let day = number(8..<10) else { return nil }
         self.init(year: year, month: month, day: day)
     }
 
@@ -192,7 +206,12 @@ public struct CalendarDate: Codable, Sendable, Hashable, Comparable, CustomStrin
 
     /// The UTC calendar date of an instant.
     public static func of(_ date: Date) -> CalendarDate {
-        let days = Int((date.timeIntervalSince1970 / 86_400).rounded(.down))
+        CalendarDate(daysSince1970: Int((date.timeIntervalSince1970 / 86_400).rounded(.down)))
+            ?? CalendarDate(year: 1970, month: 1, day: 1)!
+    }
+
+    /// The date `days` after 1970-01-01 (before it when negative); nil outside years 1–9999.
+    public init?(daysSince1970 days: Int) {
         let z = days + 719_468
         let era = (z >= 0 ? z : z - 146_096) / 146_097
         let doe = z - era * 146_097
@@ -202,7 +221,7 @@ public struct CalendarDate: Codable, Sendable, Hashable, Comparable, CustomStrin
         let day = doy - (153 * mp + 2) / 5 + 1
         let month = mp < 10 ? mp + 3 : mp - 9
         let year = yoe + era * 400 + (month <= 2 ? 1 : 0)
-        return CalendarDate(year: year, month: month, day: day) ?? CalendarDate(year: 1970, month: 1, day: 1)!
+        self.init(year: year, month: month, day: day)
     }
 
     static func days(in month: Int, year: Int) -> Int {

@@ -47,9 +47,9 @@ public struct CaseFilter: Sendable {
 
 public enum CaseStore {
     static let columns = """
-        id, organisation_id, reference, case_type, identification_status, identified_by, identified_on::text, risk_level, status,
+        id, organisation_id, reference, case_type, identification_status, identified_by, identified_on, risk_level, status,
         assigned_to, created_by, closure_requested_at, closure_requested_by, closure_reason, closed_at, closed_by, reopened_count,
-        retention_due::text, anonymised_at, sex, birth_year, age_band, citizenship, languages, minor, disability,
+        retention_due, anonymised_at, sex, birth_year, age_band, citizenship, languages, minor, disability,
         exploitation_types, labour_sector, means_of_control, recruiter_relation, country_of_exploitation, months_exploited,
         violence_types, perpetrator_relation, violence_location, created_at, updated_at, version, identity_sealed, note_sealed
         """
@@ -92,12 +92,12 @@ public enum CaseStore {
         var file = CaseFile(
             id: id, organisationID: try row.decode(at: 1), reference: try row.decode(at: 2), caseType: caseType,
             identificationStatus: try enumValue(IdentificationStatus.self, 4), identifiedBy: try enumValue(IdentifiedBy.self, 5),
-            identifiedOn: CalendarDate(try row.decode(String.self, at: 6)) ?? CalendarDate.of(Date()),
+            identifiedOn: try row.decode(at: 6),
             riskLevel: try enumValue(RiskLevel.self, 7), status: try enumValue(CaseStatus.self, 8),
             assignee: try row.decode(at: 9), createdBy: try row.decode(at: 10),
             closureRequestedAt: try row.decode(at: 11), closureRequestedBy: try row.decode(at: 12), closureReason: try row.decode(at: 13),
             closedAt: try row.decode(at: 14), closedBy: try row.decode(at: 15), reopenedCount: try row.decode(at: 16),
-            retentionDue: (try row.decode(String?.self, at: 17)).flatMap(CalendarDate.init), anonymisedAt: try row.decode(at: 18),
+            retentionDue: try row.decode(at: 17), anonymisedAt: try row.decode(at: 18),
             profile: profile, identity: nil,
             trafficking: trafficking == TraffickingProfile() ? nil : trafficking,
             violence: violence == ViolenceProfile() ? nil : violence,

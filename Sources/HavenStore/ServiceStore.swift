@@ -5,7 +5,7 @@ import Sealing
 
 public enum ServiceStore {
     static let columns = """
-        id, case_id, need_id, referral_id, type, provider_organisation_id, status, start_on::text, due_on::text, end_on::text,
+        id, case_id, need_id, referral_id, type, provider_organisation_id, status, start_on, due_on, end_on,
         outcome, detail::text, created_at, updated_at, version
         """
 
@@ -18,9 +18,9 @@ public enum ServiceStore {
             id: try row.decode(at: 0), caseID: try row.decode(at: 1), needID: try row.decode(at: 2), referralID: try row.decode(at: 3),
             type: ServiceType(rawValue: try row.decode(at: 4)) ?? .other, providerOrganisation: try row.decode(at: 5),
             status: ServiceStatus(rawValue: try row.decode(at: 6)) ?? .planned,
-            startOn: (try row.decode(String?.self, at: 7)).flatMap(CalendarDate.init),
-            dueOn: (try row.decode(String?.self, at: 8)).flatMap(CalendarDate.init),
-            endOn: (try row.decode(String?.self, at: 9)).flatMap(CalendarDate.init),
+            startOn: try row.decode(at: 7),
+            dueOn: try row.decode(at: 8),
+            endOn: try row.decode(at: 9),
             outcome: try row.decode(at: 10), detail: detail, createdAt: try row.decode(at: 12), updatedAt: try row.decode(at: 13),
             version: try row.decode(at: 14))
     }

@@ -3,14 +3,17 @@ import Foundation
 
 /// The rows of one statement, in binary format. Owns its `PGresult*` and frees it in `deinit`.
 public final class PGResult {
-    let handle: OpaquePointer
+    @usableFromInline let handle: OpaquePointer
     public let rowCount: Int
     public let columnCount: Int
+    /// Asked once per column rather than once per value: a list decodes thousands of values.
+    @usableFromInline let columnTypes: [PGType]
 
     init(handle: OpaquePointer) {
         self.handle = handle
         self.rowCount = Int(PQntuples(handle))
         self.columnCount = Int(PQnfields(handle))
+        self.columnTypes = (0..<Int32(columnCount)).map { PGType(rawValue: PQftype(handle, $0)) }
     }
 
     deinit { PQclear(handle) }
@@ -31,12 +34,13 @@ public final class PGResult {
         return index < 0 ? nil : index
     }
 
-    func columnType(_ column: Int) -> PGType { PGType(rawValue: PQftype(handle, Int32(column))) }
+    @inlinable func columnType(_ column: Int) -> PGType { columnTypes[column] }
 
     /// The raw bytes of a value, or nil for NULL. Valid while the result lives.
-    func withValue<T>(row: Int, column: Int, _ body: (UnsafeRawBufferPointer?) throws -> T) rethrows -> T {
-        if PQgetisnull(handle, Int32(row), Int32(column)) != 0 { return try body(nil) }
+    @inlinable func withValue<T>(row: Int, column: Int, _ body: (UnsafeRawBufferPointer?) throws -> T) rethrows -> T {
         let length = Int(PQgetlength(handle, Int32(row), Int32(column)))
+        // NULL has length 0; only an empty value needs asking which it is.
+        if length == 0, PQgetisnull(handle, Int32(row), Int32(column)) != 0 { return try body(nil) }
         guard let pointer = PQgetvalue(handle, Int32(row), Int32(column)) else {
             return try body(UnsafeRawBufferPointer(start: nil, count: 0))
         }
@@ -51,15 +55,17 @@ public final class PGResult {
     public var first: PGRow? { rowCount > 0 ? self[0] : nil }
 }
 
+// The generic decoders are inlinable so that callers get them specialised for their types: a
+// list decodes thousands of values, and an unspecialised call looks up type metadata each time.
 public struct PGRow {
-    let result: PGResult
+    @usableFromInline let result: PGResult
     public let index: Int
 
     public func isNull(_ column: Int) -> Bool {
         PQgetisnull(result.handle, Int32(index), Int32(column)) != 0
     }
 
-    public func decode<T: PGDecodable>(_ type: T.Type = T.self, at column: Int) throws -> T {
+    @inlinable public func decode<T: PGDecodable>(_ type: T.Type = T.self, at column: Int) throws -> T {
         guard column >= 0, column < result.columnCount else {
             throw PGError(kind: .typeMismatch, message: "no column \(column)")
         }
@@ -92,7 +98,7 @@ public struct PGRow {
     }
 
     /// A one-dimensional array column (`text[]`, `uuid[]`, `int8[]`, ...); NULL decodes as nil.
-    public func decodeArray<T: PGDecodable>(_ type: T.Type = T.self, at column: Int) throws -> [T]? {
+    @inlinable public func decodeArray<T: PGDecodable>(_ type: T.Type = T.self, at column: Int) throws -> [T]? {
         try result.withValue(row: index, column: column) { bytes in
             guard let bytes else { return nil }
             return try PGArrayDecoder.decode(bytes, as: T.self)
@@ -116,8 +122,8 @@ public struct PGRow {
     }()
 }
 
-enum PGArrayDecoder {
-    static func decode<T: PGDecodable>(_ bytes: UnsafeRawBufferPointer, as: T.Type) throws -> [T] {
+@usableFromInline enum PGArrayDecoder {
+    @inlinable static func decode<T: PGDecodable>(_ bytes: UnsafeRawBufferPointer, as: T.Type) throws -> [T] {
         var offset = 0
         func int32() throws -> Int32 {
             guard offset + 4 <= bytes.count else {
