@@ -31,18 +31,21 @@ public struct AuditSealer: Sendable {
         }
     }
 
-    /// Seals until nothing ready is left.
-    public func sealAll() async throws -> Int {
+    /// Seals everything ready now, in batches. A batch short of the limit has reached the
+    /// horizon: stop there, or under steady load this would chase new commits for ever.
+    public func sealAll(batch: Int = 10_000) async throws -> Int {
         var total = 0
         while true {
-            let sealed = try await sealPending()
+            let sealed = try await sealPending(limit: batch)
             total += sealed
-            if sealed == 0 { return total }
+            if sealed < batch { return total }
         }
     }
 
     static func seal(on connection: PGConnection, limit: Int) throws -> Int {
-        guard try connection.query("SELECT pg_try_advisory_xact_lock($1)", [lockKey])[0].decode(Bool.self, at: 0) else { return 0 }
+        // No JIT: compiling the batch query cost more than running it, every second.
+        guard try connection.query("SELECT pg_try_advisory_xact_lock($1), set_config('jit', 'off', true)", [lockKey])[0]
+            .decode(Bool.self, at: 0) else { return 0 }
         var seq: Int64 = 0, lastEventID: Int64 = 0, lastXID: Int64 = 0, segment = 1
         var previous = genesisHash
         if let head = try connection.query("SELECT seq, event_id, event_xid, hash, segment FROM audit_seal ORDER BY seq DESC LIMIT 1").first {
