@@ -9,9 +9,15 @@ import HavenCore
 /// Foundation's coding paths, then a tree of nodes; here it builds neither.
 struct APIJSONEncoder {
     func encode(_ value: some Encodable) throws -> [UInt8] {
+        try encode(value) { [UInt8]($0) }
+    }
+
+    /// The document's bytes handed to `take` (valid only inside it), so an answer copies them
+    /// once, into its own buffer.
+    func encode<Result>(_ value: some Encodable, _ take: (UnsafeRawBufferPointer) -> Result) throws -> Result {
         let writer = JSONStreamWriter()
         try writer.encodeValue(value)
-        return try writer.finish()
+        return try writer.finish(take)
     }
 }
 
@@ -49,10 +55,10 @@ final class JSONStreamWriter: Encoder {
 
     deinit { output.free() }
 
-    func finish() throws -> [UInt8] {
+    func finish<Result>(_ take: (UnsafeRawBufferPointer) -> Result) throws -> Result {
         if let misuse { throw EncodingError.invalidValue(misuse, .init(codingPath: [], debugDescription: misuse)) }
         while !frames.isEmpty { closeTop() }
-        return output.bytes
+        return take(output.contents)
     }
 
     // MARK: values

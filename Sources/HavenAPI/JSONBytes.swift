@@ -96,5 +96,6 @@ struct JSONBytes: ByteOutput {
         capacity = larger
     }
 
-    var bytes: [UInt8] { [UInt8](UnsafeBufferPointer(start: base, count: count)) }
+    /// What was written; valid until the next append or `free`.
+    var contents: UnsafeRawBufferPointer { UnsafeRawBufferPointer(start: base, count: count) }
 }

@@ -8,7 +8,7 @@ enum JSONCoding {
     static let encoder = APIJSONEncoder()
 
     static func buffer(_ value: some Encodable) throws -> ByteBuffer {
-        ByteBuffer(bytes: try encoder.encode(value))
+        try encoder.encode(value) { ByteBuffer(bytes: $0) }
     }
 
     static func bytes(_ value: some Encodable) throws -> [UInt8] {

@@ -7,11 +7,6 @@ extension UUID {
     /// `uuidString`, written without the formatted printing Foundation uses for it.
     public var upperString: String { text(upper: true) }
 
-    /// `uuidString`'s bytes appended to `output` (JSON writers).
-    public func appendUpper(to output: inout [UInt8]) {
-        withUnsafeBytes(of: uuid) { raw in UUID.spell(raw, upper: true) { output.append($0) } }
-    }
-
     /// The 36 characters of a UUID given as its 16 raw bytes (as PostgreSQL sends one), one at a
     /// time to `put`.
     @inlinable

@@ -36,7 +36,7 @@ struct JSONWritableTests {
     static func bytes(_ value: some Encodable, handwritten: Bool) throws -> [UInt8] {
         let writer = JSONStreamWriter(useHandwritten: handwritten)
         try writer.encodeValue(value)
-        return try writer.finish()
+        return try writer.finish { [UInt8]($0) }
     }
 
     @Test("the same bytes as the Encodable conformance, with every optional set and with none")
