@@ -95,6 +95,7 @@ public struct AuditVerifier: Sendable {
                 nextRequested = true
             }
             for row in page.rows {
+                if nextRequested && row.index % 256 == 0 { connection.readAvailable() }
                 let seq: Int64 = try row.decode(at: 0)
                 let eventID: Int64 = try row.decode(at: 1)
                 let sealedXID: Int64 = try row.decode(at: 2)

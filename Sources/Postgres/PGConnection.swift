@@ -122,6 +122,13 @@ public final class PGConnection {
         sentSQL = sql
     }
 
+    /// Reads whatever the server has sent so far into libpq's buffer, without waiting. Between
+    /// `send` and `receive`, calling this now and then lets a large answer keep streaming: the
+    /// server otherwise stalls once the socket's buffer is full.
+    public func readAvailable() {
+        _ = PQconsumeInput(handle)
+    }
+
     /// The rows of the statement `send` sent.
     public func receive() throws -> PGResult {
         guard let sql = sentSQL else { throw PGError(kind: .other, message: "nothing was sent to receive") }
