@@ -88,10 +88,10 @@ struct CaseController: Sendable {
         let keys = store.keys
         let page = try await store.transaction(context.access) { transaction in
             try transaction.authorize(.listCases, .collection, entityKind: "case")
-            let page = try CaseStore.list(filter, actor: actor, after: query.cursor, limit: query.limit, keys: keys, on: transaction.connection)
             try transaction.audit(.read, "case.list", entityKind: "case", subjectOrganisation: actor.organisationID, purpose: .caseManagement,
-                                  detail: ["count": .int(page.items.count)])
-            return page
+                                  detail: filter.auditDetail(limit: query.limit, nextPage: query.cursor != nil))
+            transaction.commitWithNextStatement()
+            return try CaseStore.list(filter, actor: actor, after: query.cursor, limit: query.limit, keys: keys, on: transaction.connection)
         }
         return JSONResponse(ListResponse(page, CaseDTO.init))
     }

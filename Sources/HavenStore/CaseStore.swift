@@ -43,6 +43,17 @@ public struct CaseFilter: Sendable {
         self.updatedSince = updatedSince
         self.sort = sort
     }
+
+    /// What a list's audit event records of the query (filter names, order, page size), never
+    /// a filter's value: it is known before the list runs, so the event commits in the list's
+    /// own round trip.
+    public func auditDetail(limit: Int, nextPage: Bool) -> [String: AuditDetail] {
+        let used: [(String, Bool)] = [
+            ("status", status != nil), ("case_type", caseType != nil), ("risk_level", riskLevel != nil), ("assignee", assignee != nil),
+            ("identification_status", identificationStatus != nil), ("updated_since", updatedSince != nil),
+        ]
+        return ["filters": .strings(used.filter(\.1).map(\.0)), "sort": .string(sort.rawValue), "limit": .int(limit), "next_page": .bool(nextPage)]
+    }
 }
 
 public enum CaseStore {

@@ -149,6 +149,13 @@ public final class StoreTransaction {
         try AuditWriter.insert(event, key: store.auditKey, on: connection)
     }
 
+    /// Sends the transaction's next statement with its audit events and COMMIT, in one round
+    /// trip. Only when every decision and event is made before that statement: nothing may be
+    /// audited after it.
+    public func commitWithNextStatement() {
+        connection.commitWithNextStatement()
+    }
+
     /// An event stamped now, from this transaction's actor.
     public func audit(
         _ action: AuditEvent.Action, _ subtype: String, outcome: AuditEvent.Outcome = .success,

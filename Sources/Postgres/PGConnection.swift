@@ -31,6 +31,9 @@ public final class PGConnection {
     private var sentSQL: String?
     /// BEGIN and the transaction's settings, not sent yet (see `open`).
     private var pendingOpening: [Encoded] = []
+    /// Set by `commitWithNextStatement`; `committed` once that statement's round trip committed.
+    private var commitsWithNext = false
+    private var committed = false
     private var statementCounter = 0
     private static let statementCacheLimit = 512
 
@@ -90,8 +93,9 @@ public final class PGConnection {
     /// Runs one statement with bound parameters and returns its rows.
     @discardableResult
     public func query(_ sql: String, _ parameters: [(any PGEncodable)?] = []) throws -> PGResult {
+        try checkNotCommitted()
         let encoded = try parameters.map { try $0?.pgEncode() }
-        if !pendingOpening.isEmpty {
+        if !pendingOpening.isEmpty || commitsWithNext {
             guard let result = try sendOpening(with: [(sql, encoded)]).last else {
                 throw PGError(kind: .other, message: "no result for the statement", statement: PGConnection.summary(sql))
             }
@@ -111,6 +115,7 @@ public final class PGConnection {
     /// Sends one statement without waiting for its rows, so the caller can work meanwhile;
     /// `receive()` collects them. Nothing else may run on the connection in between.
     public func send(_ sql: String, _ parameters: [(any PGEncodable)?] = []) throws {
+        try checkNotCommitted()
         if !pendingOpening.isEmpty { try sendOpening(with: []) }
         let encoded = try parameters.map { try $0?.pgEncode() }
         let name = options.namedStatements ? try preparedName(for: sql, count: encoded.count) : nil
@@ -149,6 +154,7 @@ public final class PGConnection {
     /// Runs SQL text without parameters through the simple protocol: several statements at once
     /// (migration files) or fixed commands such as `BEGIN`. Never pass text built from values.
     public func run(script sql: String) throws {
+        try checkNotCommitted()
         if !pendingOpening.isEmpty { try sendOpening(with: []) }
         _ = try check(PQexec(handle, sql), statement: nil, sql: sql)
     }
@@ -158,20 +164,45 @@ public final class PGConnection {
     public func open(_ statements: [PGStatement]) throws {
         pendingOpening = try statements.map { ($0.sql, try $0.parameters.map { try $0?.pgEncode() }) }
         lostWhileOpening = false
+        committed = false
     }
 
     /// True when the connection broke in the round trip that carried the transaction's opening:
     /// nothing of the transaction took effect, so it may run again on another connection.
     public private(set) var lostWhileOpening = false
 
+    /// Makes the next statement the transaction's last: the deferred statements and COMMIT go
+    /// with it, in its round trip. For transactions whose every decision and audit event is
+    /// known before that statement runs (a list the actor may read whatever it holds). Nothing
+    /// may be deferred after it.
+    public func commitWithNextStatement() {
+        commitsWithNext = true
+    }
+
+    /// A statement after the one that committed would run outside the transaction.
+    private func checkNotCommitted() throws {
+        if committed { throw PGError(kind: .other, message: "the transaction already committed with its last statement") }
+    }
+
+    /// Sends the statements with what the transaction holds back: BEGIN and its settings
+    /// before them, and, when they end the transaction, the deferred statements and COMMIT after.
     @discardableResult
     private func sendOpening(with statements: [Encoded]) throws -> [PGResult] {
         let opening = pendingOpening
         pendingOpening = []
+        var closing: [Encoded] = []
+        if commitsWithNext && !statements.isEmpty {
+            commitsWithNext = false
+            closing = try deferredUntilCommit.map { ($0.sql, try $0.parameters.map { try $0?.pgEncode() }) } + [("COMMIT", [])]
+            deferredUntilCommit = []
+        }
         do {
-            return Array(try send(opening + statements).dropFirst(opening.count))
+            let results = try send(opening + statements + closing)
+            committed = !closing.isEmpty
+            return Array(results.dropFirst(opening.count).prefix(statements.count))
         } catch let error as PGError where error.kind == .connectionLost {
-            lostWhileOpening = true
+            // Once COMMIT went along, the transaction may have taken effect: not safe to repeat.
+            lostWhileOpening = !opening.isEmpty && closing.isEmpty
             throw error
         }
     }
@@ -180,8 +211,9 @@ public final class PGConnection {
     /// The first failure ends the pipeline: later statements are skipped and the error thrown.
     @discardableResult
     public func pipeline(_ statements: [PGStatement]) throws -> [PGResult] {
+        try checkNotCommitted()
         let encoded = try statements.map { ($0.sql, try $0.parameters.map { try $0?.pgEncode() }) }
-        if !pendingOpening.isEmpty { return try sendOpening(with: encoded) }
+        if !pendingOpening.isEmpty || commitsWithNext { return try sendOpening(with: encoded) }
         return try send(encoded)
     }
 
@@ -273,6 +305,15 @@ public final class PGConnection {
     public func commit() throws {
         let deferred = deferredUntilCommit
         deferredUntilCommit = []
+        commitsWithNext = false
+        if committed {
+            // Committed with its last statement (`commitWithNextStatement`).
+            committed = false
+            guard deferred.isEmpty else {
+                throw PGError(kind: .other, message: "statements were deferred after the transaction committed")
+            }
+            return
+        }
         if deferred.isEmpty && !pendingOpening.isEmpty {
             // The transaction never ran a statement: there is nothing to commit.
             pendingOpening = []
@@ -287,6 +328,8 @@ public final class PGConnection {
     public func rollback() {
         deferredUntilCommit = []
         pendingOpening = []
+        commitsWithNext = false
+        committed = false
         if isOK && isInTransaction { try? run(script: "ROLLBACK") }
     }
 

@@ -277,6 +277,44 @@ struct CasesIntakeTests {
         }
     }
 
+    @Test("every list is audited with its query (filter names, order, page size, no values); a refused list leaves no event")
+    func listsAreAuditedWithTheirQuery() async throws {
+        try await TestApp.run { app, client in
+            let scene = try await Self.listScene(app, client)
+            func events() throws -> [[String: Any]] {
+                try CaseKit.ownerRows(app, "SELECT detail::text FROM audit_event WHERE actor_user = $1 AND subtype = 'case.list' AND outcome = 'success' ORDER BY id",
+                                      [scene.first.id]).compactMap { row in
+                    try row[0].flatMap { try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
+                }
+            }
+            #expect(try events().isEmpty)
+            let listed = try await CaseKit.call(client, .get, "/v1/cases?status=open&risk_level=high&limit=1", scene.first.token)
+            #expect(listed.status == .ok, "\(listed.text)")
+            var recorded = try events()
+            #expect(recorded.count == 1)
+            #expect(recorded.first?["filters"] as? [String] == ["status", "risk_level"])
+            #expect(recorded.first?["limit"] as? Int == 1)
+            #expect(recorded.first?["sort"] as? String == "-updated_at")
+            #expect(recorded.first?["next_page"] as? Bool == false)
+            let text = try CaseKit.ownerRows(app, "SELECT detail::text FROM audit_event WHERE subtype = 'case.list'").compactMap { $0[0] }.joined()
+            CaseKit.expectAbsent(["open", "high"], in: text, "the list's audit event")
+
+            let next = try await CaseKit.call(client, .get, "/v1/cases?sort=reference&limit=1", scene.first.token)
+            let cursor = try #require(try next.json()["next_cursor"] as? String)
+            let second = try await CaseKit.call(client, .get, "/v1/cases?sort=reference&limit=1&cursor=\(cursor)", scene.first.token)
+            #expect(second.status == .ok, "\(second.text)")
+            recorded = try events()
+            #expect(recorded.count == 3)
+            #expect(recorded.last?["next_page"] as? Bool == true)
+            #expect(recorded.last?["sort"] as? String == "reference")
+
+            // A cursor this list never returned is refused inside the transaction: no event.
+            let refused = try await CaseKit.call(client, .get, "/v1/cases?cursor=bm90LWEtY3Vyc29y", scene.first.token)
+            CaseKit.expectProblem(refused, .badRequest, field: "cursor")
+            #expect(try events().count == 3)
+        }
+    }
+
     @Test("sorting from the fixed list; anything else is 400")
     func sorting() async throws {
         try await TestApp.run { app, client in

@@ -231,6 +231,50 @@ import Testing
         }
     }
 
+    /// `commitWithNextStatement`: the statement, the deferred statements and COMMIT travel
+    /// together; all of them commit, or none when the statement fails; nothing runs after it.
+    @Test func transactionCommitsWithItsLastStatement() async throws {
+        try await withTestDatabase { database in
+            let pool = try Self.ownerPool(database, size: 1)
+            try await pool.withConnection { try $0.run(script: "CREATE TABLE ledger (amount int NOT NULL); CREATE TABLE journal (note text NOT NULL)") }
+            let listed = try await pool.transaction { connection -> [Int] in
+                try connection.execute("INSERT INTO ledger VALUES ($1)", [5])
+                connection.deferUntilCommit(PGStatement("INSERT INTO journal VALUES ($1)", ["listed"]))
+                connection.commitWithNextStatement()
+                return try connection.query("SELECT amount FROM ledger ORDER BY amount").rows.map { try $0.decode(Int.self, at: 0) }
+            }
+            #expect(listed == [5])
+            // The statement that fails takes the deferred statements and the earlier ones with it.
+            let failure = await PGTestSupport.pgError {
+                try await pool.transaction { connection in
+                    try connection.execute("INSERT INTO ledger VALUES ($1)", [7])
+                    connection.deferUntilCommit(PGStatement("INSERT INTO journal VALUES ($1)", ["failed"]))
+                    connection.commitWithNextStatement()
+                    try connection.query("SELECT 1 / (amount - 5) FROM ledger")
+                }
+            }
+            #expect(failure?.sqlState == "22012")
+            // A statement after the committing one would run outside the transaction: refused.
+            let late = await PGTestSupport.pgError {
+                try await pool.transaction { connection in
+                    connection.commitWithNextStatement()
+                    try connection.query("SELECT 1")
+                    try connection.execute("INSERT INTO ledger VALUES ($1)", [9])
+                }
+            }
+            #expect(late?.message.contains("already committed") == true)
+            let rows = try await pool.withConnection { connection in
+                (try connection.query("SELECT amount FROM ledger ORDER BY amount").rows.map { try $0.decode(Int.self, at: 0) },
+                 try connection.query("SELECT note FROM journal").rows.map { try $0.decode(String.self, at: 0) },
+                 connection.isInTransaction)
+            }
+            #expect(rows.0 == [5])
+            #expect(rows.1 == ["listed"])
+            #expect(rows.2 == false)
+            await pool.close()
+        }
+    }
+
     /// A real deadlock between two pooled transactions: the victim is retried and both complete.
     @Test func transactionRecoversFromARealDeadlock() async throws {
         try await withTestDatabase { database in
