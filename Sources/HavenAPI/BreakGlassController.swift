@@ -23,10 +23,10 @@ struct BreakGlassController: Sendable {
             let keys = store.keys
             let page = try await store.transaction(context.access) { transaction in
                 try transaction.authorize(.listBreakGlassGrants, .collection, entityKind: "break-glass-grant")
-                let page = try BreakGlassStore.list(actor: actor, reviewed: filter, after: query.cursor, limit: query.limit, keys: keys, on: transaction.connection)
                 try transaction.audit(.read, "breakglass.list", entityKind: "break-glass-grant", subjectOrganisation: actor.organisationID,
-                                      purpose: .supervision, detail: ["count": .int(page.items.count)])
-                return page
+                                      purpose: .supervision, detail: query.auditDetail(filters: filter == nil ? [] : ["reviewed"]))
+                transaction.commitWithNextStatement()
+                return try BreakGlassStore.list(actor: actor, reviewed: filter, after: query.cursor, limit: query.limit, keys: keys, on: transaction.connection)
             }
             return JSONResponse(ListResponse(page, GrantDTO.init))
         }

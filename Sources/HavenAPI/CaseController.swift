@@ -89,7 +89,7 @@ struct CaseController: Sendable {
         let page = try await store.transaction(context.access) { transaction in
             try transaction.authorize(.listCases, .collection, entityKind: "case")
             try transaction.audit(.read, "case.list", entityKind: "case", subjectOrganisation: actor.organisationID, purpose: .caseManagement,
-                                  detail: filter.auditDetail(limit: query.limit, nextPage: query.cursor != nil))
+                                  detail: query.auditDetail(filters: filter.names, sort: sort.rawValue))
             transaction.commitWithNextStatement()
             return try CaseStore.list(filter, actor: actor, after: query.cursor, limit: query.limit, keys: keys, on: transaction.connection)
         }

@@ -79,6 +79,15 @@ struct ListQuery {
         }
         cursor = query.get("cursor").map { String($0) }
     }
+
+    /// What a list's audit event records of the query: the filters used (names, never values),
+    /// the order, the page size, whether it is a later page. Known before the list runs, so the
+    /// event commits in the list's own round trip (`commitWithNextStatement`).
+    func auditDetail(filters: [String], sort: String? = nil) -> [String: AuditDetail] {
+        var detail: [String: AuditDetail] = ["filters": .strings(filters), "limit": .int(limit), "next_page": .bool(cursor != nil)]
+        if let sort { detail["sort"] = .string(sort) }
+        return detail
+    }
 }
 
 extension Request {

@@ -120,11 +120,13 @@ struct ReferralController: Sendable {
         let page = try await store.transaction(context.access) { transaction in
             try transaction.authorize(.listReferrals, .collection, entityKind: "referral")
             try transaction.endLapsedReferrals()
-            let page = try ReferralStore.list(direction: direction, status: status, actor: actor, after: query.cursor, limit: query.limit,
-                                              keys: keys, on: transaction.connection)
+            var detail = query.auditDetail(filters: status == nil ? [] : ["status"])
+            detail["direction"] = .string(direction.rawValue)
             try transaction.audit(.read, "referral.list", entityKind: "referral", subjectOrganisation: actor.organisationID, purpose: .referral,
-                                  detail: ["direction": .string(direction.rawValue), "count": .int(page.items.count)])
-            return page
+                                  detail: detail)
+            transaction.commitWithNextStatement()
+            return try ReferralStore.list(direction: direction, status: status, actor: actor, after: query.cursor, limit: query.limit,
+                                          keys: keys, on: transaction.connection)
         }
         return JSONResponse(ListResponse(page) { ReferralDTO($0, side: direction == .incoming ? .recipient : .sender) })
     }

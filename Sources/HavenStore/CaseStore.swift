@@ -44,15 +44,13 @@ public struct CaseFilter: Sendable {
         self.sort = sort
     }
 
-    /// What a list's audit event records of the query (filter names, order, page size), never
-    /// a filter's value: it is known before the list runs, so the event commits in the list's
-    /// own round trip.
-    public func auditDetail(limit: Int, nextPage: Bool) -> [String: AuditDetail] {
+    /// The query parameters this filter uses, by name (what a list's audit event records).
+    public var names: [String] {
         let used: [(String, Bool)] = [
             ("status", status != nil), ("case_type", caseType != nil), ("risk_level", riskLevel != nil), ("assignee", assignee != nil),
             ("identification_status", identificationStatus != nil), ("updated_since", updatedSince != nil),
         ]
-        return ["filters": .strings(used.filter(\.1).map(\.0)), "sort": .string(sort.rawValue), "limit": .int(limit), "next_page": .bool(nextPage)]
+        return used.filter(\.1).map(\.0)
     }
 }
 

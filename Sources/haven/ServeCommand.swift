@@ -3,8 +3,6 @@ import Foundation
 import HavenAPI
 import HavenStore
 import Logging
-import NIOCore
-import NIOPosix
 import Postgres
 import Sealing
 
@@ -46,7 +44,6 @@ struct ServeCommand: AsyncParsableCommand {
     @OptionGroup var pool: PoolOptions
 
     func run() async throws {
-        NIOSingletons.unsafeTryInstallSingletonPosixEventLoopGroupAsConcurrencyGlobalExecutor()
         let logger = Logs.bootstrap()
         var configuration = AppConfiguration()
         configuration.host = host ?? Environment.value("HAVEN_HOST") ?? "127.0.0.1"
