@@ -162,7 +162,7 @@ public final class PGConnection {
     /// Holds the statements that open a transaction (BEGIN and its settings) until the
     /// transaction's first statement, and sends them with it in one round trip.
     public func open(_ statements: [PGStatement]) throws {
-        pendingOpening = try statements.map { ($0.sql, try $0.parameters.map { try $0?.pgEncode() }) }
+        pendingOpening = try statements.map(PGConnection.encode)
         lostWhileOpening = false
         committed = false
     }
@@ -193,7 +193,7 @@ public final class PGConnection {
         var closing: [Encoded] = []
         if commitsWithNext && !statements.isEmpty {
             commitsWithNext = false
-            closing = try deferredUntilCommit.map { ($0.sql, try $0.parameters.map { try $0?.pgEncode() }) } + [("COMMIT", [])]
+            closing = try deferredUntilCommit.map(PGConnection.encode) + [("COMMIT", [])]
             deferredUntilCommit = []
         }
         do {
@@ -212,12 +212,16 @@ public final class PGConnection {
     @discardableResult
     public func pipeline(_ statements: [PGStatement]) throws -> [PGResult] {
         try checkNotCommitted()
-        let encoded = try statements.map { ($0.sql, try $0.parameters.map { try $0?.pgEncode() }) }
+        let encoded = try statements.map(PGConnection.encode)
         if !pendingOpening.isEmpty || commitsWithNext { return try sendOpening(with: encoded) }
         return try send(encoded)
     }
 
     typealias Encoded = (sql: String, parameters: [PGParameter?])
+
+    static func encode(_ statement: PGStatement) throws -> Encoded {
+        (statement.sql, try statement.parameters.map { try $0?.pgEncode() })
+    }
 
     /// One round trip in pipeline mode. With named statements each statement runs prepared,
     /// prepared in the same pipeline the first time it is seen.
