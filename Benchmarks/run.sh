@@ -6,6 +6,7 @@
 #
 #   Benchmarks/run.sh                 # everything, 10 s per measurement
 #   DURATION=30 Benchmarks/run.sh     # longer measurements
+#   PAIRS=5 Benchmarks/run.sh         # more alternations of an endpoint and its pgbench mirror
 #   SECTIONS="http auth" Benchmarks/run.sh # only some sections: http auth cases scale
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -13,6 +14,7 @@ ROOT=$(pwd)
 DURATION=${DURATION:-10}
 CONNECTIONS=${CONNECTIONS:-64}
 THREADS=${THREADS:-2}
+PAIRS=${PAIRS:-3}
 SECTIONS=${SECTIONS:-"http auth cases scale"}
 HAVEN_PORT=${HAVEN_PORT:-8081}
 BARE_PORT=${BARE_PORT:-8090}
@@ -83,12 +85,28 @@ pgbench_limit() {
     python3 "$ROOT/Benchmarks/parse_pgbench.py" "$WORK"/pgb.* <"$WORK/pgbench.out"
     rm -f "$WORK"/pgb.*
 }
+# An endpoint and its pgbench mirror, alternated PAIRS times: the machine's load drifts by a
+# quarter over a run, so a ratio is taken within each pair and the median reported with its range.
+#   paired URL [wrk args…] -- SQLFILE CONN [pgbench args…]
+#   → "rps p99_ms errors p95_ms limit limit_p99_ms ratio low-high"
+paired() {
+    local endpoint=() mirror=() side=endpoint
+    for arg in "$@"; do
+        if [ "$side" = endpoint ] && [ "$arg" = "--" ]; then side=mirror; continue; fi
+        if [ "$side" = endpoint ]; then endpoint+=("$arg"); else mirror+=("$arg"); fi
+    done
+    for _ in $(seq 1 "$PAIRS"); do
+        echo "$(measure "${endpoint[@]}") | $(pgbench_limit "${mirror[@]}")"
+    done | python3 "$ROOT/Benchmarks/median_pairs.py"
+}
 ratio() { python3 -c "import sys; a,b=float(sys.argv[1]),float(sys.argv[2]); print(f'{a/b:.2f}' if b>0 else 'n/a')" "$1" "$2"; }
 
 {
     echo "# Haven benchmarks"
     echo
     echo "$(date -u +%Y-%m-%dT%H:%MZ) · $(nproc) cores · ${CONNECTIONS} connections · ${DURATION} s per measurement · wrk and pgbench on loopback"
+    echo
+    echo "Rows against pgbench alternate the endpoint and its mirror ${PAIRS} times: medians, the ratio being the median of the pairs' ratios (their range in brackets)."
     echo
     echo "| measurement | req/s | p99 ms | errors | limit req/s | ratio | target |"
     echo "|---|---|---|---|---|---|---|"
