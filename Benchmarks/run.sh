@@ -106,7 +106,7 @@ ratio() { python3 -c "import sys; a,b=float(sys.argv[1]),float(sys.argv[2]); pri
     echo
     echo "$(date -u +%Y-%m-%dT%H:%MZ) · $(nproc) cores · ${CONNECTIONS} connections · ${DURATION} s per measurement · wrk and pgbench on loopback"
     echo
-    echo "Rows against pgbench alternate the endpoint and its mirror ${PAIRS} times: medians, the ratio being the median of the pairs' ratios (their range in brackets)."
+    echo "Rows whose ratio has a range in brackets alternate the endpoint and its pgbench mirror ${PAIRS} times: medians, the ratio being the median of the pairs' ratios."
     echo
     echo "| measurement | req/s | p99 ms | errors | limit req/s | ratio | target |"
     echo "|---|---|---|---|---|---|---|"
