@@ -299,7 +299,9 @@ import Testing
             async let a: Void = cross(1, 2)
             async let b: Void = cross(2, 1)
             _ = try await (a, b)
-            #expect(attempts.current == 3)  // one of the two ran twice
+            // A victim ran again. Seen once on a loaded CI machine: four tries, both having been
+            // rolled back once; the sum below still proves each committed exactly once.
+            #expect(attempts.current >= 3)
             let hits = try await pool.withConnection { try $0.query("SELECT sum(hits) FROM pair")[0].decode(Int.self, at: 0) }
             #expect(hits == 4)
             await pool.close()
