@@ -18,7 +18,7 @@ public enum Cursor {
                     json.append(UInt8(ascii: "\\"))
                     json.append(byte)
                 case 0..<0x20:
-                    json.append(contentsOf: Array("\\u00".utf8))
+                    json.append(contentsOf: "\\u00".utf8)
                     json.append(hexDigits[Int(byte >> 4)])
                     json.append(hexDigits[Int(byte & 0xF)])
                 default:
