@@ -8,6 +8,7 @@
 #   DURATION=30 Benchmarks/run.sh     # longer measurements
 #   PAIRS=5 Benchmarks/run.sh         # more alternations of an endpoint and its pgbench mirror
 #   SECTIONS="http auth" Benchmarks/run.sh # only some sections: http auth cases scale
+#   POOL_SIZE=16 Benchmarks/run.sh    # haven's database pool (default: haven's own default)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
@@ -50,7 +51,8 @@ trap cleanup EXIT
 export HAVEN_LOG_LEVEL=warning
 python3 -c "import secrets; print('k1', secrets.token_hex(32))" >"$WORK/keys"
 chmod 600 "$WORK/keys"
-"$BIN/haven" serve --port "$HAVEN_PORT" --data-dir "$WORK/pg" --keys-file "$WORK/keys" --pool-size 16 --login-rate 1000000 \
+POOL=(); [ -n "${POOL_SIZE:-}" ] && POOL=(--pool-size "$POOL_SIZE")
+"$BIN/haven" serve --port "$HAVEN_PORT" --data-dir "$WORK/pg" --keys-file "$WORK/keys" "${POOL[@]}" --login-rate 1000000 \
     >"$WORK/banner.txt" 2>"$WORK/haven.log" &
 PIDS+=($!)
 "$BIN/haven-bare" "$BARE_PORT" >/dev/null 2>&1 &
