@@ -6,11 +6,16 @@ public enum AESGCM {
     public static let nonceLength = 12
     public static let tagLength = 16
 
+    /// AES-256-GCM fetched from the provider once: passing `EVP_aes_256_gcm()` makes every
+    /// init look the implementation up again (under locks), and every case read opens fields.
+    nonisolated(unsafe) private static let fetched: OpaquePointer? = EVP_CIPHER_fetch(nil, "AES-256-GCM", nil)
+    private static var cipher: OpaquePointer? { fetched ?? EVP_aes_256_gcm() }
+
     public static func seal(_ plaintext: [UInt8], key: [UInt8], nonce: [UInt8], associatedData: [UInt8] = []) throws -> (ciphertext: [UInt8], tag: [UInt8]) {
         guard key.count == keyLength, nonce.count == nonceLength else { throw SealingError(.malformed, "AES-256-GCM needs a 32-byte key and a 12-byte nonce") }
         guard let context = EVP_CIPHER_CTX_new() else { throw SealingError.libcrypto("EVP_CIPHER_CTX_new") }
         defer { EVP_CIPHER_CTX_free(context) }
-        guard EVP_EncryptInit_ex(context, EVP_aes_256_gcm(), nil, nil, nil) == 1,
+        guard EVP_EncryptInit_ex(context, cipher, nil, nil, nil) == 1,
               EVP_CIPHER_CTX_ctrl(context, haven_evp_ctrl_gcm_set_ivlen, Int32(nonceLength), nil) == 1,
               EVP_EncryptInit_ex(context, nil, nil, key, nonce) == 1
         else { throw SealingError.libcrypto("AES-256-GCM init") }
@@ -45,7 +50,7 @@ public enum AESGCM {
         }
         guard let context = EVP_CIPHER_CTX_new() else { throw SealingError.libcrypto("EVP_CIPHER_CTX_new") }
         defer { EVP_CIPHER_CTX_free(context) }
-        guard EVP_DecryptInit_ex(context, EVP_aes_256_gcm(), nil, nil, nil) == 1,
+        guard EVP_DecryptInit_ex(context, cipher, nil, nil, nil) == 1,
               EVP_CIPHER_CTX_ctrl(context, haven_evp_ctrl_gcm_set_ivlen, Int32(nonceLength), nil) == 1,
               EVP_DecryptInit_ex(context, nil, nil, key, nonce) == 1
         else { throw SealingError.libcrypto("AES-256-GCM init") }

@@ -51,6 +51,27 @@ import Testing
         #expect(V.hex(try #require(jefe.authenticate([]))) == V.hex(HMAC.sha256([], key: V.utf8("Jefe"))))
     }
 
+    // HMAC.sha256 keeps a keyed context per key and MACs on copies of it: the same key again,
+    // from many threads at once, and more keys than it keeps, all still give the one-shot answer.
+    @Test func cachedHMACSHA256MatchesOneShot() async {
+        let keys = (0..<80).map { index in [UInt8](repeating: UInt8(index), count: 32) }
+        let message = V.utf8("haven audit event")
+        let expected = keys.map { HMAC.authenticate(message, key: $0, algorithm: .sha256) }
+        await withTaskGroup(of: Bool.self) { group in
+            for round in 0..<4 {
+                group.addTask {
+                    keys.indices.allSatisfy { index in
+                        let key = keys[(index + round * 7) % keys.count]
+                        return HMAC.sha256(message, key: key) == expected[(index + round * 7) % keys.count]
+                    }
+                }
+            }
+            for await matched in group { #expect(matched) }
+        }
+        #expect(V.hex(HMAC.sha256(V.utf8("what do ya want for nothing?"), key: V.utf8("Jefe")))
+                == "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843")
+    }
+
     // RFC 4231 §4.7: test case 6, a key longer than the block size is hashed first.
     @Test func hmacSHA256RFC4231Case6() {
         let mac = HMAC.sha256(V.utf8("Test Using Larger Than Block-Size Key - Hash Key First"), key: [UInt8](repeating: 0xaa, count: 131))
