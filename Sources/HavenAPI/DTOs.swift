@@ -93,7 +93,7 @@ struct ListQuery {
 extension Request {
     /// A UUID path parameter; a malformed one is simply not found (404), as any unknown id.
     func uuidParameter(_ name: String, _ context: HavenRequestContext) throws -> UUID {
-        guard let text = context.parameters.get(name), let id = UUID(uuidString: text) else {
+        guard let text = context.parameters.get(name), let id = UUID(text: text) else {
             throw APIError.notFound()
         }
         return id
@@ -101,7 +101,7 @@ extension Request {
 
     func queryUUID(_ name: String) throws -> UUID? {
         guard let text = uri.queryParameters.get(name) else { return nil }
-        guard let id = UUID(uuidString: String(text)) else { throw APIError.badRequest(name, "must be a UUID") }
+        guard let id = UUID(text: text) else { throw APIError.badRequest(name, "must be a UUID") }
         return id
     }
 

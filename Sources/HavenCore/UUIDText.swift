@@ -19,6 +19,44 @@ extension UUID {
         }
     }
 
+    /// Parses the 36-character form (8-4-4-4-12 hex digits, either case), as `UUID(uuidString:)`
+    /// does, without the formatted scanning Foundation uses for it.
+    public init?<Text: StringProtocol>(text: Text) {
+        var bytes: uuid_t = (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+        let parsed = withUnsafeMutableBytes(of: &bytes) { output -> Bool in
+            var count = 0
+            var high: UInt8?
+            var position = 0
+            for character in text.utf8 {
+                defer { position += 1 }
+                if position == 8 || position == 13 || position == 18 || position == 23 {
+                    if character != UInt8(ascii: "-") { return false }
+                    continue
+                }
+                guard let nibble = UUID.nibble(character), count < 16 else { return false }
+                if let first = high {
+                    output[count] = first << 4 | nibble
+                    count += 1
+                    high = nil
+                } else {
+                    high = nibble
+                }
+            }
+            return position == 36 && count == 16
+        }
+        guard parsed else { return nil }
+        self.init(uuid: bytes)
+    }
+
+    private static func nibble(_ character: UInt8) -> UInt8? {
+        switch character {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"): return character - UInt8(ascii: "0")
+        case UInt8(ascii: "a")...UInt8(ascii: "f"): return character - UInt8(ascii: "a") + 10
+        case UInt8(ascii: "A")...UInt8(ascii: "F"): return character - UInt8(ascii: "A") + 10
+        default: return nil
+        }
+    }
+
     @usableFromInline static let lowerDigits = Array("0123456789abcdef".utf8)
     @usableFromInline static let upperDigits = Array("0123456789ABCDEF".utf8)
 

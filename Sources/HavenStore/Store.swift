@@ -123,8 +123,8 @@ public final class StoreTransaction {
         let user: String, organisation: String, role: String
         switch context.principal {
         case .user(let actor):
-            user = actor.userID.uuidString
-            organisation = actor.organisationID.uuidString
+            user = actor.userID.upperString
+            organisation = actor.organisationID.upperString
             role = actor.role.rawValue
         case .anonymous:
             (user, organisation, role) = ("", "", "none")

@@ -19,6 +19,12 @@ public struct PGParameter: Sendable {
         self.format = .text
     }
 
+    /// Text already as UTF-8 bytes (no NUL).
+    init(textBytes: [UInt8]) {
+        self.bytes = textBytes
+        self.format = .text
+    }
+
     public init(binary: [UInt8]) {
         self.bytes = binary
         self.format = .binary
@@ -64,7 +70,22 @@ extension Bool: PGEncodable {
 }
 
 extension UUID: PGEncodable {
-    public func pgEncode() throws -> PGParameter { PGParameter(text: uuidString) }
+    /// The text form, spelled here: `uuidString` goes through formatted printing, and every
+    /// statement binds a few UUIDs.
+    public func pgEncode() throws -> PGParameter {
+        var text = [UInt8]()
+        text.reserveCapacity(36)
+        withUnsafeBytes(of: uuid) { raw in
+            for (index, byte) in raw.enumerated() {
+                if index == 4 || index == 6 || index == 8 || index == 10 { text.append(UInt8(ascii: "-")) }
+                text.append(UUID.hexDigits[Int(byte >> 4)])
+                text.append(UUID.hexDigits[Int(byte & 0x0F)])
+            }
+        }
+        return PGParameter(textBytes: text)
+    }
+
+    private static let hexDigits = Array("0123456789ABCDEF".utf8)
 }
 
 extension Date: PGEncodable {

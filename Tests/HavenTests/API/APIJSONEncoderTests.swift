@@ -149,4 +149,23 @@ struct APIJSONEncoderTests {
             #expect(uuid.lowercasedString == uuid.uuidString.lowercased())
         }
     }
+
+    @Test("UUIDs are read as Foundation reads them: 8-4-4-4-12 hex digits in either case, nothing else")
+    func parsedUUIDs() {
+        for uuid in (0..<200).map({ _ in UUID() }) + [Self.id] {
+            #expect(UUID(text: uuid.uuidString) == uuid)
+            #expect(UUID(text: uuid.lowercasedString) == uuid)
+        }
+        #expect(UUID(text: "6f1C2a4E-1b2c-4d3e-8F40-0123456789ab") == UUID(uuidString: "6F1C2A4E-1B2C-4D3E-8F40-0123456789AB"))
+        let malformed = [
+            "", "6f1c2a4e", "6f1c2a4e-1b2c-4d3e-8f40-0123456789a", "6f1c2a4e-1b2c-4d3e-8f40-0123456789abc",
+            "6f1c2a4e1b2c-4d3e-8f40-0123456789abcd", "6f1c2a4e-1b2c-4d3e-8f40-0123456789ag", "{6f1c2a4e-1b2c-4d3e-8f40-0123456789ab}",
+            "6f1c2a4e-1b2c-4d3e-8f40-0123456789ab ", " 6f1c2a4e-1b2c-4d3e-8f40-0123456789ab", "6f1c2a4e-1b2c-4d3e-8f40_0123456789ab",
+            "6f1c2a4e-1b2c-4d3e-8f40-01234567é9ab",
+        ]
+        for text in malformed {
+            #expect(UUID(text: text) == nil, "\(text)")
+            #expect(UUID(uuidString: text) == nil, "Foundation agrees: \(text)")
+        }
+    }
 }

@@ -108,6 +108,8 @@ import Testing
                 #expect(try Self.echo(connection, "SELECT $1::uuid", value, as: UUID.self) == value)
                 // The server sees the same value (its text form is lower case).
                 #expect(try Self.echo(connection, "SELECT $1::uuid::text", value, as: String.self) == value.uuidString.lowercased())
+                // Bound where text is expected, it is Foundation's spelling.
+                #expect(try Self.echo(connection, "SELECT $1::text", value, as: String.self) == value.uuidString)
             }
             let fromServer = try connection.query("SELECT '6f1c2a4e-1b2c-4d3e-8f40-0123456789ab'::uuid")[0].decode(UUID.self, at: 0)
             #expect(fromServer == UUID(uuidString: "6F1C2A4E-1B2C-4D3E-8F40-0123456789AB"))
