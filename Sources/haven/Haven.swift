@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import HavenAPI
 import Logging
 
 @main
@@ -30,7 +31,7 @@ enum Logs {
     static func bootstrap() -> Logger {
         let level = Environment.value("HAVEN_LOG_LEVEL").flatMap(Logger.Level.init(rawValue:)) ?? .info
         LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
+            var handler = LazyMetadataLogHandler(label: label)
             handler.logLevel = level
             return handler
         }
