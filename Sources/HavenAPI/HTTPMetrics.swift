@@ -22,16 +22,33 @@ final class HTTPMetrics: Sendable {
         poolSize = registry.makeGauge(name: "haven_db_pool_size", help: "Database connections the pool may hold")
     }
 
+    /// A route's counter and histogram, looked up in the registry once: its lookup builds and
+    /// hashes the label set on every call.
+    private struct Series: Hashable {
+        var method: String
+        var route: String
+        var status: Int
+    }
+    private let series = NIOLockedValueBox<[Series: (requests: Counter, duration: DurationHistogram)]>([:])
+
     func record(method: String, route: String, status: Int, duration: Duration) {
-        registry.makeCounter(
-            name: "haven_http_requests_total",
-            labels: [("method", method), ("route", route), ("status", String(status))],
-            help: "HTTP requests answered"
-        ).increment()
-        registry.makeDurationHistogram(
-            name: "haven_http_request_duration_seconds", labels: [("method", method), ("route", route)],
-            buckets: buckets, help: "Time to answer an HTTP request"
-        ).recordNanoseconds(Int64(duration.components.seconds) * 1_000_000_000 + duration.components.attoseconds / 1_000_000_000)
+        let key = Series(method: method, route: route, status: status)
+        let metrics = series.withLockedValue { series in
+            if let known = series[key] { return known }
+            let made = (
+                requests: registry.makeCounter(
+                    name: "haven_http_requests_total",
+                    labels: [("method", method), ("route", route), ("status", String(status))],
+                    help: "HTTP requests answered"),
+                duration: registry.makeDurationHistogram(
+                    name: "haven_http_request_duration_seconds", labels: [("method", method), ("route", route)],
+                    buckets: buckets, help: "Time to answer an HTTP request"))
+            // Methods are the client's to spell: the cache stops growing where the routes end.
+            if series.count < 1024 { series[key] = made }
+            return made
+        }
+        metrics.requests.increment()
+        metrics.duration.recordNanoseconds(Int64(duration.components.seconds) * 1_000_000_000 + duration.components.attoseconds / 1_000_000_000)
     }
 
     func render(pool: PGPool.Statistics?) -> [UInt8] {
