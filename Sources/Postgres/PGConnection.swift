@@ -30,7 +30,9 @@ public final class PGConnection {
     /// The statement `send` sent, until `receive` collects its rows.
     private var sentSQL: String?
     /// BEGIN and the transaction's settings, not sent yet (see `open`).
-    private var pendingOpening: [Encoded] = []
+    private var pendingOpening: [PGStatement] = []
+    /// Reused for every round trip's parameters, so encoding them allocates nothing once warm.
+    private var scratch = PGBatch()
     /// Set by `commitWithNextStatement`; `committed` once that statement's round trip committed.
     private var commitsWithNext = false
     private var committed = false
@@ -94,21 +96,24 @@ public final class PGConnection {
     @discardableResult
     public func query(_ sql: String, _ parameters: [(any PGEncodable)?] = []) throws -> PGResult {
         try checkNotCommitted()
-        let encoded = try parameters.map { try $0?.pgEncode() }
         if !pendingOpening.isEmpty || commitsWithNext {
-            guard let result = try sendOpening(with: [(sql, encoded)]).last else {
+            guard let result = try sendOpening(count: 1, { try $0.add(sql, parameters) }).last else {
                 throw PGError(kind: .other, message: "no result for the statement", statement: PGConnection.summary(sql))
             }
             return result
         }
-        if options.namedStatements {
-            let name = try preparedName(for: sql, count: encoded.count)
-            return try PGConnection.withParameterPointers(encoded) { values, lengths, formats in
-                try check(PQexecPrepared(handle, name, Int32(encoded.count), values, lengths, formats, 1), statement: name, sql: sql)
+        return try withBatch { batch in
+            try batch.add(sql, parameters)
+            let count = Int32(parameters.count)
+            if options.namedStatements {
+                let name = try preparedName(for: sql, count: parameters.count)
+                return try batch.withParameterPointers(0) { values, lengths, formats in
+                    try check(name.withCString { PQexecPrepared(handle, $0, count, values, lengths, formats, 1) }, statement: name, sql: sql)
+                }
             }
-        }
-        return try PGConnection.withParameterPointers(encoded) { values, lengths, formats in
-            try check(PQexecParams(handle, sql, Int32(encoded.count), nil, values, lengths, formats, 1), statement: nil, sql: sql)
+            return try batch.withParameterPointers(0) { values, lengths, formats in
+                try check(PQexecParams(handle, sql, count, nil, values, lengths, formats, 1), statement: nil, sql: sql)
+            }
         }
     }
 
@@ -116,12 +121,16 @@ public final class PGConnection {
     /// `receive()` collects them. Nothing else may run on the connection in between.
     public func send(_ sql: String, _ parameters: [(any PGEncodable)?] = []) throws {
         try checkNotCommitted()
-        if !pendingOpening.isEmpty { try sendOpening(with: []) }
-        let encoded = try parameters.map { try $0?.pgEncode() }
-        let name = options.namedStatements ? try preparedName(for: sql, count: encoded.count) : nil
-        let sent = try PGConnection.withParameterPointers(encoded) { values, lengths, formats in
-            if let name { return PQsendQueryPrepared(handle, name, Int32(encoded.count), values, lengths, formats, 1) }
-            return PQsendQueryParams(handle, sql, Int32(encoded.count), nil, values, lengths, formats, 1)
+        if !pendingOpening.isEmpty { try sendOpening(count: 0, { _ in }) }
+        let name = options.namedStatements ? try preparedName(for: sql, count: parameters.count) : nil
+        let count = Int32(parameters.count)
+        let sent = try withBatch { batch in
+            try batch.add(sql, parameters)
+            return try batch.withParameterPointers(0) { values, lengths, formats in
+                // A short name passed as a String argument is copied to the heap; `withCString` keeps it on the stack.
+                if let name { return name.withCString { PQsendQueryPrepared(handle, $0, count, values, lengths, formats, 1) } }
+                return PQsendQueryParams(handle, sql, count, nil, values, lengths, formats, 1)
+            }
         }
         guard sent == 1 else { throw PGError(kind: .connectionLost, message: PGConnection.errorMessage(handle)) }
         sentSQL = sql
@@ -155,14 +164,14 @@ public final class PGConnection {
     /// (migration files) or fixed commands such as `BEGIN`. Never pass text built from values.
     public func run(script sql: String) throws {
         try checkNotCommitted()
-        if !pendingOpening.isEmpty { try sendOpening(with: []) }
+        if !pendingOpening.isEmpty { try sendOpening(count: 0, { _ in }) }
         _ = try check(PQexec(handle, sql), statement: nil, sql: sql)
     }
 
     /// Holds the statements that open a transaction (BEGIN and its settings) until the
     /// transaction's first statement, and sends them with it in one round trip.
     public func open(_ statements: [PGStatement]) throws {
-        pendingOpening = try statements.map(PGConnection.encode)
+        pendingOpening = statements
         lostWhileOpening = false
         committed = false
     }
@@ -184,25 +193,31 @@ public final class PGConnection {
         if committed { throw PGError(kind: .other, message: "the transaction already committed with its last statement") }
     }
 
-    /// Sends the statements with what the transaction holds back: BEGIN and its settings
-    /// before them, and, when they end the transaction, the deferred statements and COMMIT after.
+    /// Sends the `count` statements `add` puts in the batch with what the transaction holds
+    /// back: BEGIN and its settings before them, and, when they end the transaction, the
+    /// deferred statements and COMMIT after.
     @discardableResult
-    private func sendOpening(with statements: [Encoded]) throws -> [PGResult] {
+    private func sendOpening(count: Int, _ add: (inout PGBatch) throws -> Void) throws -> [PGResult] {
         let opening = pendingOpening
         pendingOpening = []
-        var closing: [Encoded] = []
-        if commitsWithNext && !statements.isEmpty {
-            commitsWithNext = false
-            closing = try deferredUntilCommit.map(PGConnection.encode) + [("COMMIT", [])]
-            deferredUntilCommit = []
-        }
+        let closes = commitsWithNext && count > 0
+        if closes { commitsWithNext = false }
         do {
-            let results = try send(opening + statements + closing)
-            committed = !closing.isEmpty
-            return Array(results.dropFirst(opening.count).prefix(statements.count))
+            let results = try withBatch { batch in
+                for statement in opening { try batch.add(statement) }
+                try add(&batch)
+                if closes {
+                    for statement in deferredUntilCommit { try batch.add(statement) }
+                    try batch.add("COMMIT", [])
+                    deferredUntilCommit = []
+                }
+                return try send(batch)
+            }
+            committed = closes
+            return Array(results.dropFirst(opening.count).prefix(count))
         } catch let error as PGError where error.kind == .connectionLost {
             // Once COMMIT went along, the transaction may have taken effect: not safe to repeat.
-            lostWhileOpening = !opening.isEmpty && closing.isEmpty
+            lostWhileOpening = !opening.isEmpty && !closes
             throw error
         }
     }
@@ -212,20 +227,27 @@ public final class PGConnection {
     @discardableResult
     public func pipeline(_ statements: [PGStatement]) throws -> [PGResult] {
         try checkNotCommitted()
-        let encoded = try statements.map(PGConnection.encode)
-        if !pendingOpening.isEmpty || commitsWithNext { return try sendOpening(with: encoded) }
-        return try send(encoded)
+        func add(_ batch: inout PGBatch) throws { for statement in statements { try batch.add(statement) } }
+        if !pendingOpening.isEmpty || commitsWithNext { return try sendOpening(count: statements.count, add) }
+        return try withBatch { batch in
+            try add(&batch)
+            return try send(batch)
+        }
     }
 
-    typealias Encoded = (sql: String, parameters: [PGParameter?])
-
-    static func encode(_ statement: PGStatement) throws -> Encoded {
-        (statement.sql, try statement.parameters.map { try $0?.pgEncode() })
+    /// The connection's reusable batch, emptied, for the duration of `body`.
+    private func withBatch<T>(_ body: (inout PGBatch) throws -> T) throws -> T {
+        var batch = PGBatch()
+        swap(&batch, &scratch)
+        batch.removeAll()
+        defer { swap(&batch, &scratch) }
+        return try body(&batch)
     }
 
     /// One round trip in pipeline mode. With named statements each statement runs prepared,
     /// prepared in the same pipeline the first time it is seen.
-    private func send(_ statements: [Encoded]) throws -> [PGResult] {
+    private func send(_ batch: PGBatch) throws -> [PGResult] {
+        let statements = batch.statements
         if options.namedStatements && statementNames.count + statements.count > PGConnection.statementCacheLimit {
             try run(script: "DEALLOCATE ALL")
             statementNames.removeAll(keepingCapacity: true)
@@ -236,7 +258,8 @@ public final class PGConnection {
         defer { PQexitPipelineMode(handle) }
         // What each command sent answers with: a statement's rows, or a new name's preparation.
         var commands: [(sql: String, preparing: String?)] = []
-        for statement in statements {
+        commands.reserveCapacity(statements.count)
+        for (index, statement) in statements.enumerated() {
             let count = Int32(statement.parameters.count)
             var name: String?
             if options.namedStatements {
@@ -253,8 +276,9 @@ public final class PGConnection {
                     name = fresh
                 }
             }
-            let sent = try PGConnection.withParameterPointers(statement.parameters) { values, lengths, formats in
-                if let name { return PQsendQueryPrepared(handle, name, count, values, lengths, formats, 1) }
+            let sent = try batch.withParameterPointers(index) { values, lengths, formats in
+                // A short name passed as a String argument is copied to the heap; `withCString` keeps it on the stack.
+                if let name { return name.withCString { PQsendQueryPrepared(handle, $0, count, values, lengths, formats, 1) } }
                 return PQsendQueryParams(handle, statement.sql, count, nil, values, lengths, formats, 1)
             }
             guard sent == 1 else { throw PGError(kind: .connectionLost, message: PGConnection.errorMessage(handle)) }
@@ -262,6 +286,7 @@ public final class PGConnection {
         }
         guard PQpipelineSync(handle) == 1 else { throw PGError(kind: .connectionLost, message: PGConnection.errorMessage(handle)) }
         var results: [PGResult] = []
+        results.reserveCapacity(statements.count)
         var failure: PGError?
         for command in commands {
             // Each command's result, then a NULL that ends it.
@@ -295,7 +320,13 @@ public final class PGConnection {
             PQclear(result)
             if status == PGRES_PIPELINE_SYNC { break }
         }
-        if !isOK { throw failure ?? PGError(kind: .connectionLost, message: PGConnection.errorMessage(handle)) }
+        if !isOK {
+            // libpq reports a socket closed under a pipeline as a result without SQLSTATE,
+            // before it marks the connection bad: it is still a lost connection.
+            var lost = failure ?? PGError(kind: .connectionLost, message: PGConnection.errorMessage(handle))
+            lost.kind = .connectionLost
+            throw lost
+        }
         if let failure { throw failure }
         return results
     }
@@ -406,42 +437,6 @@ public final class PGConnection {
         return trimmed.count > 80 ? String(trimmed.prefix(80)) + "…" : trimmed
     }
 
-    /// Lays the parameters out as the C arrays libpq wants, valid for the duration of `body`.
-    static func withParameterPointers<T>(
-        _ parameters: [PGParameter?],
-        _ body: (UnsafePointer<UnsafePointer<CChar>?>?, UnsafePointer<Int32>?, UnsafePointer<Int32>?) throws -> T
-    ) throws -> T {
-        if parameters.isEmpty { return try body(nil, nil, nil) }
-        // One buffer holds every value, each text value followed by a NUL for libpq.
-        var storage: [UInt8] = [0]
-        var offsets: [Int?] = []
-        var lengths: [Int32] = []
-        var formats: [Int32] = []
-        for parameter in parameters {
-            guard let parameter else {
-                offsets.append(nil)
-                lengths.append(0)
-                formats.append(0)
-                continue
-            }
-            offsets.append(storage.count)
-            storage.append(contentsOf: parameter.bytes)
-            storage.append(0)
-            lengths.append(Int32(parameter.bytes.count))
-            formats.append(parameter.format.rawValue)
-        }
-        return try storage.withUnsafeBufferPointer { buffer in
-            let base = UnsafeRawPointer(buffer.baseAddress!).assumingMemoryBound(to: CChar.self)
-            let pointers: [UnsafePointer<CChar>?] = offsets.map { offset in offset.map { base + $0 } }
-            return try pointers.withUnsafeBufferPointer { values in
-                try lengths.withUnsafeBufferPointer { lengths in
-                    try formats.withUnsafeBufferPointer { formats in
-                        try body(values.baseAddress, lengths.baseAddress, formats.baseAddress)
-                    }
-                }
-            }
-        }
-    }
 }
 
 /// One statement with its parameters, for `pipeline`.

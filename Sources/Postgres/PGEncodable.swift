@@ -6,99 +6,150 @@ import Foundation
 /// statement (a `uuid`, `date`, enum or `jsonb` column all accept their text form). Only
 /// `bytea` travels in binary, to avoid doubling its size.
 public protocol PGEncodable {
-    func pgEncode() throws -> PGParameter
+    /// Appends the value as one parameter.
+    func pgEncode(into bindings: inout PGBindings) throws
 }
 
-public struct PGParameter: Sendable {
+/// Parameters laid out as libpq takes them: every value's bytes in one buffer (each followed by
+/// a NUL, which libpq expects after text), and per parameter where it starts, its length and its
+/// format. A connection keeps one for all its statements (`PGBatch`): a statement binds up to
+/// eighteen values, and an array per value showed in every request's profile.
+public struct PGBindings: Sendable {
     public enum Format: Int32, Sendable { case text = 0, binary = 1 }
-    public var bytes: [UInt8]
-    public var format: Format
 
-    public init(text: String) {
-        self.bytes = Array(text.utf8)
-        self.format = .text
+    struct Slot: Sendable {
+        /// -1 for NULL.
+        var offset: Int32
+        var length: Int32
+        var format: Int32
     }
 
-    /// Text already as UTF-8 bytes (no NUL).
-    init(textBytes: [UInt8]) {
-        self.bytes = textBytes
-        self.format = .text
+    private(set) var bytes: [UInt8] = []
+    private(set) var slots: [Slot] = []
+
+    public init() {}
+
+    public var count: Int { slots.count }
+
+    /// Empties the bindings, keeping their storage for the next use.
+    mutating func removeAll() {
+        bytes.removeAll(keepingCapacity: true)
+        slots.removeAll(keepingCapacity: true)
     }
 
-    public init(binary: [UInt8]) {
-        self.bytes = binary
-        self.format = .binary
+    public mutating func appendNull() {
+        slots.append(Slot(offset: -1, length: 0, format: 0))
+    }
+
+    /// Text as UTF-8. Text parameters are C strings: a NUL would silently cut the value short.
+    public mutating func appendText(_ text: String) throws {
+        var text = text
+        try text.withUTF8 { try appendText($0) }
+    }
+
+    /// Text already as UTF-8 bytes.
+    public mutating func appendText(_ utf8: UnsafeBufferPointer<UInt8>) throws {
+        if utf8.contains(0) {
+            throw PGError(kind: .invalidTextRepresentation, message: "string parameter contains a NUL character")
+        }
+        append(.text) { $0.append(contentsOf: utf8) }
+    }
+
+    public mutating func appendBinary(_ value: some Collection<UInt8>) {
+        append(.binary) { $0.append(contentsOf: value) }
+    }
+
+    /// One parameter whose bytes `write` appends (text must hold no NUL).
+    mutating func append(_ format: Format, _ write: (inout [UInt8]) -> Void) {
+        let start = bytes.count
+        write(&bytes)
+        slots.append(Slot(offset: Int32(start), length: Int32(bytes.count - start), format: format.rawValue))
+        // Text needs its NUL; after a binary value it keeps an empty one from reading as NULL.
+        bytes.append(0)
+    }
+
+    /// A signed integer's decimal digits, without building a string.
+    mutating func appendDecimal(_ value: Int64) {
+        append(.text) { bytes in
+            if value == 0 {
+                bytes.append(UInt8(ascii: "0"))
+                return
+            }
+            if value < 0 { bytes.append(UInt8(ascii: "-")) }
+            var magnitude = value.magnitude
+            let first = bytes.count
+            while magnitude > 0 {
+                bytes.append(UInt8(ascii: "0") + UInt8(magnitude % 10))
+                magnitude /= 10
+            }
+            bytes[first...].reverse()
+        }
     }
 }
 
 extension String: PGEncodable {
-    public func pgEncode() throws -> PGParameter {
-        // Text-format parameters are C strings: a NUL would silently cut the value short.
-        if self.utf8.contains(0) {
-            throw PGError(kind: .invalidTextRepresentation, message: "string parameter contains a NUL character")
-        }
-        return PGParameter(text: self)
-    }
+    public func pgEncode(into bindings: inout PGBindings) throws { try bindings.appendText(self) }
 }
 
 extension Substring: PGEncodable {
-    public func pgEncode() throws -> PGParameter { try String(self).pgEncode() }
+    public func pgEncode(into bindings: inout PGBindings) throws { try bindings.appendText(String(self)) }
 }
 
 extension Int: PGEncodable {
-    public func pgEncode() throws -> PGParameter { PGParameter(text: String(self)) }
+    public func pgEncode(into bindings: inout PGBindings) throws { bindings.appendDecimal(Int64(self)) }
 }
 
 extension Int32: PGEncodable {
-    public func pgEncode() throws -> PGParameter { PGParameter(text: String(self)) }
+    public func pgEncode(into bindings: inout PGBindings) throws { bindings.appendDecimal(Int64(self)) }
 }
 
 extension Int64: PGEncodable {
-    public func pgEncode() throws -> PGParameter { PGParameter(text: String(self)) }
+    public func pgEncode(into bindings: inout PGBindings) throws { bindings.appendDecimal(self) }
 }
 
 extension Double: PGEncodable {
-    public func pgEncode() throws -> PGParameter {
-        if isNaN { return PGParameter(text: "NaN") }
-        if isInfinite { return PGParameter(text: self < 0 ? "-Infinity" : "Infinity") }
-        return PGParameter(text: String(self))
+    public func pgEncode(into bindings: inout PGBindings) throws {
+        if isNaN { return try bindings.appendText("NaN") }
+        if isInfinite { return try bindings.appendText(self < 0 ? "-Infinity" : "Infinity") }
+        try bindings.appendText(String(self))
     }
 }
 
 extension Bool: PGEncodable {
-    public func pgEncode() throws -> PGParameter { PGParameter(text: self ? "t" : "f") }
+    public func pgEncode(into bindings: inout PGBindings) throws {
+        bindings.append(.text) { $0.append(self ? UInt8(ascii: "t") : UInt8(ascii: "f")) }
+    }
 }
 
 extension UUID: PGEncodable {
     /// The text form, spelled here: `uuidString` goes through formatted printing, and every
     /// statement binds a few UUIDs.
-    public func pgEncode() throws -> PGParameter {
-        var text = [UInt8]()
-        text.reserveCapacity(36)
-        withUnsafeBytes(of: uuid) { raw in
-            for (index, byte) in raw.enumerated() {
-                if index == 4 || index == 6 || index == 8 || index == 10 { text.append(UInt8(ascii: "-")) }
-                text.append(UUID.hexDigits[Int(byte >> 4)])
-                text.append(UUID.hexDigits[Int(byte & 0x0F)])
+    public func pgEncode(into bindings: inout PGBindings) throws {
+        bindings.append(.text) { text in
+            withUnsafeBytes(of: uuid) { raw in
+                for (index, byte) in raw.enumerated() {
+                    if index == 4 || index == 6 || index == 8 || index == 10 { text.append(UInt8(ascii: "-")) }
+                    text.append(UUID.hexDigits[Int(byte >> 4)])
+                    text.append(UUID.hexDigits[Int(byte & 0x0F)])
+                }
             }
         }
-        return PGParameter(textBytes: text)
     }
 
     private static let hexDigits = Array("0123456789ABCDEF".utf8)
 }
 
 extension Date: PGEncodable {
-    public func pgEncode() throws -> PGParameter {
+    public func pgEncode(into bindings: inout PGBindings) throws {
         guard timeIntervalSince1970.isFinite, let micros = PGTimestamp.postgresMicroseconds(self) else {
             throw PGError(kind: .invalidTextRepresentation, message: "date is outside the range PostgreSQL stores")
         }
-        return PGParameter(text: PGTimestamp.text(fromPostgresMicroseconds: micros))
+        try bindings.appendText(PGTimestamp.text(fromPostgresMicroseconds: micros))
     }
 }
 
 extension Array: PGEncodable where Element == UInt8 {
-    public func pgEncode() throws -> PGParameter { PGParameter(binary: self) }
+    public func pgEncode(into bindings: inout PGBindings) throws { bindings.appendBinary(self) }
 }
 
 /// A text array parameter (`text[]`, `varchar[]` or an enum array, inferred by the server).
@@ -107,7 +158,7 @@ public struct PGTextArray: PGEncodable, Sendable {
     public init(_ elements: [String?]) { self.elements = elements }
     public init(_ elements: [String]) { self.elements = elements.map { $0 } }
 
-    public func pgEncode() throws -> PGParameter {
+    public func pgEncode(into bindings: inout PGBindings) throws {
         var text = "{"
         for (index, element) in elements.enumerated() {
             if index > 0 { text += "," }
@@ -126,7 +177,7 @@ public struct PGTextArray: PGEncodable, Sendable {
             text += "\""
         }
         text += "}"
-        return PGParameter(text: text)
+        try bindings.appendText(text)
     }
 }
 
@@ -139,7 +190,7 @@ public struct PGJSON: PGEncodable, Sendable {
         self.text = String(decoding: data, as: UTF8.self)
     }
 
-    public func pgEncode() throws -> PGParameter { try text.pgEncode() }
+    public func pgEncode(into bindings: inout PGBindings) throws { try bindings.appendText(text) }
 
     static let encoder: JSONEncoder = {
         let encoder = JSONEncoder()

@@ -271,6 +271,40 @@ import Testing
         }
     }
 
+    /// A round trip's statements share one parameter buffer: each must still get exactly its
+    /// own values, an empty value must not turn into NULL, and the buffer is reused next time.
+    @Test func everyStatementOfARoundTripGetsItsOwnParameters() async throws {
+        try await withTestDatabase { database in
+            let connection = try database.connect()
+            let many = (1...18).map { "$\($0)::text" }.joined(separator: " || ',' || ")
+            for round in 0..<2 {
+                let id = UUID()
+                let results = try connection.pipeline([
+                    PGStatement("SELECT 1"),
+                    PGStatement("SELECT $1::text, $2::bytea, $3::text IS NULL, $4::bytea", ["", [UInt8](), nil, [0, 255, UInt8(round)]]),
+                    PGStatement("SELECT $1::uuid, $2::int8, $3::bool", [id, Int64.min + Int64(round), round == 0]),
+                    PGStatement("SELECT \(many)", (1...18).map { String($0 + round) }),
+                ])
+                #expect(results.count == 4)
+                let mixed = results[1][0]
+                #expect(try mixed.decode(String?.self, at: 0) == "")
+                #expect(try mixed.decode([UInt8]?.self, at: 1) == [])
+                #expect(try mixed.decode(Bool.self, at: 2))
+                #expect(try mixed.decode([UInt8].self, at: 3) == [0, 255, UInt8(round)])
+                let typed = results[2][0]
+                #expect(try typed.decode(UUID.self, at: 0) == id)
+                #expect(try typed.decode(Int64.self, at: 1) == Int64.min + Int64(round))
+                #expect(try typed.decode(Bool.self, at: 2) == (round == 0))
+                #expect(try results[3][0].decode(String.self, at: 0) == (1...18).map { String($0 + round) }.joined(separator: ","))
+            }
+            // A NUL in any statement's text stops the whole round trip before anything is sent.
+            #expect(throws: PGError.self) {
+                try connection.pipeline([PGStatement("SELECT $1::text", ["fine"]), PGStatement("SELECT $1::text", ["a\u{0}b"])])
+            }
+            #expect(try connection.query("SELECT $1::text", ["after"])[0].decode(String.self, at: 0) == "after")
+        }
+    }
+
     @Test func decodeByColumnName() async throws {
         try await withTestDatabase { database in
             let connection = try database.connect()
