@@ -43,7 +43,15 @@ public final class PGPool: Sendable {
     /// Holds one connection; only its worker touches it.
     final class Slot: @unchecked Sendable {
         var connection: PGConnection?
+        /// When the connection last started a job.
+        var lastUsed = ContinuousClock.now
     }
+
+    /// A transaction takes a connection that started a job more recently than this as it is:
+    /// looking at its socket costs a system call, and a transaction whose opening meets a lost
+    /// connection runs again on a new one anyway. `withConnection` cannot run its work again,
+    /// so it always looks.
+    static let checkAfterIdle = Duration.seconds(1)
 
     /// Work for a connection: run by a worker, or failed (timeout, cancellation, close), once.
     /// `run` answers how to hand its result over, which the worker does once it counts the job
@@ -98,7 +106,7 @@ public final class PGPool: Sendable {
     /// one by one; use `transaction` for anything that must hold together.
     public func withConnection<T: Sendable>(_ body: @escaping @Sendable (PGConnection) throws -> T) async throws -> T {
         try await run { slot in
-            let connection = try self.connection(for: slot)
+            let connection = try self.connection(for: slot, checked: true)
             do {
                 let value = try body(connection)
                 if connection.isInTransaction || !connection.deferredUntilCommit.isEmpty { connection.rollback() }
@@ -124,8 +132,10 @@ public final class PGPool: Sendable {
         var attempt = 1
         var reconnected = false
         while true {
-            let connection = try self.connection(for: slot)
-            var opening = [PGStatement(isolation.begin)]
+            let connection = try self.connection(for: slot, checked: false)
+            var opening: [PGStatement] = []
+            opening.reserveCapacity(3)
+            opening.append(PGStatement(isolation.begin))
             // Behind PgBouncer a session setting does not stay with us: set it per transaction.
             if !configuration.connection.namedStatements, let timeout = configuration.connection.statementTimeoutMilliseconds {
                 opening.append(PGStatement("SELECT set_config('statement_timeout', $1, true)", [String(timeout)]))
@@ -169,8 +179,13 @@ public final class PGPool: Sendable {
         try? await threads.shutdownGracefully()
     }
 
-    private func connection(for slot: Slot) throws -> PGConnection {
-        if let connection = slot.connection, connection.isUsable() { return connection }
+    private func connection(for slot: Slot, checked: Bool) throws -> PGConnection {
+        if let connection = slot.connection {
+            let now = ContinuousClock.now
+            let recent = !checked && now - slot.lastUsed < PGPool.checkAfterIdle
+            slot.lastUsed = now
+            if recent ? connection.isOK && !connection.isInTransaction : connection.isUsable() { return connection }
+        }
         if slot.connection != nil { logger.info("replacing a broken database connection") }
         slot.connection = nil
         let connection = try PGConnection(conninfo: configuration.conninfo, options: configuration.connection)

@@ -336,9 +336,12 @@ import Testing
             let (secondPID, value) = try await pool.withConnection { ($0.backendPID, try $0.query("SELECT 5")[0].decode(Int.self, at: 0)) }
             #expect(value == 5)
             #expect(secondPID != firstPID)
-            // Same for transactions.
+            // Same for transactions: a connection used within the last second is handed out
+            // unchecked, and the transaction runs again on a new one when its opening meets the
+            // lost connection.
             #expect(try superuser.query("SELECT pg_terminate_backend($1, 10000)", [secondPID])[0].decode(Bool.self, at: 0))
-            let third = try await pool.transaction { $0.backendPID }
+            let (third, six) = try await pool.transaction { ($0.backendPID, try $0.query("SELECT 6")[0].decode(Int.self, at: 0)) }
+            #expect(six == 6)
             #expect(third != secondPID)
             await pool.close()
         }
