@@ -3,6 +3,7 @@ import HavenCore
 import HavenStore
 import Hummingbird
 import NIOCore
+import Synchronization
 
 /// Per-request state: the request id every response and log line carries, the client address,
 /// and — once the bearer token checked out — the actor.
@@ -34,12 +35,22 @@ public struct HavenRequestContext: RequestContext {
 }
 
 enum RequestIDs {
-    /// 16 random hex digits: unique enough to find one request in the logs, unguessable.
+    private static let counter = Atomic<UInt64>(0)
+
+    /// 16 hex digits: a counter through the process's randomly keyed SipHash (`Hasher`), so ids
+    /// are unique enough to find one request in the logs and not guessable from one another,
+    /// without asking the kernel for randomness on every request as the system generator does.
     static func make() -> String {
-        var generator = SystemRandomNumberGenerator()
-        let value = generator.next() as UInt64
-        let hex = String(value, radix: 16)
-        return String(repeating: "0", count: 16 - hex.count) + hex
+        var hasher = Hasher()
+        hasher.combine(counter.wrappingAdd(1, ordering: .relaxed).newValue)
+        let value = UInt64(truncatingIfNeeded: hasher.finalize())
+        return String(unsafeUninitializedCapacity: 16) { buffer in
+            for index in 0..<16 {
+                let digit = UInt8(truncatingIfNeeded: value >> UInt64(60 - 4 * index)) & 0xF
+                buffer[index] = digit < 10 ? UInt8(ascii: "0") + digit : UInt8(ascii: "a") + digit - 10
+            }
+            return 16
+        }
     }
 
     /// An incoming `X-Request-Id` is kept when it is short and plain, so a proxy's id follows
