@@ -66,8 +66,8 @@ public enum CaseStore {
     /// Without the sealed columns: lists never open them, so they need not travel.
     static let summaryColumns = String(columns[..<(columns.range(of: ", identity_sealed")?.lowerBound ?? columns.endIndex)])
 
-    static func identityLabel(_ id: UUID) -> String { "case:" + id.lowercasedString + ":identity" }
-    static func noteLabel(_ id: UUID) -> String { "case:" + id.lowercasedString + ":note" }
+    static func identityLabel(_ id: UUID) -> String { FieldSealing.label("case:", id, ":identity") }
+    static func noteLabel(_ id: UUID) -> String { FieldSealing.label("case:", id, ":note") }
 
     /// Decodes a row; opens the identifying part and the note only when `open` is set.
     static func decode(_ row: PGRow, keys: KeyRing, open: Bool) throws -> CaseFile {

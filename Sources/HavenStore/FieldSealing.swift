@@ -19,6 +19,21 @@ public enum FieldSealing {
         return decoder
     }()
 
+    /// A record's label, `prefix` + the id in lower case + `suffix`, spelled in one allocation.
+    static func label(_ prefix: StaticString, _ id: UUID, _ suffix: StaticString) -> String {
+        String(unsafeUninitializedCapacity: prefix.utf8CodeUnitCount + 36 + suffix.utf8CodeUnitCount) { buffer in
+            var count = 0
+            func put(_ byte: UInt8) {
+                buffer[count] = byte
+                count += 1
+            }
+            UnsafeBufferPointer(start: prefix.utf8Start, count: prefix.utf8CodeUnitCount).forEach(put)
+            withUnsafeBytes(of: id.uuid) { UUID.spell($0, upper: false, put) }
+            UnsafeBufferPointer(start: suffix.utf8Start, count: suffix.utf8CodeUnitCount).forEach(put)
+            return count
+        }
+    }
+
     public static func seal<T: Encodable>(_ value: T?, _ label: String, keys: KeyRing) throws -> [UInt8]? {
         guard let value else { return nil }
         return try keys.seal([UInt8](try encoder.encode(value)), associatedData: Array(label.utf8))
@@ -47,7 +62,8 @@ public enum FieldSealing {
 
     static func openBytes(_ sealed: [UInt8], _ label: String, keys: KeyRing) throws -> [UInt8] {
         do {
-            return try keys.open(sealed, associatedData: Array(label.utf8))
+            var label = label
+            return try label.withUTF8 { try keys.open(sealed, associatedData: UnsafeRawBufferPointer($0)) }
         } catch let error as SealingError {
             switch error.kind {
             case .unknownKey: throw StoreError.undecryptable("\(error.description); add the key to the key file")

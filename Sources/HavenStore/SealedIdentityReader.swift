@@ -93,7 +93,9 @@ enum SealedIdentityReader {
         return true
     }
 
-    indirect enum Node {
+    // Not `indirect`: arrays already hold their elements out of line, and a boxed node would
+    // cost an allocation each.
+    enum Node {
         case null
         case string(String)
         case array([Node])
@@ -114,7 +116,12 @@ enum SealedIdentityReader {
         }
 
         mutating func skipSpace() {
-            while index < bytes.count, [0x20, 0x0A, 0x0D, 0x09].contains(bytes[index]) { index += 1 }
+            while index < bytes.count {
+                switch bytes[index] {
+                case 0x20, 0x0A, 0x0D, 0x09: index += 1
+                default: return
+                }
+            }
         }
 
         mutating func value() -> Node? {

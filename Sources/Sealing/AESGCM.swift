@@ -45,6 +45,23 @@ public enum AESGCM {
     }
 
     public static func open(_ ciphertext: [UInt8], tag: [UInt8], key: [UInt8], nonce: [UInt8], associatedData: [UInt8] = []) throws -> [UInt8] {
+        try ciphertext.withUnsafeBytes { ciphertext in
+            try tag.withUnsafeBytes { tag in
+                try nonce.withUnsafeBytes { nonce in
+                    try associatedData.withUnsafeBytes { associatedData in
+                        try open(ciphertext, tag: tag, key: key, nonce: nonce, associatedData: associatedData)
+                    }
+                }
+            }
+        }
+    }
+
+    /// `open` on the parts where they lie (a sealed field's nonce, ciphertext and tag are
+    /// slices of one value), writing the plaintext straight into the array it returns.
+    static func open(
+        _ ciphertext: UnsafeRawBufferPointer, tag: UnsafeRawBufferPointer, key: [UInt8], nonce: UnsafeRawBufferPointer,
+        associatedData: UnsafeRawBufferPointer
+    ) throws -> [UInt8] {
         guard key.count == keyLength, nonce.count == nonceLength, tag.count == tagLength else {
             throw SealingError(.malformed, "AES-256-GCM needs a 32-byte key, a 12-byte nonce and a 16-byte tag")
         }
@@ -52,31 +69,33 @@ public enum AESGCM {
         defer { EVP_CIPHER_CTX_free(context) }
         guard EVP_DecryptInit_ex(context, cipher, nil, nil, nil) == 1,
               EVP_CIPHER_CTX_ctrl(context, haven_evp_ctrl_gcm_set_ivlen, Int32(nonceLength), nil) == 1,
-              EVP_DecryptInit_ex(context, nil, nil, key, nonce) == 1
+              EVP_DecryptInit_ex(context, nil, nil, key, nonce.bindMemory(to: UInt8.self).baseAddress) == 1
         else { throw SealingError.libcrypto("AES-256-GCM init") }
         var length: Int32 = 0
         if !associatedData.isEmpty {
-            guard EVP_DecryptUpdate(context, nil, &length, associatedData, Int32(associatedData.count)) == 1 else {
+            let bytes = associatedData.bindMemory(to: UInt8.self)
+            guard EVP_DecryptUpdate(context, nil, &length, bytes.baseAddress, Int32(bytes.count)) == 1 else {
                 throw SealingError.libcrypto("AES-256-GCM associated data")
             }
         }
-        var plaintext = [UInt8](repeating: 0, count: ciphertext.count + 16)
-        var written: Int32 = 0
-        if !ciphertext.isEmpty {
-            guard EVP_DecryptUpdate(context, &plaintext, &written, ciphertext, Int32(ciphertext.count)) == 1 else {
-                throw SealingError.libcrypto("AES-256-GCM decrypt")
+        // GCM writes as many bytes as it reads, and nothing more at the end.
+        return try [UInt8](unsafeUninitializedCapacity: ciphertext.count + 16) { plaintext, count in
+            var written: Int32 = 0
+            if !ciphertext.isEmpty {
+                let input = ciphertext.bindMemory(to: UInt8.self)
+                guard EVP_DecryptUpdate(context, plaintext.baseAddress, &written, input.baseAddress, Int32(input.count)) == 1 else {
+                    throw SealingError.libcrypto("AES-256-GCM decrypt")
+                }
             }
+            // Decryption only reads the expected tag.
+            guard EVP_CIPHER_CTX_ctrl(context, haven_evp_ctrl_gcm_set_tag, Int32(tagLength), UnsafeMutableRawPointer(mutating: tag.baseAddress)) == 1 else {
+                throw SealingError.libcrypto("AES-256-GCM tag")
+            }
+            var final: Int32 = 0
+            let verified = EVP_DecryptFinal_ex(context, plaintext.baseAddress.map { $0 + Int(written) }, &final)
+            ERR_clear_error()
+            guard verified == 1 else { throw SealingError(.authenticationFailed, "ciphertext failed authentication") }
+            count = Int(written + final)
         }
-        var expected = tag
-        guard EVP_CIPHER_CTX_ctrl(context, haven_evp_ctrl_gcm_set_tag, Int32(tagLength), &expected) == 1 else {
-            throw SealingError.libcrypto("AES-256-GCM tag")
-        }
-        var final: Int32 = 0
-        let verified = plaintext.withUnsafeMutableBufferPointer { buffer in
-            EVP_DecryptFinal_ex(context, buffer.baseAddress! + Int(written), &final)
-        }
-        ERR_clear_error()
-        guard verified == 1 else { throw SealingError(.authenticationFailed, "ciphertext failed authentication") }
-        return Array(plaintext.prefix(Int(written + final)))
     }
 }

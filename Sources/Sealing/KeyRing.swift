@@ -65,14 +65,21 @@ public struct KeyRing: Sendable {
     }
 
     public func open(_ sealed: [UInt8], associatedData: [UInt8]) throws -> [UInt8] {
+        try associatedData.withUnsafeBytes { try open(sealed, associatedData: $0) }
+    }
+
+    public func open(_ sealed: [UInt8], associatedData: UnsafeRawBufferPointer) throws -> [UInt8] {
         let (keyID, body) = try KeyRing.split(sealed)
         guard let position = index[keyID] else {
             throw SealingError(.unknownKey, "sealed with key \(keyID), which the key file does not hold")
         }
-        let nonce = Array(body.prefix(AESGCM.nonceLength))
-        let tag = Array(body.suffix(AESGCM.tagLength))
-        let ciphertext = Array(body.dropFirst(AESGCM.nonceLength).dropLast(AESGCM.tagLength))
-        return try AESGCM.open(ciphertext, tag: tag, key: keys[position].material, nonce: nonce, associatedData: associatedData)
+        let key = keys[position].material
+        return try body.withUnsafeBytes { body in
+            try AESGCM.open(
+                UnsafeRawBufferPointer(rebasing: body.dropFirst(AESGCM.nonceLength).dropLast(AESGCM.tagLength)),
+                tag: UnsafeRawBufferPointer(rebasing: body.suffix(AESGCM.tagLength)), key: key,
+                nonce: UnsafeRawBufferPointer(rebasing: body.prefix(AESGCM.nonceLength)), associatedData: associatedData)
+        }
     }
 
     /// The id of the key a value was sealed with (for rotation: re-seal what is not current).
