@@ -11,10 +11,16 @@ struct Authenticator: Sendable {
     let configuration: AppConfiguration
     let cache: SessionCache
 
+    /// The hash of the token in `Bearer <token>` (the scheme in any case), read in place.
+    static func bearerTokenHash(_ header: String) -> [UInt8]? {
+        let scheme = "bearer ".utf8
+        guard header.utf8.starts(with: scheme, by: { $0 | 0x20 == $1 }) else { return nil }
+        return SessionTokens.hash(of: header.dropFirst(scheme.count))
+    }
+
     func authenticate(_ request: Request, context: HavenRequestContext) async throws -> HavenRequestContext {
         guard let header = request.headers[.authorization] else { throw APIError.unauthorized() }
-        let parts = header.split(separator: " ", maxSplits: 1)
-        guard parts.count == 2, parts[0].lowercased() == "bearer", let hash = SessionTokens.hash(of: String(parts[1])) else {
+        guard let hash = Authenticator.bearerTokenHash(header) else {
             try await auth.recordRejectedToken(context: context.access, reason: "malformed")
             throw APIError.unauthorized("the bearer token is malformed")
         }

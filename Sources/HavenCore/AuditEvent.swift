@@ -117,13 +117,37 @@ public struct AuditEvent: Sendable, Equatable {
         bytes.append(UInt8(count & 0xFF))
     }
 
-    public var canonicalBytes: [UInt8] {
-        AuditEvent.canonicalBytes(
-            recordedMicroseconds: recordedMicroseconds, action: action.rawValue, subtype: subtype, outcome: outcome.rawValue,
-            actorUser: actorUser?.lowercasedString, actorOrganisation: actorOrganisation?.lowercasedString,
-            actorRole: actorRole?.rawValue, actorAddress: actorAddress, entityKind: entityKind, entityID: entityID,
-            caseID: caseID?.lowercasedString, subjectOrganisation: subjectOrganisation?.lowercasedString,
-            purpose: purpose.rawValue, detailJSON: detailJSON, requestID: requestID)
+    public var canonicalBytes: [UInt8] { canonicalBytes(detailJSON: detailJSON) }
+
+    /// `canonicalBytes` with the detail already spelled (the writer binds the same text). The
+    /// same bytes as the field-by-field form the verifier uses, written without a string per
+    /// UUID: every audited request MACs one event.
+    public func canonicalBytes(detailJSON: String) -> [UInt8] {
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(320 + detailJSON.utf8.count)
+        bytes.append(contentsOf: AuditEvent.canonicalPrefix)
+        func append(_ field: String?) { AuditEvent.appendField(field?.utf8, to: &bytes) }
+        func append(_ uuid: UUID?) {
+            guard let uuid else { return AuditEvent.appendField(nil as [UInt8]?, to: &bytes) }
+            AuditEvent.appendLength(36, to: &bytes)
+            withUnsafeBytes(of: uuid.uuid) { raw in UUID.spell(raw, upper: false) { bytes.append($0) } }
+        }
+        append(String(recordedMicroseconds))
+        append(action.rawValue)
+        append(subtype)
+        append(outcome.rawValue)
+        append(actorUser)
+        append(actorOrganisation)
+        append(actorRole?.rawValue)
+        append(actorAddress)
+        append(entityKind)
+        append(entityID)
+        append(caseID)
+        append(subjectOrganisation)
+        append(purpose.rawValue)
+        append(detailJSON)
+        append(requestID)
+        return bytes
     }
 }
 

@@ -9,7 +9,8 @@ enum AuditWriter {
     /// The event is written with the transaction's COMMIT, in the same round trip: nothing in a
     /// transaction reads its own audit events back, and a failed write still stops the commit.
     static func insert(_ event: AuditEvent, key: (id: String, key: [UInt8]), on connection: PGConnection) throws {
-        let mac = HMAC.sha256(event.canonicalBytes, key: key.key)
+        let detail = event.detailJSON
+        let mac = HMAC.sha256(event.canonicalBytes(detailJSON: detail), key: key.key)
         connection.deferUntilCommit(PGStatement("""
             INSERT INTO audit_event (recorded, action, type, subtype, outcome, actor_user, actor_org, actor_role,
                 actor_ip, entity_kind, entity_id, case_id, subject_org, purpose, detail, request_id, mac_key, mac)
@@ -20,7 +21,7 @@ enum AuditWriter {
                 event.recordedMicroseconds, event.action.rawValue, event.type, event.subtype, event.outcome.rawValue,
                 event.actorUser, event.actorOrganisation, event.actorRole?.rawValue, event.actorAddress,
                 event.entityKind, event.entityID, event.caseID, event.subjectOrganisation, event.purpose.rawValue,
-                event.detailJSON, event.requestID, key.id, mac,
+                detail, event.requestID, key.id, mac,
             ]))
     }
 

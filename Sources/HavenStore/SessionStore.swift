@@ -14,9 +14,10 @@ public enum SessionTokens {
     }
 
     /// The stored hash for a presented token; nil when it is not a token Haven issued.
-    public static func hash(of token: String) -> [UInt8]? {
-        guard token.hasPrefix(prefix), token.utf8.count == prefix.utf8.count + 43,
-              let bytes = Base64URL.decode(String(token.dropFirst(prefix.count))), bytes.count == 32
+    public static func hash(of token: some StringProtocol) -> [UInt8]? {
+        let utf8 = token.utf8
+        guard utf8.count == prefix.utf8.count + 43, utf8.starts(with: prefix.utf8),
+              let bytes = Base64URL.decode(utf8: utf8.dropFirst(prefix.utf8.count)), bytes.count == 32
         else { return nil }
         return Digest.sha256(bytes)
     }

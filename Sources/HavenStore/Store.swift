@@ -120,11 +120,12 @@ public final class StoreTransaction {
     /// The statement that sets the transaction's actor for row-level security; it runs in the
     /// same round trip as BEGIN.
     static func settings(_ context: AccessContext) -> PGStatement {
-        let user: String, organisation: String, role: String
+        // UUIDs bind as their upper-case text, which is what the policy's SQL helpers compare.
+        let user: (any PGEncodable & Sendable), organisation: (any PGEncodable & Sendable), role: String
         switch context.principal {
         case .user(let actor):
-            user = actor.userID.upperString
-            organisation = actor.organisationID.upperString
+            user = actor.userID
+            organisation = actor.organisationID
             role = actor.role.rawValue
         case .anonymous:
             (user, organisation, role) = ("", "", "none")

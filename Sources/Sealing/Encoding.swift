@@ -99,8 +99,9 @@ public enum Base64URL {
 
     /// nil for a character outside the alphabet, padding, a length no encoding has, or
     /// non-zero bits after the last byte (so each byte string has exactly one spelling).
-    public static func decode(_ text: String) -> [UInt8]? {
-        let utf8 = text.utf8
+    public static func decode(_ text: String) -> [UInt8]? { decode(utf8: text.utf8) }
+
+    public static func decode(utf8: some Collection<UInt8>) -> [UInt8]? {
         guard utf8.count % 4 != 1 else { return nil }
         var output = [UInt8]()
         output.reserveCapacity(utf8.count * 3 / 4)
