@@ -81,6 +81,12 @@ struct JSONObjectWriter {
         writer.writeArray(values, writer.writeString)
     }
 
+    mutating func objects<Element: JSONWritable>(_ name: StaticString, _ values: [Element]?) throws {
+        guard let values else { return }
+        key(name)
+        try writer.writeArray(values) { try $0.writeJSON(to: writer) }
+    }
+
     /// Anything else, through the writer (handwritten again if the value is `JSONWritable`).
     mutating func value<T: Encodable>(_ name: StaticString, _ value: T?) throws {
         guard let value else { return }
@@ -165,6 +171,41 @@ extension ViolenceProfile: JSONWritable {
         object.words("types", types)
         object.word("perpetrator_relation", perpetratorRelation)
         object.string("location", location)
+        object.end()
+    }
+}
+
+extension PersonIdentity: JSONWritable {
+    func writeJSON(to writer: JSONStreamWriter) throws {
+        var object = JSONObjectWriter(writer)
+        object.string("given_name", givenName)
+        object.string("family_name", familyName)
+        object.strings("aliases", aliases)
+        object.day("date_of_birth", dateOfBirth)
+        try object.value("contact", contact)
+        object.string("address", address)
+        try object.objects("identity_documents", identityDocuments)
+        object.end()
+    }
+}
+
+extension PersonIdentity.Contact: JSONWritable {
+    func writeJSON(to writer: JSONStreamWriter) throws {
+        var object = JSONObjectWriter(writer)
+        object.string("phone", phone)
+        object.string("email", email)
+        object.string("other", other)
+        object.end()
+    }
+}
+
+extension PersonIdentity.IdentityDocument: JSONWritable {
+    func writeJSON(to writer: JSONStreamWriter) throws {
+        var object = JSONObjectWriter(writer)
+        object.string("type", type)
+        object.string("number", number)
+        object.string("issuing_country", issuingCountry)
+        object.day("expires_on", expiresOn)
         object.end()
     }
 }

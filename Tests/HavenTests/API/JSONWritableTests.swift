@@ -19,13 +19,18 @@ struct JSONWritableTests {
             retentionDue: full ? day : nil, anonymisedAt: full ? instant : nil,
             profile: full ? PersonProfile(sex: .female, birthYear: 1999, ageBand: .age24to26, citizenship: "SY", languages: ["ro", "ru"],
                                           minor: false, disability: true) : PersonProfile(),
-            identity: full ? PersonIdentity(givenName: "Synthetic", familyName: "Person") : nil,
+            identity: full ? identity : nil,
             trafficking: full ? TraffickingProfile(exploitationTypes: [.forcedLabour, .begging], labourSector: "farming",
                                                    meansOfControl: [.debtBondage], recruiterRelation: .other, countryOfExploitation: "XX",
                                                    monthsExploited: 7) : nil,
             violence: full ? ViolenceProfile(types: [.rape], perpetratorRelation: .intimatePartner, location: "district 3") : nil,
             note: full ? "a synthetic note" : nil, createdAt: instant, updatedAt: instant.addingTimeInterval(60), version: 3)
     }
+
+    static let identity = PersonIdentity(
+        givenName: "Synthetic", familyName: "Person \u{1F600}", aliases: ["Alias \"one\"", "two"], dateOfBirth: day,
+        contact: .init(phone: "+000 0000", email: "synthetic@example.invalid", other: "line\nbreak"), address: "1 Test Street",
+        identityDocuments: [.init(type: "passport", number: "X0000000", issuingCountry: "XX", expiresOn: day), .init(type: "other")])
 
     static func dto(full: Bool) -> CaseDTO {
         var dto = CaseDTO(file(full: full))
@@ -49,12 +54,15 @@ struct JSONWritableTests {
         }
     }
 
-    @Test("every stored property is written when set", arguments: ["case", "person", "closure", "trafficking", "violence"])
+    @Test("every stored property is written when set", arguments: ["case", "person", "identity", "contact", "document", "closure", "trafficking", "violence"])
     func everyProperty(_ kind: String) throws {
         let dto = Self.dto(full: true)
         let value: any Encodable = switch kind {
         case "case": dto
         case "person": dto.person
+        case "identity": Self.identity
+        case "contact": try #require(Self.identity.contact)
+        case "document": try #require(Self.identity.identityDocuments?.first)
         case "closure": try #require(dto.closure)
         case "trafficking": try #require(dto.trafficking)
         default: try #require(dto.violence)
