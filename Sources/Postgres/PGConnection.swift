@@ -33,6 +33,14 @@ public final class PGConnection {
     private var pendingOpening: [PGStatement] = []
     /// Reused for every round trip's parameters, so encoding them allocates nothing once warm.
     private var scratch = PGBatch()
+    /// What each command of a pipeline answers with: the rows of statement `statement`, or the
+    /// preparation of the name `preparing`. Reused like `scratch`.
+    private struct Command {
+        var sql: String
+        var preparing: String?
+        var statement: Int
+    }
+    private var commandScratch: [Command] = []
     /// Set by `commitWithNextStatement`; `committed` once that statement's round trip committed.
     private var commitsWithNext = false
     private var committed = false
@@ -195,9 +203,10 @@ public final class PGConnection {
 
     /// Sends the `count` statements `add` puts in the batch with what the transaction holds
     /// back: BEGIN and its settings before them, and, when they end the transaction, the
-    /// deferred statements and COMMIT after.
+    /// deferred statements and COMMIT after. `commits`: `add` ends the transaction itself, so a
+    /// connection lost in this round trip may have committed and the work must not run again.
     @discardableResult
-    private func sendOpening(count: Int, _ add: (inout PGBatch) throws -> Void) throws -> [PGResult] {
+    private func sendOpening(count: Int, commits: Bool = false, _ add: (inout PGBatch) throws -> Void) throws -> [PGResult] {
         let opening = pendingOpening
         pendingOpening = []
         let closes = commitsWithNext && count > 0
@@ -211,13 +220,13 @@ public final class PGConnection {
                     try batch.add("COMMIT", [])
                     deferredUntilCommit = []
                 }
-                return try send(batch)
+                return try send(batch, keeping: opening.count..<(opening.count + count))
             }
             committed = closes
-            return Array(results.dropFirst(opening.count).prefix(count))
+            return results
         } catch let error as PGError where error.kind == .connectionLost {
             // Once COMMIT went along, the transaction may have taken effect: not safe to repeat.
-            lostWhileOpening = !opening.isEmpty && !closes
+            lostWhileOpening = !opening.isEmpty && !closes && !commits
             throw error
         }
     }
@@ -231,7 +240,7 @@ public final class PGConnection {
         if !pendingOpening.isEmpty || commitsWithNext { return try sendOpening(count: statements.count, add) }
         return try withBatch { batch in
             try add(&batch)
-            return try send(batch)
+            return try send(batch, keeping: 0..<statements.count)
         }
     }
 
@@ -245,8 +254,10 @@ public final class PGConnection {
     }
 
     /// One round trip in pipeline mode. With named statements each statement runs prepared,
-    /// prepared in the same pipeline the first time it is seen.
-    private func send(_ batch: PGBatch) throws -> [PGResult] {
+    /// prepared in the same pipeline the first time it is seen. Returns the rows of the
+    /// statements at `keeping`; the others' (BEGIN, settings, audit inserts, COMMIT) are
+    /// checked and freed at once.
+    private func send(_ batch: PGBatch, keeping: Range<Int>) throws -> [PGResult] {
         let statements = batch.statements
         if options.namedStatements && statementNames.count + statements.count > PGConnection.statementCacheLimit {
             try run(script: "DEALLOCATE ALL")
@@ -257,8 +268,13 @@ public final class PGConnection {
         }
         defer { PQexitPipelineMode(handle) }
         // What each command sent answers with: a statement's rows, or a new name's preparation.
-        var commands: [(sql: String, preparing: String?)] = []
-        commands.reserveCapacity(statements.count)
+        var commands: [Command] = []
+        swap(&commands, &commandScratch)
+        commands.removeAll(keepingCapacity: true)
+        defer {
+            commands.removeAll(keepingCapacity: true)
+            swap(&commands, &commandScratch)
+        }
         for (index, statement) in statements.enumerated() {
             let count = Int32(statement.parameters.count)
             var name: String?
@@ -272,7 +288,7 @@ public final class PGConnection {
                         throw PGError(kind: .connectionLost, message: PGConnection.errorMessage(handle))
                     }
                     statementNames[statement.sql] = fresh
-                    commands.append((statement.sql, fresh))
+                    commands.append(Command(sql: statement.sql, preparing: fresh, statement: -1))
                     name = fresh
                 }
             }
@@ -282,11 +298,11 @@ public final class PGConnection {
                 return PQsendQueryParams(handle, statement.sql, count, nil, values, lengths, formats, 1)
             }
             guard sent == 1 else { throw PGError(kind: .connectionLost, message: PGConnection.errorMessage(handle)) }
-            commands.append((statement.sql, nil))
+            commands.append(Command(sql: statement.sql, preparing: nil, statement: index))
         }
         guard PQpipelineSync(handle) == 1 else { throw PGError(kind: .connectionLost, message: PGConnection.errorMessage(handle)) }
         var results: [PGResult] = []
-        results.reserveCapacity(statements.count)
+        results.reserveCapacity(keeping.count)
         var failure: PGError?
         for command in commands {
             // Each command's result, then a NULL that ends it.
@@ -303,7 +319,7 @@ public final class PGConnection {
                 }
                 switch status {
                 case PGRES_TUPLES_OK, PGRES_COMMAND_OK, PGRES_EMPTY_QUERY:
-                    results.append(PGResult(handle: result))
+                    if keeping.contains(command.statement) { results.append(PGResult(handle: result)) } else { PQclear(result) }
                 case PGRES_PIPELINE_ABORTED:
                     PQclear(result)
                 default:
@@ -355,7 +371,19 @@ public final class PGConnection {
         } else if deferred.isEmpty {
             try run(script: "COMMIT")
         } else {
-            try pipeline(deferred + [PGStatement("COMMIT")])
+            try checkNotCommitted()
+            func add(_ batch: inout PGBatch) throws {
+                for statement in deferred { try batch.add(statement) }
+                try batch.add("COMMIT", [])
+            }
+            if !pendingOpening.isEmpty {
+                try sendOpening(count: 0, commits: true, add)
+            } else {
+                _ = try withBatch { batch in
+                    try add(&batch)
+                    return try send(batch, keeping: 0..<0)
+                }
+            }
         }
     }
 

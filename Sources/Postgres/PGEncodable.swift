@@ -158,26 +158,29 @@ public struct PGTextArray: PGEncodable, Sendable {
     public init(_ elements: [String?]) { self.elements = elements }
     public init(_ elements: [String]) { self.elements = elements.map { $0 } }
 
+    /// Written straight into the round trip's buffer: the sealer sends thousands of elements a
+    /// second, and a string built scalar by scalar showed in its profile.
     public func pgEncode(into bindings: inout PGBindings) throws {
-        var text = "{"
-        for (index, element) in elements.enumerated() {
-            if index > 0 { text += "," }
-            guard let element else {
-                text += "NULL"
-                continue
-            }
-            if element.utf8.contains(0) {
-                throw PGError(kind: .invalidTextRepresentation, message: "array element contains a NUL character")
-            }
-            text += "\""
-            for char in element.unicodeScalars {
-                if char == "\"" || char == "\\" { text += "\\" }
-                text.unicodeScalars.append(char)
-            }
-            text += "\""
+        if elements.contains(where: { $0?.utf8.contains(0) == true }) {
+            throw PGError(kind: .invalidTextRepresentation, message: "array element contains a NUL character")
         }
-        text += "}"
-        try bindings.appendText(text)
+        bindings.append(.text) { bytes in
+            bytes.append(UInt8(ascii: "{"))
+            for (index, element) in elements.enumerated() {
+                if index > 0 { bytes.append(UInt8(ascii: ",")) }
+                guard let element else {
+                    bytes.append(contentsOf: "NULL".utf8)
+                    continue
+                }
+                bytes.append(UInt8(ascii: "\""))
+                for byte in element.utf8 {
+                    if byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") { bytes.append(UInt8(ascii: "\\")) }
+                    bytes.append(byte)
+                }
+                bytes.append(UInt8(ascii: "\""))
+            }
+            bytes.append(UInt8(ascii: "}"))
+        }
     }
 }
 
