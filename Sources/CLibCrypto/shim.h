@@ -42,15 +42,4 @@ static inline int haven_hmac_sha256_run(EVP_MAC_CTX *context, const unsigned cha
     return written == 32;
 }
 
-// One MAC from a copy of a keyed context: the copy shares the template's key and digest, so
-// nothing is looked up in the provider registry; the template is only read. 1 on success.
-static inline int haven_hmac_sha256_copy_run(const EVP_MAC_CTX *template_context, const unsigned char *message, size_t length,
-                                             unsigned char *output) {
-    EVP_MAC_CTX *context = EVP_MAC_CTX_dup(template_context);
-    if (context == NULL) return 0;
-    int ok = haven_hmac_sha256_run(context, message, length, output);
-    EVP_MAC_CTX_free(context);
-    return ok;
-}
-
 #endif

@@ -65,12 +65,35 @@ public enum AESGCM {
         guard key.count == keyLength, nonce.count == nonceLength, tag.count == tagLength else {
             throw SealingError(.malformed, "AES-256-GCM needs a 32-byte key, a 12-byte nonce and a 16-byte tag")
         }
-        guard let context = EVP_CIPHER_CTX_new() else { throw SealingError.libcrypto("EVP_CIPHER_CTX_new") }
-        defer { EVP_CIPHER_CTX_free(context) }
-        guard EVP_DecryptInit_ex(context, cipher, nil, nil, nil) == 1,
-              EVP_CIPHER_CTX_ctrl(context, haven_evp_ctrl_gcm_set_ivlen, Int32(nonceLength), nil) == 1,
-              EVP_DecryptInit_ex(context, nil, nil, key, nonce.bindMemory(to: UInt8.self).baseAddress) == 1
-        else { throw SealingError.libcrypto("AES-256-GCM init") }
+        let opened = try openingContexts.with(key: key) { context, reusable in
+            try open(context, ciphertext, tag: tag, nonce: nonce, associatedData: associatedData, reusable: &reusable)
+        }
+        guard let opened else { throw SealingError.libcrypto("AES-256-GCM init") }
+        return opened
+    }
+
+    /// Decryption contexts keyed once and reused with each field's nonce (see `KeyedContexts`).
+    private static let openingContexts = KeyedContexts(
+        make: { key in
+            guard let context = EVP_CIPHER_CTX_new() else { return nil }
+            guard EVP_DecryptInit_ex(context, cipher, nil, nil, nil) == 1,
+                  EVP_CIPHER_CTX_ctrl(context, haven_evp_ctrl_gcm_set_ivlen, Int32(nonceLength), nil) == 1,
+                  EVP_DecryptInit_ex(context, nil, nil, key, nil) == 1
+            else {
+                EVP_CIPHER_CTX_free(context)
+                return nil
+            }
+            return context
+        },
+        release: { EVP_CIPHER_CTX_free($0) })
+
+    private static func open(
+        _ context: OpaquePointer, _ ciphertext: UnsafeRawBufferPointer, tag: UnsafeRawBufferPointer, nonce: UnsafeRawBufferPointer,
+        associatedData: UnsafeRawBufferPointer, reusable: inout Bool
+    ) throws -> [UInt8] {
+        guard EVP_DecryptInit_ex(context, nil, nil, nil, nonce.bindMemory(to: UInt8.self).baseAddress) == 1 else {
+            throw SealingError.libcrypto("AES-256-GCM init")
+        }
         var length: Int32 = 0
         if !associatedData.isEmpty {
             let bytes = associatedData.bindMemory(to: UInt8.self)
@@ -94,6 +117,8 @@ public enum AESGCM {
             var final: Int32 = 0
             let verified = EVP_DecryptFinal_ex(context, plaintext.baseAddress.map { $0 + Int(written) }, &final)
             ERR_clear_error()
+            // A wrong tag is the data's failure, not the context's.
+            reusable = true
             guard verified == 1 else { throw SealingError(.authenticationFailed, "ciphertext failed authentication") }
             count = Int(written + final)
         }

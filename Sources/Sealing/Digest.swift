@@ -52,47 +52,24 @@ public enum HMAC {
     }
 
     /// HMAC-SHA256. The keys Haven MACs with are few (ring keys and the keys derived from them),
-    /// so each gets a keyed context once and every MAC runs on a copy of it: OpenSSL 3's
-    /// one-shot `HMAC()` fetches the MAC and the digest from the provider registry (under
-    /// locks) on every call, which showed in every audited request.
+    /// so each gets keyed contexts that every MAC reuses: OpenSSL 3's one-shot `HMAC()` fetches
+    /// the MAC and the digest from the provider registry (under locks) on every call, which
+    /// showed in every audited request, and copying a keyed context still allocated four.
     public static func sha256(_ message: [UInt8], key: [UInt8]) -> [UInt8] {
-        if let template = KeyedContexts.shared.context(for: key) {
+        let mac = keyedContexts.with(key: key) { context, reusable -> [UInt8]? in
             var output = [UInt8](repeating: 0, count: 32)
             let ok = message.withUnsafeBufferPointer { message in
-                output.withUnsafeMutableBufferPointer { haven_hmac_sha256_copy_run(template.context, message.baseAddress, message.count, $0.baseAddress) }
+                output.withUnsafeMutableBufferPointer { haven_hmac_sha256_run(context, message.baseAddress, message.count, $0.baseAddress) }
             }
-            if ok == 1 { return output }
+            reusable = ok == 1
+            return ok == 1 ? output : nil
         }
-        return authenticate(message, key: key, algorithm: .sha256)
+        return (mac ?? nil) ?? authenticate(message, key: key, algorithm: .sha256)
     }
 
-    /// Keyed HMAC-SHA256 contexts, made on first use of a key and kept (they are only read).
-    private final class KeyedContexts: Sendable {
-        static let shared = KeyedContexts()
-        /// Beyond this many keys (not expected: ring keys and their derivations) MACs take the
-        /// one-shot path rather than growing the cache.
-        private static let limit = 64
-
-        final class Template: Sendable {
-            nonisolated(unsafe) let context: OpaquePointer
-            init(_ context: OpaquePointer) { self.context = context }
-            deinit { EVP_MAC_CTX_free(context) }
-        }
-
-        private let contexts = Mutex<[[UInt8]: Template]>([:])
-
-        func context(for key: [UInt8]) -> Template? {
-            contexts.withLock { contexts in
-                if let known = contexts[key] { return known }
-                guard contexts.count < KeyedContexts.limit,
-                      let made = key.withUnsafeBufferPointer({ haven_hmac_sha256_new($0.baseAddress, $0.count) })
-                else { return nil }
-                let template = Template(made)
-                contexts[key] = template
-                return template
-            }
-        }
-    }
+    private static let keyedContexts = KeyedContexts(
+        make: { key in key.withUnsafeBufferPointer { haven_hmac_sha256_new($0.baseAddress, $0.count) } },
+        release: { EVP_MAC_CTX_free($0) })
 }
 
 /// HMAC-SHA256 under one key for many messages (audit verification runs a million of them).

@@ -152,4 +152,33 @@ import Testing
             #expect(try AESGCM.open(ciphertext, tag: tag, key: key, nonce: nonce, associatedData: [9, 9]) == plaintext)
         }
     }
+
+    /// Decryption contexts are kept per key and reused with each new nonce: every vector, opened
+    /// again and again in turn from several tasks, with failed openings (wrong tag, wrong
+    /// associated data) between them, still gives its known answer.
+    @Test func reusedContextsStillGiveKnownAnswers() async throws {
+        let vectors = Self.vectors
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for task in 0..<4 {
+                group.addTask {
+                    for round in 0..<50 {
+                        let vector = vectors[(round + task) % vectors.count]
+                        let key = V.bytes(vector.key), nonce = V.bytes(vector.nonce), ciphertext = V.bytes(vector.ciphertext)
+                        var wrongTag = V.bytes(vector.tag)
+                        wrongTag[round % 16] ^= 1
+                        #expect(throws: SealingError.self) {
+                            try AESGCM.open(ciphertext, tag: wrongTag, key: key, nonce: nonce, associatedData: V.bytes(vector.associatedData))
+                        }
+                        #expect(throws: SealingError.self) {
+                            try AESGCM.open(ciphertext, tag: V.bytes(vector.tag), key: key, nonce: nonce, associatedData: [UInt8(round)])
+                        }
+                        let plaintext = try AESGCM.open(
+                            ciphertext, tag: V.bytes(vector.tag), key: key, nonce: nonce, associatedData: V.bytes(vector.associatedData))
+                        #expect(V.hex(plaintext) == vector.plaintext)
+                    }
+                }
+            }
+            try await group.waitForAll()
+        }
+    }
 }
