@@ -13,9 +13,13 @@ struct Authenticator: Sendable {
 
     /// The hash of the token in `Bearer <token>` (the scheme in any case), read in place.
     static func bearerTokenHash(_ header: String) -> [UInt8]? {
-        let scheme = "bearer ".utf8
-        guard header.utf8.starts(with: scheme, by: { $0 | 0x20 == $1 }) else { return nil }
-        return SessionTokens.hash(of: header.dropFirst(scheme.count))
+        var header = header
+        return header.withUTF8 { bytes in
+            let scheme: StaticString = "bearer "
+            guard bytes.count >= scheme.utf8CodeUnitCount else { return nil }
+            for index in 0..<scheme.utf8CodeUnitCount where bytes[index] | 0x20 != scheme.utf8Start[index] { return nil }
+            return SessionTokens.hash(utf8: UnsafeBufferPointer(rebasing: bytes[scheme.utf8CodeUnitCount...]))
+        }
     }
 
     func authenticate(_ request: Request, context: HavenRequestContext) async throws -> HavenRequestContext {

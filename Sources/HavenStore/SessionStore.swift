@@ -15,9 +15,16 @@ public enum SessionTokens {
 
     /// The stored hash for a presented token; nil when it is not a token Haven issued.
     public static func hash(of token: some StringProtocol) -> [UInt8]? {
-        let utf8 = token.utf8
-        guard utf8.count == prefix.utf8.count + 43, utf8.starts(with: prefix.utf8),
-              let bytes = Base64URL.decode(utf8: utf8.dropFirst(prefix.utf8.count)), bytes.count == 32
+        var token = String(token)
+        return token.withUTF8(hash(utf8:))
+    }
+
+    /// The same on the token's UTF-8 bytes where they lie: every authenticated request hashes
+    /// its token, and walking a string generically across modules cost more than the hash.
+    public static func hash(utf8: UnsafeBufferPointer<UInt8>) -> [UInt8]? {
+        let prefixLength = prefix.utf8.count
+        guard utf8.count == prefixLength + 43, utf8.starts(with: prefix.utf8),
+              let bytes = Base64URL.decode(bytes: UnsafeBufferPointer(rebasing: utf8[prefixLength...])), bytes.count == 32
         else { return nil }
         return Digest.sha256(bytes)
     }

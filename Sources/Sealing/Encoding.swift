@@ -102,6 +102,12 @@ public enum Base64URL {
     public static func decode(_ text: String) -> [UInt8]? { decode(utf8: text.utf8) }
 
     public static func decode(utf8: some Collection<UInt8>) -> [UInt8]? {
+        if let decoded = utf8.withContiguousStorageIfAvailable(decode(bytes:)) { return decoded }
+        return Array(utf8).withUnsafeBufferPointer(decode(bytes:))
+    }
+
+    /// Not generic, so a caller in another module does not walk the text through protocol witnesses.
+    public static func decode(bytes utf8: UnsafeBufferPointer<UInt8>) -> [UInt8]? {
         guard utf8.count % 4 != 1 else { return nil }
         var output = [UInt8]()
         output.reserveCapacity(utf8.count * 3 / 4)

@@ -42,12 +42,18 @@ import Testing
                 [.authorization: "Bearer \(String(token.dropLast()))"],
                 [.authorization: "Basic \(Data("user:pass".utf8).base64EncodedString())"],
                 [.authorization: token],
+                [.authorization: "Bearer"],
+                [.authorization: "Bearer  \(token)"],
+                [.authorization: "Bearez \(token)"],
+                [.authorization: "Bearer \(token.uppercased())"],
             ]
             for headers in variants {
                 BearerTokenTests.expectRefused(try await client.send(.get, "/v1/me", headers: headers))
             }
             // The genuine token still works, and is accepted with any case of the scheme.
-            #expect(try await client.send(.get, "/v1/me", headers: [.authorization: "bearer \(token)"]).status == .ok)
+            for scheme in ["bearer", "BEARER", "BeArEr"] {
+                #expect(try await client.send(.get, "/v1/me", headers: [.authorization: "\(scheme) \(token)"]).status == .ok, "\(scheme)")
+            }
             // Every rejection is an audit event.
             #expect(try app.auditEvents(subtype: "auth.token-rejected").count >= variants.count)
         }
