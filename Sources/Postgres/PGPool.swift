@@ -1,6 +1,8 @@
 import Foundation
 import Logging
+import NIOCore
 import NIOPosix
+import Synchronization
 
 /// A fixed number of connections, each owned by one worker thread of the pool's own (a
 /// dedicated `NIOThreadPool`, never the event loops or Swift's cooperative pool), because libpq
@@ -63,15 +65,17 @@ public final class PGPool: Sendable {
         let fail: @Sendable (any Error) -> Void
     }
 
-    /// The queue and the counts, under one condition the idle workers wait on.
+    /// The queue, under one condition the idle workers wait on. The counts a job's caller or
+    /// the statistics read are atomics: every lock taken per job is one more place for ten
+    /// workers and the submitting threads to meet.
     private final class Queue: @unchecked Sendable {
         let condition = NSCondition()
-        var jobs: [Job] = []
-        var running = 0
+        var jobs = CircularBuffer<Job>()
+        let running = Atomic<Int>(0)
         /// Workers waiting for a job.
         var idle = 0
         var closed = false
-        var nextID: UInt64 = 0
+        let nextID = Atomic<UInt64>(0)
         /// One task enforces every waiting job's deadline, rather than a timer per job.
         var sweeping = false
 
@@ -99,7 +103,7 @@ public final class PGPool: Sendable {
     }
 
     public var statistics: Statistics {
-        queue.locked { Statistics(size: configuration.size, inUse: $0.running, waiters: $0.jobs.count) }
+        queue.locked { Statistics(size: configuration.size, inUse: $0.running.load(ordering: .relaxed), waiters: $0.jobs.count) }
     }
 
     /// Runs `body` with a connection on a pool thread. Statements outside a transaction commit
@@ -171,9 +175,9 @@ public final class PGPool: Sendable {
     public func close() async {
         let waiting = queue.locked { queue -> [Job] in
             queue.closed = true
-            defer { queue.jobs = [] }
+            defer { queue.jobs.removeAll() }
             queue.condition.broadcast()
-            return queue.jobs
+            return Array(queue.jobs)
         }
         for job in waiting { job.fail(PGError(kind: .poolClosed, message: "pool closed")) }
         try? await threads.shutdownGracefully()
@@ -203,7 +207,7 @@ public final class PGPool: Sendable {
     private func work(on slot: Slot) {
         while let job = next() {
             let deliver = job.run(slot)
-            queue.locked { $0.running -= 1 }
+            queue.running.subtract(1, ordering: .relaxed)
             deliver()
         }
         slot.connection = nil
@@ -218,17 +222,14 @@ public final class PGPool: Sendable {
                 queue.idle -= 1
             }
             if queue.jobs.isEmpty { return nil }
-            queue.running += 1
+            queue.running.add(1, ordering: .relaxed)
             return queue.jobs.removeFirst()
         }
     }
 
     /// Queues `work` for the next free connection and waits for its result.
     private func run<T: Sendable>(_ work: @escaping @Sendable (Slot) throws -> T) async throws -> T {
-        let id = queue.locked { queue -> UInt64 in
-            queue.nextID += 1
-            return queue.nextID
-        }
+        let id = queue.nextID.add(1, ordering: .relaxed).newValue
         return try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, any Error>) in
                 let cancelled = Task.isCancelled
@@ -269,8 +270,8 @@ public final class PGPool: Sendable {
             try? await Task.sleep(for: tick)
             let now = ContinuousClock.now
             let (expired, done) = queue.locked { queue -> ([Job], Bool) in
-                let expired = queue.jobs.filter { $0.deadline <= now }
-                if !expired.isEmpty { queue.jobs.removeAll { $0.deadline <= now } }
+                let expired = Array(queue.jobs.lazy.filter { $0.deadline <= now })
+                if !expired.isEmpty { queue.jobs = CircularBuffer(queue.jobs.lazy.filter { $0.deadline > now }) }
                 if queue.jobs.isEmpty { queue.sweeping = false }
                 return (expired, !queue.sweeping)
             }
