@@ -22,15 +22,24 @@ public struct LazyMetadataLogHandler: LogHandler {
         set { stream.metadataProvider = newValue }
     }
 
+    /// Hummingbird's request id, the one key every request sets: held apart, so attaching it
+    /// does not allocate a dictionary per request.
+    private var requestID: Logger.Metadata.Value?
+    private static let requestIDKey = "hb.request.id"
+
     public subscript(metadataKey key: String) -> Logger.Metadata.Value? {
-        get { metadata[key] }
-        set { metadata[key] = newValue }
+        get { key == Self.requestIDKey ? requestID : metadata[key] }
+        set {
+            if key == Self.requestIDKey { requestID = newValue } else { metadata[key] = newValue }
+        }
     }
 
     public func log(event: LogEvent) {
         var event = event
-        if !metadata.isEmpty {
-            event.metadata = metadata.merging(event.metadata ?? [:]) { _, explicit in explicit }
+        if !metadata.isEmpty || requestID != nil {
+            var attached = metadata
+            if let requestID { attached[Self.requestIDKey] = requestID }
+            event.metadata = attached.merging(event.metadata ?? [:]) { _, explicit in explicit }
         }
         stream.log(event: event)
     }

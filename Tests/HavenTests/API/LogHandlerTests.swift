@@ -30,4 +30,27 @@ import Testing
         #expect(!written[2].contains("/v1/me"))
         #expect(logger[metadataKey: "request"] == "r1")
     }
+
+    /// Hummingbird's request id, which the handler holds apart from the other metadata, reads
+    /// back, shows on lines, is overridden by a line's own value and can be removed.
+    @Test func hummingbirdsRequestIDBehavesLikeOtherMetadata() {
+        let lines = Lines()
+        var logger = Logger(label: "haven") { LazyMetadataLogHandler(label: $0, stream: lines) }
+        logger.logLevel = .info
+        #expect(logger[metadataKey: "hb.request.id"] == nil)
+        logger[metadataKey: "hb.request.id"] = "abc123"
+        #expect(logger[metadataKey: "hb.request.id"]?.description == "abc123")
+        logger.info("only the id")
+        logger[metadataKey: "route"] = "/v1/me"
+        logger.info("id and route")
+        logger.info("explicit", metadata: ["hb.request.id": "other"])
+        logger[metadataKey: "hb.request.id"] = nil
+        logger.info("removed")
+        let written = lines.lines
+        #expect(written.count == 4)
+        #expect(written[0].contains("hb.request.id=abc123") && written[0].hasSuffix("only the id"))
+        #expect(written[1].contains("hb.request.id=abc123") && written[1].contains("route=/v1/me"))
+        #expect(written[2].contains("hb.request.id=other") && !written[2].contains("abc123"))
+        #expect(!written[3].contains("hb.request.id") && written[3].contains("route=/v1/me"))
+    }
 }
