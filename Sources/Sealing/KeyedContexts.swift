@@ -22,7 +22,9 @@ final class KeyedContexts: Sendable {
 
     private let make: @Sendable ([UInt8]) -> OpaquePointer?
     private let release: @Sendable (OpaquePointer) -> Void
-    private let idle = Mutex<[[UInt8]: [Context]]>([:])
+    /// Per key, its idle contexts. A list, not a dictionary: with a handful of keys a scan
+    /// (which usually meets the very array it is looking for) costs less than hashing a key.
+    private let idle = Mutex<[(key: [UInt8], contexts: [Context])]>([])
 
     /// `make` returns a context keyed with its argument, or nil; `release` frees one.
     init(make: @escaping @Sendable ([UInt8]) -> OpaquePointer?, release: @escaping @Sendable (OpaquePointer) -> Void) {
@@ -34,7 +36,10 @@ final class KeyedContexts: Sendable {
     /// back for the next caller only if `body` says it is still sound (libcrypto did not fail).
     func with<T>(key: [UInt8], _ body: (OpaquePointer, inout Bool) throws -> T) rethrows -> T? {
         let context: Context
-        if let ready = idle.withLock({ $0[key]?.popLast() }) {
+        if let ready = idle.withLock({ idle -> Context? in
+            guard let index = idle.firstIndex(where: { $0.key == key }) else { return nil }
+            return idle[index].contexts.popLast()
+        }) {
             context = ready
         } else {
             guard let made = make(key) else { return nil }
@@ -44,8 +49,11 @@ final class KeyedContexts: Sendable {
         defer {
             if reusable {
                 idle.withLock { idle in
-                    guard idle[key] != nil || idle.count < KeyedContexts.keyLimit else { return }
-                    if idle[key, default: []].count < KeyedContexts.idlePerKey { idle[key, default: []].append(context) }
+                    if let index = idle.firstIndex(where: { $0.key == key }) {
+                        if idle[index].contexts.count < KeyedContexts.idlePerKey { idle[index].contexts.append(context) }
+                    } else if idle.count < KeyedContexts.keyLimit {
+                        idle.append((key, [context]))
+                    }
                 }
             }
         }
