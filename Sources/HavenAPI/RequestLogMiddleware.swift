@@ -23,9 +23,13 @@ struct RequestLogMiddleware: RouterMiddleware {
         } catch {
             response = ProblemResponse.make(for: error, request: request, context: context)
         }
-        response.headers[.requestID] = context.requestID
-        response.headers[.cacheControl] = "no-store"
-        response.headers[.contentTypeOptions] = "nosniff"
+        // Appended unless a handler set one: the subscript's setter rebuilds the field list each time.
+        func set(_ name: HTTPField.Name, _ value: String) {
+            if response.headers[name] == nil { response.headers.append(HTTPField(name: name, value: value)) } else { response.headers[name] = value }
+        }
+        set(.requestID, context.requestID)
+        set(.cacheControl, "no-store")
+        set(.contentTypeOptions, "nosniff")
         let elapsed = ContinuousClock.now - start
         let route = context.endpointPath ?? "NotFound"
         metrics.record(method: request.method.rawValue, route: route, status: response.status.code, duration: elapsed)
