@@ -85,21 +85,26 @@ public struct AuditSealer: Sendable {
         }
         if ready.rowCount == 0 { return 0 }
         if newSegment { segment += 1 }
-        var seqs: [String] = [], ids: [String] = [], xids: [String] = [], hashes: [String] = []
+        var seqs: [Int64] = [], ids: [Int64] = [], xids: [Int64] = [], hashes: [[UInt8]] = []
+        seqs.reserveCapacity(ready.rowCount)
+        ids.reserveCapacity(ready.rowCount)
+        xids.reserveCapacity(ready.rowCount)
+        hashes.reserveCapacity(ready.rowCount)
         for row in ready.rows {
             seq += 1
             let eventID: Int64 = try row.decode(at: 0)
             let mac: [UInt8] = try row.decode(at: 2)
             previous = chainHash(previous: previous, seq: seq, eventID: eventID, mac: mac)
-            seqs.append(String(seq))
-            ids.append(String(eventID))
-            xids.append(String(try row.decode(Int64.self, at: 1)))
-            hashes.append("\\x" + Hex.encode(previous))
+            seqs.append(seq)
+            ids.append(eventID)
+            xids.append(try row.decode(Int64.self, at: 1))
+            hashes.append(previous)
         }
+        // Binary arrays: text ones made PostgreSQL parse every number and hex digest.
         try connection.execute("""
             INSERT INTO audit_seal (seq, event_id, event_xid, hash, segment)
             SELECT s, e, x, h, $5 FROM unnest($1::bigint[], $2::bigint[], $3::bigint[], $4::bytea[]) AS t(s, e, x, h)
-            """, [PGTextArray(seqs), PGTextArray(ids), PGTextArray(xids), PGTextArray(hashes), segment])
+            """, [PGInt64Array(seqs), PGInt64Array(ids), PGInt64Array(xids), PGByteaArray(hashes), segment])
         return ready.rowCount
     }
 

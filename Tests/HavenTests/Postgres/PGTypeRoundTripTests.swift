@@ -165,6 +165,27 @@ import Testing
         }
     }
 
+    /// `bigint[]` and `bytea[]` bound in binary come back element for element, empty ones too,
+    /// and the server sees them as arrays of their type.
+    @Test func binaryArrays() async throws {
+        try await withTestDatabase { database in
+            let connection = try database.connect()
+            let numbers: [Int64] = [0, 1, -1, Int64.max, Int64.min, 4_294_967_296]
+            #expect(try connection.query("SELECT $1::bigint[]", [PGInt64Array(numbers)])[0].decodeArray(Int64.self, at: 0) == numbers)
+            #expect(try connection.query("SELECT $1::bigint[]", [PGInt64Array([])])[0].decodeArray(Int64.self, at: 0) == [])
+            let blobs: [[UInt8]] = [[], [0], [0, 255, 1], [UInt8](repeating: 0xAB, count: 300)]
+            #expect(try connection.query("SELECT $1::bytea[]", [PGByteaArray(blobs)])[0].decodeArray([UInt8].self, at: 0) == blobs)
+            #expect(try connection.query("SELECT cardinality($1::bytea[])", [PGByteaArray([])])[0].decode(Int.self, at: 0) == 0)
+            let row = try connection.query(
+                "SELECT ($1::bigint[])[4], octet_length(($2::bytea[])[4]), array_ndims($1::bigint[]), (SELECT count(*) FROM unnest($1::bigint[]) n WHERE n BETWEEN -1 AND 1)",
+                [PGInt64Array(numbers), PGByteaArray(blobs)])[0]
+            #expect(try row.decode(Int64.self, at: 0) == Int64.max)
+            #expect(try row.decode(Int.self, at: 1) == 300)
+            #expect(try row.decode(Int.self, at: 2) == 1)
+            #expect(try row.decode(Int.self, at: 3) == 3)
+        }
+    }
+
     @Test func textArrays() async throws {
         try await withTestDatabase { database in
             let connection = try database.connect()
