@@ -62,9 +62,11 @@ public enum HMAC {
                 output.withUnsafeMutableBufferPointer { haven_hmac_sha256_run(context, message.baseAddress, message.count, $0.baseAddress) }
             }
             reusable = ok == 1
-            return ok == 1 ? output : nil
+            return reusable ? output : nil
         }
-        return (mac ?? nil) ?? authenticate(message, key: key, algorithm: .sha256)
+        // No context (none could be made) or libcrypto failed on it: the one-shot path.
+        if let mac = mac.flatMap({ $0 }) { return mac }
+        return authenticate(message, key: key, algorithm: .sha256)
     }
 
     private static let keyedContexts = KeyedContexts(
