@@ -66,9 +66,7 @@ public func buildRouter(configuration: AppConfiguration, dependencies: HavenDepe
 func buildRouter(configuration: AppConfiguration, dependencies: HavenDependencies, table: RouteTable) -> Router<HavenRequestContext> {
     let router = Router(context: HavenRequestContext.self)
     let metrics = HTTPMetrics()
-    router.add(middleware: RequestLogMiddleware(metrics: metrics, trustedProxies: configuration.trustedProxies))
-    router.add(middleware: ProblemMiddleware(routes: table))
-    router.add(middleware: RequestGuardMiddleware(bodyLimit: configuration.bodyLimit))
+    router.add(middleware: RequestLogMiddleware(metrics: metrics, trustedProxies: configuration.trustedProxies, routes: table, bodyLimit: configuration.bodyLimit))
     let store = dependencies.store
     let auth = AuthService(store: store, hasher: dependencies.hasher, settings: .init(
         lockout: LockoutPolicy(threshold: configuration.lockoutThreshold, window: configuration.lockoutWindow.seconds, duration: configuration.lockoutDuration.seconds),

@@ -27,7 +27,7 @@ extension Request {
     /// `Content-Type: application/json`, 413 past the limit, 400 for broken JSON, 422 naming the
     /// field for a missing, mistyped or unknown value.
     mutating func decodeJSONWithBytes<T: Decodable>(_ type: T.Type, limit: Int) async throws -> (T, [UInt8]) {
-        guard RequestGuardMiddleware.isJSON(headers[.contentType]) else {
+        guard RequestGuard.isJSON(headers[.contentType]) else {
             throw APIError(.unsupportedMediaType, kind: "unsupported-media-type", detail: "send the body as application/json",
                            errors: [FieldError("Content-Type", "must be application/json")])
         }

@@ -15,6 +15,22 @@ enum ProblemResponse {
         return render(problem, requestID: context.requestID)
     }
 
+    /// The same, telling 405 from 404 by the route table when no route matched.
+    static func make(for error: any Error, request: Request, context: HavenRequestContext, routes: RouteTable) -> Response {
+        guard let error = error as? HTTPError, error.status == .notFound, context.endpointPath == "NotFound" else {
+            return make(for: error, request: request, context: context)
+        }
+        let allowed = routes.allowedMethods(for: request.uri.path)
+        if !allowed.isEmpty {
+            let list = allowed.map(\.rawValue).joined(separator: ", ")
+            return render(
+                APIError(.methodNotAllowed, kind: "method-not-allowed", detail: "\(request.method.rawValue) is not allowed here; use \(list)",
+                         extensions: ["allowed": .strings(allowed.map(\.rawValue))], headers: [.allow: list]),
+                requestID: context.requestID)
+        }
+        return render(.notFound("no route for \(request.method.rawValue) on this path"), requestID: context.requestID)
+    }
+
     static func apiError(for error: any Error, context: HavenRequestContext) -> APIError {
         switch error {
         case let error as APIError:
@@ -88,29 +104,5 @@ enum ProblemResponse {
         var headers = problem.headers
         headers[.contentType] = "application/problem+json"
         return Response(status: problem.status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: data)))
-    }
-}
-
-/// Catches what the routes throw, and tells 405 from 404 by the route table.
-struct ProblemMiddleware: RouterMiddleware {
-    typealias Context = HavenRequestContext
-    let routes: RouteTable
-
-    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        do {
-            return try await next(request, context)
-        } catch let error as HTTPError where error.status == .notFound && context.endpointPath == "NotFound" {
-            let allowed = routes.allowedMethods(for: request.uri.path)
-            if !allowed.isEmpty {
-                let list = allowed.map(\.rawValue).joined(separator: ", ")
-                return ProblemResponse.render(
-                    APIError(.methodNotAllowed, kind: "method-not-allowed", detail: "\(request.method.rawValue) is not allowed here; use \(list)",
-                             extensions: ["allowed": .strings(allowed.map(\.rawValue))], headers: [.allow: list]),
-                    requestID: context.requestID)
-            }
-            return ProblemResponse.render(.notFound("no route for \(request.method.rawValue) on this path"), requestID: context.requestID)
-        } catch {
-            return ProblemResponse.make(for: error, request: request, context: context)
-        }
     }
 }

@@ -3,14 +3,18 @@ import HTTPTypes
 import Hummingbird
 import Logging
 
-/// The outermost layer: gives each request its id, finds the client address (from a trusted
-/// proxy's `X-Forwarded-For` only), sets the headers every answer carries, and writes exactly
-/// one log line: method, route pattern, status, duration, request id. Never a body, a token, a
-/// query string or an identifying value.
+/// The one middleware: gives each request its id, finds the client address (from a trusted
+/// proxy's `X-Forwarded-For` only), refuses what no route should see (`RequestGuard`), turns
+/// every error into a problem answer (405 told from 404 by the route table), sets the headers
+/// every answer carries, and writes exactly one log line: method, route pattern, status,
+/// duration, request id. Never a body, a token, a query string or an identifying value. One
+/// layer rather than several: each costs every request an async frame and a context copy.
 struct RequestLogMiddleware: RouterMiddleware {
     typealias Context = HavenRequestContext
     let metrics: HTTPMetrics
     let trustedProxies: TrustedProxies
+    let routes: RouteTable
+    let bodyLimit: Int
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         let start = ContinuousClock.now
@@ -19,9 +23,10 @@ struct RequestLogMiddleware: RouterMiddleware {
         context.clientAddress = ClientAddress.resolve(peer: context.peerAddress, forwardedFor: request.headers[.forwardedFor], trusted: trustedProxies)
         var response: Response
         do {
+            try RequestGuard.check(request, bodyLimit: bodyLimit)
             response = try await next(request, context)
         } catch {
-            response = ProblemResponse.make(for: error, request: request, context: context)
+            response = ProblemResponse.make(for: error, request: request, context: context, routes: routes)
         }
         // Appended unless a handler set one: the subscript's setter rebuilds the field list each time.
         func set(_ name: HTTPField.Name, _ value: String) {

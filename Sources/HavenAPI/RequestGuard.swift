@@ -4,18 +4,16 @@ import HTTPTypes
 import Hummingbird
 
 /// Refuses what no route should ever see, before any route runs: a declared body over the
-/// limit (413), a body that is not JSON (415), a body on GET/HEAD/DELETE (400).
-struct RequestGuardMiddleware: RouterMiddleware {
-    typealias Context = HavenRequestContext
-    let bodyLimit: Int
-
+/// limit (413), a body that is not JSON (415), a body on GET/HEAD/DELETE (400). Checked by
+/// `RequestLogMiddleware`, the only middleware.
+enum RequestGuard {
     static func isJSON(_ contentType: String?) -> Bool {
         guard let contentType else { return false }
         let mediaType = contentType.split(separator: ";").first?.trimmingCharacters(in: .whitespaces).lowercased()
         return mediaType == "application/json" || (mediaType?.hasPrefix("application/") == true && mediaType?.hasSuffix("+json") == true)
     }
 
-    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+    static func check(_ request: Request, bodyLimit: Int) throws {
         let declaredLength = request.headers[.contentLength].flatMap { Int($0) }
         let chunked = request.headers[.transferEncoding]?.lowercased().contains("chunked") == true
         let hasBody = (declaredLength ?? 0) > 0 || chunked
@@ -27,12 +25,11 @@ struct RequestGuardMiddleware: RouterMiddleware {
             case .get, .head, .delete, .options:
                 throw APIError.badRequest("body", "is not allowed on \(request.method.rawValue)")
             default:
-                if !RequestGuardMiddleware.isJSON(request.headers[.contentType]) {
+                if !isJSON(request.headers[.contentType]) {
                     throw APIError(.unsupportedMediaType, kind: "unsupported-media-type", detail: "send the body as application/json",
                                    errors: [FieldError("Content-Type", "must be application/json")])
                 }
             }
         }
-        return try await next(request, context)
     }
 }
