@@ -22,7 +22,8 @@ struct Authenticator: Sendable {
         }
     }
 
-    func authenticate(_ request: Request, context: HavenRequestContext) async throws -> HavenRequestContext {
+    /// Sets the actor and session on the context (in place: the context is large to copy).
+    func authenticate(_ request: Request, context: inout HavenRequestContext) async throws {
         guard let header = request.headers[.authorization] else { throw APIError.unauthorized() }
         guard let hash = Authenticator.bearerTokenHash(header) else {
             try await auth.recordRejectedToken(context: context.access, reason: "malformed")
@@ -40,11 +41,9 @@ struct Authenticator: Sendable {
             try await auth.recordRejectedToken(context: context.access, reason: "unknown-expired-or-revoked")
             throw APIError.unauthorized("the token is unknown, expired or revoked; log in again")
         }
-        var context = context
         context.actor = session.actor
         context.tokenHash = hash
         context.passwordChangeRequired = session.passwordChangeRequired
         context.session = session
-        return context
     }
 }

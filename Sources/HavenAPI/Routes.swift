@@ -31,7 +31,7 @@ struct Routes {
             var context = context
             if access != .open {
                 guard let authenticator else { throw APIError.unavailable("authentication is not configured") }
-                context = try await authenticator.authenticate(request, context: context)
+                try await authenticator.authenticate(request, context: &context)
                 if context.passwordChangeRequired && access != .authenticatedDuringPasswordChange {
                     throw APIError(.forbidden, kind: "password-change-required",
                                    detail: "change your password first: POST /v1/me/password")
@@ -68,7 +68,12 @@ struct JSONResponse<Body: Encodable & Sendable>: ResponseGenerator {
 
     func response(from request: Request, context: some RequestContext) throws -> Response {
         var headers = self.headers
-        headers[.contentType] = "application/json"
+        // Appended when absent: the subscript's setter rebuilds the field list.
+        if headers[.contentType] == nil {
+            headers.append(HTTPField(name: .contentType, value: "application/json"))
+        } else {
+            headers[.contentType] = "application/json"
+        }
         return Response(status: status, headers: headers, body: .init(byteBuffer: try JSONCoding.buffer(body)))
     }
 }
