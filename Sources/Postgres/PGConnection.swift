@@ -26,7 +26,7 @@ public final class PGConnection {
     /// Statements to run just before COMMIT, in the same round trip (e.g. audit events, which
     /// nothing in the transaction reads back). If one fails, the transaction does not commit.
     public private(set) var deferredUntilCommit: [PGStatement] = []
-    private var statementNames: [String: String] = [:]
+    private var statementNames = PreparedNames()
     /// The statement `send` sent, until `receive` collects its rows.
     private var sentSQL: String?
     /// BEGIN and the transaction's settings, not sent yet (see `open`).
@@ -261,7 +261,7 @@ public final class PGConnection {
         let statements = batch.statements
         if options.namedStatements && statementNames.count + statements.count > PGConnection.statementCacheLimit {
             try run(script: "DEALLOCATE ALL")
-            statementNames.removeAll(keepingCapacity: true)
+            statementNames.removeAll()
         }
         guard PQenterPipelineMode(handle) == 1 else {
             throw PGError(kind: .connectionLost, message: PGConnection.errorMessage(handle))
@@ -414,7 +414,7 @@ public final class PGConnection {
         if let name = statementNames[sql] { return name }
         if statementNames.count >= PGConnection.statementCacheLimit {
             try run(script: "DEALLOCATE ALL")
-            statementNames.removeAll(keepingCapacity: true)
+            statementNames.removeAll()
         }
         statementCounter += 1
         let name = "hv\(statementCounter)"

@@ -25,6 +25,23 @@ import Testing
         }
     }
 
+    /// Statement names are found by the text's storage first: the same text from another
+    /// storage shares the statement, and another text at a freed string's address does not.
+    @Test func statementNamesFollowTheTextNotItsStorage() async throws {
+        try await withTestDatabase { database in
+            let connection = try database.connect()
+            let literal = "SELECT $1::int8 + 1000 AS named_by_text"
+            for round in 0..<40 {
+                // Built at run time, freed each round: the allocator hands the address on to the next text.
+                let built = "SELECT $1::int8 + \(1000 + round % 2) AS named_by_text"
+                #expect(try connection.query(built, [1])[0].decode(Int.self, at: 0) == 1001 + round % 2)
+                #expect(try connection.query(literal, [1])[0].decode(Int.self, at: 0) == 1001)
+            }
+            let prepared = try connection.query("SELECT count(*) FROM pg_prepared_statements WHERE statement LIKE '%AS named_by_text'")
+            #expect(try prepared[0].decode(Int.self, at: 0) == 2)
+        }
+    }
+
     /// More distinct statements than the cache holds: it is emptied and statements re-prepared.
     @Test func statementCacheOverflowKeepsWorking() async throws {
         try await withTestDatabase { database in
