@@ -22,30 +22,30 @@ extension UUID {
     /// Parses the 36-character form (8-4-4-4-12 hex digits, either case), as `UUID(uuidString:)`
     /// does, without the formatted scanning Foundation uses for it.
     public init?<Text: StringProtocol>(text: Text) {
+        // One call through the generic view to reach the bytes, not one per character.
+        let parsed = text.utf8.withContiguousStorageIfAvailable { UUID.parse($0) }
+            ?? Array(text.utf8).withUnsafeBufferPointer { UUID.parse($0) }
+        guard let parsed else { return nil }
+        self.init(uuid: parsed)
+    }
+
+    private static func parse(_ text: UnsafeBufferPointer<UInt8>) -> uuid_t? {
+        guard text.count == 36 else { return nil }
         var bytes: uuid_t = (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
         let parsed = withUnsafeMutableBytes(of: &bytes) { output -> Bool in
-            var count = 0
-            var high: UInt8?
             var position = 0
-            for character in text.utf8 {
-                defer { position += 1 }
-                if position == 8 || position == 13 || position == 18 || position == 23 {
-                    if character != UInt8(ascii: "-") { return false }
-                    continue
+            for index in 0..<16 {
+                if index == 4 || index == 6 || index == 8 || index == 10 {
+                    guard text[position] == UInt8(ascii: "-") else { return false }
+                    position += 1
                 }
-                guard let nibble = UUID.nibble(character), count < 16 else { return false }
-                if let first = high {
-                    output[count] = first << 4 | nibble
-                    count += 1
-                    high = nil
-                } else {
-                    high = nibble
-                }
+                guard let high = UUID.nibble(text[position]), let low = UUID.nibble(text[position + 1]) else { return false }
+                output[index] = high << 4 | low
+                position += 2
             }
-            return position == 36 && count == 16
+            return true
         }
-        guard parsed else { return nil }
-        self.init(uuid: bytes)
+        return parsed ? bytes : nil
     }
 
     private static func nibble(_ character: UInt8) -> UInt8? {
