@@ -157,7 +157,7 @@ final class JSONStreamWriter: Encoder {
 
     func writeUUID(_ uuid: UUID) {
         output.append(UInt8(ascii: "\""))
-        withUnsafeBytes(of: uuid.uuid) { raw in UUID.spell(raw, upper: true) { output.append($0) } }
+        uuid.withSpelling(upper: true) { output.append(bytes: $0) }
         output.append(UInt8(ascii: "\""))
     }
 

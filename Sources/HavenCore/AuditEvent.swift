@@ -30,7 +30,10 @@ public struct AuditEvent: Sendable, Equatable {
     public var requestID: String?
 
     /// `case.read` → `case`.
-    public var type: String { String(subtype.prefix { $0 != "." }) }
+    public var type: String {
+        guard let dot = subtype.utf8.firstIndex(of: UInt8(ascii: ".")) else { return subtype }
+        return String(subtype[..<dot])
+    }
 
     public init(
         recorded: Date, action: Action, subtype: String, outcome: Outcome = .success,
@@ -130,7 +133,7 @@ public struct AuditEvent: Sendable, Equatable {
         func append(_ uuid: UUID?) {
             guard let uuid else { return AuditEvent.appendField(nil as [UInt8]?, to: &bytes) }
             AuditEvent.appendLength(36, to: &bytes)
-            withUnsafeBytes(of: uuid.uuid) { raw in UUID.spell(raw, upper: false) { bytes.append($0) } }
+            uuid.withSpelling(upper: false) { bytes.append(contentsOf: $0) }
         }
         append(String(recordedMicroseconds))
         append(action.rawValue)

@@ -7,16 +7,36 @@ extension UUID {
     /// `uuidString`, written without the formatted printing Foundation uses for it.
     public var upperString: String { text(upper: true) }
 
-    /// The 36 characters of a UUID given as its 16 raw bytes (as PostgreSQL sends one), one at a
-    /// time to `put`.
+    /// The 36 characters of a UUID given as its 16 raw bytes (as PostgreSQL sends one), spelled
+    /// into a buffer on the stack for the duration of `body`.
     @inlinable
-    public static func spell<Bytes: Collection<UInt8>>(_ raw: Bytes, upper: Bool, _ put: (UInt8) -> Void) {
-        let digits = upper ? UUID.upperDigits : UUID.lowerDigits
-        for (index, byte) in raw.enumerated() {
-            if index == 4 || index == 6 || index == 8 || index == 10 { put(UInt8(ascii: "-")) }
-            put(digits[Int(byte >> 4)])
-            put(digits[Int(byte & 0x0F)])
+    public static func withSpelling<Result>(
+        _ raw: UnsafeRawBufferPointer, upper: Bool, _ body: (UnsafeRawBufferPointer) throws -> Result
+    ) rethrows -> Result {
+        precondition(raw.count == 16, "a UUID has 16 bytes")
+        var text: (UInt64, UInt64, UInt64, UInt64, UInt32) = (0, 0, 0, 0, 0)
+        return try withUnsafeMutableBytes(of: &text) { output in
+            let digits: StaticString = upper ? "0123456789ABCDEF" : "0123456789abcdef"
+            let table = digits.utf8Start
+            var position = 0
+            for index in 0..<16 {
+                if index == 4 || index == 6 || index == 8 || index == 10 {
+                    output[position] = UInt8(ascii: "-")
+                    position += 1
+                }
+                let byte = raw[index]
+                output[position] = table[Int(byte >> 4)]
+                output[position + 1] = table[Int(byte & 0x0F)]
+                position += 2
+            }
+            return try body(UnsafeRawBufferPointer(output))
         }
+    }
+
+    /// This UUID's spelling, as `withSpelling` gives it.
+    @inlinable
+    public func withSpelling<Result>(upper: Bool, _ body: (UnsafeRawBufferPointer) throws -> Result) rethrows -> Result {
+        try withUnsafeBytes(of: uuid) { raw in try UUID.withSpelling(raw, upper: upper, body) }
     }
 
     /// Parses the 36-character form (8-4-4-4-12 hex digits, either case), as `UUID(uuidString:)`
@@ -57,18 +77,11 @@ extension UUID {
         }
     }
 
-    @usableFromInline static let lowerDigits = Array("0123456789abcdef".utf8)
-    @usableFromInline static let upperDigits = Array("0123456789ABCDEF".utf8)
-
     private func text(upper: Bool) -> String {
-        withUnsafeBytes(of: uuid) { raw in
+        withSpelling(upper: upper) { spelled in
             String(unsafeUninitializedCapacity: 36) { buffer in
-                var position = 0
-                UUID.spell(raw, upper: upper) { byte in
-                    buffer[position] = byte
-                    position += 1
-                }
-                return position
+                _ = buffer.initialize(from: spelled)
+                return 36
             }
         }
     }

@@ -240,7 +240,7 @@ struct StoredEvent {
                 guard value.count == 16 else { throw PGError(kind: .typeMismatch, message: "column \(o + column) is not a uuid") }
                 // The lower-case spelling the event was signed with.
                 AuditEvent.appendLength(36, to: &bytes)
-                UUID.spell(value, upper: false) { bytes.append($0) }
+                UUID.withSpelling(value, upper: false) { bytes.append(contentsOf: $0) }
             }
         }
         canonicalBytes = bytes

@@ -28,7 +28,7 @@ public enum FieldSealing {
                 count += 1
             }
             UnsafeBufferPointer(start: prefix.utf8Start, count: prefix.utf8CodeUnitCount).forEach(put)
-            withUnsafeBytes(of: id.uuid) { UUID.spell($0, upper: false, put) }
+            id.withSpelling(upper: false) { $0.forEach(put) }
             UnsafeBufferPointer(start: suffix.utf8Start, count: suffix.utf8CodeUnitCount).forEach(put)
             return count
         }
