@@ -123,20 +123,28 @@ extension Bool: PGEncodable {
 
 extension UUID: PGEncodable {
     /// The text form, spelled here: `uuidString` goes through formatted printing, and every
-    /// statement binds a few UUIDs.
+    /// statement binds a few UUIDs. Written on the stack and appended at once.
     public func pgEncode(into bindings: inout PGBindings) throws {
-        bindings.append(.text) { text in
+        var spelled: (UInt64, UInt64, UInt64, UInt64, UInt32) = (0, 0, 0, 0, 0)
+        withUnsafeMutableBytes(of: &spelled) { output in
             withUnsafeBytes(of: uuid) { raw in
+                let digits = UUID.hexDigits.utf8Start
+                var position = 0
                 for (index, byte) in raw.enumerated() {
-                    if index == 4 || index == 6 || index == 8 || index == 10 { text.append(UInt8(ascii: "-")) }
-                    text.append(UUID.hexDigits[Int(byte >> 4)])
-                    text.append(UUID.hexDigits[Int(byte & 0x0F)])
+                    if index == 4 || index == 6 || index == 8 || index == 10 {
+                        output[position] = UInt8(ascii: "-")
+                        position += 1
+                    }
+                    output[position] = digits[Int(byte >> 4)]
+                    output[position + 1] = digits[Int(byte & 0x0F)]
+                    position += 2
                 }
             }
+            bindings.append(.text) { $0.append(contentsOf: output) }
         }
     }
 
-    private static let hexDigits = Array("0123456789ABCDEF".utf8)
+    private static let hexDigits: StaticString = "0123456789ABCDEF"
 }
 
 extension Date: PGEncodable {
