@@ -23,6 +23,8 @@ public struct AppConfiguration: Sendable {
     public var sessionCacheLifetime: Duration = .zero
     /// Where `GET /openapi.yaml` is read from.
     public var openAPIPath: String?
+    /// Threads for HTTP's event loops; nil shares NIO's process-wide group (one per core).
+    public var eventLoopThreads: Int?
 
     public init(
         host: String = "127.0.0.1", port: Int = 8080, bodyLimit: Int = 1 << 20, trustedProxies: TrustedProxies = TrustedProxies(),

@@ -2,6 +2,7 @@ import Foundation
 import HavenCore
 import HavenStore
 import Hummingbird
+import NIOPosix
 import Logging
 import Postgres
 import ServiceLifecycle
@@ -24,7 +25,8 @@ public struct HavenDependencies: Sendable {
 
 /// The application: router, middleware, and the background services that run beside it.
 public func buildApplication(
-    configuration: AppConfiguration, dependencies: HavenDependencies, services: [any Service] = [], logger: Logger
+    configuration: AppConfiguration, dependencies: HavenDependencies, services: [any Service] = [],
+    eventLoopGroup: EventLoopGroupProvider = .singleton, logger: Logger
 ) -> some ApplicationProtocol {
     let router = buildRouter(configuration: configuration, dependencies: dependencies)
     var app = Application(
@@ -32,6 +34,7 @@ public func buildApplication(
         server: .http1(configuration: .init(additionalChannelHandlers: [ParserErrorHandler()], idleTimeout: .seconds(75))),
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: nil),
         services: services,
+        eventLoopGroupProvider: eventLoopGroup,
         logger: logger
     )
     app.logger = logger
@@ -44,8 +47,20 @@ extension Duration {
 
 /// Builds the application and serves until SIGINT or SIGTERM, then drains and returns.
 public func serve(configuration: AppConfiguration, dependencies: HavenDependencies, services: [any Service], logger: Logger) async throws {
-    let app = buildApplication(configuration: configuration, dependencies: dependencies, services: services, logger: logger)
-    try await app.runService()
+    guard let threads = configuration.eventLoopThreads else {
+        let app = buildApplication(configuration: configuration, dependencies: dependencies, services: services, logger: logger)
+        return try await app.runService()
+    }
+    let group = MultiThreadedEventLoopGroup(numberOfThreads: threads)
+    do {
+        let app = buildApplication(configuration: configuration, dependencies: dependencies, services: services,
+                                   eventLoopGroup: .shared(group), logger: logger)
+        try await app.runService()
+    } catch {
+        try? await group.shutdownGracefully()
+        throw error
+    }
+    try await group.shutdownGracefully()
 }
 
 /// Every route the application serves, as (method, path pattern with `{name}` parameters), for
