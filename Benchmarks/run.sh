@@ -97,8 +97,11 @@ paired() {
         if [ "$side" = endpoint ] && [ "$arg" = "--" ]; then side=mirror; continue; fi
         if [ "$side" = endpoint ]; then endpoint+=("$arg"); else mirror+=("$arg"); fi
     done
+    local path=${endpoint[0]#http://*/}
     for _ in $(seq 1 "$PAIRS"); do
-        echo "$(measure "${endpoint[@]}") | $(pgbench_limit "${mirror[@]}")"
+        local line; line="$(measure "${endpoint[@]}") | $(pgbench_limit "${mirror[@]}")"
+        echo "$line"
+        python3 -c "import sys; h, m = sys.argv[2].split('|'); a, b = float(h.split()[0]), float(m.split()[0]); print(f'/{sys.argv[1]}: {a:.0f} req/s, mirror {b:.0f} tps, ratio {a / b if b else 0:.2f}')" "$path" "$line" >>"$WORK/pairs.txt"
     done | python3 "$ROOT/Benchmarks/median_pairs.py"
 }
 ratio() { python3 -c "import sys; a,b=float(sys.argv[1]),float(sys.argv[2]); print(f'{a/b:.2f}' if b>0 else 'n/a')" "$1" "$2"; }
@@ -119,5 +122,8 @@ for section in $SECTIONS; do
     source "$ROOT/Benchmarks/sections/$section.sh"
 done
 
+if [ -s "$WORK/pairs.txt" ]; then
+    { echo; echo "Each pair, in the order run (haven first, then its pgbench mirror):"; echo; sed 's/^/- /' "$WORK/pairs.txt"; } >>"$REPORT"
+fi
 echo
 echo "written to $REPORT"
