@@ -179,6 +179,8 @@ public indirect enum AuditDetail: Sendable, Equatable, ExpressibleByStringLitera
         case .null: return "null"
         case .array(let values): return "[" + values.map(\.canonicalJSON).joined(separator: ",") + "]"
         case .object(let fields):
+            // Most events (every read) carry no detail.
+            if fields.isEmpty { return "{}" }
             let members = fields.keys.sorted().map { AuditDetail.quote($0) + ":" + (fields[$0] ?? .null).canonicalJSON }
             return "{" + members.joined(separator: ",") + "}"
         }
