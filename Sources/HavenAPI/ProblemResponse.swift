@@ -102,7 +102,7 @@ enum ProblemResponse {
         }
         let data = (try? JSONCoding.encoder.encode(JSONValue.object(members))) ?? Array("{}".utf8)
         var headers = problem.headers
-        headers[.contentType] = "application/problem+json"
+        headers.set(.contentType, "application/problem+json")
         return Response(status: problem.status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: data)))
     }
 }

@@ -28,13 +28,9 @@ struct RequestLogMiddleware: RouterMiddleware {
         } catch {
             response = ProblemResponse.make(for: error, request: request, context: context, routes: routes)
         }
-        // Appended unless a handler set one: the subscript's setter rebuilds the field list each time.
-        func set(_ name: HTTPField.Name, _ value: String) {
-            if response.headers[name] == nil { response.headers.append(HTTPField(name: name, value: value)) } else { response.headers[name] = value }
-        }
-        set(.requestID, context.requestID)
-        set(.cacheControl, "no-store")
-        set(.contentTypeOptions, "nosniff")
+        response.headers.set(.requestID, context.requestID)
+        response.headers.set(.cacheControl, "no-store")
+        response.headers.set(.contentTypeOptions, "nosniff")
         let elapsed = ContinuousClock.now - start
         let route = context.endpointPath ?? "NotFound"
         metrics.record(method: request.method.rawValue, route: route, status: response.status.code, duration: elapsed)
@@ -59,6 +55,14 @@ enum ClientAddress {
             return IPNetwork.bytes(hop) != nil ? hop : peer
         }
         return peer
+    }
+}
+
+extension HTTPFields {
+    /// `self[name] = value`, appending when the field is absent: the subscript's setter
+    /// rebuilds the whole field list, and every answer sets a few fields.
+    mutating func set(_ name: HTTPField.Name, _ value: String) {
+        if self[name] == nil { append(HTTPField(name: name, value: value)) } else { self[name] = value }
     }
 }
 

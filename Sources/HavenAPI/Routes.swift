@@ -68,12 +68,7 @@ struct JSONResponse<Body: Encodable & Sendable>: ResponseGenerator {
 
     func response(from request: Request, context: some RequestContext) throws -> Response {
         var headers = self.headers
-        // Appended when absent: the subscript's setter rebuilds the field list.
-        if headers[.contentType] == nil {
-            headers.append(HTTPField(name: .contentType, value: "application/json"))
-        } else {
-            headers[.contentType] = "application/json"
-        }
+        headers.set(.contentType, "application/json")
         return Response(status: status, headers: headers, body: .init(byteBuffer: try JSONCoding.buffer(body)))
     }
 }
