@@ -47,20 +47,16 @@ extension Duration {
 
 /// Builds the application and serves until SIGINT or SIGTERM, then drains and returns.
 public func serve(configuration: AppConfiguration, dependencies: HavenDependencies, services: [any Service], logger: Logger) async throws {
-    guard let threads = configuration.eventLoopThreads else {
-        let app = buildApplication(configuration: configuration, dependencies: dependencies, services: services, logger: logger)
-        return try await app.runService()
-    }
-    let group = MultiThreadedEventLoopGroup(numberOfThreads: threads)
+    let group = configuration.eventLoopThreads.map { MultiThreadedEventLoopGroup(numberOfThreads: $0) }
+    let app = buildApplication(configuration: configuration, dependencies: dependencies, services: services,
+                               eventLoopGroup: group.map { .shared($0) } ?? .singleton, logger: logger)
     do {
-        let app = buildApplication(configuration: configuration, dependencies: dependencies, services: services,
-                                   eventLoopGroup: .shared(group), logger: logger)
         try await app.runService()
     } catch {
-        try? await group.shutdownGracefully()
+        try? await group?.shutdownGracefully()
         throw error
     }
-    try await group.shutdownGracefully()
+    try await group?.shutdownGracefully()
 }
 
 /// Every route the application serves, as (method, path pattern with `{name}` parameters), for
