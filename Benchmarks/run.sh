@@ -71,19 +71,33 @@ SUPERUSER="host=$WORK/pg port=5432 user=postgres dbname=haven"
     GRANT USAGE ON SCHEMA bench TO haven_app; GRANT INSERT ON bench.audit_event TO haven_app;" >/dev/null
 BENCH_CONN="host=$WORK/pg port=5432 user=haven_app dbname=haven options='-csearch_path=bench,public'"
 
+# Where each measurement's CPU went, for the pairs' lines: the machine's busy time (/proc/stat),
+# haven's process and the load generator's (bash's `time`), in clock ticks and seconds, left in
+# $WORK/cpu.<side> as "busy_before busy_after haven_before haven_after client_user client_sys".
+HAVEN_PID=${PIDS[0]}
+busy_ticks() { awk '/^cpu / {print $2 + $3 + $4 + $7 + $8}' /proc/stat; }
+haven_ticks() { awk '{print $14 + $15}' "/proc/$HAVEN_PID/stat" 2>/dev/null || echo 0; }
+TIMEFORMAT='%3U %3S'
 # wrk → "requests_per_second p99_ms errors"
 measure() {
     local url=$1; shift
     local script=(-s "$ROOT/Benchmarks/p95.lua")
     for arg in "$@"; do [ "$arg" = "-s" ] && script=(); done
-    wrk -t"$THREADS" -c"$CONNECTIONS" -d"${DURATION}s" --latency "${script[@]}" "$@" "$url" 2>&1 | python3 "$ROOT/Benchmarks/parse_wrk.py"
+    local busy haven
+    busy=$(busy_ticks); haven=$(haven_ticks)
+    { time wrk -t"$THREADS" -c"$CONNECTIONS" -d"${DURATION}s" --latency "${script[@]}" "$@" "$url" >"$WORK/wrk.out" 2>&1; } 2>"$WORK/wrk.time"
+    echo "$busy $(busy_ticks) $haven $(haven_ticks) $(cat "$WORK/wrk.time")" >"$WORK/cpu.endpoint"
+    python3 "$ROOT/Benchmarks/parse_wrk.py" <"$WORK/wrk.out"
 }
 # pgbench on a script at the same concurrency → "transactions_per_second p99_ms"
 pgbench_limit() {
     local script=$1 conn=$2; shift 2
     rm -f "$WORK"/pgb.*
-    "$PGBENCH" -n -c "$CONNECTIONS" -j "$THREADS" -T "$DURATION" -M prepared -f "$script" --log --log-prefix="$WORK/pgb" "$@" "$conn" \
-        >"$WORK/pgbench.out" 2>&1 || true
+    local busy haven
+    busy=$(busy_ticks); haven=$(haven_ticks)
+    { time "$PGBENCH" -n -c "$CONNECTIONS" -j "$THREADS" -T "$DURATION" -M prepared -f "$script" --log --log-prefix="$WORK/pgb" "$@" "$conn" \
+        >"$WORK/pgbench.out" 2>&1; } 2>"$WORK/pgbench.time" || true
+    echo "$busy $(busy_ticks) $haven $(haven_ticks) $(cat "$WORK/pgbench.time")" >"$WORK/cpu.mirror"
     python3 "$ROOT/Benchmarks/parse_pgbench.py" "$WORK"/pgb.* <"$WORK/pgbench.out"
     rm -f "$WORK"/pgb.*
 }
@@ -101,7 +115,7 @@ paired() {
     for _ in $(seq 1 "$PAIRS"); do
         local line; line="$(measure "${endpoint[@]}") | $(pgbench_limit "${mirror[@]}")"
         echo "$line"
-        python3 -c "import sys; h, m = sys.argv[2].split('|'); a, b = float(h.split()[0]), float(m.split()[0]); print(f'/{sys.argv[1]}: {a:.0f} req/s, mirror {b:.0f} tps, ratio {a / b if b else 0:.2f}')" "$path" "$line" >>"$WORK/pairs.txt"
+        python3 "$ROOT/Benchmarks/pair_line.py" "$path" "$line" "$DURATION" "$(getconf CLK_TCK)" "$WORK/cpu.endpoint" "$WORK/cpu.mirror" >>"$WORK/pairs.txt"
     done | python3 "$ROOT/Benchmarks/median_pairs.py"
 }
 ratio() { python3 -c "import sys; a,b=float(sys.argv[1]),float(sys.argv[2]); print(f'{a/b:.2f}' if b>0 else 'n/a')" "$1" "$2"; }
