@@ -51,8 +51,13 @@ enum Idempotency {
     /// Runs a creating request in one transaction. With an `Idempotency-Key`, a retry with the
     /// same key and body returns the first answer and creates nothing; the same key with a
     /// different body is 422.
+    ///
+    /// A retry is a read of the first answer, so the policy is asked again: an answer about a
+    /// case needs `readCase` on it now (the caller may have lost the case since), any other
+    /// needs `collection` on the collection (the caller's role may have changed).
     static func create(
         _ request: Request, context: HavenRequestContext, scope: String, body: [UInt8], store: Store,
+        collection: AccessOperation? = nil,
         _ work: @escaping @Sendable (StoreTransaction) throws -> CreatedResponse
     ) async throws -> Response {
         let key = request.headers[.idempotencyKey]
@@ -77,7 +82,18 @@ enum Idempotency {
                     throw APIError(.gone, kind: "erased", detail: "this key's request was about a case whose identifying data has since been erased",
                                    errors: [FieldError("Idempotency-Key", "was used for a case since erased")])
                 case .replay(let stored):
-                    try transaction.audit(.read, "idempotency.replay", purpose: .caseManagement, detail: ["scope": .string(scope)])
+                    if let caseID = stored.caseID {
+                        let access = try transaction.authorizeCase(caseID, .readCase)
+                        try transaction.audit(.read, "idempotency.replay", entityKind: "case", entityID: caseID.lowercasedString, caseID: caseID,
+                                              subjectOrganisation: access.facts.owningOrganisation, purpose: access.purpose,
+                                              detail: ["scope": .string(scope)])
+                    } else if let collection {
+                        let purpose = try transaction.authorize(collection, .collection)
+                        try transaction.audit(.read, "idempotency.replay", purpose: purpose, detail: ["scope": .string(scope)])
+                    } else {
+                        // An answer about neither a case nor a named collection: nothing to ask, so no replay.
+                        throw StoreError.notFound("no such request")
+                    }
                     return .replay(stored)
                 case .new:
                     break

@@ -14,7 +14,8 @@ struct OrganisationController: Sendable {
             var request = request
             let (draft, bytes) = try await request.decodeJSONWithBytes(OrganisationDraft.self, limit: bodyLimit)
             try draft.validate()
-            return try await Idempotency.create(request, context: context, scope: "POST /v1/organisations", body: bytes, store: store) { transaction in
+            return try await Idempotency.create(request, context: context, scope: "POST /v1/organisations", body: bytes, store: store,
+                                               collection: .createOrganisation) { transaction in
                 try transaction.authorize(.createOrganisation, .collection, entityKind: "organisation")
                 let organisation = try OrganisationStore.create(draft, on: transaction.connection)
                 try transaction.audit(.create, "organisation.create", entityKind: "organisation", entityID: organisation.id.lowercasedString,

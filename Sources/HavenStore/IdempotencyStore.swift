@@ -11,6 +11,8 @@ public enum IdempotencyStore {
         public var status: Int
         public var body: [UInt8]
         public var location: String?
+        /// The case the answer is about, if any.
+        public var caseID: UUID?
     }
 
     public enum Claim: Sendable {
@@ -40,14 +42,14 @@ public enum IdempotencyStore {
             """, [user, key, scope, requestHash])
         if inserted.rowCount == 1 { return .new }
         guard let row = try connection.query(
-            "SELECT scope, request_hash, status, response_sealed, location FROM idempotency_key WHERE user_id = $1 AND key = $2", [user, key]).first
+            "SELECT scope, request_hash, status, response_sealed, location, case_id FROM idempotency_key WHERE user_id = $1 AND key = $2", [user, key]).first
         else { return .mismatch }
         let storedScope: String = try row.decode(at: 0)
         let storedHash: [UInt8] = try row.decode(at: 1)
         guard storedScope == scope, storedHash == requestHash, let status: Int = try row.decode(at: 2) else { return .mismatch }
         if status == 410, try row.decode([UInt8]?.self, at: 3) == nil { return .erased }
         let body = try FieldSealing.openText(try row.decode([UInt8]?.self, at: 3), label(user, key), keys: keys) ?? ""
-        return .replay(StoredResponse(status: status, body: Array(body.utf8), location: try row.decode(at: 4)))
+        return .replay(StoredResponse(status: status, body: Array(body.utf8), location: try row.decode(at: 4), caseID: try row.decode(at: 5)))
     }
 
     public static func record(user: UUID, key: String, status: Int, body: [UInt8], location: String?, caseID: UUID?,

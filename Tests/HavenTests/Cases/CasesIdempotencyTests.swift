@@ -53,6 +53,38 @@ struct CasesIdempotencyTests {
         }
     }
 
+    /// A replay is a read of the first answer: a caseworker who has since lost the case gets
+    /// the same 404 as any outsider, audited as a denial, and not the need they once created.
+    @Test("a replay after the case was reassigned away is 404, not the stored answer")
+    func replayAsksThePolicyAgain() async throws {
+        try await TestApp.run { app, client in
+            let org = try await app.organisation()
+            let supervisor = try await CaseKit.member(app, client, .supervisor, in: org.id)
+            let caseworker = try await CaseKit.member(app, client, .caseworker, in: org.id)
+            let colleague = try await CaseKit.member(app, client, .caseworker, in: org.id)
+            let file = try await CaseKit.createCase(client, supervisor, CaseKit.intake(CaseKit.Person(), assignee: caseworker.id))
+            let path = "/v1/cases/\(file.id.uuidString)"
+            let need: [String: Any] = ["domain": "personal", "service_type": "safe_accommodation", "priority": "urgent"]
+            let key = "need-\(UUID().uuidString)"
+            let first = try await CaseKit.call(client, .post, path + "/needs", caseworker.token, need, headers: ["Idempotency-Key": key])
+            #expect(first.status == .created, "\(first.text)")
+            let again = try await CaseKit.call(client, .post, path + "/needs", caseworker.token, need, headers: ["Idempotency-Key": key])
+            #expect(again.status == .created && again.headers[Self.replayed] == "true", "\(again.text)")
+
+            let assign = try await CaseKit.call(client, .post, path + "/assign", supervisor.token, ["assignee": colleague.id.uuidString])
+            #expect(assign.status == .ok, "\(assign.text)")
+            let denials = try CaseKit.deniedCount(app, actor: caseworker.id)
+            let replay = try await CaseKit.call(client, .post, path + "/needs", caseworker.token, need, headers: ["Idempotency-Key": key])
+            CaseKit.expectProblem(replay, .notFound)
+            #expect(replay.headers[Self.replayed] == nil)
+            #expect(try CaseKit.deniedCount(app, actor: caseworker.id) == denials + 1)
+            #expect(try CaseKit.count(app, "need", where: "case_id = $1", [file.id]) == 1)
+            // The allowed replay was audited against the case it read.
+            #expect(try CaseKit.count(app, "audit_event", where: "subtype = 'idempotency.replay' AND case_id = $1 AND actor_user = $2",
+                                      [file.id, caseworker.id]) == 1)
+        }
+    }
+
     @Test("a replay is the whole first answer, its Location header included")
     func replayKeepsLocation() async throws {
         try await TestApp.run { app, client in
