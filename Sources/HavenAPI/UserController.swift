@@ -27,7 +27,7 @@ struct UserController: Sendable {
             let keys = store.keys
             let hasher = self.hasher
             let body = bytes
-            return try await Idempotency.create(request, context: context, scope: "POST /v1/users", body: body, store: store) { transaction in
+            return try await Idempotency.create(request, context: context, scope: "POST /v1/users", body: body, store: store, collection: .createUser) { transaction in
                 try transaction.authorize(.createUser, .collection, entityKind: "user", subjectOrganisation: draft.organisationId)
                 guard try OrganisationStore.find(draft.organisationId, on: transaction.connection) != nil else {
                     throw StoreError.invalid(ValidationFailure("organisation_id", "is not an organisation"))
@@ -95,8 +95,8 @@ struct UserController: Sendable {
             let keys = store.keys
             let updated = try await store.transaction(context.access) { transaction in
                 try transaction.authorize(.updateUser, facts, entityKind: "user", entityID: id.lowercasedString, subjectOrganisation: target.organisationID)
-                if let expected, expected != target.version { throw StoreError.preconditionFailed("the user changed since you read it") }
-                guard let updated = try UserStore.update(id, patch, passwordHash: newHash, keys: keys, on: transaction.connection) else {
+                guard let updated = try UserStore.update(id, patch, passwordHash: newHash, expectedVersion: expected, keys: keys,
+                                                         on: transaction.connection) else {
                     throw StoreError.notFound("no such user")
                 }
                 try transaction.audit(.update, "user.update", entityKind: "user", entityID: id.lowercasedString,

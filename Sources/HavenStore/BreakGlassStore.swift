@@ -46,10 +46,7 @@ public enum BreakGlassStore {
         if reviewed == true { sql.add("reviewed_at IS NOT NULL") }
         if reviewed == false { sql.add("reviewed_at IS NULL") }
         if let cursor {
-            let values = try Cursor.decode(cursor, count: 2)
-            guard let micros = Int64(values[0]), let id = UUID(uuidString: values[1]) else {
-                throw Cursor.invalid
-            }
+            let (micros, id) = try Cursor.timeAndID(cursor)
             sql.add("(granted_at, id) < (timestamptz 'epoch' + ?::bigint * interval '1 microsecond', ?::uuid)", micros, id)
         }
         let limitPlaceholder = sql.bind(limit + 1)

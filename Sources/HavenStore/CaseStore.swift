@@ -189,7 +189,7 @@ public enum CaseStore {
         let grant: Bool = try row.decode(at: 4)
         let facts = CaseFacts(owningOrganisation: try row.decode(at: 0), assignee: try row.decode(at: 1), createdBy: try row.decode(at: 2),
                               breakGlassHolders: grant ? [actor.userID] : [])
-        return (facts, CaseStatus(rawValue: try row.decode(at: 3)) ?? .open)
+        return (facts, try row.code(CaseStatus.self, at: 3))
     }
 
     /// Cases in the actor's own scope (break-glass and referred cases are not listed), one
@@ -207,19 +207,17 @@ public enum CaseStore {
         let (column, descending) = filter.sort.sql
         let isTime = column != "reference"
         if let cursor {
-            let values = try Cursor.decode(cursor, count: 2)
-            guard let id = UUID(uuidString: values[1]) else { throw Cursor.invalid }
+            let (text, id) = try Cursor.keyAndID(cursor)
             let key: any PGEncodable
             if isTime {
-                guard let micros = Int64(values[0]) else { throw Cursor.invalid }
-                key = micros
+                key = try Cursor.timeAndID(cursor).microseconds
                 if descending {
                     sql.add(timeKeysetDescending[column] ?? "false", key, id)
                 } else {
                     sql.add(timeKeysetAscending[column] ?? "false", key, id)
                 }
             } else {
-                key = values[0]
+                key = text
                 sql.add(descending ? "(reference, id) < (?, ?::uuid)" : "(reference, id) > (?, ?::uuid)", key, id)
             }
         }

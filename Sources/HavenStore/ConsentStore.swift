@@ -9,7 +9,7 @@ public enum ConsentStore {
         let provisions = (try? FieldSealing.decoder.decode([Consent.Provision].self, from: Data((try row.decode(String.self, at: 8)).utf8))) ?? []
         return Consent(
             id: try row.decode(at: 0), caseID: try row.decode(at: 1),
-            grantor: ConsentGrantor(rawValue: try row.decode(at: 2)) ?? .selfGranted, method: ConsentMethod(rawValue: try row.decode(at: 3)) ?? .written,
+            grantor: try row.code(ConsentGrantor.self, at: 2), method: try row.code(ConsentMethod.self, at: 3),
             grantedAt: try row.decode(at: 4), expiresAt: try row.decode(at: 5), withdrawnAt: try row.decode(at: 6),
             statistics: try row.decode(at: 7), provisions: provisions, version: try row.decode(at: 9))
     }

@@ -41,6 +41,32 @@ public enum Cursor {
         return values
     }
 
+    /// A sort key and the row's id, as every two-part cursor holds them: the id must be a UUID,
+    /// so a forged cursor is a 400 here and never a cast that fails in the database.
+    public static func keyAndID(_ text: String) throws -> (key: String, id: UUID) {
+        let values = try decode(text, count: 2)
+        guard let id = UUID(uuidString: values[1]) else { throw invalid }
+        return (values[0], id)
+    }
+
+    /// A time key (microseconds since 1970) and an id. The time is bounded well inside what
+    /// PostgreSQL can add to its epoch, so a forged one cannot make the query fail.
+    public static func timeAndID(_ text: String) throws -> (microseconds: Int64, id: UUID) {
+        let (key, id) = try keyAndID(text)
+        guard let microseconds = Int64(key), (-microsecondsBound...microsecondsBound).contains(microseconds) else { throw invalid }
+        return (microseconds, id)
+    }
+
+    /// About 3,000 years either side of 1970.
+    static let microsecondsBound: Int64 = 100_000_000_000_000_000
+
+    /// A calendar date key and an id.
+    public static func dateAndID(_ text: String) throws -> (date: CalendarDate, id: UUID) {
+        let (key, id) = try keyAndID(text)
+        guard let date = CalendarDate(key) else { throw invalid }
+        return (date, id)
+    }
+
     /// A cursor this list did not return: a bad query parameter (400).
     public static let invalid = StoreError.badQuery(FieldError("cursor", "is not a cursor this list returned"))
 }

@@ -11,8 +11,8 @@ public enum NeedStore {
     static func decode(_ row: PGRow, keys: KeyRing, open: Bool) throws -> Need {
         let id: UUID = try row.decode(at: 0)
         return Need(
-            id: id, caseID: try row.decode(at: 1), domain: SecurityDomain(rawValue: try row.decode(at: 2)) ?? .personal,
-            serviceType: ServiceType(rawValue: try row.decode(at: 3)) ?? .other, priority: NeedPriority(rawValue: try row.decode(at: 4)) ?? .normal,
+            id: id, caseID: try row.decode(at: 1), domain: try row.code(SecurityDomain.self, at: 2),
+            serviceType: try row.code(ServiceType.self, at: 3), priority: try row.code(NeedPriority.self, at: 4),
             dueAt: try row.decode(at: 5), status: try row.decode(at: 6),
             note: open ? try FieldSealing.openText(try row.decode([UInt8]?.self, at: 7), noteLabel(id), keys: keys) : nil,
             createdBy: try row.decode(at: 8), createdAt: try row.decode(at: 9))

@@ -15,7 +15,7 @@ public enum OrganisationStore {
             capacityNote: try row.decode(at: o + 9))
         return Organisation(
             id: try row.decode(at: o), name: try row.decode(at: o + 1),
-            type: OrganisationType(rawValue: try row.decode(at: o + 2)) ?? .ngo, country: try row.decode(at: o + 3),
+            type: try row.code(OrganisationType.self, at: o + 2), country: try row.decode(at: o + 3),
             region: try row.decode(at: o + 4), mandate: mandate, active: try row.decode(at: o + 10), version: try row.decode(at: o + 11))
     }
 
@@ -47,12 +47,12 @@ public enum OrganisationStore {
     }
 
     public static func list(after cursor: String?, limit: Int, on connection: PGConnection) throws -> Page<Organisation> {
-        var after = ["", "00000000-0000-0000-0000-000000000000"]
-        if let cursor { after = try Cursor.decode(cursor, count: 2) }
+        var after = (key: "", id: UUID(uuid: (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)))
+        if let cursor { after = try Cursor.keyAndID(cursor) }
         let result = try connection.query("""
             SELECT id, name, type, country, region, service_types, regions_covered, populations, accepts_referrals, capacity_note, active, version
             FROM organisation WHERE (lower(name), id) > ($1, $2::uuid) ORDER BY lower(name), id LIMIT $3
-            """, [after[0], after[1], limit + 1])
+            """, [after.key, after.id, limit + 1])
         var items = try result.rows.map { try decode($0) }
         var next: String?
         if items.count > limit {

@@ -21,11 +21,11 @@ public enum ReferralStore {
         let id: UUID = try row.decode(at: 0)
         return Referral(
             id: id, caseID: try row.decode(at: 1), caseOrganisation: try row.decode(at: 2), caseReference: try row.decode(at: 3), needID: try row.decode(at: 4),
-            serviceType: ServiceType(rawValue: try row.decode(at: 5)) ?? .other, fromOrganisation: try row.decode(at: 6),
+            serviceType: try row.code(ServiceType.self, at: 5), fromOrganisation: try row.decode(at: 6),
             fromUser: try row.decode(at: 7), toOrganisation: try row.decode(at: 8), consentID: try row.decode(at: 9),
             sharedCategories: (try row.decodeArray(String.self, at: 10) ?? []).compactMap(DataCategory.init(rawValue:)),
-            priority: NeedPriority(rawValue: try row.decode(at: 11)) ?? .normal, dueAt: try row.decode(at: 12),
-            status: ReferralStatus(rawValue: try row.decode(at: 13)) ?? .requested, businessStatus: try row.decode(at: 14),
+            priority: try row.code(NeedPriority.self, at: 11), dueAt: try row.decode(at: 12),
+            status: try row.code(ReferralStatus.self, at: 13), businessStatus: try row.decode(at: 14),
             statusReason: try row.decode(at: 15), outcome: try row.decode(at: 16),
             note: openNote ? try FieldSealing.openText(try row.decode([UInt8]?.self, at: 17), noteLabel(id), keys: keys) : nil,
             previousReferralID: try row.decode(at: 18), episodeID: try row.decode(at: 19), createdAt: try row.decode(at: 20),
@@ -97,8 +97,8 @@ public enum ReferralStore {
                                   breakGlassHolders: grant ? [actor.userID] : [])
         return Facts(
             facts: ReferralFacts(fromOrganisation: try row.decode(at: 0), toOrganisation: try row.decode(at: 1), caseFacts: caseFacts),
-            caseID: try row.decode(at: 2), status: ReferralStatus(rawValue: try row.decode(at: 6)) ?? .requested,
-            consent: ConsentStatus(rawValue: try row.decode(at: 7)) ?? .active)
+            caseID: try row.decode(at: 2), status: try row.code(ReferralStatus.self, at: 6),
+            consent: try row.code(ConsentStatus.self, at: 7))
     }
 
     public static func find(_ id: UUID, keys: KeyRing, openNote: Bool = true, forUpdate: Bool = false, on connection: PGConnection) throws -> Referral? {
@@ -127,10 +127,7 @@ public enum ReferralStore {
         }
         if let status { sql.add("status = ?", status.rawValue) }
         if let cursor {
-            let values = try Cursor.decode(cursor, count: 2)
-            guard let micros = Int64(values[0]), let id = UUID(uuidString: values[1]) else {
-                throw Cursor.invalid
-            }
+            let (micros, id) = try Cursor.timeAndID(cursor)
             sql.add("(updated_at, id) < (timestamptz 'epoch' + ?::bigint * interval '1 microsecond', ?::uuid)", micros, id)
         }
         let limitPlaceholder = sql.bind(limit + 1)
@@ -192,7 +189,7 @@ public enum ReferralStore {
             """, [id]).rows.map { row in
             ReferralTransition(
                 from: (try row.decode(String?.self, at: 0)).flatMap(ReferralStatus.init(rawValue:)),
-                to: ReferralStatus(rawValue: try row.decode(at: 1)) ?? .requested, actorUser: try row.decode(at: 2),
+                to: try row.code(ReferralStatus.self, at: 1), actorUser: try row.decode(at: 2),
                 actorOrganisation: try row.decode(at: 3), reason: try row.decode(at: 4), businessStatus: try row.decode(at: 5),
                 outcome: try row.decode(at: 6),
                 note: try FieldSealing.openText(try row.decode([UInt8]?.self, at: 7), transitionNoteLabel(try row.decode(UUID.self, at: 9)), keys: keys),

@@ -16,8 +16,8 @@ public enum ServiceStore {
         let detail = (try? FieldSealing.decoder.decode(ServiceDetail.self, from: Data(detailText.utf8))) ?? ServiceDetail()
         return ServiceEpisode(
             id: try row.decode(at: 0), caseID: try row.decode(at: 1), needID: try row.decode(at: 2), referralID: try row.decode(at: 3),
-            type: ServiceType(rawValue: try row.decode(at: 4)) ?? .other, providerOrganisation: try row.decode(at: 5),
-            status: ServiceStatus(rawValue: try row.decode(at: 6)) ?? .planned,
+            type: try row.code(ServiceType.self, at: 4), providerOrganisation: try row.decode(at: 5),
+            status: try row.code(ServiceStatus.self, at: 6),
             startOn: try row.decode(at: 7),
             dueOn: try row.decode(at: 8),
             endOn: try row.decode(at: 9),
@@ -121,9 +121,8 @@ public enum ServiceStore {
         sql.add("s.case_organisation_id = ? AND c.organisation_id = s.case_organisation_id", actor.organisationID)
         if actor.role == .caseworker { sql.add("(c.assigned_to = ? OR c.created_by = ?)", actor.userID, actor.userID) }
         if let cursor {
-            let values = try Cursor.decode(cursor, count: 2)
-            guard let id = UUID(uuidString: values[1]) else { throw Cursor.invalid }
-            sql.add("(s.due_on, s.id) > (?::date, ?::uuid)", values[0], id)
+            let (date, id) = try Cursor.dateAndID(cursor)
+            sql.add("(s.due_on, s.id) > (?::date, ?::uuid)", date.description, id)
         }
         let limitPlaceholder = sql.bind(limit + 1)
         let text = "SELECT " + columns.split(separator: ",").map { "s." + $0.trimmingCharacters(in: .whitespacesAndNewlines) }.joined(separator: ", ")

@@ -9,7 +9,7 @@ public enum UserStore {
     static func decode(_ row: PGRow) throws -> User {
         User(
             id: try row.decode(at: 0), organisationID: try row.decode(at: 1),
-            role: Role(rawValue: try row.decode(at: 2)) ?? .partner, username: try row.decode(at: 3),
+            role: try row.code(Role.self, at: 2), username: try row.decode(at: 3),
             displayName: try row.decode(at: 4), active: try row.decode(at: 5), hasSecondFactor: try row.decode(at: 6),
             lockedUntil: try row.decode(at: 7), passwordMustChange: try row.decode(at: 8), createdAt: try row.decode(at: 9),
             version: try row.decode(at: 10))
@@ -46,8 +46,8 @@ public enum UserStore {
         }
     }
 
-    public static func find(_ id: UUID, on connection: PGConnection) throws -> User? {
-        try connection.query("SELECT " + columns + " FROM app_user WHERE id = $1", [id]).first.map(decode)
+    public static func find(_ id: UUID, forUpdate: Bool = false, on connection: PGConnection) throws -> User? {
+        try connection.query("SELECT " + columns + " FROM app_user WHERE id = $1" + (forUpdate ? " FOR UPDATE" : ""), [id]).first.map(decode)
     }
 
     public static func count(on connection: PGConnection) throws -> Int {
@@ -72,12 +72,16 @@ public enum UserStore {
         return Page(items: items, nextCursor: next)
     }
 
-    /// Applies an admin's changes. A new password or deactivation ends the user's sessions.
-    /// A role that now needs a second factor gets a new TOTP secret, returned to show once.
+    /// Applies an admin's changes. A new password, deactivation or another role ends the user's
+    /// sessions: a session carries what its login proved, and a role that needs a second factor
+    /// must be reached through a login that gave one. A role that now needs a second factor gets
+    /// a new TOTP secret, returned to show once. `expectedVersion` (from `If-Match`) is checked
+    /// against the row as it is locked, so two admins' changes never overwrite each other.
     public static func update(
-        _ id: UUID, _ patch: UserPatch, passwordHash: String?, keys: KeyRing, on connection: PGConnection
+        _ id: UUID, _ patch: UserPatch, passwordHash: String?, expectedVersion: Int? = nil, keys: KeyRing, on connection: PGConnection
     ) throws -> (user: User, totpSecret: [UInt8]?)? {
-        guard let current = try find(id, on: connection) else { return nil }
+        guard let current = try find(id, forUpdate: true, on: connection) else { return nil }
+        if let expectedVersion, expectedVersion != current.version { throw StoreError.preconditionFailed("the user changed since you read it") }
         var secret: [UInt8]?
         if let role = patch.role, role.requiresSecondFactor, !current.hasSecondFactor { secret = try TOTP.generateSecret() }
         let sealed = try secret.map { try sealTOTP($0, userID: id, keys: keys) }
@@ -95,7 +99,8 @@ public enum UserStore {
             RETURNING id, organisation_id, role, username, display_name, active, totp_secret IS NOT NULL, locked_until, password_must_change, created_at, version
             """, [id, patch.role?.rawValue, patch.active, patch.displayName, passwordHash, sealed])
         guard let row = result.first else { return nil }
-        if passwordHash != nil || patch.active == false { try SessionStore.revokeAll(userID: id, on: connection) }
+        let roleChanged = patch.role.map { $0 != current.role } ?? false
+        if passwordHash != nil || patch.active == false || roleChanged { try SessionStore.revokeAll(userID: id, on: connection) }
         return (try decode(row), secret)
     }
 

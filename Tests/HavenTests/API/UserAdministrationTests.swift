@@ -43,6 +43,36 @@ import Testing
         }
     }
 
+    /// A session carries what its login proved: a caseworker made supervisor must log in again,
+    /// with the second factor a supervisor needs.
+    @Test func aNewRoleEndsTheUsersSessions() async throws {
+        try await TestApp.run { app, client in
+            let (admin, token) = try await app.admin(client)
+            let (user, userToken) = try await app.loggedIn(.caseworker, in: admin.organisationID, client)
+            #expect(try await client.send(.get, "/v1/me", token: userToken).status == .ok)
+            let patched = try await client.send(.patch, "/v1/users/\(user.id)", token: token, json: ["role": "supervisor"])
+            #expect(patched.status == .ok, "\(patched.text)")
+            expectProblem(try await client.send(.get, "/v1/me", token: userToken), .unauthorized)
+            #expect(try app.count("session", where: "user_id = $1 AND revoked_at IS NULL", [user.id]) == 0)
+        }
+    }
+
+    /// Two admins working from the same read: the second change, made against a version that
+    /// is no longer there, is refused and changes nothing.
+    @Test func aStaleIfMatchOnAUserIs412() async throws {
+        try await TestApp.run { app, client in
+            let (admin, token) = try await app.admin(client)
+            let target = try await app.user(.caseworker, in: admin.organisationID)
+            let read = try await client.send(.get, "/v1/users/\(target.id)", token: token)
+            let etag = try #require(read.headers[.eTag])
+            let first = try await client.send(.patch, "/v1/users/\(target.id)", token: token, json: ["role": "partner"], headers: [.ifMatch: etag])
+            #expect(first.status == .ok, "\(first.text)")
+            let second = try await client.send(.patch, "/v1/users/\(target.id)", token: token, json: ["active": false], headers: [.ifMatch: etag])
+            expectProblem(second, .preconditionFailed)
+            #expect(try app.count("app_user", where: "id = $1 AND role = 'partner' AND active", [target.id]) == 1)
+        }
+    }
+
     @Test(arguments: [
         ("short-1A", "must be at least"),
         ("{username}-plus-more", "username"),

@@ -394,6 +394,8 @@ struct CasesIntakeTests {
                 String(real.dropLast(4)), real + "!!", "not-a-cursor", "%00%01", String(repeating: "A", count: 600),
                 Cursor.encode(["only-one"]), Cursor.encode(["abc", UUID().uuidString]), Cursor.encode(["1", "not-a-uuid"]),
                 Cursor.encode(["99999999999999999999999", UUID().uuidString]),
+                // A number, but a time PostgreSQL cannot reach from its epoch.
+                Cursor.encode([String(Int64.max), UUID().uuidString]), Cursor.encode([String(Int64.min), UUID().uuidString]),
             ]
             var answers: [String] = []
             for text in tampered {
@@ -404,6 +406,27 @@ struct CasesIntakeTests {
             }
             // A query parameter the client got wrong is a bad request, as for limit and sort.
             #expect(Set(answers) == ["400"], "tampered cursors answered \(answers)")
+        }
+    }
+
+    /// Every list's cursor is checked before it reaches SQL: a forged one is a 400 naming
+    /// `cursor`, never a database error.
+    @Test("forged cursors on the referral, overdue, break-glass and organisation lists are 400 naming cursor")
+    func forgedCursorsOnEveryList() async throws {
+        try await TestApp.run { app, client in
+            let org = try await app.organisation()
+            let supervisor = try await CaseKit.member(app, client, .supervisor, in: org.id)
+            let id = UUID().uuidString
+            let forged: [(String, [String])] = [
+                ("/v1/referrals", [String(Int64.max), id]), ("/v1/referrals", ["1", "not-a-uuid"]),
+                ("/v1/services/overdue", ["not-a-date", id]), ("/v1/services/overdue", ["2026-13-45", id]),
+                ("/v1/break-glass", [String(Int64.min), id]),
+                ("/v1/organisations", ["a name", "not-a-uuid"]),
+            ]
+            for (path, values) in forged {
+                let response = try await CaseKit.call(client, .get, "\(path)?cursor=\(Cursor.encode(values))", supervisor.token)
+                #expect(response.status == .badRequest && response.problemFields.contains("cursor"), "\(path) \(values): \(response.text)")
+            }
         }
     }
 }
