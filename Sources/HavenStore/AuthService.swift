@@ -59,7 +59,7 @@ public struct AuthService: Sendable {
                 FROM app_user WHERE username = $1
                 """, [normalised]).first.map { row in
                 LoginRecord(
-                    id: try row.decode(at: 0), role: Role(rawValue: try row.decode(at: 1)) ?? .partner,
+                    id: try row.decode(at: 0), role: try row.code(Role.self, at: 1),
                     passwordHash: try row.decode(at: 2), active: try row.decode(at: 3),
                     lockout: .init(failures: try row.decode(at: 4), firstFailure: try row.decode(at: 5), lockedUntil: try row.decode(at: 6)))
             }
@@ -147,20 +147,25 @@ public struct AuthService: Sendable {
         }
     }
 
-    /// The user's own change: the current password must be right; other sessions end.
+    /// The user's own change: the current password must be right; other sessions end. Wrong
+    /// current passwords count towards the account's lockout like failed logins, so a stolen
+    /// token cannot be used to guess the password.
     public func changePassword(current: String, new: String, username: String, tokenHash: [UInt8]?, context: AccessContext) async throws {
         guard let actor = context.actor else { throw StoreError.forbidden("log in first") }
         let stored = try await store.withConnection { connection in
             try connection.query("SELECT password_hash FROM app_user WHERE id = $1", [actor.userID]).first?.decode(String.self, at: 0)
         }
-        guard try await hasher.verify(current, against: stored) else {
-            try await store.transaction(context) { transaction in
-                try transaction.audit(.update, "auth.password-change", outcome: .denied, entityKind: "user",
-                                      entityID: actor.userID.lowercasedString, subjectOrganisation: actor.organisationID,
-                                      purpose: .authentication, detail: ["reason": "current-password-wrong"])
-            }
-            throw StoreError.invalid(ValidationFailure("current_password", "is not your current password"))
+        let matches = try await hasher.verify(current, against: stored)
+        let settings = self.settings
+        let refusal: String? = try await store.transaction(context) { transaction in
+            let check = try AuthService.secondCheck(actor: actor, settings: settings, on: transaction) { matches }
+            guard check != .passed else { return nil }
+            try transaction.audit(.update, "auth.password-change", outcome: .denied, entityKind: "user",
+                                  entityID: actor.userID.lowercasedString, subjectOrganisation: actor.organisationID,
+                                  purpose: .authentication, detail: ["reason": .string(check == .locked ? "locked" : "current-password-wrong")])
+            return check == .locked ? "cannot be checked now: too many wrong attempts; try again later" : "is not your current password"
         }
+        if let refusal { throw StoreError.invalid(ValidationFailure("current_password", refusal)) }
         if let problem = PasswordPolicy.violation(new, username: username) {
             throw StoreError.invalid(ValidationFailure("new_password", problem))
         }
@@ -174,7 +179,8 @@ public struct AuthService: Sendable {
     }
 
     /// Checks a password or TOTP code given again for a sensitive action (a subject-access
-    /// export). Every check is an audit event; a TOTP step is good once.
+    /// export). Every check is an audit event; a TOTP step is good once; failures count towards
+    /// the account's lockout, and a locked account passes no check.
     public func reauthenticate(password: String?, totp: String?, context: AccessContext) async throws -> Bool {
         guard let actor = context.actor else { return false }
         var ok = false
@@ -184,25 +190,61 @@ public struct AuthService: Sendable {
             }
             ok = try await hasher.verify(password, against: stored)
         }
-        let now = Int64(Date().timeIntervalSince1970)
+        let now = Date()
         let outcome = ok
+        let settings = self.settings
         return try await store.transaction(context) { transaction in
-            var verified = outcome
-            if !verified, let totp {
-                let row = try transaction.connection.query(
-                    "SELECT totp_secret, totp_last_step FROM app_user WHERE id = $1 FOR UPDATE", [actor.userID]).first
-                if let row, let sealed: [UInt8] = try row.decode(at: 0),
-                   let secret = try? UserStore.openTOTP(sealed, userID: actor.userID, keys: transaction.keys),
-                   let step = TOTP(secret: secret).matchingStep(totp, at: now), step > (try row.decode(Int64?.self, at: 1) ?? -1) {
-                    try transaction.connection.execute("UPDATE app_user SET totp_last_step = $2 WHERE id = $1", [actor.userID, step])
-                    verified = true
-                }
+            let check = try AuthService.secondCheck(actor: actor, settings: settings, now: now, on: transaction) {
+                if outcome { return true }
+                guard let totp, let row = try transaction.connection.query(
+                    "SELECT totp_secret, totp_last_step FROM app_user WHERE id = $1", [actor.userID]).first,
+                      let sealed: [UInt8] = try row.decode(at: 0),
+                      let secret = try? UserStore.openTOTP(sealed, userID: actor.userID, keys: transaction.keys),
+                      let step = TOTP(secret: secret).matchingStep(totp, at: Int64(now.timeIntervalSince1970)),
+                      step > (try row.decode(Int64?.self, at: 1) ?? -1)
+                else { return false }
+                try transaction.connection.execute("UPDATE app_user SET totp_last_step = $2 WHERE id = $1", [actor.userID, step])
+                return true
             }
-            try transaction.audit(.execute, verified ? "auth.reauthenticate" : "auth.reauthenticate-failed", outcome: verified ? .success : .denied,
+            var detail: [String: AuditDetail] = ["method": .string(password != nil ? "password" : "totp")]
+            if check == .locked { detail["reason"] = "locked" }
+            try transaction.audit(.execute, check == .passed ? "auth.reauthenticate" : "auth.reauthenticate-failed",
+                                  outcome: check == .passed ? .success : .denied,
                                   entityKind: "user", entityID: actor.userID.lowercasedString, subjectOrganisation: actor.organisationID,
-                                  purpose: .authentication, detail: ["method": .string(password != nil ? "password" : "totp")])
-            return verified
+                                  purpose: .authentication, detail: detail)
+            return check == .passed
         }
+    }
+
+    enum SecondCheck: Equatable { case passed, failed, locked }
+
+    /// A logged-in user's password or code checked again, against the account's lockout: a
+    /// locked account is not checked at all, a failure counts (and may lock, audited as at
+    /// login), a pass clears the count. Runs with the user's row locked, so attempts count one
+    /// by one and a TOTP step is spent once.
+    static func secondCheck(
+        actor: Actor, settings: Settings, now: Date = Date(), on transaction: StoreTransaction, _ check: () throws -> Bool
+    ) throws -> SecondCheck {
+        let connection = transaction.connection
+        guard let row = try connection.query(
+            "SELECT failed_logins, first_failed_at, locked_until FROM app_user WHERE id = $1 FOR UPDATE", [actor.userID]).first
+        else { return .failed }
+        let state = LockoutPolicy.State(failures: try row.decode(at: 0), firstFailure: try row.decode(at: 1), lockedUntil: try row.decode(at: 2))
+        if settings.lockout.isLocked(state, now: now) { return .locked }
+        if try check() {
+            if state.failures > 0 {
+                try connection.execute("UPDATE app_user SET failed_logins = 0, first_failed_at = NULL WHERE id = $1", [actor.userID])
+            }
+            return .passed
+        }
+        let next = settings.lockout.afterFailure(state, now: now)
+        try connection.execute("UPDATE app_user SET failed_logins = $2, first_failed_at = $3, locked_until = $4 WHERE id = $1",
+                               [actor.userID, next.failures, next.firstFailure, next.lockedUntil])
+        if next.lockedUntil != nil && next.lockedUntil != state.lockedUntil {
+            try transaction.audit(.update, "auth.lockout", outcome: .denied, entityKind: "user", entityID: actor.userID.lowercasedString,
+                                  subjectOrganisation: actor.organisationID, purpose: .authentication)
+        }
+        return .failed
     }
 
     /// Records a rejected bearer token (S8: every authentication decision is audited).

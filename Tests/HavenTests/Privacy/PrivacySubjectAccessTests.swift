@@ -147,6 +147,31 @@ struct PrivacySubjectAccessTests {
         }
     }
 
+    /// Someone holding a supervisor's token must not be able to guess the password or code
+    /// through re-authentication: failures count towards the account's lockout as at login.
+    @Test("wrong re-authentications lock the account: then even the right password is refused, and so is a login")
+    func reauthenticationFailuresLock() async throws {
+        try await TestApp.run { app, client in
+            let world = try await Self.world(app, client)
+            let threshold = LockoutPolicy().threshold
+            for _ in 0..<threshold {
+                let wrong = try await Self.export(client, world.supervisor, world.caseID, reauthenticate: "password not-\(world.supervisor.user.password)")
+                CaseKit.expectProblem(wrong, .unauthorized)
+            }
+            #expect(try CaseKit.count(app, "app_user", where: "id = $1 AND locked_until > now()", [world.supervisor.id]) == 1)
+            #expect(try PrivacyKit.auditCount(app, subtype: "auth.lockout", actor: world.supervisor.id) == 1)
+
+            let right = try await Self.export(client, world.supervisor, world.caseID, reauthenticate: "password \(world.supervisor.user.password)")
+            CaseKit.expectProblem(right, .unauthorized)
+            #expect(PrivacyKit.problemType(right) == "/problems/reauthentication-failed", "\(right.text)")
+            #expect(try PrivacyKit.auditCount(app, subtype: "export") == 0, "nothing was exported")
+            var login: [String: String] = ["username": world.supervisor.user.user.username, "password": world.supervisor.user.password]
+            login["totp"] = TestApp.totp(world.supervisor.user, offset: 1)
+            let refused = try await client.send(.post, "/v1/auth/login", json: login)
+            #expect(refused.status == .unauthorized, "\(refused.text)")
+        }
+    }
+
     @Test("a caseworker (403) or another organisation's supervisor, a partner, an auditor (404) are refused before any re-authentication")
     func refusedBeforeReauthentication() async throws {
         try await TestApp.run { app, client in
