@@ -84,6 +84,11 @@ public struct AuditSealer: Sendable {
                 """, [String(lastXID), lastEventID, limit])
         }
         if ready.rowCount == 0 { return 0 }
+        // Only an edit of the chain as the owner gets a head this close to the end of its
+        // numbers; refuse to seal past it (verify names the edit) rather than trap.
+        guard seq <= Int64.max - Int64(ready.rowCount), segment < Int.max else {
+            throw StoreError.configuration("the audit chain's last link has an impossible sequence or segment number")
+        }
         if newSegment { segment += 1 }
         var seqs: [Int64] = [], ids: [Int64] = [], xids: [Int64] = [], hashes: [[UInt8]] = []
         seqs.reserveCapacity(ready.rowCount)
@@ -126,7 +131,7 @@ public struct AuditSealer: Sendable {
             } catch is CancellationError {
                 return
             } catch {
-                logger.warning("audit sealing failed; will retry", metadata: ["error": "\(error)"])
+                logger.warning("audit sealing failed; will retry", metadata: ["error": "\(PGError.loggable(error))"])
             }
             try? await Task.sleep(for: interval)
         }

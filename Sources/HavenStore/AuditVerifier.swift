@@ -227,7 +227,8 @@ struct StoredEvent {
         // Both as the server sends them, 8 bytes each: converting them in SQL (to text, to a
         // numeric epoch) was a good part of PostgreSQL's share of the walk.
         xid = try StoredEvent.int64(row, o + 1)
-        recordedMicroseconds = try StoredEvent.int64(row, o + 2) + StoredEvent.postgresEpochMicroseconds
+        // Wrapping: an edited `recorded` of ±infinity must fail its MAC check, not trap.
+        recordedMicroseconds = try StoredEvent.int64(row, o + 2) &+ StoredEvent.postgresEpochMicroseconds
         var bytes: [UInt8] = []
         bytes.reserveCapacity(400)
         bytes.append(contentsOf: AuditEvent.canonicalPrefix)

@@ -32,7 +32,7 @@ public struct ConsentSweeper: Sendable {
             } catch is CancellationError {
                 return
             } catch {
-                logger.warning("consent sweep failed; will retry", metadata: ["error": "\(error)"])
+                logger.warning("consent sweep failed; will retry", metadata: ["error": "\(PGError.loggable(error))"])
             }
             try? await Task.sleep(for: interval)
         }

@@ -20,11 +20,13 @@ public enum Retention {
         // First answers kept for retries may hold the identifying part as it was.
         try connection.execute("SELECT haven_forget_case_answers($1)", [caseID])
         try connection.execute("DELETE FROM session_note WHERE case_id = $1", [caseID])
-        try connection.execute("UPDATE referral SET note_sealed = NULL WHERE case_id = $1", [caseID])
+        // Outcomes are free text, like notes.
+        try connection.execute("UPDATE referral SET note_sealed = NULL, outcome = NULL WHERE case_id = $1", [caseID])
         try connection.execute("""
-            UPDATE referral_transition SET note_sealed = NULL WHERE note_sealed IS NOT NULL
+            UPDATE referral_transition SET note_sealed = NULL, outcome = NULL WHERE (note_sealed IS NOT NULL OR outcome IS NOT NULL)
               AND referral_id IN (SELECT id FROM referral WHERE case_id = $1)
             """, [caseID])
+        try connection.execute("UPDATE service_episode SET outcome = NULL WHERE case_id = $1 AND outcome IS NOT NULL", [caseID])
         try connection.execute("UPDATE break_glass_grant SET reason_sealed = NULL, review_note_sealed = NULL WHERE case_id = $1", [caseID])
         return true
     }
@@ -68,7 +70,7 @@ public enum Retention {
             } catch is CancellationError {
                 return
             } catch {
-                logger.warning("retention run failed; will retry", metadata: ["error": "\(error)"])
+                logger.warning("retention run failed; will retry", metadata: ["error": "\(PGError.loggable(error))"])
             }
             try? await Task.sleep(for: interval)
         }

@@ -57,6 +57,18 @@ public struct PGError: Error, CustomStringConvertible, Sendable {
         return text
     }
 
+    /// An error as a log line may show it. PostgreSQL's message can quote a value ("invalid
+    /// input syntax for type uuid: ..."), so a database error is told by kind, SQLSTATE,
+    /// constraint and statement name only; other errors are the project's own words.
+    public static func loggable(_ error: any Error) -> String {
+        guard let error = error as? PGError else { return String(describing: error) }
+        var text = "PGError.\(error.kind)"
+        if let sqlState = error.sqlState { text += " [\(sqlState)]" }
+        if let constraint = error.constraint { text += " (constraint \(constraint))" }
+        if let statement = error.statement { text += " in \(statement)" }
+        return text
+    }
+
     static func kind(forSQLState state: String) -> Kind {
         switch state {
         case "23505": return .uniqueViolation

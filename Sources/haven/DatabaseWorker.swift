@@ -49,12 +49,12 @@ struct DatabaseWorker: Service, CustomStringConvertible {
                 }
                 return
             } catch let error as PGMigrationError {
-                logger.critical("migrations refused", metadata: ["error": "\(error)"])
+                logger.critical("migrations refused", metadata: ["error": "\(PGError.loggable(error))"])
                 throw error
             } catch is CancellationError {
                 throw CancellationError()
             } catch {
-                logger.warning("database not reachable yet; retrying", metadata: ["in_seconds": "\(delay)", "error": "\(error)"])
+                logger.warning("database not reachable yet; retrying", metadata: ["in_seconds": "\(delay)", "error": "\(PGError.loggable(error))"])
                 try await Task.sleep(for: .milliseconds(Int(delay * 1000)))
                 delay = min(delay * 2, 30)
             }
