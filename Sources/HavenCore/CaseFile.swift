@@ -85,7 +85,8 @@ public struct CaseFile: Sendable, Equatable {
         compare("status", status.rawValue, other.status.rawValue)
         compare("assignee", assignee?.uuidString, other.assignee?.uuidString)
         compare("person.sex", profile.sex.rawValue, other.profile.sex.rawValue)
-        compare("person.birth_year", profile.birthYear.map(String.init), other.profile.birthYear.map(String.init))
+        // With a name, the birth year finds a person (the duplicate check keys on it; erasure clears it).
+        compare("person.birth_year", profile.birthYear.map(String.init), other.profile.birthYear.map(String.init), identifying: true)
         compare("person.age_band", profile.ageBand?.rawValue, other.profile.ageBand?.rawValue)
         compare("person.citizenship", profile.citizenship, other.profile.citizenship)
         compare("person.languages", profile.languages?.joined(separator: ","), other.profile.languages?.joined(separator: ","))

@@ -43,7 +43,7 @@ struct CasesPrivacyTests {
             _ = try await send("list", .get, "/v1/cases", caseworker.token)
             let patch = try await send("patch", .patch, base, caseworker.token, [
                 "risk_level": "medium", "note": caseNote + " updated",
-                "person": ["identity": renamed.identity, "citizenship": "RO"],
+                "person": ["identity": renamed.identity, "citizenship": "RO", "birth_year": 2001],
             ] as [String: Any], headers: ["If-Match": read.headers[.eTag] ?? ""])
             #expect(patch.status == .ok, "\(patch.text)")
             #expect(patch.text.contains(renamed.familyName))
@@ -125,6 +125,9 @@ struct CasesPrivacyTests {
             let byField = Dictionary(changes.map { ($0["field"] as? String ?? "", $0) }, uniquingKeysWith: { a, _ in a })
             #expect(byField["risk_level"]?["from"] as? String == "high" && byField["risk_level"]?["to"] as? String == "medium", "\(changes)")
             #expect(byField["person.citizenship"]?["from"] as? String == "MD" && byField["person.citizenship"]?["to"] as? String == "RO")
+            // With a name, a birth year finds a person: named, never its values.
+            #expect(byField["person.birth_year"] != nil && byField["person.birth_year"]?["from"] == nil && byField["person.birth_year"]?["to"] == nil,
+                    "\(changes)")
             #expect(byField["person.identity"] != nil && byField["person.identity"]?["from"] == nil && byField["person.identity"]?["to"] == nil, "\(changes)")
             #expect(byField["note"] != nil && byField["note"]?["to"] == nil)
             #expect(update["actor"] as? String == caseworker.id.uuidString)

@@ -50,13 +50,14 @@ struct PrivacyRetentionTests {
 
             // The case to anonymise, with every kind of note.
             let person = CaseKit.Person()
-            let notes = ["casenote \(person.tag)", "neednote \(person.tag)", "sessionnote \(person.tag)", "referralnote \(person.tag)", "movenote \(person.tag)"]
+            let notes = ["casenote \(person.tag)", "neednote \(person.tag)", "sessionnote \(person.tag)", "referralnote \(person.tag)", "movenote \(person.tag)",
+                         "referraloutcome \(person.tag)", "serviceoutcome \(person.tag)"]
             let due = try await CaseKit.createCase(client, caseworker, CaseKit.intake(person, note: notes[0]))
             let base = "/v1/cases/\(due.id.uuidString)"
             let need = try await CaseKit.create(client, caseworker.token, base + "/needs",
                                                 ["domain": "personal", "service_type": "safe_accommodation", "priority": "urgent", "note": notes[1]])
             _ = try await CaseKit.create(client, caseworker.token, base + "/services", [
-                "type": "counselling",
+                "type": "counselling", "outcome": notes[6],
                 "detail": ["counselling": [["date": CaseKit.daysAgo(1), "counsellor": "C", "minutes": 30, "modality": "individual", "note": notes[2]]]],
             ] as [String: Any])
             let consent = try await CaseKit.create(client, caseworker.token, base + "/consents", CaseKit.consent(to: [shelter.id], categories: ["needs", "profile"]))
@@ -65,6 +66,9 @@ struct PrivacyRetentionTests {
                 "shared_categories": ["needs", "profile"], "note": notes[3],
             ] as [String: Any])
             #expect(try await CaseKit.transition(client, partner.token, referral, ["to": "accepted", "note": notes[4]]).status == .ok)
+            #expect(try await CaseKit.transition(client, partner.token, referral, ["to": "in-progress"]).status == .ok)
+            let completed = try await CaseKit.transition(client, partner.token, referral, ["to": "completed", "outcome": notes[5]])
+            #expect(completed.status == .ok, "\(completed.text)")
 
             // An open case, and a closed case of the 5-year organisation, both with statistics consent.
             let openPerson = CaseKit.Person(), laterPerson = CaseKit.Person()
@@ -127,6 +131,10 @@ struct PrivacyRetentionTests {
             #expect(try CaseKit.count(app, "session_note", where: "case_id = $1", [due.id]) == 0)
             #expect(try CaseKit.count(app, "referral", where: "case_id = $1 AND note_sealed IS NOT NULL", [due.id]) == 0)
             #expect(try CaseKit.count(app, "referral_transition", where: "referral_id = $1 AND note_sealed IS NOT NULL", [referral]) == 0)
+            // Outcomes are free text too.
+            #expect(try CaseKit.count(app, "referral", where: "case_id = $1 AND outcome IS NOT NULL", [due.id]) == 0)
+            #expect(try CaseKit.count(app, "referral_transition", where: "referral_id = $1 AND outcome IS NOT NULL", [referral]) == 0)
+            #expect(try CaseKit.count(app, "service_episode", where: "case_id = $1 AND outcome IS NOT NULL", [due.id]) == 0)
             // Nothing else is deleted.
             #expect(try CaseKit.ownerRows(app, related, [due.id]) == relatedBefore, "needs, services, referrals, consents and transitions stay")
             #expect(relatedBefore.first?.first == "1")
