@@ -38,8 +38,8 @@ struct IPNetwork: Sendable {
     let bits: Int
 
     init?(_ text: String) {
-        let parts = text.split(separator: "/", maxSplits: 1)
-        guard let bytes = IPNetwork.bytes(String(parts[0])) else { return nil }
+        let parts = text.split(separator: "/", maxSplits: 1, omittingEmptySubsequences: false)
+        guard let address = parts.first, let bytes = IPNetwork.bytes(String(address)) else { return nil }
         let length = parts.count == 2 ? Int(parts[1]) : bytes.count * 8
         guard let length, (0...(bytes.count * 8)).contains(length) else { return nil }
         prefix = bytes
