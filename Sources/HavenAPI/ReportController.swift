@@ -43,10 +43,13 @@ struct ReportController: Sendable {
         guard let text = request.uri.queryParameters.get("by") else { return [fallback] }
         let names = text.split(separator: ",").map(String.init)
         guard (1...2).contains(names.count) else { throw APIError.badRequest("by", "must name one or two of: \(T.allowedValues)") }
-        return try names.map { name in
+        let values = try names.map { name in
             guard let value = T(rawValue: name) else { throw APIError.badRequest("by", "must name one or two of: \(T.allowedValues)") }
             return value
         }
+        // The same dimension twice would put a suppressed cell's count in a margin.
+        guard Set(names).count == names.count else { throw APIError.badRequest("by", "must name two different dimensions") }
+        return values
     }
 
     /// The organisation a reader is limited to (nil: national), from the policy's purpose.

@@ -147,7 +147,11 @@ public enum ReportStore {
     /// Runs `SELECT d1[, d2], count ... GROUP BY GROUPING SETS` and lays the result out as a
     /// table with margins.
     static func grouped(_ dimensions: [String], count: String, source: String, filter: SQLFilter, on connection: PGConnection) throws -> RawTable {
-        precondition(dimensions.count == 1 || dimensions.count == 2)
+        // One or two different dimensions: the same one twice would show a suppressed cell's
+        // count as a margin.
+        guard dimensions.count == 1 || (dimensions.count == 2 && dimensions[0] != dimensions[1]) else {
+            throw StoreError.badQuery(FieldError("by", "must name one or two different dimensions"))
+        }
         let inner = "SELECT c.id AS cid, " + dimensions.enumerated().map { "coalesce((" + $0.element + ")::text, 'unknown') AS d" + String($0.offset) }
             .joined(separator: ", ") + source + filter.whereClause
         let outer = dimensions.count == 1

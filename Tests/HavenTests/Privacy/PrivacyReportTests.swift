@@ -267,6 +267,11 @@ struct PrivacyReportTests {
             CaseKit.expectProblem(badDimension, .badRequest, field: "by")
             let tooMany = try await CaseKit.call(client, .get, "/v1/reports/cases?by=case_type,sex,age_band", world.supervisorA.token)
             CaseKit.expectProblem(tooMany, .badRequest, field: "by")
+            // The same dimension twice would show a suppressed cell's count as a margin.
+            for path in ["/v1/reports/cases?by=sex,sex", "/v1/reports/referrals?by=status,status"] {
+                let twice = try await CaseKit.call(client, .get, path, world.supervisorA.token)
+                CaseKit.expectProblem(twice, .badRequest, field: "by")
+            }
         }
     }
 
