@@ -42,7 +42,7 @@ extension Request {
         do {
             return (try JSONCoding.decoder.decode(T.self, from: Data(bytes)), bytes)
         } catch let error as DecodingError {
-            throw APIError.decoding(error)
+            throw APIError.decoding(error, body: bytes)
         }
     }
 }

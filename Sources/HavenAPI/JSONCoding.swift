@@ -151,7 +151,7 @@ extension Request {
 }
 
 extension APIError {
-    static func decoding(_ error: DecodingError) -> APIError {
+    static func decoding(_ error: DecodingError, body: [UInt8]? = nil) -> APIError {
         switch error {
         case .keyNotFound(let key, let context):
             return .invalid(JSONCoding.fieldPath(context.codingPath + [key]), "is required")
@@ -161,13 +161,49 @@ extension APIError {
             return .invalid(JSONCoding.fieldPath(context.codingPath), "must be \(describe(type))")
         case .dataCorrupted(let context):
             if context.codingPath.isEmpty {
+                // The decoder says the same of a number an integer field cannot hold, without a
+                // path: find that number, so the answer names the field.
+                if let body, let path = misfitNumber(in: body) { return .invalid(path, "must be an integer within range") }
                 return .badRequest("body", "is not valid JSON")
             }
-            let reason = context.debugDescription.hasPrefix("Cannot initialize") ? "is not one of the allowed values" : context.debugDescription
+            let reason: String
+            if context.debugDescription.hasPrefix("Cannot initialize") {
+                reason = "is not one of the allowed values"
+            } else if context.debugDescription.contains("UUID") {
+                reason = "must be a UUID"
+            } else {
+                reason = "is not a valid value"
+            }
             return .invalid(JSONCoding.fieldPath(context.codingPath), reason)
         @unknown default:
             return .badRequest("body", "could not be read")
         }
+    }
+
+    /// The path of the first number in a valid JSON body that no integer field could hold (a
+    /// fraction, or past 64 bits), if the body is valid JSON.
+    static func misfitNumber(in body: [UInt8]) -> String? {
+        guard let root = try? JSONSerialization.jsonObject(with: Data(body), options: [.fragmentsAllowed]) else { return nil }
+        func walk(_ value: Any, _ path: String) -> String? {
+            switch value {
+            case let object as [String: Any]:
+                for key in object.keys.sorted() {
+                    if let found = walk(object[key] as Any, path.isEmpty ? key : path + "." + key) { return found }
+                }
+            case let array as [Any]:
+                for (index, element) in array.enumerated() {
+                    if let found = walk(element, path + "[\(index)]") { return found }
+                }
+            case is Bool:
+                break
+            case let number as NSNumber:
+                if Int64(exactly: number.doubleValue) == nil { return path.isEmpty ? "body" : path }
+            default:
+                break
+            }
+            return nil
+        }
+        return walk(root, "")
     }
 
     private static func describe(_ type: Any.Type) -> String {

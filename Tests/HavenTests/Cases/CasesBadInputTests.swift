@@ -60,6 +60,10 @@ struct CasesBadInputTests {
         }
     }
 
+    static func json(_ body: [String: Any]) -> String {
+        String(decoding: (try? JSONSerialization.data(withJSONObject: body)) ?? Data(), as: UTF8.self)
+    }
+
     static func invalid(_ label: String, _ body: [String: Any], _ field: String) -> Case {
         Case(label: label, payload: .object(body), status: [422], field: field)
     }
@@ -83,6 +87,9 @@ struct CasesBadInputTests {
                 Case(label: "wrong content type", payload: .text("{}", contentType: "text/plain"), status: [415], field: "Content-Type"),
                 Self.invalid("risk_level a number", w(base, "risk_level", 3), "risk_level"),
                 Self.invalid("birth_year a string", w(base, "person.birth_year", "1999"), "person.birth_year"),
+                Self.invalid("birth_year a fraction", w(base, "person.birth_year", 1980.5), "person.birth_year"),
+                Case(label: "birth_year past 64 bits", payload: .text(Self.json(w(base, "person.birth_year", 1_234_567))
+                    .replacingOccurrences(of: "1234567", with: "9223372036854775808")), status: [422], field: "person.birth_year"),
                 Self.invalid("months_exploited a string", w(base, "trafficking.months_exploited", "seven"), "trafficking.months_exploited"),
                 Self.invalid("person a string", w(base, "person", "Jane Doe"), "person"),
                 Self.invalid("aliases a string", w(base, "person.identity.aliases", "Jane"), "person.identity.aliases"),
