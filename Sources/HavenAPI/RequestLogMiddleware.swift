@@ -28,6 +28,12 @@ struct RequestLogMiddleware: RouterMiddleware {
         } catch {
             response = ProblemResponse.make(for: error, request: request, context: context, routes: routes)
         }
+        // HEAD runs the GET handler (`Routes`) and answers without the body (RFC 9110 §9.3.2).
+        if request.method == .head {
+            let length = response.headers[.contentLength]
+            response.body = ResponseBody()
+            if let length { response.headers[.contentLength] = length }
+        }
         response.headers.set(.requestID, context.requestID)
         response.headers.set(.cacheControl, "no-store")
         response.headers.set(.contentTypeOptions, "nosniff")

@@ -26,6 +26,16 @@ struct Routes {
         _ handler: @escaping @Sendable (Request, HavenRequestContext) async throws -> Output
     ) {
         table.add(method, path)
+        // HEAD runs the GET handler; `RequestLogMiddleware` drops the body.
+        for routed in method == .get ? [method, .head] : [method] {
+            on(routed, path, access: access, handler)
+        }
+    }
+
+    private func on<Output: ResponseGenerator>(
+        _ method: HTTPRequest.Method, _ path: String, access: RouteAccess,
+        _ handler: @escaping @Sendable (Request, HavenRequestContext) async throws -> Output
+    ) {
         let authenticator = self.authenticator
         router.on(RouterPath(path), method: method) { request, context -> Output in
             var context = context

@@ -33,6 +33,23 @@ import Testing
         }
     }
 
+    /// HEAD is answered like GET without a body (`Allow` lists it), so probes that use it work.
+    @Test func headIsGetWithoutTheBody() async throws {
+        try await TestApp.run(.live) { app, client in
+            let port = try #require(client.port)
+            let raw = try await RawHTTP.exchange(port: port, "HEAD /healthz HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
+            #expect(raw.status == 200, "\(raw)")
+            #expect(raw.body.isEmpty, "\(raw)")
+            #expect(raw.headers["content-type"]?.hasPrefix("application/json") == true, "\(raw)")
+            let (_, token) = try await app.loggedIn(.caseworker, in: try await app.organisation().id, client)
+            let me = try await client.send(.head, "/v1/me", token: token)
+            #expect(me.status == .ok && me.body.readableBytes == 0, "\(me.text)")
+            #expect(try await client.send(.head, "/v1/me").status == .unauthorized)
+            // The connection goes on serving after a HEAD.
+            #expect(try await client.send(.get, "/v1/me", token: token).status == .ok)
+        }
+    }
+
     @Test func malformedRequestLineGetsProblemAndServerSurvives() async throws {
         try await TestApp.run(.live) { _, client in
             let port = try #require(client.port)
