@@ -73,9 +73,9 @@ struct AuditController: Sendable {
                 organisation: try request.queryUUID("organisation"), subtype: try request.queryString("subtype"),
                 outcome: try request.queryEnum("outcome", AuditEvent.Outcome.self),
                 from: try request.queryDate("from"), to: try request.queryDate("to"))
-            let scope = actor.role == .supervisor ? actor.organisationID : nil
             let page = try await store.transaction(context.access) { transaction in
                 try transaction.authorize(.readAuditTrail, .collection, entityKind: "audit-event")
+                let scope = try AccessScope.nationalOrOrganisation(AccessPolicy.scope(actor, .readAuditTrail))
                 return try AuditQuery.list(filter, scopeOrganisation: scope, after: query.cursor, limit: query.limit, on: transaction.connection)
             }
             return JSONResponse(ListResponse(page, EventDTO.init))

@@ -52,15 +52,15 @@ struct ReportController: Sendable {
         return values
     }
 
-    /// The organisation a reader is limited to (nil: national), from the policy's purpose.
-    static func scope(_ actor: Actor) -> UUID? { actor.role == .auditor ? nil : actor.organisationID }
+    /// The organisation a reader is limited to (nil: national), as the policy decides.
+    static func scope(_ actor: Actor) throws -> UUID? { try AccessScope.nationalOrOrganisation(AccessPolicy.scope(actor, .readReports)) }
 
     func cases(_ request: Request, _ context: HavenRequestContext) async throws -> Response {
         let query = try Query(request)
         let dimensions = try ReportController.dimensions(request, CaseDimension.self, default: .caseType)
         let actor = try context.requireActor()
-        let scope = ReportController.scope(actor)
         try await reader.authorize(context.access)
+        let scope = try ReportController.scope(actor)
         let table = try await reader.read(context.access) { transaction in
             try ReportStore.cases(by: dimensions, organisation: scope, from: query.from, to: query.to, on: transaction.connection)
         }
@@ -72,8 +72,8 @@ struct ReportController: Sendable {
         let query = try Query(request)
         let dimensions = try ReportController.dimensions(request, ReferralDimension.self, default: .status)
         let actor = try context.requireActor()
-        let scope = ReportController.scope(actor)
         try await reader.authorize(context.access)
+        let scope = try ReportController.scope(actor)
         let (table, times) = try await reader.read(context.access) { transaction in
             let table = try ReportStore.referrals(by: dimensions, organisation: scope, from: query.from, to: query.to, on: transaction.connection)
             let overall = try ReportStore.referralTimes(by: nil, organisation: scope, from: query.from, to: query.to, on: transaction.connection)
@@ -151,8 +151,8 @@ struct ReportController: Sendable {
     /// One row per case, no identifying field, ages in bands, dates to the month; audited.
     func export(_ request: Request, _ context: HavenRequestContext) async throws -> Response {
         let actor = try context.requireActor()
-        let scope = ReportController.scope(actor)
         try await reader.authorize(context.access)
+        let scope = try ReportController.scope(actor)
         let rows = try await reader.read(context.access) { transaction in
             try ReportStore.exportRows(organisation: scope, on: transaction.connection)
         }

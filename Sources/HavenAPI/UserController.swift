@@ -43,20 +43,16 @@ struct UserController: Sendable {
         routes.get("/v1/users") { request, context in
             let query = try ListQuery(request)
             let actor = try context.requireActor()
-            var organisation = try request.queryUUID("organisation_id")
+            let requested = try request.queryUUID("organisation_id")
             let role = try request.queryEnum("role", Role.self)
-            // Supervisors list their own organisation's users; another organisation lists nobody.
-            var nobody = false
-            if actor.role == .supervisor {
-                nobody = organisation != nil && organisation != actor.organisationID
-                organisation = actor.organisationID
-            }
-            let scope = organisation
-            let empty = nobody
             let page = try await store.transaction(context.access) { transaction in
                 try transaction.authorize(.listUsers, .collection, entityKind: "user")
-                if empty { return Page<User>(items: [], nextCursor: nil) }
-                return try UserStore.list(organisation: scope, role: role, after: query.cursor, limit: query.limit, on: transaction.connection)
+                // The policy's reach, narrowed by the filter: a supervisor asking for another
+                // organisation lists nobody.
+                let reach = try AccessScope.nationalOrOrganisation(AccessPolicy.scope(actor, .listUsers))
+                if let reach, let requested, requested != reach { return Page<User>(items: [], nextCursor: nil) }
+                return try UserStore.list(organisation: reach ?? requested, role: role, after: query.cursor, limit: query.limit,
+                                          on: transaction.connection)
             }
             return JSONResponse(ListResponse(page, UserDTO.init))
         }

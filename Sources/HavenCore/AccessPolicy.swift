@@ -93,6 +93,18 @@ public enum AccessDecision: Sendable, Equatable {
     }
 }
 
+/// How far an allowed list, trail or report reaches (`AccessPolicy.scope`).
+public enum AccessScope: Sendable, Equatable {
+    /// Every organisation.
+    case national
+    /// One organisation's records.
+    case organisation(UUID)
+    /// One organisation's cases that the user works: assigned to them or created by them.
+    case ownCases(organisation: UUID, user: UUID)
+    /// No record at all.
+    case nothing
+}
+
 /// One server-side policy for every authorisation (S1). Pure functions of the actor, the
 /// operation and the facts of the record, so the whole matrix is tested without a database.
 public enum AccessPolicy {
@@ -123,6 +135,23 @@ public enum AccessPolicy {
         case .admin, .auditor, .partner:
             // Admins and auditors never see case content; partners see referrals, not cases.
             return nil
+        }
+    }
+
+    /// How far a list, the audit trail or a report reaches for this actor: the store turns the
+    /// answer into its filter, so no endpoint or store compares roles itself. An operation the
+    /// policy refuses reaches nothing.
+    public static func scope(_ actor: Actor, _ operation: AccessOperation) -> AccessScope {
+        guard decideCollection(actor, operation).isAllowed else { return .nothing }
+        switch (operation, actor.role) {
+        case (.listOrganisations, _), (.matchOrganisations, _), (.listUsers, .admin),
+             (.readAuditTrail, .auditor), (.verifyAuditTrail, .auditor), (.readReports, .auditor):
+            return .national
+        case (.listCases, .caseworker), (.listReferrals, .caseworker):
+            // The caseworker's rule in `caseAccess`, as a query can apply it.
+            return .ownCases(organisation: actor.organisationID, user: actor.userID)
+        default:
+            return .organisation(actor.organisationID)
         }
     }
 

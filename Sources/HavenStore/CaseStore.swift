@@ -196,8 +196,7 @@ public enum CaseStore {
     /// page in the chosen order. Summaries only: no identifying field is opened for a list.
     public static func list(_ filter: CaseFilter, actor: Actor, after cursor: String?, limit: Int, keys: KeyRing, on connection: PGConnection) throws -> Page<CaseFile> {
         var sql = SQLFilter()
-        sql.add("organisation_id = ?", actor.organisationID)
-        if actor.role == .caseworker { sql.add("(assigned_to = ? OR created_by = ?)", actor.userID, actor.userID) }
+        sql.restrict(to: AccessPolicy.scope(actor, .listCases), organisation: "organisation_id = ?", ownCases: "(assigned_to = ? OR created_by = ?)")
         if let status = filter.status { sql.add("status = ?", status.rawValue) }
         if let caseType = filter.caseType { sql.add("case_type = ?", caseType.rawValue) }
         if let riskLevel = filter.riskLevel { sql.add("risk_level = ?", riskLevel.rawValue) }

@@ -116,14 +116,16 @@ public enum ReferralStore {
     public static func list(direction: ReferralDirection, status: ReferralStatus?, actor: Actor, after cursor: String?, limit: Int,
                             keys: KeyRing, on connection: PGConnection) throws -> Page<Referral> {
         var sql = SQLFilter()
-        switch direction {
-        case .incoming: sql.add("to_organisation_id = ?", actor.organisationID)
-        case .outgoing:
-            sql.add("from_organisation_id = ?", actor.organisationID)
-            if actor.role == .caseworker {
-                sql.add("case_id IN (SELECT id FROM case_file WHERE organisation_id = ? AND (assigned_to = ? OR created_by = ?))",
-                        actor.organisationID, actor.userID, actor.userID)
-            }
+        let scope = AccessPolicy.scope(actor, .listReferrals)
+        switch (direction, scope) {
+        case (.incoming, .ownCases(let organisation, _)):
+            // What arrives for the organisation is its caseworkers' work too.
+            sql.restrict(to: .organisation(organisation), organisation: "to_organisation_id = ?", ownCases: "false")
+        case (.incoming, _):
+            sql.restrict(to: scope, organisation: "to_organisation_id = ?", ownCases: "false")
+        case (.outgoing, _):
+            sql.restrict(to: scope, organisation: "from_organisation_id = ?",
+                         ownCases: "case_id IN (SELECT id FROM case_file WHERE assigned_to = ? OR created_by = ?)")
         }
         if let status { sql.add("status = ?", status.rawValue) }
         if let cursor {

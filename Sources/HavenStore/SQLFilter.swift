@@ -1,3 +1,4 @@
+import HavenCore
 import Postgres
 
 /// Builds a WHERE clause from fixed fragments written in code, each `?` becoming the next bound
@@ -30,4 +31,23 @@ public struct SQLFilter {
     }
 
     public var whereClause: String { clauses.isEmpty ? "" : " WHERE " + clauses.joined(separator: " AND ") }
+}
+
+extension SQLFilter {
+    /// Limits a query to an access scope. `organisation` is a fragment with one `?` for the
+    /// organisation, `ownCases` one with two `?` for the user (assigned to, created by); a scope
+    /// of nothing matches no row.
+    mutating func restrict(to scope: AccessScope, organisation: StaticString, ownCases: StaticString) {
+        switch scope {
+        case .national:
+            break
+        case .organisation(let id):
+            add(organisation, id)
+        case .ownCases(let id, let user):
+            add(organisation, id)
+            add(ownCases, user, user)
+        case .nothing:
+            add("false")
+        }
+    }
 }

@@ -118,8 +118,8 @@ public enum ServiceStore {
     public static func overdue(actor: Actor, today: CalendarDate, after cursor: String?, limit: Int, on connection: PGConnection) throws -> Page<(ServiceEpisode, String)> {
         var sql = SQLFilter()
         sql.add("s.status IN ('planned', 'in_progress') AND s.due_on < ?::date", today.description)
-        sql.add("s.case_organisation_id = ? AND c.organisation_id = s.case_organisation_id", actor.organisationID)
-        if actor.role == .caseworker { sql.add("(c.assigned_to = ? OR c.created_by = ?)", actor.userID, actor.userID) }
+        sql.add("c.organisation_id = s.case_organisation_id")
+        sql.restrict(to: AccessPolicy.scope(actor, .listCases), organisation: "s.case_organisation_id = ?", ownCases: "(c.assigned_to = ? OR c.created_by = ?)")
         if let cursor {
             let (date, id) = try Cursor.dateAndID(cursor)
             sql.add("(s.due_on, s.id) > (?::date, ?::uuid)", date.description, id)

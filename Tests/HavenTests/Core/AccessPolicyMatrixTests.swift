@@ -375,6 +375,37 @@ import Testing
         #expect(AccessPolicy.decide(Cast.actor(.supervisor), .reviewBreakGlassGrant, grant) == .forbidden)
     }
 
+    /// How far each role's lists, trail and reports reach: the table the stores' filters follow.
+    static let scopes: [Role: [AccessOperation: AccessScope]] = {
+        let own = AccessScope.organisation(Cast.ownOrg)
+        let mine = AccessScope.ownCases(organisation: Cast.ownOrg, user: Cast.me)
+        return [
+            .admin: [.listUsers: .national, .listCases: .nothing, .listReferrals: .nothing, .listBreakGlassGrants: .nothing,
+                     .readAuditTrail: .nothing, .readReports: .nothing],
+            .supervisor: [.listUsers: own, .listCases: own, .listReferrals: own, .listBreakGlassGrants: own,
+                          .readAuditTrail: own, .readReports: own],
+            .caseworker: [.listUsers: .nothing, .listCases: mine, .listReferrals: mine, .listBreakGlassGrants: .nothing,
+                          .readAuditTrail: .nothing, .readReports: .nothing],
+            .partner: [.listUsers: .nothing, .listCases: .nothing, .listReferrals: own, .listBreakGlassGrants: .nothing,
+                       .readAuditTrail: .nothing, .readReports: .nothing],
+            .auditor: [.listUsers: .nothing, .listCases: .nothing, .listReferrals: .nothing, .listBreakGlassGrants: .nothing,
+                       .readAuditTrail: .national, .readReports: .national],
+        ]
+    }()
+
+    @Test(arguments: Role.allCases)
+    func scopeOfListsTrailAndReports(_ role: Role) throws {
+        let expected = try #require(Self.scopes[role])
+        for (operation, scope) in expected {
+            #expect(AccessPolicy.scope(Cast.actor(role), operation) == scope, "\(role) \(operation)")
+        }
+        // Whatever the policy refuses on a collection reaches nothing, and the reverse.
+        for operation in AccessOperation.allCases {
+            let allowed = AccessPolicy.decide(Cast.actor(role), operation, .collection).isAllowed
+            #expect((AccessPolicy.scope(Cast.actor(role), operation) != .nothing) == allowed, "\(role) \(operation)")
+        }
+    }
+
     @Test func decisionHelpers() {
         #expect(AccessDecision.allow(.audit).isAllowed)
         #expect(!AccessDecision.forbidden.isAllowed)
