@@ -141,7 +141,7 @@ struct ReferralController: Sendable {
             guard let actor = transaction.actor,
                   let referral = try ReferralStore.find(id, keys: keys, on: transaction.connection)
             else { throw StoreError.notFound("no such referral") }
-            let side: ReferralSide = referral.toOrganisation == actor.organisationID ? .recipient : .sender
+            guard let side = AccessPolicy.referralSide(actor, access.facts.facts) else { throw StoreError.notFound("no such referral") }
             var dto = ReferralDTO(referral, side: side)
             var released: [DataCategory] = []
             if side == .recipient && referral.status.isOpen {
@@ -166,7 +166,7 @@ struct ReferralController: Sendable {
         let dto = try await store.transaction(context.access) { transaction in
             let access = try transaction.authorizeReferral(id, .readReferral)
             guard let actor = transaction.actor else { throw StoreError.notFound("no such referral") }
-            let side: ReferralSide = access.facts.facts.toOrganisation == actor.organisationID ? .recipient : .sender
+            guard let side = AccessPolicy.referralSide(actor, access.facts.facts) else { throw StoreError.notFound("no such referral") }
             try transaction.authorize(side == .recipient ? .transitionReferralAsRecipient : .transitionReferralAsSender, .referral(access.facts.facts),
                                       entityKind: "referral", entityID: id.lowercasedString, caseID: access.facts.caseID,
                                       subjectOrganisation: access.facts.facts.caseFacts.owningOrganisation)

@@ -227,26 +227,25 @@ public enum AccessPolicy {
         }
     }
 
+    /// The side of a referral the actor works it from; nil when they are on neither. On the
+    /// sending side, caseworkers and supervisors work the referrals of cases they work.
+    public static func referralSide(_ actor: Actor, _ facts: ReferralFacts) -> ReferralSide? {
+        guard actor.role != .admin, actor.role != .auditor else { return nil }
+        if facts.toOrganisation == actor.organisationID { return .recipient }
+        guard facts.fromOrganisation == actor.organisationID else { return nil }
+        if actor.role == .partner { return .sender }
+        return caseAccess(actor, facts.caseFacts).map { $0 != .breakGlass } == true ? .sender : nil
+    }
+
     private static func decideReferral(_ actor: Actor, _ operation: AccessOperation, _ facts: ReferralFacts) -> AccessDecision {
-        guard actor.role != .admin, actor.role != .auditor else { return .notFound }
-        let recipient = facts.toOrganisation == actor.organisationID
-        let sender: Bool
-        switch actor.role {
-        case .partner:
-            sender = facts.fromOrganisation == actor.organisationID
-        default:
-            // On the sending side, caseworkers and supervisors see referrals of cases they work.
-            sender = facts.fromOrganisation == actor.organisationID
-                && caseAccess(actor, facts.caseFacts).map { $0 != .breakGlass } == true
-        }
-        guard recipient || sender else { return .notFound }
+        guard let side = referralSide(actor, facts) else { return .notFound }
         switch operation {
         case .readReferral:
             return .allow(.referral)
         case .transitionReferralAsRecipient:
-            return recipient ? .allow(.referral) : .forbidden
+            return side == .recipient ? .allow(.referral) : .forbidden
         case .transitionReferralAsSender:
-            return sender && actor.role != .partner ? .allow(.referral) : .forbidden
+            return side == .sender && actor.role != .partner ? .allow(.referral) : .forbidden
         default:
             return .forbidden
         }
