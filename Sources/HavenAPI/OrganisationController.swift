@@ -65,6 +65,11 @@ struct OrganisationController: Sendable {
                 }
                 try transaction.authorize(.updateOrganisation, .organisation(id), entityKind: "organisation", entityID: id.lowercasedString, subjectOrganisation: id)
                 if let expected, expected != current.version { throw StoreError.preconditionFailed("the organisation changed since you read it") }
+                // Deactivating ends its staff's sessions: done to one's own, it would lock out the
+                // only administrators who could undo it.
+                if patch.active == false, transaction.actor?.organisationID == id {
+                    throw StoreError.conflict("you cannot deactivate your own organisation", field: "active")
+                }
                 guard let updated = try OrganisationStore.update(id, patch, on: transaction.connection) else {
                     throw StoreError.notFound("no such organisation")
                 }

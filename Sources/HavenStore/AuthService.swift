@@ -77,16 +77,18 @@ public struct AuthService: Sendable {
             }
             // Lock the row: concurrent attempts count one by one, and a TOTP step is used once.
             let row = try connection.query("""
-                SELECT failed_logins, first_failed_at, locked_until, totp_secret, totp_last_step, organisation_id
-                FROM app_user WHERE id = $1 FOR UPDATE
+                SELECT u.failed_logins, u.first_failed_at, u.locked_until, u.totp_secret, u.totp_last_step, u.organisation_id, o.active
+                FROM app_user u JOIN organisation o ON o.id = u.organisation_id WHERE u.id = $1 FOR UPDATE OF u
                 """, [record.id])[0]
             let lockout = LockoutPolicy.State(failures: try row.decode(at: 0), firstFailure: try row.decode(at: 1), lockedUntil: try row.decode(at: 2))
             let organisation: UUID = try row.decode(at: 5)
             var failure: LoginFailure?
             var totpStep: Int64?
+            let organisationActive: Bool = try row.decode(at: 6)
             if settings.lockout.isLocked(lockout, now: now) {
                 failure = .locked
-            } else if !record.active {
+            } else if !record.active || !organisationActive {
+                // A user of a deactivated organisation is as inactive as a deactivated user.
                 failure = .inactive
             } else if !passwordMatches {
                 failure = .invalidCredentials

@@ -79,6 +79,13 @@ public enum OrganisationStore {
                  patch.mandate.map { PGTextArray($0.serviceTypes.map(\.rawValue)) }, patch.mandate.map { PGTextArray($0.regions) },
                  patch.mandate.map { PGTextArray($0.populations.map(\.rawValue)) }, patch.mandate?.acceptsReferrals,
                  patch.mandate?.capacityNote, patch.active])
+            if patch.active == false, result.first != nil {
+                // A deactivated organisation's staff stop working at once, not when their tokens expire.
+                try connection.execute("""
+                    UPDATE session SET revoked_at = now()
+                    WHERE revoked_at IS NULL AND user_id IN (SELECT id FROM app_user WHERE organisation_id = $1)
+                    """, [id])
+            }
             return try result.first.map { try decode($0) }
         } catch let error as PGError where error.kind == .uniqueViolation {
             throw StoreError.conflict("an organisation with this name exists", field: "name")

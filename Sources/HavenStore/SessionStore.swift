@@ -40,7 +40,7 @@ public struct AuthenticatedSession: Sendable {
 
 public enum SessionStore {
     /// One round trip: finds a live session (not revoked, within its absolute and idle
-    /// lifetime, its user active) with its user and organisation, and refreshes its idle clock
+    /// lifetime, its user and organisation active) with its user and organisation, and refreshes its idle clock
     /// at most every 30 s.
     public static func authenticate(tokenHash: [UInt8], idleTimeout: Duration, on connection: PGConnection) throws -> AuthenticatedSession? {
         let result = try connection.query("""
@@ -58,7 +58,7 @@ public enum SessionStore {
                    f.password_must_change, f.created_at, f.version,
                    o.id, o.name, o.type, o.country, o.region, o.service_types, o.regions_covered, o.populations, o.accepts_referrals,
                    o.capacity_note, o.active, o.version
-            FROM found f JOIN organisation o ON o.id = f.organisation_id
+            FROM found f JOIN organisation o ON o.id = f.organisation_id AND o.active
             """, [tokenHash, Int(idleTimeout.components.seconds)])
         guard let row = result.first else { return nil }
         return AuthenticatedSession(user: try UserStore.decode(row), organisation: try OrganisationStore.decode(row, offset: 11))

@@ -139,4 +139,26 @@ import Testing
             expectProblem(try await client.send(.get, "/v1/organisations/match?service_type=teleportation", token: token), .badRequest, field: "service_type")
         }
     }
+
+    /// A deactivated organisation's staff stop at once: their tokens end and they cannot log in.
+    @Test func deactivatingAnOrganisationStopsItsUsers() async throws {
+        try await TestApp.run { app, client in
+            let (admin, adminToken) = try await app.admin(client)
+            let own = try await client.send(.patch, "/v1/organisations/\(admin.organisationID)", token: adminToken, json: ["active": false])
+            expectProblem(own, .conflict, field: "active")
+            let organisation = try await app.organisation()
+            let (caseworker, token) = try await app.loggedIn(.caseworker, in: organisation.id, client)
+            #expect(try await client.send(.get, "/v1/me", token: token).status == .ok)
+            let off = try await client.send(.patch, "/v1/organisations/\(organisation.id)", token: adminToken, json: ["active": false])
+            #expect(off.status == .ok, "\(off.text)")
+            #expect(try app.count("session", where: "user_id = $1 AND revoked_at IS NULL", [caseworker.id]) == 0)
+            expectProblem(try await client.send(.get, "/v1/me", token: token), .unauthorized)
+            let login = try await client.send(.post, "/v1/auth/login", json: ["username": caseworker.user.username, "password": caseworker.password])
+            expectProblem(login, .unauthorized)
+            // Back on, the same credentials work again.
+            let on = try await client.send(.patch, "/v1/organisations/\(organisation.id)", token: adminToken, json: ["active": true])
+            #expect(on.status == .ok, "\(on.text)")
+            #expect(try await client.send(.post, "/v1/auth/login", json: ["username": caseworker.user.username, "password": caseworker.password]).status == .ok)
+        }
+    }
 }
