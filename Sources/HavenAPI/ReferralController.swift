@@ -67,7 +67,9 @@ struct ReferralController: Sendable {
             if draft.priority == nil { priority = need.priority }
         }
         guard let serviceType else { throw APIError.invalid("service_type", "is required when need_id is not given") }
-        guard let consent = try ConsentStore.find(draft.consentId, caseID: file.id, on: connection) else {
+        // Locked until the referral commits: a withdrawal waits for it and then cancels it, or
+        // went first and is seen here.
+        guard let consent = try ConsentStore.find(draft.consentId, caseID: file.id, forUpdate: true, on: connection) else {
             throw APIError.invalid("consent_id", "is not a consent of this case")
         }
         let requested = Set(draft.sharedCategories)

@@ -34,10 +34,9 @@ extension StoreTransaction {
         guard var found = try ReferralStore.facts(id, actor: actor, on: connection) else { throw StoreError.notFound("no such referral") }
         let purpose = try authorize(operation, .referral(found.facts), entityKind: "referral", entityID: id.lowercasedString,
                                     caseID: found.caseID, subjectOrganisation: found.facts.caseFacts.owningOrganisation)
-        if found.status.isOpen && found.consent != .active, let reason = try ReferralStore.endIfConsentLapsed(id, actor: actor, on: connection) {
-            try audit(.update, "referral.transition", entityKind: "referral", entityID: id.lowercasedString, caseID: found.caseID,
-                      subjectOrganisation: found.facts.caseFacts.owningOrganisation, purpose: .referral,
-                      detail: ["from": .string(found.status.rawValue), "to": "cancelled", "reason": .string(reason.rawValue)])
+        if found.status.isOpen && found.consent != .active, let reason = try ReferralStore.endIfConsentLapsed(id, on: connection) {
+            try auditLapsedEnds([ReferralStore.LapsedEnd(id: id, caseID: found.caseID, caseOrganisation: found.facts.caseFacts.owningOrganisation,
+                                                         from: found.status.rawValue, reason: reason.rawValue)])
             found.status = .cancelled
         }
         return (found, purpose)
@@ -52,11 +51,21 @@ extension StoreTransaction {
     /// list never shows one as open (S16).
     public func endLapsedReferrals() throws {
         guard let actor else { return }
-        let ended = try connection.query("SELECT id FROM haven_end_lapsed_referrals_of($1, $2) AS id", [actor.organisationID, actor.userID])
-        for row in ended.rows {
-            let id: UUID = try row.decode(at: 0)
-            try audit(.update, "referral.transition", entityKind: "referral", entityID: id.lowercasedString, purpose: .referral,
-                      detail: ["to": "cancelled", "reason": "consent-lapsed"])
+        let ended = try connection.query("SELECT id FROM haven_end_lapsed_referrals_of($1, NULL) AS id", [actor.organisationID])
+            .rows.map { try $0.decode(UUID.self, at: 0) }
+        try auditLapsedEnds(try ReferralStore.lapsedEnds(ended, on: connection))
+    }
+
+    /// The events of referrals Haven ended because their consent lapsed: Haven is the actor,
+    /// and each names its case and the case's organisation, so the case's trail and its
+    /// supervisor see it.
+    public func auditLapsedEnds(_ ended: [ReferralStore.LapsedEnd]) throws {
+        for end in ended {
+            var detail: [String: AuditDetail] = ["to": "cancelled", "reason": .string(end.reason ?? "consent-lapsed")]
+            if let from = end.from { detail["from"] = .string(from) }
+            try auditAsHaven(AuditEvent(
+                recorded: Date(), action: .update, subtype: "referral.transition", entityKind: "referral", entityID: end.id.lowercasedString,
+                caseID: end.caseID, subjectOrganisation: end.caseOrganisation, purpose: .referral, detail: detail))
         }
     }
 }

@@ -16,10 +16,7 @@ public struct ConsentSweeper: Sendable {
     public func sweep() async throws -> Int {
         try await store.transaction(.system) { transaction in
             let ended = try ReferralStore.endLapsedReferrals(on: transaction.connection)
-            for id in ended {
-                try transaction.audit(.update, "referral.transition", entityKind: "referral", entityID: id.lowercasedString,
-                                      purpose: .referral, detail: ["to": "cancelled", "reason": "consent-lapsed", "by": "sweeper"])
-            }
+            try transaction.auditLapsedEnds(try ReferralStore.lapsedEnds(ended, on: transaction.connection))
             return ended.count
         }
     }

@@ -224,9 +224,33 @@ public enum ReferralStore {
 
     /// An expired or withdrawn consent ends the referral the moment anyone looks (S16), not
     /// only when the periodic sweep runs. Returns the reason when it ended it now.
-    public static func endIfConsentLapsed(_ id: UUID, actor: Actor?, on connection: PGConnection) throws -> CancellationReason? {
-        let result = try connection.query("SELECT haven_end_lapsed_referral($1, $2, $3)", [id, actor?.userID, actor?.organisationID])
+    public static func endIfConsentLapsed(_ id: UUID, on connection: PGConnection) throws -> CancellationReason? {
+        // No actor: Haven ends it, whoever's request noticed.
+        let result = try connection.query("SELECT haven_end_lapsed_referral($1, NULL, NULL)", [id])
         return (try result.first?.decode(String?.self, at: 0)).flatMap(CancellationReason.init(rawValue:))
+    }
+
+    /// A referral Haven ended because its consent lapsed, as its audit event tells it.
+    public struct LapsedEnd: Sendable {
+        public var id: UUID
+        public var caseID: UUID
+        public var caseOrganisation: UUID
+        public var from: String?
+        public var reason: String?
+    }
+
+    /// What the audit events of just-ended referrals need: their case, its organisation, the
+    /// state they left and why.
+    public static func lapsedEnds(_ ids: [UUID], on connection: PGConnection) throws -> [LapsedEnd] {
+        guard !ids.isEmpty else { return [] }
+        return try connection.query("""
+            SELECT r.id, r.case_id, r.case_organisation_id,
+                   (SELECT t.from_status FROM referral_transition t WHERE t.referral_id = r.id ORDER BY t.id DESC LIMIT 1), r.status_reason
+            FROM referral r WHERE r.id = ANY ($1::uuid[]) ORDER BY r.id
+            """, [PGTextArray(ids.map(\.uuidString))]).rows.map { row in
+            LapsedEnd(id: try row.decode(at: 0), caseID: try row.decode(at: 1), caseOrganisation: try row.decode(at: 2),
+                      from: try row.decode(at: 3), reason: try row.decode(at: 4))
+        }
     }
 
     /// The periodic sweep: ends every open referral whose consent has expired. Returns how many.
@@ -237,7 +261,7 @@ public enum ReferralStore {
               AND (c.withdrawn_at IS NOT NULL OR (c.expires_at IS NOT NULL AND c.expires_at <= now()))
             LIMIT 1000
             """).rows.map { try $0.decode(UUID.self, at: 0) }
-        for id in lapsed { _ = try endIfConsentLapsed(id, actor: nil, on: connection) }
-        return lapsed
+        // Only those this sweep ended: a reader may have ended one since it was selected.
+        return try lapsed.filter { try endIfConsentLapsed($0, on: connection) != nil }
     }
 }

@@ -150,6 +150,15 @@ public final class StoreTransaction {
         try AuditWriter.insert(event, key: store.auditKey, on: connection)
     }
 
+    /// Writes an event for a change Haven itself made, such as a referral ended because its
+    /// consent lapsed: no actor and no address (whoever's request noticed it did not make it);
+    /// the request id stays, to trace what set it off.
+    public func auditAsHaven(_ event: AuditEvent) throws {
+        var event = event
+        event.requestID = event.requestID ?? context.requestID
+        try AuditWriter.insert(event, key: store.auditKey, on: connection)
+    }
+
     /// Sends the transaction's next statement with its audit events and COMMIT, in one round
     /// trip. Only when every decision and event is made before that statement: nothing may be
     /// audited after it.

@@ -145,6 +145,36 @@ struct CasesPartnerViewTests {
         }
     }
 
+    /// Referrals created while the consent is being withdrawn: each is either refused (409) or
+    /// cancelled by the withdrawal. None is left open on a withdrawn consent.
+    @Test("referrals racing a withdrawal are refused or cancelled, never left open")
+    func referralsRacingAWithdrawal() async throws {
+        try await TestApp.run { app, client in
+            let scene = try await Self.scene(app, client)
+            for _ in 0..<3 {
+                let consent = try await CaseKit.create(client, scene.caseworker.token, "/v1/cases/\(scene.caseID.uuidString)/consents",
+                                                       CaseKit.consent(to: [scene.shelter], categories: ["profile"]))
+                let (shelter, need) = (scene.shelter.uuidString, scene.needID.uuidString)
+                let path = "/v1/cases/\(scene.caseID.uuidString)"
+                let token = scene.caseworker.token
+                let statuses = try await withThrowingTaskGroup(of: Int.self) { group in
+                    for _ in 0..<3 {
+                        group.addTask {
+                            let body: [String: Any] = ["to_organisation": shelter, "need_id": need, "consent_id": consent.uuidString, "shared_categories": ["profile"]]
+                            return Int(try await CaseKit.call(client, .post, path + "/referrals", token, body).status.code)
+                        }
+                    }
+                    group.addTask { Int(try await CaseKit.call(client, .post, path + "/consents/\(consent.uuidString)/withdraw", token).status.code) * 10 }
+                    return try await group.reduce(into: []) { $0.append($1) }
+                }
+                #expect(statuses.contains(2000), "the withdrawal went through: \(statuses)")
+                #expect(statuses.allSatisfy { [201, 409, 2000].contains($0) }, "\(statuses)")
+                let open = try CaseKit.count(app, "referral", where: "consent_id = $1 AND status <> 'cancelled'", [consent])
+                #expect(open == 0, "referrals left open on a withdrawn consent: \(statuses)")
+            }
+        }
+    }
+
     @Test("withdrawing consent cancels the referral (consent-withdrawn) and the partner loses the case")
     func withdrawal() async throws {
         try await TestApp.run { app, client in
@@ -174,17 +204,17 @@ struct CasesPartnerViewTests {
         }
     }
 
-    /// A consent a few seconds from expiry, a referral on it accepted, then wait until it passes.
+    /// A referral accepted on a consent that then expires: the expiry is moved into the past in
+    /// the database, so no test waits for a clock.
     static func expiringReferral(_ app: TestApp, _ client: any TestClientProtocol) async throws -> (scene: Scene, referral: UUID, episode: String) {
         let scene = try await Self.scene(app, client)
-        let expiresAt = Date(timeIntervalSince1970: (Date().timeIntervalSince1970).rounded(.down) + 8)
-        let (referral, _) = try await Self.refer(client, scene, ["profile", "needs", "contact"], expiresAt: expiresAt)
+        let (referral, consent) = try await Self.refer(client, scene, ["profile", "needs", "contact"], expiresAt: Date().addingTimeInterval(86_400))
         let accept = try await CaseKit.transition(client, scene.partner.token, referral, ["to": "accepted"])
         #expect(accept.status == .ok, "accepted before expiry: \(accept.text)")
         let episode = try #require(try accept.json()["episode_id"] as? String, "\(accept.text)")
         #expect(try await Self.partnerRead(client, scene, referral).json()["case"] != nil, "the case is shared before expiry")
-        let wait = expiresAt.timeIntervalSinceNow + 1.5
-        if wait > 0 { try await Task.sleep(for: .milliseconds(Int(wait * 1000))) }
+        let expired = try CaseKit.ownerRows(app, "UPDATE consent SET expires_at = now() - interval '1 second' WHERE id = $1 RETURNING id::text", [consent])
+        #expect(expired.count == 1)
         return (scene, referral, episode)
     }
 
@@ -208,6 +238,14 @@ struct CasesPartnerViewTests {
             let cancellations = try history.jsonArray().filter { $0["to"] as? String == "cancelled" }
             #expect(cancellations.count == 1, "ended once, however often it is read: \(history.text)")
             #expect(cancellations.first?["reason"] as? String == "consent-expired")
+            // Haven ended it, not the caseworker whose read noticed: no actor, and the event
+            // names the case and its organisation, so the case's trail shows it.
+            let events = try CaseKit.ownerRows(app, """
+                SELECT coalesce(actor_user::text, '-'), case_id::text, subject_org::text, detail::jsonb->>'from', detail::jsonb->>'reason'
+                FROM audit_event WHERE subtype = 'referral.transition' AND entity_id = $1 AND detail::jsonb->>'to' = 'cancelled'
+                """, [referral.uuidString.lowercased()])
+            #expect(events == [["-", scene.caseID.uuidString.lowercased(), scene.caseworker.organisation.uuidString.lowercased(), "accepted", "consent-expired"]],
+                    "\(events)")
             let services = try await CaseKit.call(client, .get, "/v1/cases/\(scene.caseID.uuidString)/services", scene.caseworker.token)
             #expect(try services.jsonArray().first { $0["id"] as? String == episode }?["status"] as? String == "cancelled")
             let consents = try await CaseKit.call(client, .get, "/v1/cases/\(scene.caseID.uuidString)/consents", scene.caseworker.token)
