@@ -118,17 +118,17 @@ public enum CaseStore {
         return file
     }
 
-    /// The next reference number of an organisation for a year. Its own short statement, so
+    /// The next reference number of the organisation's country for a year. Its own short statement, so
     /// concurrent intakes never hold the counter for the length of their transactions; a
     /// failed intake leaves a gap, never a duplicate.
     public static func allocateReference(organisation: UUID, year: Int, on connection: PGConnection) throws -> String {
+        // Numbered per country and year across organisations: a reference is unique, so two
+        // people in one partner's inbox never share one.
         let result = try connection.query("""
-            WITH next AS (
-                INSERT INTO case_reference_counter (organisation_id, year, last_number) VALUES ($1, $2, 1)
-                ON CONFLICT (organisation_id, year) DO UPDATE SET last_number = case_reference_counter.last_number + 1
-                RETURNING last_number
-            )
-            SELECT o.country, next.last_number FROM next, organisation o WHERE o.id = $1
+            INSERT INTO case_number (country, year, last_number)
+            SELECT o.country, $2, 1 FROM organisation o WHERE o.id = $1
+            ON CONFLICT (country, year) DO UPDATE SET last_number = case_number.last_number + 1
+            RETURNING country, last_number
             """, [organisation, year])
         guard let row = result.first else { throw StoreError.notFound("no such organisation") }
         return CaseReference.make(country: try row.decode(at: 0), year: year, number: try row.decode(at: 1))

@@ -75,18 +75,23 @@ public struct Seeder: Sendable {
         }
 
         var made = 0
-        var counters: [UUID: Int] = [:]
+        // References number on from what the country has used (an earlier seed, real intakes).
+        var counters: [String: Int] = try await store.transaction(.system) { transaction in
+            try transaction.connection.query("SELECT country, last_number FROM case_number WHERE year = 2026").rows.reduce(into: [:]) { counters, row in
+                counters[try row.decode(String.self, at: 0)] = try row.decode(Int.self, at: 1)
+            }
+        }
         while made < cases {
             let size = min(batch, cases - made)
             var plan: [SeedCase] = []
             plan.reserveCapacity(size)
             for _ in 0..<size {
                 let org = orgs[Int.random(in: 0..<orgs.count, using: &rng)]
-                counters[org.id, default: 0] += 1
+                counters[org.country, default: 0] += 1
                 let worker = workers[org.id]?.randomElement(using: &rng) ?? UUID()
                 var recipient = orgs[Int.random(in: 0..<orgs.count, using: &rng)]
                 if recipient.id == org.id { recipient = orgs[((orgs.firstIndex(of: org) ?? 0) + 1) % orgs.count] }
-                plan.append(SeedCase.random(organisation: org, number: counters[org.id] ?? 1, worker: worker, recipient: recipient, using: &rng))
+                plan.append(SeedCase.random(organisation: org, number: counters[org.country] ?? 1, worker: worker, recipient: recipient, using: &rng))
             }
             let batchPlan = plan
             try await store.transaction(.system) { transaction in
@@ -97,11 +102,11 @@ public struct Seeder: Sendable {
         }
         let finalCounters = counters
         try await store.transaction(.system) { transaction in
-            for (organisation, last) in finalCounters {
+            for (country, last) in finalCounters {
                 try transaction.connection.execute("""
-                    INSERT INTO case_reference_counter (organisation_id, year, last_number) VALUES ($1, 2026, $2)
-                    ON CONFLICT (organisation_id, year) DO UPDATE SET last_number = greatest(case_reference_counter.last_number, $2)
-                    """, [organisation, last])
+                    INSERT INTO case_number (country, year, last_number) VALUES ($1, 2026, $2)
+                    ON CONFLICT (country, year) DO UPDATE SET last_number = greatest(case_number.last_number, $2)
+                    """, [country, last])
             }
         }
         return Summary(organisations: orgs.count, cases: made, logins: logins)

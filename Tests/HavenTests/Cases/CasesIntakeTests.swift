@@ -81,12 +81,14 @@ struct CasesIntakeTests {
         }
     }
 
-    @Test("references are unique and consecutive per organisation; each organisation counts on its own")
-    func referencesPerOrganisation() async throws {
+    @Test("references are unique and consecutive per country across its organisations; each country counts on its own")
+    func referencesPerCountry() async throws {
         try await TestApp.run { app, client in
             let moldova = try await app.organisation(country: "MD")
+            let alsoMoldova = try await app.organisation(country: "MD")
             let romania = try await app.organisation(country: "RO")
             let first = try await CaseKit.member(app, client, .caseworker, in: moldova.id)
+            let neighbour = try await CaseKit.member(app, client, .caseworker, in: alsoMoldova.id)
             let second = try await CaseKit.member(app, client, .caseworker, in: romania.id)
             var references: [String] = []
             for _ in 0..<5 { references.append(try await CaseKit.createCase(client, first, CaseKit.intake(CaseKit.Person())).reference) }
@@ -94,6 +96,10 @@ struct CasesIntakeTests {
             let numbers = references.compactMap { Int($0.suffix(6)) }
             #expect(numbers == Array(numbers[0]..<(numbers[0] + 5)), "consecutive: \(references)")
             #expect(references.allSatisfy { $0.wholeMatch(of: Self.referencePattern) != nil })
+            // Another organisation of the same country goes on from there: a partner receiving
+            // from both never sees one reference twice.
+            let next = try await CaseKit.createCase(client, neighbour, CaseKit.intake(CaseKit.Person())).reference
+            #expect(!references.contains(next) && Int(next.suffix(6)) == (numbers.last ?? 0) + 1, "\(next) after \(references)")
             let other = try await CaseKit.createCase(client, second, CaseKit.intake(CaseKit.Person())).reference
             #expect(other == "RO-\(CaseKit.thisYear)-000001", "\(other)")
             let stored = try CaseKit.ownerRows(app, "SELECT reference FROM case_file WHERE organisation_id = $1", [moldova.id]).compactMap { $0[0] }
