@@ -147,11 +147,12 @@ struct CaseDetailsController: Sendable {
         let keys = store.keys
         let episode = try await store.transaction(context.access) { transaction in
             let access = try transaction.authorizeCase(caseID, .writeCaseDetails)
+            try transaction.requireOpen(access.status)
             guard let current = try ServiceStore.find(serviceID, caseID: caseID, keys: keys, forUpdate: true, on: transaction.connection) else {
                 throw StoreError.notFound("no such service")
             }
             if let expected, expected != current.version { throw StoreError.preconditionFailed("the service changed since you read it") }
-            do { try patch.validate(type: current.type) } catch let failure as ValidationFailure { throw StoreError.invalid(failure) }
+            do { try patch.validate(against: current) } catch let failure as ValidationFailure { throw StoreError.invalid(failure) }
             try CaseDetailsController.checkReferences(patch.providerOrganisation, needID: nil, caseID: caseID, detail: patch.detail, on: transaction)
             let updated = try ServiceStore.update(current, patch, keys: keys, on: transaction.connection)
             var detail: [String: AuditDetail] = ["fields": .strings(patch.changedFields)]

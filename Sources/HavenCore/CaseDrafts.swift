@@ -251,10 +251,25 @@ public struct ServicePatch: Codable, Sendable, Equatable {
         self.detail = detail
     }
 
-    public func validate(type: ServiceType) throws {
+    /// Checks the patch against the service as it is: dates stay in order once merged, and a
+    /// status only moves forward (planned → in progress → completed; cancelled from either); a
+    /// finished service does not change status again.
+    public func validate(against current: ServiceEpisode) throws {
         var check = Validator()
         check.text(outcome, "outcome", max: 2_000, multiline: true)
-        detail?.validate(&check, type: type)
+        detail?.validate(&check, type: current.type)
+        let start = startOn ?? current.startOn, due = dueOn ?? current.dueOn, end = endOn ?? current.endOn
+        if let start, let due, due < start {
+            check.add(dueOn != nil ? "due_on" : "start_on", dueOn != nil ? "must not be before start_on" : "must not be after due_on")
+        }
+        if let start, let end, end < start {
+            check.add(endOn != nil ? "end_on" : "start_on", endOn != nil ? "must not be before start_on" : "must not be after end_on")
+        }
+        if let status, status != current.status, !current.status.canMove(to: status) {
+            check.add("status", current.status.isFinished
+                      ? "a \(current.status.rawValue) service does not change status; record a new one"
+                      : "cannot go from \(current.status.rawValue) to \(status.rawValue)")
+        }
         try check.finish()
     }
 

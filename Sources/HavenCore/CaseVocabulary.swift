@@ -120,6 +120,16 @@ public enum ServiceStatus: String, ClosedSet {
     case completed, cancelled
 
     public var isFinished: Bool { self == .completed || self == .cancelled }
+
+    /// Forward only: planned → in progress → completed, cancelled from either.
+    public func canMove(to next: ServiceStatus) -> Bool {
+        switch (self, next) {
+        case (.planned, .inProgress), (.planned, .completed), (.planned, .cancelled), (.inProgress, .completed), (.inProgress, .cancelled):
+            return true
+        default:
+            return false
+        }
+    }
 }
 
 /// What a consent can release to another organisation.

@@ -156,6 +156,16 @@ struct CasesDetailsTests {
             CaseKit.expectProblem(wrongType, .unprocessableContent, field: "detail.counselling")
             let missing = try await CaseKit.call(client, .patch, "\(path)/\(UUID().uuidString)", caseworker.token, ["status": "cancelled"])
             CaseKit.expectProblem(missing, .notFound)
+            // The same rules as at creation, against the service as it is: dates in order, and a
+            // finished service does not come back.
+            let endsBeforeStart = try await CaseKit.call(client, .patch, servicePath, caseworker.token, ["end_on": CaseKit.daysAgo(5)])
+            CaseKit.expectProblem(endsBeforeStart, .unprocessableContent, field: "end_on")
+            let dueBeforeStart = try await CaseKit.call(client, .patch, servicePath, caseworker.token, ["due_on": CaseKit.daysAgo(5)])
+            CaseKit.expectProblem(dueBeforeStart, .unprocessableContent, field: "due_on")
+            for status in ["planned", "in_progress", "cancelled"] {
+                let back = try await CaseKit.call(client, .patch, servicePath, caseworker.token, ["status": status])
+                CaseKit.expectProblem(back, .unprocessableContent, field: "status")
+            }
             let reread = try await CaseKit.call(client, .get, path, caseworker.token)
             let final = try reread.jsonArray().first { $0["id"] as? String == repatriationID.uuidString }
             #expect(final?["status"] as? String == "completed", "refused patches change nothing")
