@@ -117,6 +117,17 @@ public struct PersonProfile: Codable, Sendable, Equatable {
     func validate(_ check: inout Validator, today: CalendarDate, field: String = "person") {
         if let birthYear {
             check.check((1900...today.year).contains(birthYear), "\(field).birth_year", "must be a year from 1900 to \(today.year)")
+            // Without the birthday the age is one of two: this year's difference, or one less.
+            let ages = (today.year - birthYear - 1)...(today.year - birthYear)
+            if let ageBand {
+                check.check(ages.contains { AgeBand.of(age: $0) == ageBand }, "\(field).age_band", "does not fit birth_year \(birthYear)")
+            }
+            if let minor {
+                check.check(minor ? ages.lowerBound < 18 : ages.upperBound >= 18, "\(field).minor",
+                            minor ? "is true, but birth_year \(birthYear) makes an adult" : "is false, but birth_year \(birthYear) makes a child")
+            }
+        } else if let ageBand, let minor {
+            check.check(ageBand.isMinor == minor, "\(field).minor", "does not fit age_band \(ageBand.rawValue)")
         }
         check.countryCode(citizenship, "\(field).citizenship")
         if let languages {

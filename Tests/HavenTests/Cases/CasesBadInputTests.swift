@@ -88,6 +88,11 @@ struct CasesBadInputTests {
                 Self.invalid("risk_level a number", w(base, "risk_level", 3), "risk_level"),
                 Self.invalid("birth_year a string", w(base, "person.birth_year", "1999"), "person.birth_year"),
                 Self.invalid("birth_year a fraction", w(base, "person.birth_year", 1980.5), "person.birth_year"),
+                // Contradictions in what identifies a child drive the wrong protections.
+                Self.invalid("minor false for a child's birth year", w(w(base, "person.birth_year", CaseKit.thisYear - 6), "person.minor", false), "person.minor"),
+                Self.invalid("minor true for an adult's birth year", w(w(base, "person.birth_year", 1980), "person.minor", true), "person.minor"),
+                Self.invalid("age band against birth year", w(w(base, "person.birth_year", 1980), "person.age_band", "0-8"), "person.age_band"),
+                Self.invalid("age band against minor", w(w(w(base, "person.birth_year", nil), "person.age_band", "9-17"), "person.minor", false), "person.minor"),
                 Case(label: "birth_year past 64 bits", payload: .text(Self.json(w(base, "person.birth_year", 1_234_567))
                     .replacingOccurrences(of: "1234567", with: "9223372036854775808")), status: [422], field: "person.birth_year"),
                 Self.invalid("months_exploited a string", w(base, "trafficking.months_exploited", "seven"), "trafficking.months_exploited"),
