@@ -4,7 +4,8 @@ import Logging
 import Postgres
 
 /// The periodic side of S16: ends referrals whose consent expired even when nobody looks at
-/// them (reads and moves end them at once anyway).
+/// them (reads and moves end them at once anyway), and takes cases whose statistics consent
+/// expired out of the reports (S18).
 public struct ConsentSweeper: Sendable {
     let store: Store
 
@@ -17,6 +18,7 @@ public struct ConsentSweeper: Sendable {
         try await store.transaction(.system) { transaction in
             let ended = try ReferralStore.endLapsedReferrals(on: transaction.connection)
             try transaction.auditLapsedEnds(try ReferralStore.lapsedEnds(ended, on: transaction.connection))
+            _ = try StatisticsConsent.endExpired(on: transaction.connection)
             return ended.count
         }
     }

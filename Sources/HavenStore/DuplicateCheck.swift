@@ -44,15 +44,3 @@ public enum DuplicateCheck {
         return DuplicateHint(sameOrganisation: same.sorted(), otherOrganisation: other)
     }
 }
-
-/// Keeps `case_file.statistics_consent` true while some unwithdrawn consent of the case allows
-/// non-identifying statistics.
-enum StatisticsConsent {
-    static func refresh(caseID: UUID, on connection: PGConnection) throws {
-        try connection.execute("""
-            UPDATE case_file SET statistics_consent = EXISTS (
-                SELECT 1 FROM consent WHERE case_id = $1 AND statistics AND withdrawn_at IS NULL)
-            WHERE id = $1
-            """, [caseID])
-    }
-}

@@ -1,5 +1,6 @@
 import Foundation
 import HavenCore
+import HavenStore
 import HTTPTypes
 import HummingbirdTesting
 import Testing
@@ -443,6 +444,28 @@ struct PrivacyReportTests {
             #expect(national.text.split(whereSeparator: \.isNewline).count == 1 + 34)
             CaseKit.expectAbsent(world.identifying, in: national.text, "national cases.csv")
             #expect(try PrivacyKit.auditCount(app, subtype: "export") == 2)
+        }
+    }
+
+    /// A statistics consent that expires stops counting: the sweep takes its case out of the
+    /// reports; a case whose consent does not expire stays in.
+    @Test("an expired statistics consent takes its case out of the reports")
+    func expiredStatisticsConsent() async throws {
+        try await TestApp.run { app, client in
+            let org = try await app.organisation()
+            let caseworker = try await CaseKit.member(app, client, .caseworker, in: org.id)
+            let expiring = try await CaseKit.createCase(client, caseworker, CaseKit.intake(CaseKit.Person())).id
+            let lasting = try await CaseKit.createCase(client, caseworker, CaseKit.intake(CaseKit.Person())).id
+            var body = PrivacyKit.statisticsConsent()
+            body["expires_at"] = ISO8601DateFormatter().string(from: Date().addingTimeInterval(86_400))
+            let consent = try await CaseKit.create(client, caseworker.token, "/v1/cases/\(expiring.uuidString)/consents", body)
+            _ = try await CaseKit.create(client, caseworker.token, "/v1/cases/\(lasting.uuidString)/consents", PrivacyKit.statisticsConsent())
+            let counted = "SELECT statistics_consent::text FROM case_file WHERE id = $1"
+            #expect(try CaseKit.ownerRows(app, counted, [expiring]) == [["true"]])
+            #expect(try CaseKit.ownerRows(app, "UPDATE consent SET expires_at = now() - interval '1 second' WHERE id = $1 RETURNING id::text", [consent]).count == 1)
+            _ = try await ConsentSweeper(store: app.store).sweep()
+            #expect(try CaseKit.ownerRows(app, counted, [expiring]) == [["false"]])
+            #expect(try CaseKit.ownerRows(app, counted, [lasting]) == [["true"]])
         }
     }
 }
