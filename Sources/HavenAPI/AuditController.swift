@@ -76,7 +76,11 @@ struct AuditController: Sendable {
             let page = try await store.transaction(context.access) { transaction in
                 try transaction.authorize(.readAuditTrail, .collection, entityKind: "audit-event")
                 let scope = try AccessScope.nationalOrOrganisation(AccessPolicy.scope(actor, .readAuditTrail))
-                return try AuditQuery.list(filter, scopeOrganisation: scope, after: query.cursor, limit: query.limit, on: transaction.connection)
+                let page = try AuditQuery.list(filter, scopeOrganisation: scope, after: query.cursor, limit: query.limit, on: transaction.connection)
+                // Who read the trail is on the trail too (after the query, so a page never shows its own read).
+                try transaction.audit(.read, "audit.read", entityKind: "audit-event", caseID: filter.caseID, subjectOrganisation: scope,
+                                      purpose: .audit, detail: ["filters": .strings(filter.usedFields), "count": .int(page.items.count)])
+                return page
             }
             return JSONResponse(ListResponse(page, EventDTO.init))
         }

@@ -32,6 +32,19 @@ public struct AuditFilter: Sendable {
     public var from: Date?
     public var to: Date?
 
+    /// The names of the filters given, for the audit event of the read.
+    public var usedFields: [String] {
+        var fields: [String] = []
+        if caseID != nil { fields.append("case_id") }
+        if actor != nil { fields.append("actor") }
+        if organisation != nil { fields.append("organisation") }
+        if subtype != nil { fields.append("subtype") }
+        if outcome != nil { fields.append("outcome") }
+        if from != nil { fields.append("from") }
+        if to != nil { fields.append("to") }
+        return fields
+    }
+
     public init(caseID: UUID? = nil, actor: UUID? = nil, organisation: UUID? = nil, subtype: String? = nil,
                 outcome: AuditEvent.Outcome? = nil, from: Date? = nil, to: Date? = nil) {
         self.caseID = caseID

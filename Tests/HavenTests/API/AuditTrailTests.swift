@@ -225,7 +225,7 @@ import Testing
             let caseworker = try await app.user(.caseworker, in: organisation.id)
             for _ in 0..<3 { _ = try await LoginTests.login(client, caseworker.user.username, "not-the-password") }
             _ = try await app.login(client, caseworker)
-            let (_, token) = try await app.loggedIn(.auditor, in: organisation.id, client)
+            let (auditor, token) = try await app.loggedIn(.auditor, in: organisation.id, client)
 
             let failed = try await client.send(.get, "/v1/audit-events?subtype=auth.login-failed&actor=\(caseworker.id)", token: token)
             let failedItems = try failed.jsonArray()
@@ -245,6 +245,11 @@ import Testing
             #expect(ids.count == 4)
             #expect(ids == ids.sorted(by: >), "newest first")
 
+            // Reading the trail is on the trail: one event per page read, naming the filters only.
+            let reads = try app.auditEvents(subtype: "audit.read").filter { $0["actor_user"] as? String == auditor.id.uuidString.lowercased() }
+            #expect(reads.count == 2 + 2, "\(reads)")
+            #expect(reads.allSatisfy { "\($0["detail"] ?? "")".contains("actor") && !"\($0["detail"] ?? "")".contains(caseworker.id.uuidString.lowercased()) },
+                    "\(reads)")
             expectProblem(try await client.send(.get, "/v1/audit-events?outcome=maybe", token: token), .badRequest, field: "outcome")
             expectProblem(try await client.send(.get, "/v1/audit-events?from=yesterday", token: token), .badRequest, field: "from")
         }
