@@ -83,7 +83,8 @@ func buildRouter(configuration: AppConfiguration, dependencies: HavenDependencie
         lockout: LockoutPolicy(threshold: configuration.lockoutThreshold, window: configuration.lockoutWindow.seconds, duration: configuration.lockoutDuration.seconds),
         tokenLifetime: configuration.tokenLifetime))
     let sessions = SessionCache(lifetime: configuration.sessionCacheLifetime)
-    let authenticator = Authenticator(store: store, auth: auth, configuration: configuration, cache: sessions)
+    let authenticator = Authenticator(store: store, auth: auth, configuration: configuration, cache: sessions,
+                                      rejections: LoginRateLimiter(perMinute: configuration.loginRatePerMinute))
     let routes = Routes(router: router, table: table, authenticator: authenticator)
     let limit = configuration.bodyLimit
     HealthController(store: store, migrator: dependencies.migrator).register(routes)

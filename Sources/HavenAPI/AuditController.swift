@@ -77,8 +77,9 @@ struct AuditController: Sendable {
                 try transaction.authorize(.readAuditTrail, .collection, entityKind: "audit-event")
                 let scope = try AccessScope.nationalOrOrganisation(AccessPolicy.scope(actor, .readAuditTrail))
                 let page = try AuditQuery.list(filter, scopeOrganisation: scope, after: query.cursor, limit: query.limit, on: transaction.connection)
-                // Who read the trail is on the trail too (after the query, so a page never shows its own read).
-                try transaction.audit(.read, "audit.read", entityKind: "audit-event", caseID: filter.caseID, subjectOrganisation: scope,
+                // Who read the trail is on the trail too (after the query, so a page never shows its
+                // own read). The filters by name only: an id asked for may be another organisation's.
+                try transaction.audit(.read, "audit.read", entityKind: "audit-event", subjectOrganisation: scope,
                                       purpose: .audit, detail: ["filters": .strings(filter.usedFields), "count": .int(page.items.count)])
                 return page
             }

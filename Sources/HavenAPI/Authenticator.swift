@@ -10,6 +10,9 @@ struct Authenticator: Sendable {
     let auth: AuthService
     let configuration: AppConfiguration
     let cache: SessionCache
+    /// Rejected tokens per client address: each is an audit event, so an address sending
+    /// garbage tokens is slowed down (429) before it can grow the append-only trail at will.
+    let rejections: LoginRateLimiter
 
     /// The hash of the token in `Bearer <token>` (the scheme in any case), read in place.
     static func bearerTokenHash(_ header: String) -> [UInt8]? {
@@ -26,7 +29,7 @@ struct Authenticator: Sendable {
     func authenticate(_ request: Request, context: inout HavenRequestContext) async throws {
         guard let header = request.headers[.authorization] else { throw APIError.unauthorized() }
         guard let hash = Authenticator.bearerTokenHash(header) else {
-            try await auth.recordRejectedToken(context: context.access, reason: "malformed")
+            try await reject(context, reason: "malformed")
             throw APIError.unauthorized("the bearer token is malformed")
         }
         let idle = configuration.tokenIdleTimeout
@@ -38,12 +41,21 @@ struct Authenticator: Sendable {
             if let found { cache.remember(found, for: hash) }
         }
         guard let session = found else {
-            try await auth.recordRejectedToken(context: context.access, reason: "unknown-expired-or-revoked")
+            try await reject(context, reason: "unknown-expired-or-revoked")
             throw APIError.unauthorized("the token is unknown, expired or revoked; log in again")
         }
         context.actor = session.actor
         context.tokenHash = hash
         context.passwordChangeRequired = session.passwordChangeRequired
         context.session = session
+    }
+
+    /// Audits a rejected token, unless the address has sent too many: then 429, unaudited.
+    private func reject(_ context: HavenRequestContext, reason: String) async throws {
+        guard rejections.allow(context.clientAddress ?? "unknown") else {
+            throw APIError(.tooManyRequests, kind: "rate-limited", detail: "too many rejected tokens from this address; wait a minute",
+                           headers: [.retryAfter: "60"])
+        }
+        try await auth.recordRejectedToken(context: context.access, reason: reason)
     }
 }

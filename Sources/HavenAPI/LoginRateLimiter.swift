@@ -13,13 +13,33 @@ final class LoginRateLimiter: Sendable {
     private let perMinute: Double
     private let buckets = NIOLockedValueBox<[String: Bucket]>([:])
 
-    init(perMinute: Int) {
+    private let capacity: Int
+
+    init(perMinute: Int, capacity: Int = 100_000) {
         self.perMinute = Double(max(1, perMinute))
+        self.capacity = capacity
+    }
+
+    /// The bucket an address draws on: an IPv6 client holds a whole /64, so it counts as one.
+    static func key(_ address: String) -> String {
+        guard address.contains(":"), let bytes = IPNetwork.bytes(address), bytes.count == 16 else { return address }
+        return bytes[0..<8].map { String(format: "%02x", $0) }.joined() + "/64"
     }
 
     func allow(_ address: String, now: ContinuousClock.Instant = .now) -> Bool {
-        buckets.withLockedValue { buckets in
-            if buckets.count > 100_000 { buckets.removeAll() }
+        let address = LoginRateLimiter.key(address)
+        return buckets.withLockedValue { buckets in
+            if buckets.count > capacity {
+                // Forget the buckets that have refilled, then (if still too many) those that may
+                // still try: an address held back stays held back, however many others come along.
+                let perMinute = self.perMinute
+                func refilled(_ bucket: Bucket) -> Double {
+                    let idle = now - bucket.updated
+                    return bucket.tokens + (Double(idle.components.seconds) + Double(idle.components.attoseconds) / 1e18) * perMinute / 60
+                }
+                buckets = buckets.filter { refilled($0.value) < perMinute }
+                if buckets.count > capacity { buckets = buckets.filter { refilled($0.value) < 1 } }
+            }
             var bucket = buckets[address] ?? Bucket(tokens: perMinute, updated: now)
             let elapsed = now - bucket.updated
             let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
@@ -34,4 +54,7 @@ final class LoginRateLimiter: Sendable {
             return true
         }
     }
+
+    /// How many addresses are remembered.
+    var count: Int { buckets.withLockedValue { $0.count } }
 }

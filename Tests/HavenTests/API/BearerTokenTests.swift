@@ -16,6 +16,19 @@ import Testing
         #expect(response.headers[.wwwAuthenticate]?.hasPrefix("Bearer") == true, "WWW-Authenticate", sourceLocation: sourceLocation)
     }
 
+    /// Each rejected token is an audit event: an address sending garbage tokens is slowed
+    /// down before it can grow the append-only trail at will.
+    @Test func garbageTokensFromOneAddressAreRateLimited() async throws {
+        try await TestApp.run(configuration: .init(host: "127.0.0.1", port: 0, loginRatePerMinute: 3)) { app, client in
+            let before = try app.count("audit_event", where: "subtype = 'auth.token-rejected'")
+            for _ in 0..<3 { BearerTokenTests.expectRefused(try await client.send(.get, "/v1/me", token: "garbage-\(UUID().uuidString)")) }
+            let limited = try await client.send(.get, "/v1/me", token: "garbage-\(UUID().uuidString)")
+            expectProblem(limited, .tooManyRequests)
+            #expect(limited.headers[.retryAfter] == "60")
+            #expect(try app.count("audit_event", where: "subtype = 'auth.token-rejected'") == before + 3)
+        }
+    }
+
     @Test func v1NeedsABearerToken() async throws {
         try await TestApp.run { _, client in
             for (method, path) in [(HTTPRequest.Method.get, "/v1/me"), (.get, "/v1/users"), (.get, "/v1/organisations"),
