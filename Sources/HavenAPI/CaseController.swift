@@ -233,6 +233,12 @@ struct CaseController: Sendable {
         // The same day `years` later; 29 February becomes 28 February in a common year.
         file.retentionDue = CalendarDate(year: today.year + years, month: today.month, day: today.day)
             ?? CalendarDate(year: today.year + years, month: today.month, day: 28)
+        // A closed case's referrals end with it: the recipient's access to the case ends too.
+        for referral in try ReferralStore.cancelOpen(.ofCase(file.id), reason: .caseClosed, actor: actor, on: transaction.connection) {
+            try transaction.audit(.update, "referral.transition", entityKind: "referral", entityID: referral.lowercasedString, caseID: file.id,
+                                  subjectOrganisation: file.organisationID, purpose: .caseManagement,
+                                  detail: ["to": "cancelled", "reason": .string(CancellationReason.caseClosed.rawValue)])
+        }
     }
 
     func reopen(_ request: Request, _ context: HavenRequestContext) async throws -> JSONResponse<CaseDTO> {

@@ -37,6 +37,8 @@ public enum ReferralSide: String, Sendable {
 public enum CancellationReason: String, Sendable {
     case consentWithdrawn = "consent-withdrawn"
     case consentExpired = "consent-expired"
+    /// The case was closed: its work, referrals included, ended.
+    case caseClosed = "case-closed"
 }
 
 /// The referral state machine of the domain brief, enforced on the server.

@@ -200,11 +200,36 @@ public enum ReferralStore {
     }
 
     /// Cancels every open referral relying on a consent, with the reason, recording each move.
-    static func cancelOpen(consentID: UUID, reason: CancellationReason, actor: Actor?, on connection: PGConnection) throws -> [UUID] {
+    /// Which open referrals to cancel: those relying on a consent, or all of a case's.
+    public enum OpenReferrals: Sendable {
+        case relyingOn(consent: UUID)
+        case ofCase(UUID)
+
+        var sql: String {
+            switch self {
+            case .relyingOn: return "consent_id = $1"
+            case .ofCase: return "case_id = $1"
+            }
+        }
+
+        var id: UUID {
+            switch self {
+            case .relyingOn(let id), .ofCase(let id): return id
+            }
+        }
+    }
+
+    public static func cancelOpen(consentID: UUID, reason: CancellationReason, actor: Actor?, on connection: PGConnection) throws -> [UUID] {
+        try cancelOpen(.relyingOn(consent: consentID), reason: reason, actor: actor, on: connection)
+    }
+
+    /// Cancels open referrals with `reason`, each with its transition, and their service
+    /// episodes. Returns the ids of the cancelled referrals.
+    public static func cancelOpen(_ which: OpenReferrals, reason: CancellationReason, actor: Actor?, on connection: PGConnection) throws -> [UUID] {
         let result = try connection.query("""
             WITH open AS (
                 SELECT id, status, episode_id FROM referral
-                WHERE consent_id = $1 AND status IN ('requested', 'received', 'accepted', 'in-progress', 'on-hold')
+                WHERE \(which.sql) AND status IN ('requested', 'received', 'accepted', 'in-progress', 'on-hold')
                 FOR UPDATE
             ), cancelled AS (
                 UPDATE referral r SET status = 'cancelled', status_reason = $2, updated_at = now(), version = r.version + 1
@@ -218,7 +243,7 @@ public enum ReferralStore {
                 WHERE id IN (SELECT episode_id FROM cancelled) AND status IN ('planned', 'in_progress')
             )
             SELECT id FROM cancelled
-            """, [consentID, reason.rawValue, actor?.userID, actor?.organisationID])
+            """, [which.id, reason.rawValue, actor?.userID, actor?.organisationID])
         return try result.rows.map { try $0.decode(UUID.self, at: 0) }
     }
 

@@ -175,6 +175,29 @@ struct CasesPartnerViewTests {
         }
     }
 
+    /// Closing a case ends its work: open referrals are cancelled (case-closed) and the
+    /// recipient no longer sees the case.
+    @Test("closing a case cancels its open referrals (case-closed) and the partner loses the case")
+    func closingTheCaseEndsItsReferrals() async throws {
+        try await TestApp.run { app, client in
+            let scene = try await Self.scene(app, client)
+            let supervisor = try await CaseKit.member(app, client, .supervisor, in: scene.caseworker.organisation)
+            let (referral, _) = try await Self.refer(client, scene, ["profile", "needs", "contact"])
+            #expect(try await CaseKit.transition(client, scene.partner.token, referral, ["to": "accepted"]).status == .ok)
+            #expect(try await Self.partnerRead(client, scene, referral).json()["case"] != nil)
+
+            let close = try await CaseKit.call(client, .post, "/v1/cases/\(scene.caseID.uuidString)/close", supervisor.token, ["reason": "services-completed"])
+            #expect(close.status == .ok, "\(close.text)")
+            let after = try await Self.partnerRead(client, scene, referral)
+            let body = try after.json()
+            #expect(body["status"] as? String == "cancelled" && body["status_reason"] as? String == "case-closed", "\(after.text)")
+            #expect(body["case"] == nil, "no case after closure: \(after.text)")
+            CaseKit.expectAbsent(scene.person.identifyingValues, in: after.text, "partner's view after closure")
+            #expect(try CaseKit.count(app, "audit_event", where: "subtype = 'referral.transition' AND case_id = $1 AND actor_user = $2",
+                                      [scene.caseID, supervisor.id]) == 1)
+        }
+    }
+
     @Test("withdrawing consent cancels the referral (consent-withdrawn) and the partner loses the case")
     func withdrawal() async throws {
         try await TestApp.run { app, client in
