@@ -43,7 +43,9 @@ struct AuditController: Sendable {
             subtype = record.subtype
             outcome = record.outcome
             actor = ActorDTO(user: record.actorUser, organisation: record.actorOrganisation, role: record.actorRole, ip: record.actorAddress)
-            entity = EntityDTO(kind: record.entityKind, id: record.entityID, caseId: record.caseID, organisation: record.subjectOrganisation)
+            // Stored in the canonical lower case; answered like every other id of the API.
+            let entityID = record.entityID.map { UUID(uuidString: $0)?.uuidString ?? $0 }
+            entity = EntityDTO(kind: record.entityKind, id: entityID, caseId: record.caseID, organisation: record.subjectOrganisation)
             purpose = record.purpose
             detail = JSONText(record.detailJSON)
             requestId = record.requestID

@@ -231,6 +231,8 @@ import Testing
             let failedItems = try failed.jsonArray()
             #expect(failedItems.count == 3, "\(failed.text)")
             #expect(failedItems.allSatisfy { $0["outcome"] as? String == "denied" })
+            // Ids are answered in upper case, as everywhere in the API.
+            #expect(failedItems.allSatisfy { ($0["entity"] as? [String: Any])?["id"] as? String == caseworker.id.uuidString }, "\(failed.text)")
             let denied = try await client.send(.get, "/v1/audit-events?outcome=denied&actor=\(caseworker.id)", token: token)
             #expect(try denied.jsonArray().count == 3)
 
