@@ -127,9 +127,7 @@ struct CaseController: Sendable {
             guard current.version == expected else { throw StoreError.preconditionFailed("the case changed since you read it (now version \(current.version))") }
             try transaction.requireOpen(current.status)
             let next = current.applying(patch, today: today)
-            if let trafficking = next.trafficking, trafficking != TraffickingProfile(), next.caseType == .domesticViolence {
-                throw StoreError.invalid(ValidationFailure("trafficking", "is only recorded for trafficking cases"))
-            }
+            if let failure = next.inconsistency(today: today) { throw StoreError.invalid(failure) }
             let changes = current.changes(to: next)
             guard !changes.isEmpty else { return Updated(file: current) }
             guard let saved = try CaseStore.save(next, expectedVersion: expected, keys: keys, on: transaction.connection) else {

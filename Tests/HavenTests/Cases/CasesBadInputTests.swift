@@ -158,6 +158,10 @@ struct CasesBadInputTests {
                 Self.invalid("citizenship ZZ", ["person": ["citizenship": "ZZ"]], "person.citizenship"),
                 Self.invalid("100 kB family name", ["person": ["identity": ["family_name": Self.huge]]], "person.identity.family_name"),
                 Self.invalid("note a number", ["note": 42], "note"),
+                // Checked on the case as it would be: the stored birth year (1999) makes an adult,
+                // and a trafficking case takes no violence profile.
+                Self.invalid("minor against the stored birth year", ["person": ["minor": true]], "person.minor"),
+                Self.invalid("violence on a trafficking case", ["violence": ["types": ["physical_assault"]]], "violence"),
             ], headers: ["If-Match": "W/\"1\""])
             try await Self.run(client, .post, path + "/assign", supervisor.token, [
                 Self.invalid("assignee from another organisation", ["assignee": foreign.id.uuidString], "assignee"),
