@@ -222,15 +222,7 @@ struct CaseController: Sendable {
 
     static func closeNow(_ file: inout CaseFile, reason: String, actor: Actor, on transaction: StoreTransaction) throws {
         let years = try OrganisationStore.retentionYears(file.organisationID, on: transaction.connection)
-        let now = Date()
-        let today = CalendarDate.of(now)
-        file.status = .closed
-        file.closedAt = now
-        file.closedBy = actor.userID
-        file.closureReason = reason
-        // The same day `years` later; 29 February becomes 28 February in a common year.
-        file.retentionDue = CalendarDate(year: today.year + years, month: today.month, day: today.day)
-            ?? CalendarDate(year: today.year + years, month: today.month, day: 28)
+        file.close(reason: reason, by: actor.userID, at: Date(), retentionYears: years)
         // A closed case's referrals end with it: the recipient's access to the case ends too.
         for referral in try ReferralStore.cancelOpen(.ofCase(file.id), reason: .caseClosed, actor: actor, on: transaction.connection) {
             try transaction.audit(.update, "referral.transition", entityKind: "referral", entityID: referral.lowercasedString, caseID: file.id,

@@ -45,4 +45,16 @@ extension CaseFile {
         do { try check.finish() } catch let failure as ValidationFailure { return failure } catch { return nil }
         return nil
     }
+
+    /// Closes the case: who, why, when, and the day its identifying data falls due for erasure,
+    /// `retentionYears` after today (29 February becomes 28 February in a common year).
+    public mutating func close(reason: String, by user: UUID, at now: Date, retentionYears years: Int) {
+        let today = CalendarDate.of(now)
+        status = .closed
+        closedAt = now
+        closedBy = user
+        closureReason = reason
+        retentionDue = CalendarDate(year: today.year + years, month: today.month, day: today.day)
+            ?? CalendarDate(year: today.year + years, month: today.month, day: 28)
+    }
 }
