@@ -455,9 +455,9 @@ async def supervisor(client, run, world, login, deadline, rng):
     while time.time() < deadline:
         roll = rng.random()
         if roll < 0.30:
-            await client.call("audit.list", "GET", "/v1/audit-events?limit=50", events=0)
+            await client.call("audit.list", "GET", "/v1/audit-events?limit=50", events=1)  # audit.read
         elif roll < 0.40:
-            await client.call("audit.list", "GET", "/v1/audit-events?subtype=referral.transition&limit=20", events=0)
+            await client.call("audit.list", "GET", "/v1/audit-events?subtype=referral.transition&limit=20", events=1)  # audit.read
         elif roll < 0.75:
             status, _, page, _ = await client.call("case.list", "GET", "/v1/cases?limit=20")
             if status != 200 or not page or not page.get("items"):

@@ -318,8 +318,8 @@ How "nothing lost" is proved: every request carries a unique `X-Request-Id`, whi
 each audit event it writes. After a run the driver joins the ids it sent with `audit_event.request_id`
 (as the PostgreSQL superuser): every acknowledged request must have exactly the events its handler
 writes — one for login, logout, intake, need, consent, referral, transition, case and referral
-reads/lists/histories, the overdue list and a case update; none for the audit-trail reads
-(`GET /v1/audit-events` is not itself audited) and none for a 409/412 (rolled back) — and no event
+reads/lists/histories, the audit-trail reads (`audit.read`), the overdue list and a case update;
+none for a 409/412 (rolled back) — and no event
 may carry an id the driver never sent. Every 201 is looked up in its table, every acknowledged
 transition in `referral_transition`, every acknowledged `PATCH` version in `case_file`, and
 `haven audit verify` must exit 0. A request cut off by a fault (503, a dropped connection, a 502
