@@ -75,6 +75,7 @@ struct AuditController: Sendable {
                 organisation: try request.queryUUID("organisation"), subtype: try request.queryString("subtype"),
                 outcome: try request.queryEnum("outcome", AuditEvent.Outcome.self),
                 from: try request.queryDate("from"), to: try request.queryDate("to"))
+            if let from = filter.from, let to = filter.to, to < from { throw APIError.badRequest("to", "must not be before from") }
             let page = try await store.transaction(context.access) { transaction in
                 try transaction.authorize(.readAuditTrail, .collection, entityKind: "audit-event")
                 let scope = try AccessScope.nationalOrOrganisation(AccessPolicy.scope(actor, .readAuditTrail))

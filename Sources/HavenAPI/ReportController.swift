@@ -31,6 +31,7 @@ struct ReportController: Sendable {
             }
             from = try date("from")
             to = try date("to")
+            if let from, let to, to < from { throw APIError.badRequest("to", "must not be before from") }
             switch request.uri.queryParameters.get("format").map({ String($0) }) {
             case nil, "json": csv = false
             case "csv": csv = true

@@ -254,6 +254,8 @@ import Testing
                     "\(reads)")
             expectProblem(try await client.send(.get, "/v1/audit-events?outcome=maybe", token: token), .badRequest, field: "outcome")
             expectProblem(try await client.send(.get, "/v1/audit-events?from=yesterday", token: token), .badRequest, field: "from")
+            expectProblem(try await client.send(.get, "/v1/audit-events?from=2026-06-01T00:00:00Z&to=2026-05-01T00:00:00Z", token: token),
+                          .badRequest, field: "to")
         }
     }
 
