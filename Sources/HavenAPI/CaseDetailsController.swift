@@ -191,9 +191,12 @@ struct CaseDetailsController: Sendable {
             try transaction.requireOpen(access.status)
             guard let actor = transaction.actor else { throw StoreError.notFound("no such case") }
             var check = Validator()
-            for (index, provision) in draft.provisions.enumerated()
-            where try OrganisationStore.find(provision.recipientOrganisation, on: transaction.connection) == nil {
-                check.add("provisions[\(index)].recipient_organisation", "is not an organisation")
+            for (index, provision) in draft.provisions.enumerated() {
+                let recipient = try OrganisationStore.find(provision.recipientOrganisation, on: transaction.connection)
+                if recipient == nil { check.add("provisions[\(index)].recipient_organisation", "is not an organisation") }
+                if recipient?.active == false {
+                    check.add("provisions[\(index)].recipient_organisation", "is deactivated: consent to share with it releases nothing")
+                }
             }
             do { try check.finish() } catch let failure as ValidationFailure { throw StoreError.invalid(failure) }
             let consent = try ConsentStore.create(caseID: caseID, draft, actor: actor, now: Date(), on: transaction.connection)

@@ -38,7 +38,9 @@ struct OrganisationController: Sendable {
             let region = try request.queryString("region")
             let matches = try await store.transaction(context.access) { transaction in
                 try transaction.authorize(.matchOrganisations, .collection, entityKind: "organisation")
-                return try OrganisationStore.matching(serviceType: serviceType, region: region, on: transaction.connection)
+                // The caller's own organisation is not a referral's recipient.
+                return try OrganisationStore.matching(serviceType: serviceType, region: region, excluding: transaction.actor?.organisationID,
+                                                      on: transaction.connection)
             }
             return JSONResponse(ListResponse(items: matches, nextCursor: nil))
         }

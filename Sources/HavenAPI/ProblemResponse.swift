@@ -43,7 +43,8 @@ enum ProblemResponse {
                 var extensions = detail.mapValues(JSONValue.init)
                 if let field { extensions["field"] = .string(field) }
                 return APIError(.conflict, kind: "conflict", detail: text, errors: field.map { [FieldError($0, text)] } ?? [], extensions: extensions)
-            case .preconditionFailed(let text): return APIError(.preconditionFailed, kind: "stale-version", detail: text)
+            case .preconditionFailed(let text):
+                return APIError(.preconditionFailed, kind: "stale-version", detail: text, errors: [FieldError("If-Match", text)])
             case .invalid(let failure): return .invalid(failure)
             case .badQuery(let error): return .badRequest(error.field, error.reason)
             case .unavailable(let text): return .unavailable(text)

@@ -51,9 +51,10 @@ struct ReferralController: Sendable {
         guard draft.toOrganisation != actor.organisationID else {
             throw APIError.invalid("to_organisation", "must be another organisation")
         }
-        guard let recipient = try OrganisationStore.find(draft.toOrganisation, on: connection), recipient.active else {
+        guard let recipient = try OrganisationStore.find(draft.toOrganisation, on: connection) else {
             throw APIError.invalid("to_organisation", "is not an organisation")
         }
+        guard recipient.active else { throw APIError.invalid("to_organisation", "is deactivated and takes no referrals") }
         var serviceType = draft.serviceType
         var priority = draft.priority ?? .normal
         if let needID = draft.needId {

@@ -85,6 +85,7 @@ public struct ConsentDraft: Codable, Sendable, Equatable {
         for (index, provision) in provisions.enumerated() {
             check.text(provision.purpose, "provisions[\(index)].purpose", required: true, max: 200)
             check.check(!provision.categories.isEmpty, "provisions[\(index)].categories", "must name at least one category")
+            check.distinct(provision.categories, "provisions[\(index)].categories")
         }
         try check.finish()
     }

@@ -49,7 +49,9 @@ public struct Mandate: Codable, Sendable, Equatable {
     public func validate(_ check: inout Validator, field: String = "mandate") {
         check.check(regions.count <= 100, "\(field).regions", "must list at most 100 regions")
         for (index, region) in regions.enumerated() { check.text(region, "\(field).regions[\(index)]", required: true, max: 100) }
-        check.check(serviceTypes.count <= ServiceType.allCases.count, "\(field).service_types", "lists a service twice")
+        check.distinct(serviceTypes, "\(field).service_types")
+        check.distinct(populations, "\(field).populations")
+        check.distinct(regions.map { $0.lowercased() }, "\(field).regions")
         check.text(capacityNote, "\(field).capacity_note", max: 1000, multiline: true)
     }
 

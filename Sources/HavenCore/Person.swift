@@ -68,8 +68,9 @@ public struct PersonIdentity: Codable, Sendable, Equatable {
     }
 
     func validate(_ check: inout Validator, today: CalendarDate) {
-        check.text(givenName, "person.identity.given_name", max: 200)
-        check.text(familyName, "person.identity.family_name", max: 200)
+        // Given, a name must say something: blanks would defeat the duplicate check.
+        check.text(givenName, "person.identity.given_name", required: givenName != nil, max: 200)
+        check.text(familyName, "person.identity.family_name", required: familyName != nil, max: 200)
         if let aliases {
             check.check(aliases.count <= 20, "person.identity.aliases", "must list at most 20 aliases")
             for (index, alias) in aliases.enumerated() { check.text(alias, "person.identity.aliases[\(index)]", required: true, max: 200) }

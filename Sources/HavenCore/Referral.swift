@@ -107,6 +107,7 @@ public struct ReferralDraft: Codable, Sendable, Equatable {
     public func validate() throws {
         var check = Validator()
         check.check(needId != nil || serviceType != nil, "service_type", "is required when need_id is not given")
+        check.distinct(sharedCategories, "shared_categories")
         check.text(note, "note", max: 5_000, multiline: true)
         try check.finish()
     }

@@ -47,6 +47,12 @@ public struct Validator {
         if forbidden { add(field, "must not contain control characters") }
     }
 
+    /// A list that is a set: each value once.
+    public mutating func distinct<T: Hashable>(_ values: [T]?, _ field: String) {
+        guard let values else { return }
+        if Set(values).count != values.count { add(field, "must not name a value twice") }
+    }
+
     public mutating func countryCode(_ value: String?, _ field: String, required: Bool = false) {
         guard let value else {
             if required { add(field, "is required") }

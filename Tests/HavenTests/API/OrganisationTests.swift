@@ -78,6 +78,8 @@ import Testing
                 (#"{"name": 7, "type": "ngo", "country": "MD"}"#, "name"),
                 (#"{"name": "A", "type": "ngo", "country": "MD", "mandate": {"service_types": ["juggling"]}}"#, "mandate.service_types[0]"),
                 (#"{"name": "A", "type": "ngo", "country": "MD", "mandate": {"populations": ["martians"]}}"#, "mandate.populations[0]"),
+                (#"{"name": "A", "type": "ngo", "country": "MD", "mandate": {"service_types": ["medical", "medical"]}}"#, "mandate.service_types"),
+                (#"{"name": "A", "type": "ngo", "country": "MD", "mandate": {"regions": ["Balti", "balti"]}}"#, "mandate.regions"),
             ]
             for (body, field) in cases {
                 let response = try await client.sendRaw(.post, "/v1/organisations", token: token, body: body, contentType: "application/json")
@@ -134,6 +136,11 @@ import Testing
             #expect(!anywhere.contains(full.id.uuidString) && !anywhere.contains(clinic.id.uuidString))
             #expect(try await match("service_type=medical&region=Balti") == [clinic.id.uuidString])
             #expect(try await match("service_type=repatriation").isEmpty)
+            // The caller's own organisation is never offered as a recipient.
+            let (_, localToken) = try await app.loggedIn(.caseworker, in: local.id, client)
+            let fromLocal = try await client.send(.get, "/v1/organisations/match?service_type=legal_aid", token: localToken)
+            let offered = Set(try fromLocal.jsonArray().compactMap { $0["id"] as? String })
+            #expect(offered.contains(nationwide.id.uuidString) && !offered.contains(local.id.uuidString), "\(fromLocal.text)")
 
             expectProblem(try await client.send(.get, "/v1/organisations/match", token: token), .badRequest, field: "service_type")
             expectProblem(try await client.send(.get, "/v1/organisations/match?service_type=teleportation", token: token), .badRequest, field: "service_type")

@@ -87,6 +87,7 @@ struct CasesBadInputTests {
                 Case(label: "wrong content type", payload: .text("{}", contentType: "text/plain"), status: [415], field: "Content-Type"),
                 Self.invalid("risk_level a number", w(base, "risk_level", 3), "risk_level"),
                 Self.invalid("birth_year a string", w(base, "person.birth_year", "1999"), "person.birth_year"),
+                Self.invalid("given name blank", w(base, "person.identity.given_name", "   "), "person.identity.given_name"),
                 Self.invalid("birth_year a fraction", w(base, "person.birth_year", 1980.5), "person.birth_year"),
                 // Contradictions in what identifies a child drive the wrong protections.
                 Self.invalid("minor false for a child's birth year", w(w(base, "person.birth_year", CaseKit.thisYear - 6), "person.minor", false), "person.minor"),
@@ -259,6 +260,7 @@ struct CasesBadInputTests {
                 Self.invalid("method missing", w(consent, "method", nil), "method"),
                 Self.invalid("category unknown", w(consent, "provisions.0.categories", ["gossip"]), "provisions[0].categories[0]"),
                 Self.invalid("no category", w(consent, "provisions.0.categories", [String]()), "provisions[0].categories"),
+                Self.invalid("a category twice", w(consent, "provisions.0.categories", ["needs", "needs"]), "provisions[0].categories"),
                 Self.invalid("purpose empty", w(consent, "provisions.0.purpose", ""), "provisions[0].purpose"),
                 Self.invalid("recipient unknown", w(consent, "provisions.0.recipient_organisation", UUID().uuidString), "provisions[0].recipient_organisation"),
                 Self.invalid("recipient not a UUID", w(consent, "provisions.0.recipient_organisation", "shelter"), "provisions[0].recipient_organisation"),
@@ -315,6 +317,7 @@ struct CasesBadInputTests {
                 Self.invalid("to_organisation not a UUID", w(referral, "to_organisation", "the shelter"), "to_organisation"),
                 Self.invalid("category unknown", w(referral, "shared_categories", ["everything"]), "shared_categories[0]"),
                 Self.invalid("categories a string", w(referral, "shared_categories", "profile"), "shared_categories"),
+                Self.invalid("a category twice", w(referral, "shared_categories", ["profile", "profile"]), "shared_categories"),
                 Self.invalid("priority unknown", w(referral, "priority", "asap"), "priority"),
                 Self.invalid("100 kB note", w(referral, "note", Self.huge), "note"),
                 Self.invalid("previous referral unknown", w(referral, "previous_referral_id", UUID().uuidString), "previous_referral_id"),

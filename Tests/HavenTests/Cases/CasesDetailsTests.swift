@@ -150,7 +150,7 @@ struct CasesDetailsTests {
             #expect(try done.json()["status"] as? String == "completed")
             #expect(try done.json()["outcome"] as? String == "returned home")
             let stale = try await CaseKit.call(client, .patch, servicePath, caseworker.token, ["status": "cancelled"], headers: ["If-Match": "W/\"1\""])
-            CaseKit.expectProblem(stale, .preconditionFailed)
+            CaseKit.expectProblem(stale, .preconditionFailed, field: "If-Match")
             let wrongType = try await CaseKit.call(client, .patch, servicePath, caseworker.token,
                                                    ["detail": ["counselling": [["date": CaseKit.daysAgo(1), "counsellor": "X", "minutes": 10, "modality": "remote"]]]])
             CaseKit.expectProblem(wrongType, .unprocessableContent, field: "detail.counselling")
