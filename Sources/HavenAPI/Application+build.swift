@@ -4,20 +4,20 @@ import HavenStore
 import Hummingbird
 import NIOPosix
 import Logging
-import Postgres
 import ServiceLifecycle
 
 /// What the HTTP layer needs from below.
 public struct HavenDependencies: Sendable {
     public var store: Store
-    public var migrator: PGMigrator
+    /// The schema this build expects (`/readyz` compares the database with it).
+    public var schema: DatabaseSchema
     public var hasher: Credentials
     /// A streaming replica reports may read from; nil reads them from the primary.
     public var replica: Store?
 
-    public init(store: Store, migrator: PGMigrator, hasher: Credentials, replica: Store? = nil) {
+    public init(store: Store, schema: DatabaseSchema, hasher: Credentials, replica: Store? = nil) {
         self.store = store
-        self.migrator = migrator
+        self.schema = schema
         self.hasher = hasher
         self.replica = replica
     }
@@ -87,7 +87,7 @@ func buildRouter(configuration: AppConfiguration, dependencies: HavenDependencie
                                       rejections: LoginRateLimiter(perMinute: configuration.loginRatePerMinute))
     let routes = Routes(router: router, table: table, authenticator: authenticator)
     let limit = configuration.bodyLimit
-    HealthController(store: store, migrator: dependencies.migrator).register(routes)
+    HealthController(store: store, schema: dependencies.schema).register(routes)
     MetricsController(metrics: metrics, store: store).register(routes)
     AuthController(store: store, auth: auth, limiter: LoginRateLimiter(perMinute: configuration.loginRatePerMinute), sessions: sessions,
                    bodyLimit: limit).register(routes)

@@ -44,8 +44,7 @@ struct CaseController: Sendable {
         let keys = store.keys
         return try await Idempotency.create(request, context: context, scope: "POST /v1/cases", body: bytes, store: store) { transaction in
             try transaction.authorize(.createCase, .collection, entityKind: "case")
-            var draft = draft
-            if draft.assignee == nil && actor.role == .caseworker { draft.assignee = actor.userID }
+            let draft = draft.assigningDefault(for: actor)
             if let assignee = draft.assignee { try CaseController.checkAssignee(assignee, organisation: actor.organisationID, on: transaction) }
             let file = try CaseStore.create(draft, reference: reference, actor: actor, keys: keys, today: today, on: transaction.connection)
             let duplicates = try DuplicateCheck.record(caseID: file.id, identity: file.identity, birthYear: file.profile.birthYear, keys: keys,
@@ -62,7 +61,7 @@ struct CaseController: Sendable {
     /// Assignees are active caseworkers or supervisors of the case's organisation.
     static func checkAssignee(_ id: UUID, organisation: UUID, on transaction: StoreTransaction) throws {
         guard let user = try UserStore.find(id, on: transaction.connection), user.organisationID == organisation, user.active,
-              user.role == .caseworker || user.role == .supervisor
+              user.role.worksCases
         else { throw StoreError.invalid(ValidationFailure("assignee", "must be an active caseworker or supervisor of the case's organisation")) }
     }
 
@@ -192,8 +191,9 @@ struct CaseController: Sendable {
         var request = request
         let body = try await request.decodeJSON(CloseRequest.self, limit: bodyLimit)
         let actor = try context.requireActor()
-        let direct = actor.role == .supervisor
-        let response = try await lifecycle(request, context, operation: direct ? .closeCase : .requestCaseClosure,
+        let operation = AccessPolicy.closure(actor)
+        let direct = operation == .closeCase
+        let response = try await lifecycle(request, context, operation: operation,
                                            subtype: direct ? "case.close" : "case.close-request") { file, actor, transaction in
             try transaction.requireOpen(file.status)
             if direct {

@@ -1,6 +1,6 @@
 import Foundation
 import NIOConcurrencyHelpers
-import Postgres
+import HavenStore
 import Prometheus
 
 /// Prometheus metrics for `/metrics`: requests by route and status, a latency histogram by
@@ -51,7 +51,7 @@ final class HTTPMetrics: Sendable {
         metrics.duration.recordNanoseconds(Int64(duration.components.seconds) * 1_000_000_000 + duration.components.attoseconds / 1_000_000_000)
     }
 
-    func render(pool: PGPool.Statistics?) -> [UInt8] {
+    func render(pool: PoolUse?) -> [UInt8] {
         if let pool {
             inUse.set(Double(pool.inUse))
             waiters.set(Double(pool.waiters))

@@ -5,7 +5,6 @@ import HTTPTypes
 import Hummingbird
 import Logging
 import NIOCore
-import Postgres
 
 /// Turns every error into an RFC 9457 problem answer. Nothing reaches the client as a bare
 /// 500 page, and no error text that might hold a value (a constraint's detail) is echoed.
@@ -55,23 +54,14 @@ enum ProblemResponse {
             case .configuration(let text):
                 context.logger.error("configuration error", metadata: ["error": "\(text)"])
                 return APIError(.internalServerError, kind: "internal", detail: "internal error; quote request id \(context.requestID)")
+            case .rejected:
+                return APIError(.unprocessableContent, kind: "invalid-field", detail: "a value was rejected by the database")
+            case .database(let text):
+                context.logger.error("database error", metadata: ["error": "\(text)"])
+                return APIError(.internalServerError, kind: "internal", detail: "internal error; quote request id \(context.requestID)")
             }
         case let error as ValidationFailure:
             return .invalid(error)
-        case let error as PGError:
-            switch error.kind {
-            case .connectionLost, .poolTimeout, .poolClosed, .serializationFailure, .deadlock, .lockNotAvailable:
-                return .unavailable()
-            case .queryCancelled:
-                return .unavailable("the database took too long; try again shortly")
-            case .uniqueViolation:
-                return APIError(.conflict, kind: "conflict", detail: "a record with these values already exists")
-            case .invalidTextRepresentation, .checkViolation, .foreignKeyViolation, .notNullViolation:
-                return APIError(.unprocessableContent, kind: "invalid-field", detail: "a value was rejected by the database")
-            default:
-                context.logger.error("database error", metadata: ["kind": "\(error.kind)", "sqlstate": "\(error.sqlState ?? "-")", "statement": "\(error.statement ?? "-")"])
-                return APIError(.internalServerError, kind: "internal", detail: "internal error; quote request id \(context.requestID)")
-            }
         case let error as any HTTPResponseError:
             let status = error.status
             switch status {

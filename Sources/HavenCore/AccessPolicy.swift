@@ -155,6 +155,12 @@ public enum AccessPolicy {
         }
     }
 
+    /// What closing a case means for this actor: a supervisor closes it, anyone else asks a
+    /// supervisor to (the policy then decides on the case's facts).
+    public static func closure(_ actor: Actor) -> AccessOperation {
+        actor.role == .supervisor ? .closeCase : .requestCaseClosure
+    }
+
     private static func decideCollection(_ actor: Actor, _ operation: AccessOperation) -> AccessDecision {
         switch (operation, actor.role) {
         case (.listOrganisations, _), (.matchOrganisations, _):

@@ -28,6 +28,13 @@ public struct CaseDraft: Codable, Sendable, Equatable {
         self.note = note
     }
 
+    /// A caseworker's intake without an assignee is theirs; a supervisor's stays unassigned.
+    public func assigningDefault(for actor: Actor) -> CaseDraft {
+        var draft = self
+        if draft.assignee == nil && actor.role == .caseworker { draft.assignee = actor.userID }
+        return draft
+    }
+
     public func validate(today: CalendarDate) throws {
         var check = Validator()
         if trafficking != nil && caseType == .domesticViolence {

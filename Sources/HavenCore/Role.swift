@@ -6,6 +6,9 @@ public enum Role: String, ClosedSet {
 
     /// Supervisors and admins log in with a TOTP second factor (S6).
     public var requiresSecondFactor: Bool { self == .admin || self == .supervisor }
+
+    /// Who may be a case's assignee: the people who work cases.
+    public var worksCases: Bool { self == .caseworker || self == .supervisor }
 }
 
 /// The authenticated user on whose behalf a request runs.

@@ -81,6 +81,7 @@ public struct Seeder: Sendable {
                 counters[try row.decode(String.self, at: 0)] = try row.decode(Int.self, at: 1)
             }
         }
+        var perOrganisation: [UUID: Int] = [:]
         while made < cases {
             let size = min(batch, cases - made)
             var plan: [SeedCase] = []
@@ -88,10 +89,17 @@ public struct Seeder: Sendable {
             for _ in 0..<size {
                 let org = orgs[Int.random(in: 0..<orgs.count, using: &rng)]
                 counters[org.country, default: 0] += 1
-                let worker = workers[org.id]?.randomElement(using: &rng) ?? UUID()
+                // Caseworkers take the organisation's cases in turn, and each one's first case is
+                // open: every seeded caseworker login has work to list (the drills log in as one).
+                let staff = workers[org.id] ?? []
+                let turn = perOrganisation[org.id, default: 0]
+                perOrganisation[org.id] = turn + 1
+                let worker = staff.isEmpty ? UUID() : staff[turn % staff.count]
                 var recipient = orgs[Int.random(in: 0..<orgs.count, using: &rng)]
                 if recipient.id == org.id { recipient = orgs[((orgs.firstIndex(of: org) ?? 0) + 1) % orgs.count] }
-                plan.append(SeedCase.random(organisation: org, number: counters[org.country] ?? 1, worker: worker, recipient: recipient, using: &rng))
+                var seeded = SeedCase.random(organisation: org, number: counters[org.country] ?? 1, worker: worker, recipient: recipient, using: &rng)
+                if turn < staff.count { seeded.status = .open }
+                plan.append(seeded)
             }
             let batchPlan = plan
             try await store.transaction(.system) { transaction in

@@ -90,13 +90,19 @@ public final class Store: Sendable {
         }
     }
 
-    /// Database failures that mean "try later" become `.unavailable` (503); others pass through.
+    /// Every database failure in the store's terms, so the layers above never see the driver's:
+    /// "try later" is `.unavailable` (503), a constraint the request broke is a conflict or an
+    /// invalid value, anything else a failure told by kind, SQLSTATE and statement only.
     static func translate(_ error: PGError) -> any Error {
         switch error.kind {
         case .connectionLost, .poolTimeout, .poolClosed, .queryCancelled, .serializationFailure, .deadlock, .lockNotAvailable:
             return StoreError.unavailable(error.kind == .queryCancelled ? "the database took too long" : "the database is unavailable")
+        case .uniqueViolation:
+            return StoreError.conflict("a record with these values already exists", field: nil)
+        case .invalidTextRepresentation, .checkViolation, .foreignKeyViolation, .notNullViolation:
+            return StoreError.rejected
         default:
-            return error
+            return StoreError.database(PGError.loggable(error))
         }
     }
 }

@@ -21,12 +21,18 @@ public enum StoreError: Error, Equatable, CustomStringConvertible {
     /// Sealed data did not open: a missing or wrong key, or a ciphertext that was tampered
     /// with or moved to another record. Never answered with garbage.
     case undecryptable(String)
+    /// The database refused a value the checks above it let through (422).
+    case rejected
+    /// Any other database failure (500), told by kind, SQLSTATE and statement, never by the
+    /// server's message (which can quote a value).
+    case database(String)
 
     public var description: String {
         switch self {
         case .notFound(let text), .forbidden(let text), .preconditionFailed(let text), .unavailable(let text), .configuration(let text),
-             .undecryptable(let text):
+             .undecryptable(let text), .database(let text):
             return text
+        case .rejected: return "a value was rejected by the database"
         case .conflict(let text, _, _): return text
         case .invalid(let failure): return failure.errors.map { "\($0.field) \($0.reason)" }.joined(separator: "; ")
         case .badQuery(let error): return "\(error.field) \(error.reason)"

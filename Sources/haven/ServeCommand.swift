@@ -93,7 +93,7 @@ struct ServeCommand: AsyncParsableCommand {
             }
             try await serve(
                 configuration: configuration,
-                dependencies: HavenDependencies(store: store, migrator: migrator, hasher: hasher, replica: replica),
+                dependencies: HavenDependencies(store: store, schema: DatabaseSchema(migrator), hasher: hasher, replica: replica),
                 services: [worker], logger: logger)
             await replica?.pool.close()
         } catch {

@@ -87,7 +87,7 @@ import Glibc
         let credentials = Credentials(fast: true)
         let application = buildApplication(
             configuration: AppConfiguration(host: "127.0.0.1", port: 0),
-            dependencies: HavenDependencies(store: store, migrator: migrator, hasher: credentials),
+            dependencies: HavenDependencies(store: store, schema: DatabaseSchema(migrator), hasher: credentials),
             logger: TestApp.logger)
         do {
             try await application.test(.router) { client in try await body(client) }

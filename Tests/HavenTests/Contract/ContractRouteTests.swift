@@ -1,5 +1,6 @@
 import Foundation
 import HavenAPI
+import HavenStore
 import HavenCore
 import HTTPTypes
 import Testing
@@ -39,7 +40,7 @@ struct ContractRouteTests {
     func documentedRoutesMatchRegisteredRoutes() async throws {
         let document = try OpenAPIDocument.load()
         let registered = try await TestApp.run { app, _ in
-            let dependencies = HavenDependencies(store: app.store, migrator: try TestSchema.migrator(), hasher: app.credentials)
+            let dependencies = HavenDependencies(store: app.store, schema: DatabaseSchema(try TestSchema.migrator()), hasher: app.credentials)
             return routeList(configuration: app.configuration, dependencies: dependencies).map { "\($0.method) \($0.path)" }
         }
         let implemented = Set(registered.filter { !$0.hasPrefix("HEAD ") })

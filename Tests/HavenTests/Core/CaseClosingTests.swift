@@ -45,4 +45,11 @@ import Testing
         minor.profile.minor = true
         #expect(minor.inconsistency(today: today)?.errors.map(\.field) == ["person.minor"])
     }
+
+    @Test func aSupervisorClosesAnyoneElseAsks() {
+        for role in Role.allCases {
+            let actor = Actor(userID: UUID(), organisationID: UUID(), role: role)
+            #expect(AccessPolicy.closure(actor) == (role == .supervisor ? .closeCase : .requestCaseClosure), "\(role)")
+        }
+    }
 }

@@ -36,7 +36,7 @@ enum PrivacyKit {
         let store = try Store(pool: pool, keys: keys, logger: TestApp.logger)
         let application = buildApplication(
             configuration: app.configuration,
-            dependencies: HavenDependencies(store: store, migrator: try TestSchema.migrator(), hasher: app.credentials),
+            dependencies: HavenDependencies(store: store, schema: DatabaseSchema(try TestSchema.migrator()), hasher: app.credentials),
             logger: TestApp.logger)
         do {
             let value = try await application.test(.router) { client in try await body(store, client) }

@@ -1,5 +1,6 @@
 import Foundation
 import HavenAPI
+import HavenStore
 import HavenCore
 import HTTPTypes
 import HummingbirdTesting
@@ -20,7 +21,7 @@ struct CrossOrganisationProbingTests {
         let configuration = AppConfiguration(host: "127.0.0.1", port: 0, openAPIPath: OpenAPIDocument.path)
         try await TestApp.run(configuration: configuration) { app, client in
             let world = try await ProbeWorld.build(app, client)
-            let dependencies = HavenDependencies(store: app.store, migrator: try TestSchema.migrator(), hasher: app.credentials)
+            let dependencies = HavenDependencies(store: app.store, schema: DatabaseSchema(try TestSchema.migrator()), hasher: app.credentials)
             let routes = routeList(configuration: app.configuration, dependencies: dependencies).filter { $0.method != "HEAD" }
             let registered = Set(routes.map { "\($0.method) \($0.path)" })
             var patterns: [String] = []

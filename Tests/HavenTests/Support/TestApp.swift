@@ -37,7 +37,7 @@ struct TestApp: Sendable {
             let testApp = TestApp(database: database, store: store, credentials: credentials, configuration: configuration)
             let application = buildApplication(
                 configuration: configuration,
-                dependencies: HavenDependencies(store: store, migrator: try TestSchema.migrator(), hasher: credentials),
+                dependencies: HavenDependencies(store: store, schema: DatabaseSchema(try TestSchema.migrator()), hasher: credentials),
                 logger: logger)
             do {
                 let value = try await application.test(setup) { client in try await body(testApp, client) }
