@@ -7,10 +7,16 @@ import Hummingbird
 /// limit (413), a body that is not JSON (415), a body on GET/HEAD/DELETE (400). Checked by
 /// `RequestLogMiddleware`, the only middleware.
 enum RequestGuard {
+    /// JSON in UTF-8 (RFC 8259 §8.1): `application/json` or `application/…+json`, with no
+    /// charset or `charset=utf-8`.
     static func isJSON(_ contentType: String?) -> Bool {
         guard let contentType else { return false }
-        let mediaType = contentType.split(separator: ";").first?.trimmingCharacters(in: .whitespaces).lowercased()
-        return mediaType == "application/json" || (mediaType?.hasPrefix("application/") == true && mediaType?.hasSuffix("+json") == true)
+        let parts = contentType.split(separator: ";").map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
+        guard let mediaType = parts.first,
+              mediaType == "application/json" || (mediaType.hasPrefix("application/") && mediaType.hasSuffix("+json"))
+        else { return false }
+        let charset = parts.dropFirst().first { $0.hasPrefix("charset=") }?.dropFirst("charset=".count).trimmingCharacters(in: CharacterSet(charactersIn: "\""))
+        return charset == nil || charset == "utf-8"
     }
 
     static func check(_ request: Request, bodyLimit: Int) throws {
@@ -27,7 +33,12 @@ enum RequestGuard {
             default:
                 if !isJSON(request.headers[.contentType]) {
                     throw APIError(.unsupportedMediaType, kind: "unsupported-media-type", detail: "send the body as application/json",
-                                   errors: [FieldError("Content-Type", "must be application/json")])
+                                   errors: [FieldError("Content-Type", "must be application/json, in UTF-8")])
+                }
+                // A compressed body would be read as broken JSON; say what is wrong instead.
+                if let encoding = request.headers[.contentEncoding]?.lowercased(), encoding != "identity" {
+                    throw APIError(.unsupportedMediaType, kind: "unsupported-media-type", detail: "send the body uncompressed",
+                                   errors: [FieldError("Content-Encoding", "is not supported; send the body uncompressed")])
                 }
             }
         }

@@ -68,6 +68,23 @@ struct CasesBadInputTests {
         Case(label: label, payload: .object(body), status: [422], field: field)
     }
 
+    @Test("bodies are JSON in UTF-8, uncompressed: another charset or a Content-Encoding is 415 naming the header")
+    func encodings() async throws {
+        try await TestApp.run { app, client in
+            let org = try await app.organisation()
+            let caseworker = try await CaseKit.member(app, client, .caseworker, in: org.id)
+            let body = Self.json(CaseKit.intake(CaseKit.Person()))
+            let latin1 = try await CaseKit.raw(client, .post, "/v1/cases", caseworker.token, body, contentType: "application/json; charset=latin1")
+            CaseKit.expectProblem(latin1, .unsupportedMediaType, field: "Content-Type")
+            let gzip = try await CaseKit.raw(client, .post, "/v1/cases", caseworker.token, body, contentType: "application/json",
+                                             headers: ["Content-Encoding": "gzip"])
+            CaseKit.expectProblem(gzip, .unsupportedMediaType, field: "Content-Encoding")
+            #expect(try CaseKit.count(app, "case_file", where: "organisation_id = $1", [org.id]) == 0)
+            let utf8 = try await CaseKit.raw(client, .post, "/v1/cases", caseworker.token, body, contentType: "application/json; charset=\"UTF-8\"")
+            #expect(utf8.status == .created, "\(utf8.text)")
+        }
+    }
+
     @Test("intake: malformed JSON, wrong types, unknown values, missing fields, huge strings, bad dates and countries, foreign ids")
     func intake() async throws {
         try await TestApp.run { app, client in
