@@ -199,22 +199,16 @@ public enum ReferralStore {
         }
     }
 
-    /// Cancels every open referral relying on a consent, with the reason, recording each move.
     /// Which open referrals to cancel: those relying on a consent, or all of a case's.
     public enum OpenReferrals: Sendable {
         case relyingOn(consent: UUID)
         case ofCase(UUID)
 
-        var sql: String {
+        /// The consent and the case to match, one of them nil (a NULL that matches nothing).
+        var keys: (consent: UUID?, caseID: UUID?) {
             switch self {
-            case .relyingOn: return "consent_id = $1"
-            case .ofCase: return "case_id = $1"
-            }
-        }
-
-        var id: UUID {
-            switch self {
-            case .relyingOn(let id), .ofCase(let id): return id
+            case .relyingOn(let id): return (id, nil)
+            case .ofCase(let id): return (nil, id)
             }
         }
     }
@@ -229,7 +223,7 @@ public enum ReferralStore {
         let result = try connection.query("""
             WITH open AS (
                 SELECT id, status, episode_id FROM referral
-                WHERE \(which.sql) AND status IN ('requested', 'received', 'accepted', 'in-progress', 'on-hold')
+                WHERE (consent_id = $1 OR case_id = $5) AND status IN ('requested', 'received', 'accepted', 'in-progress', 'on-hold')
                 FOR UPDATE
             ), cancelled AS (
                 UPDATE referral r SET status = 'cancelled', status_reason = $2, updated_at = now(), version = r.version + 1
@@ -243,7 +237,7 @@ public enum ReferralStore {
                 WHERE id IN (SELECT episode_id FROM cancelled) AND status IN ('planned', 'in_progress')
             )
             SELECT id FROM cancelled
-            """, [which.id, reason.rawValue, actor?.userID, actor?.organisationID])
+            """, [which.keys.consent, reason.rawValue, actor?.userID, actor?.organisationID, which.keys.caseID])
         return try result.rows.map { try $0.decode(UUID.self, at: 0) }
     }
 

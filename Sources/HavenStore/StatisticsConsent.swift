@@ -5,11 +5,11 @@ import Postgres
 /// non-identifying statistics and has neither been withdrawn nor expired (S18: reports count
 /// only consenting cases).
 enum StatisticsConsent {
-    static let live = "statistics AND withdrawn_at IS NULL AND (expires_at IS NULL OR expires_at > now())"
-
     static func refresh(caseID: UUID, on connection: PGConnection) throws {
         try connection.execute("""
-            UPDATE case_file SET statistics_consent = EXISTS (SELECT 1 FROM consent WHERE case_id = $1 AND \(live))
+            UPDATE case_file SET statistics_consent = EXISTS (
+                SELECT 1 FROM consent
+                WHERE case_id = $1 AND statistics AND withdrawn_at IS NULL AND (expires_at IS NULL OR expires_at > now()))
             WHERE id = $1
             """, [caseID])
     }
@@ -24,7 +24,8 @@ enum StatisticsConsent {
             WHERE c.id IN (SELECT case_id FROM consent
                            WHERE statistics AND withdrawn_at IS NULL AND expires_at IS NOT NULL AND expires_at <= now())
               AND c.statistics_consent
-              AND NOT EXISTS (SELECT 1 FROM consent WHERE case_id = c.id AND \(live))
+              AND NOT EXISTS (SELECT 1 FROM consent
+                              WHERE case_id = c.id AND statistics AND withdrawn_at IS NULL AND (expires_at IS NULL OR expires_at > now()))
             """)
     }
 }
