@@ -206,18 +206,12 @@ public enum CaseStore {
         let (column, descending) = filter.sort.sql
         let isTime = column != "reference"
         if let cursor {
-            let (text, id) = try Cursor.keyAndID(cursor)
-            let key: any PGEncodable
             if isTime {
-                key = try Cursor.timeAndID(cursor).microseconds
-                if descending {
-                    sql.add(timeKeysetDescending[column] ?? "false", key, id)
-                } else {
-                    sql.add(timeKeysetAscending[column] ?? "false", key, id)
-                }
+                let (micros, id) = try Cursor.timeAndID(cursor)
+                sql.add((descending ? timeKeysetDescending : timeKeysetAscending)[column] ?? "false", micros, id)
             } else {
-                key = text
-                sql.add(descending ? "(reference, id) < (?, ?::uuid)" : "(reference, id) > (?, ?::uuid)", key, id)
+                let (reference, id) = try Cursor.keyAndID(cursor)
+                sql.add(descending ? "(reference, id) < (?, ?::uuid)" : "(reference, id) > (?, ?::uuid)", reference, id)
             }
         }
         let order = " ORDER BY " + column + (descending ? " DESC, id DESC" : " ASC, id ASC")
