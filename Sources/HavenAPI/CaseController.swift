@@ -54,7 +54,7 @@ struct CaseController: Sendable {
                                   detail: ["fields": .strings(CaseController.providedFields(draft)), "possible_duplicate": .bool(!duplicates.isEmpty)])
             var dto = CaseDTO(file)
             dto.duplicates = duplicates.isEmpty ? nil : duplicates
-            return try CreatedResponse(dto, location: "/v1/cases/\(file.id.uuidString)", caseID: file.id)
+            return try CreatedResponse(dto, location: "/v1/cases/\(file.id.uuidString)", caseID: file.id, version: file.version)
         }
     }
 

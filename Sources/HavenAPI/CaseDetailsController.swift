@@ -103,7 +103,8 @@ struct CaseDetailsController: Sendable {
             try transaction.audit(.create, "service.create", entityKind: "service", entityID: episode.id.lowercasedString, caseID: caseID,
                                   subjectOrganisation: access.facts.owningOrganisation, purpose: access.purpose,
                                   detail: ["type": .string(draft.type.rawValue), "status": .string(episode.status.rawValue)])
-            return try CreatedResponse(ServiceDTO(episode), location: "/v1/cases/\(caseID.uuidString)/services/\(episode.id.uuidString)", caseID: caseID)
+            return try CreatedResponse(ServiceDTO(episode), location: "/v1/cases/\(caseID.uuidString)/services/\(episode.id.uuidString)", caseID: caseID,
+                                      version: episode.version)
         }
     }
 

@@ -13,12 +13,16 @@ struct CreatedResponse: Sendable {
     var location: String?
     /// The case the answer is about: erasing the case forgets the kept answer.
     var caseID: UUID?
+    /// The new record's version, sent as its ETag so the creator can update it without reading
+    /// it first. A replay does not repeat it: the record may have changed since.
+    var version: Int?
 
-    init<T: Encodable>(_ value: T, status: HTTPResponse.Status = .created, location: String? = nil, caseID: UUID? = nil) throws {
+    init<T: Encodable>(_ value: T, status: HTTPResponse.Status = .created, location: String? = nil, caseID: UUID? = nil, version: Int? = nil) throws {
         self.status = status
         self.body = try JSONCoding.encoder.encode(value)
         self.location = location
         self.caseID = caseID
+        self.version = version
     }
 }
 
@@ -110,6 +114,7 @@ enum Idempotency {
         case .created(let created):
             var headers: HTTPFields = [.contentType: "application/json"]
             if let location = created.location { headers[.location] = location }
+            if let version = created.version { headers[.eTag] = ETag.make(version) }
             return Response(status: created.status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: created.body)))
         case .replay(let stored):
             var headers: HTTPFields = [.contentType: "application/json", .idempotentReplayed: "true"]

@@ -20,7 +20,7 @@ struct OrganisationController: Sendable {
                 let organisation = try OrganisationStore.create(draft, on: transaction.connection)
                 try transaction.audit(.create, "organisation.create", entityKind: "organisation", entityID: organisation.id.lowercasedString,
                                       subjectOrganisation: organisation.id, purpose: .administration)
-                return try CreatedResponse(organisation, location: "/v1/organisations/\(organisation.id.uuidString)")
+                return try CreatedResponse(organisation, location: "/v1/organisations/\(organisation.id.uuidString)", version: organisation.version)
             }
         }
         routes.get("/v1/organisations") { request, context in

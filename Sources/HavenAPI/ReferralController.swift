@@ -38,7 +38,8 @@ struct ReferralController: Sendable {
                                   detail: ["to_organisation": .string(draft.toOrganisation.lowercasedString),
                                            "service_type": .string(new.serviceType.rawValue),
                                            "shared_categories": .strings(new.sharedCategories.sorted().map(\.rawValue))])
-            return try CreatedResponse(ReferralDTO(referral, side: .sender), location: "/v1/referrals/\(referral.id.uuidString)", caseID: caseID)
+            return try CreatedResponse(ReferralDTO(referral, side: .sender), location: "/v1/referrals/\(referral.id.uuidString)", caseID: caseID,
+                                      version: referral.version)
         }
     }
 

@@ -37,7 +37,8 @@ struct UserController: Sendable {
                                       subjectOrganisation: draft.organisationId, purpose: .administration,
                                       detail: ["role": .string(draft.role.rawValue)])
                 let uri = created.totpSecret.map { hasher.provisioningURI(secret: $0, account: created.user.username) }
-                return try CreatedResponse(UserCreatedDTO(user: UserDTO(created.user), totpUri: uri), location: "/v1/users/\(created.user.id.uuidString)")
+                return try CreatedResponse(UserCreatedDTO(user: UserDTO(created.user), totpUri: uri), location: "/v1/users/\(created.user.id.uuidString)",
+                                          version: created.user.version)
             }
         }
         routes.get("/v1/users") { request, context in

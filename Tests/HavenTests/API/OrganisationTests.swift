@@ -32,6 +32,7 @@ import Testing
             let read = try await client.send(.get, "/v1/organisations/\(id)", token: token)
             #expect(read.status == .ok)
             let etag = try #require(read.headers[.eTag])
+            #expect(create.headers[.eTag] == etag, "the created organisation's ETag is its version")
             #expect(try read.json()["name"] as? String == "Centrul de Drept")
 
             let list = try await client.send(.get, "/v1/organisations?limit=200", token: token)

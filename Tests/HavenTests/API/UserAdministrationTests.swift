@@ -33,7 +33,7 @@ import Testing
 
             let read = try await client.send(.get, "/v1/users/\(id)", token: token)
             #expect(read.status == .ok)
-            #expect(read.headers[.eTag] != nil)
+            #expect(read.headers[.eTag] != nil && read.headers[.eTag] == created.headers[.eTag], "the created user's ETag is its version")
             #expect(try read.json()["role"] as? String == "supervisor")
 
             let patched = try await client.send(.patch, "/v1/users/\(id)", token: token, json: ["role": "caseworker"])

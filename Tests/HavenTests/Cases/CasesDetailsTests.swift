@@ -130,13 +130,13 @@ struct CasesDetailsTests {
             #expect(try CaseKit.count(app, "session_note", where: "episode_id = $1", [counsellingID]) == 1)
             #expect(try CaseKit.count(app, "session_note", where: "position(convert_to($1, 'UTF8') in note_sealed) > 0", [sessionNote]) == 0)
 
-            // PATCH: status, dates, outcome and detail; a detail of the wrong type is refused.
+            // PATCH (against the ETag of the creation's answer): status, dates, outcome and detail; a detail of the wrong type is refused.
             let servicePath = "\(path)/\(repatriationID.uuidString)"
             let patched = try await CaseKit.call(client, .patch, servicePath, caseworker.token, [
                 "status": "in_progress",
                 "detail": ["repatriation": ["from_country": "RU", "to_country": "MD", "travel_document_status": "issued",
                                             "actual_travel_date": CaseKit.daysAgo(0), "amount": 1300] as [String: Any]],
-            ] as [String: Any])
+            ] as [String: Any], headers: ["If-Match": repatriation.headers[.eTag] ?? "none"])
             #expect(patched.status == .ok, "\(patched.text)")
             let patchedBody = try patched.json()
             #expect(patchedBody["status"] as? String == "in_progress")

@@ -25,6 +25,8 @@ struct CasesIntakeTests {
             #expect(reference.wholeMatch(of: Self.referencePattern) != nil, "reference \(reference)")
             #expect(reference.hasPrefix("MD-\(CaseKit.thisYear)-"), "reference \(reference)")
             #expect(created.headers[.location] == "/v1/cases/\(id.uuidString)")
+            // The creator can change the case at once, without reading it for its ETag.
+            #expect(created.headers[.eTag] == "W/\"1\"", "ETag \(created.headers[.eTag] ?? "none")")
             // A caseworker's intake is theirs.
             #expect(body["assignee"] as? String == caseworker.id.uuidString)
             #expect(body["created_by"] as? String == caseworker.id.uuidString)

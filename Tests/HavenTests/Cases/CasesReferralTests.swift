@@ -119,6 +119,7 @@ struct CasesReferralTests {
             let referral = try CaseKit.id(created)
             let body = try created.json()
             #expect(body["status"] as? String == "requested")
+            #expect(created.headers[.eTag] == "W/\"1\"", "ETag \(created.headers[.eTag] ?? "none")")
             #expect(body["service_type"] as? String == "safe_accommodation", "the need's service type")
             #expect(body["priority"] as? String == "emergency", "the need's priority")
             #expect(body["from_organisation"] as? String == scene.sender.uuidString)
