@@ -62,7 +62,8 @@ struct OrganisationController: Sendable {
             let patch = try await request.decodeJSON(OrganisationPatch.self, limit: bodyLimit)
             try patch.validate()
             let organisation = try await store.transaction(context.access) { transaction in
-                guard let current = try OrganisationStore.find(id, on: transaction.connection) else {
+                // Locked, so If-Match and the changes are judged against the row the update replaces.
+                guard let current = try OrganisationStore.find(id, forUpdate: true, on: transaction.connection) else {
                     throw StoreError.notFound("no such organisation")
                 }
                 try transaction.authorize(.updateOrganisation, .organisation(id), entityKind: "organisation", entityID: id.lowercasedString, subjectOrganisation: id)
@@ -72,11 +73,12 @@ struct OrganisationController: Sendable {
                 if patch.active == false, transaction.actor?.organisationID == id {
                     throw StoreError.conflict("you cannot deactivate your own organisation", field: "active")
                 }
-                guard let updated = try OrganisationStore.update(id, patch, on: transaction.connection) else {
+                let changed = patch.changes(to: current)
+                guard let updated = changed.isEmpty ? current : try OrganisationStore.update(id, patch, on: transaction.connection) else {
                     throw StoreError.notFound("no such organisation")
                 }
                 try transaction.audit(.update, "organisation.update", entityKind: "organisation", entityID: id.lowercasedString,
-                                      subjectOrganisation: id, purpose: .administration, detail: ["fields": .strings(patch.changedFields)])
+                                      subjectOrganisation: id, purpose: .administration, detail: ["fields": .strings(changed)])
                 return updated
             }
             return JSONResponse(organisation, headers: [.eTag: ETag.make(organisation.version)])

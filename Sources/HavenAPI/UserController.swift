@@ -98,7 +98,7 @@ struct UserController: Sendable {
                 }
                 try transaction.audit(.update, "user.update", entityKind: "user", entityID: id.lowercasedString,
                                       subjectOrganisation: target.organisationID, purpose: .administration,
-                                      detail: ["fields": .strings(patch.changedFields)])
+                                      detail: ["fields": .strings(updated.changed)])
                 return updated
             }
             sessions.forget(user: id)

@@ -53,14 +53,16 @@ public struct OrganisationPatch: Sendable, Codable, Equatable {
         try check.finish()
     }
 
-    public var changedFields: [String] {
+    /// The fields this patch would change on `organisation`: what the audit names, and nothing
+    /// at all means no new version.
+    public func changes(to organisation: Organisation) -> [String] {
         var fields: [String] = []
-        if name != nil { fields.append("name") }
-        if type != nil { fields.append("type") }
-        if country != nil { fields.append("country") }
-        if region != nil { fields.append("region") }
-        if mandate != nil { fields.append("mandate") }
-        if active != nil { fields.append("active") }
+        if let name, name != organisation.name { fields.append("name") }
+        if let type, type != organisation.type { fields.append("type") }
+        if let country, country != organisation.country { fields.append("country") }
+        if let region, region != organisation.region { fields.append("region") }
+        if let mandate, mandate != organisation.mandate { fields.append("mandate") }
+        if let active, active != organisation.active { fields.append("active") }
         return fields
     }
 }
@@ -112,11 +114,13 @@ public struct UserPatch: Sendable, Codable, Equatable {
         try check.finish()
     }
 
-    public var changedFields: [String] {
+    /// The fields this patch would change on `user`: what the audit names, and nothing at all
+    /// means no new version. A password is always a change (a reset, whatever it was).
+    public func changes(to user: User) -> [String] {
         var fields: [String] = []
-        if role != nil { fields.append("role") }
-        if active != nil { fields.append("active") }
-        if displayName != nil { fields.append("display_name") }
+        if let role, role != user.role { fields.append("role") }
+        if let active, active != user.active { fields.append("active") }
+        if let displayName, displayName != user.displayName { fields.append("display_name") }
         if password != nil { fields.append("password") }
         return fields
     }

@@ -36,8 +36,8 @@ public enum OrganisationStore {
         }
     }
 
-    public static func find(_ id: UUID, on connection: PGConnection) throws -> Organisation? {
-        try connection.query("SELECT " + columns + " FROM organisation WHERE id = $1", [id]).first.map { try decode($0) }
+    public static func find(_ id: UUID, forUpdate: Bool = false, on connection: PGConnection) throws -> Organisation? {
+        try connection.query("SELECT " + columns + " FROM organisation WHERE id = $1" + (forUpdate ? " FOR UPDATE" : ""), [id]).first.map { try decode($0) }
     }
 
     /// By id, or by a name that matches exactly one organisation (ignoring case).

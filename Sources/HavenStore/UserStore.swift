@@ -79,9 +79,11 @@ public enum UserStore {
     /// against the row as it is locked, so two admins' changes never overwrite each other.
     public static func update(
         _ id: UUID, _ patch: UserPatch, passwordHash: String?, expectedVersion: Int? = nil, keys: KeyRing, on connection: PGConnection
-    ) throws -> (user: User, totpSecret: [UInt8]?)? {
+    ) throws -> (user: User, totpSecret: [UInt8]?, changed: [String])? {
         guard let current = try find(id, forUpdate: true, on: connection) else { return nil }
         if let expectedVersion, expectedVersion != current.version { throw StoreError.preconditionFailed("the user changed since you read it") }
+        let changed = patch.changes(to: current)
+        if changed.isEmpty { return (current, nil, []) }
         var secret: [UInt8]?
         if let role = patch.role, role.requiresSecondFactor, !current.hasSecondFactor { secret = try TOTP.generateSecret() }
         let sealed = try secret.map { try sealTOTP($0, userID: id, keys: keys) }
@@ -101,7 +103,7 @@ public enum UserStore {
         guard let row = result.first else { return nil }
         let roleChanged = patch.role.map { $0 != current.role } ?? false
         if passwordHash != nil || patch.active == false || roleChanged { try SessionStore.revokeAll(userID: id, on: connection) }
-        return (try decode(row), secret)
+        return (try decode(row), secret, changed)
     }
 
     /// The user's own password change; ends their other sessions.

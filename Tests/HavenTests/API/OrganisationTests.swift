@@ -51,6 +51,19 @@ import Testing
 
             #expect(try app.count("audit_event", where: "subtype = 'organisation.create' AND entity_id = lower($1)", [id]) == 1)
             #expect(try app.count("audit_event", where: "subtype = 'organisation.update' AND entity_id = lower($1)", [id]) == 1)
+
+            // Sending what is already there is no new version: the ETag in hand still works,
+            // and the audit names no field.
+            let current = try #require(patch.headers[.eTag])
+            let same = try await client.send(.patch, "/v1/organisations/\(id)", token: token,
+                                             json: ["region": "Balti", "name": "Centrul de Drept"], headers: [.ifMatch: current])
+            #expect(same.status == .ok && same.headers[.eTag] == current, "\(same.text)")
+            #expect(try app.count("audit_event", where: "subtype = 'organisation.update' AND entity_id = lower($1) AND detail::jsonb->'fields' = '[]'::jsonb",
+                                  [id]) == 1)
+            let next = try await client.send(.patch, "/v1/organisations/\(id)", token: token, json: ["region": "Cahul"], headers: [.ifMatch: current])
+            #expect(next.status == .ok, "\(next.text)")
+            #expect(try app.count("audit_event", where: "subtype = 'organisation.update' AND entity_id = lower($1) AND detail::jsonb->'fields' = '[\"region\"]'::jsonb",
+                                  [id]) == 2)
         }
     }
 

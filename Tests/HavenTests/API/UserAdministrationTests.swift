@@ -73,6 +73,27 @@ import Testing
         }
     }
 
+    /// An admin re-sending a user's current values changes nothing: no new version (another
+    /// admin's ETag stays good), no sessions ended, and the audit names no field.
+    @Test func aPatchThatChangesNothingKeepsTheVersion() async throws {
+        struct RoleAndActive: Encodable { var role: String; var active: Bool }
+        try await TestApp.run { app, client in
+            let (admin, token) = try await app.admin(client)
+            let (user, userToken) = try await app.loggedIn(.caseworker, in: admin.organisationID, client)
+            let etag = try #require(try await client.send(.get, "/v1/users/\(user.id)", token: token).headers[.eTag])
+            let same = try await client.send(.patch, "/v1/users/\(user.id)", token: token, json: RoleAndActive(role: "caseworker", active: true),
+                                             headers: [.ifMatch: etag])
+            #expect(same.status == .ok && same.headers[.eTag] == etag, "\(same.text)")
+            #expect(try await client.send(.get, "/v1/me", token: userToken).status == .ok)
+            #expect(try app.count("audit_event", where: "subtype = 'user.update' AND entity_id = lower($1::text) AND detail::jsonb->'fields' = '[]'::jsonb",
+                                  [user.id]) == 1)
+            let next = try await client.send(.patch, "/v1/users/\(user.id)", token: token, json: RoleAndActive(role: "partner", active: true), headers: [.ifMatch: etag])
+            #expect(next.status == .ok && next.headers[.eTag] != etag, "\(next.text)")
+            #expect(try app.count("audit_event", where: "subtype = 'user.update' AND entity_id = lower($1::text) AND detail::jsonb->'fields' = '[\"role\"]'::jsonb",
+                                  [user.id]) == 1)
+        }
+    }
+
     @Test(arguments: [
         ("short-1A", "must be at least"),
         ("{username}-plus-more", "username"),
