@@ -101,7 +101,7 @@ struct NeedDTO: Encodable, Sendable {
     var createdBy: UUID
     var createdAt: Date
 
-    init(_ need: Need, withNote: Bool = true) {
+    init(_ need: Need) {
         id = need.id
         caseId = need.caseID
         domain = need.domain
@@ -109,7 +109,7 @@ struct NeedDTO: Encodable, Sendable {
         priority = need.priority
         dueAt = need.dueAt
         status = need.status
-        note = withNote ? need.note : nil
+        note = need.note
         createdBy = need.createdBy
         createdAt = need.createdAt
     }

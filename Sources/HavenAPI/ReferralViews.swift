@@ -58,8 +58,7 @@ struct ReferralDTO: Encodable, Sendable {
     }
 }
 
-/// The part of a case a consent releases to a referral's recipient (S15): identity and contact
-/// from the sealed identifying part, profile, needs, services, notes — each only if shared.
+/// The part of a case a consent releases to a referral's recipient, as `SharedPart` decides it.
 struct SharedCase: Encodable, Sendable {
     var reference: String
     var caseType: CaseType?
@@ -70,33 +69,29 @@ struct SharedCase: Encodable, Sendable {
     var services: [ServiceDTO]?
     var note: String?
 
+    init(_ part: SharedPart) {
+        reference = part.reference
+        caseType = part.caseType
+        if part.profile != nil || part.identity != nil {
+            person = PersonDTO(profile: part.profile ?? PersonProfile(), identity: part.identity)
+        }
+        trafficking = part.trafficking
+        violence = part.violence
+        needs = part.needs?.map { NeedDTO($0) }
+        services = part.services?.map { ServiceDTO($0) }
+        note = part.note
+    }
+
     static func load(_ referral: Referral, on transaction: StoreTransaction) throws -> SharedCase {
         let keys = transaction.keys
         let connection = transaction.connection
         let categories = Set(referral.sharedCategories)
-        let opensIdentity = categories.contains(.identity) || categories.contains(.contact)
-        guard let file = try CaseStore.find(referral.caseID, keys: keys, open: opensIdentity || categories.contains(.notes), on: connection) else {
+        let reading = SharedPart.reading(categories)
+        guard let file = try CaseStore.find(referral.caseID, keys: keys, open: reading.opensCase, on: connection) else {
             throw StoreError.notFound("no such referral")
         }
-        var shared = SharedCase(reference: file.reference)
-        let identity = file.identity?.released(categories)
-        if categories.contains(.profile) {
-            shared.caseType = file.caseType
-            shared.person = PersonDTO(profile: file.profile, identity: identity)
-            shared.trafficking = file.trafficking
-            shared.violence = file.violence
-        } else if let identity {
-            shared.person = PersonDTO(profile: PersonProfile(), identity: identity)
-                    }
-        if categories.contains(.needs) {
-            shared.needs = try NeedStore.list(caseID: file.id, keys: keys, open: categories.contains(.notes), on: connection)
-                .map { NeedDTO($0, withNote: categories.contains(.notes)) }
-        }
-        if categories.contains(.services) {
-            shared.services = try ServiceStore.list(caseID: file.id, keys: keys, on: connection)
-                .map { ServiceDTO($0, withNotes: categories.contains(.notes)) }
-        }
-        if categories.contains(.notes) { shared.note = file.note }
-        return shared
+        let needs = reading.needs ? try NeedStore.list(caseID: file.id, keys: keys, open: reading.opensNeedNotes, on: connection) : nil
+        let services = reading.services ? try ServiceStore.list(caseID: file.id, keys: keys, on: connection) : nil
+        return SharedCase(SharedPart(file, needs: needs, services: services, categories: categories))
     }
 }
