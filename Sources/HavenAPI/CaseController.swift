@@ -128,7 +128,12 @@ struct CaseController: Sendable {
             let next = current.applying(patch, today: today)
             if let failure = next.inconsistency(today: today) { throw StoreError.invalid(failure) }
             let changes = current.changes(to: next)
-            guard !changes.isEmpty else { return Updated(file: current) }
+            guard !changes.isEmpty else {
+                // No new version; the event still records the attempt, and the answer shows the case.
+                try transaction.audit(.update, "case.update", entityKind: "case", entityID: id.lowercasedString, caseID: id,
+                                      subjectOrganisation: access.facts.owningOrganisation, purpose: access.purpose, detail: ["changes": .array([])])
+                return Updated(file: current)
+            }
             guard let saved = try CaseStore.save(next, expectedVersion: expected, keys: keys, on: transaction.connection) else {
                 throw StoreError.preconditionFailed("the case changed since you read it")
             }

@@ -155,8 +155,10 @@ struct CaseDetailsController: Sendable {
             if let expected, expected != current.version { throw StoreError.preconditionFailed("the service changed since you read it") }
             do { try patch.validate(against: current) } catch let failure as ValidationFailure { throw StoreError.invalid(failure) }
             try CaseDetailsController.checkReferences(patch.providerOrganisation, needID: nil, caseID: caseID, detail: patch.detail, on: transaction)
-            let updated = try ServiceStore.update(current, patch, keys: keys, on: transaction.connection)
-            var detail: [String: AuditDetail] = ["fields": .strings(patch.changedFields)]
+            let changed = patch.changes(to: current)
+            // Nothing to change is no new version; the event still records the attempt.
+            let updated = changed.isEmpty ? current : try ServiceStore.update(current, patch, keys: keys, on: transaction.connection)
+            var detail: [String: AuditDetail] = ["fields": .strings(changed)]
             if updated.status != current.status { detail["from"] = .string(current.status.rawValue); detail["to"] = .string(updated.status.rawValue) }
             try transaction.audit(.update, "service.update", entityKind: "service", entityID: serviceID.lowercasedString, caseID: caseID,
                                   subjectOrganisation: access.facts.owningOrganisation, purpose: access.purpose, detail: detail)

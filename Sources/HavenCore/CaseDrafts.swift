@@ -280,15 +280,17 @@ public struct ServicePatch: Codable, Sendable, Equatable {
         try check.finish()
     }
 
-    public var changedFields: [String] {
+    /// The fields this patch would change on `episode`: what the audit names, and nothing at
+    /// all means no new version.
+    public func changes(to episode: ServiceEpisode) -> [String] {
         var fields: [String] = []
-        if status != nil { fields.append("status") }
-        if providerOrganisation != nil { fields.append("provider_organisation") }
-        if startOn != nil { fields.append("start_on") }
-        if dueOn != nil { fields.append("due_on") }
-        if endOn != nil { fields.append("end_on") }
-        if outcome != nil { fields.append("outcome") }
-        if detail != nil { fields.append("detail") }
+        if let status, status != episode.status { fields.append("status") }
+        if let providerOrganisation, providerOrganisation != episode.providerOrganisation { fields.append("provider_organisation") }
+        if let startOn, startOn != episode.startOn { fields.append("start_on") }
+        if let dueOn, dueOn != episode.dueOn { fields.append("due_on") }
+        if let endOn, endOn != episode.endOn { fields.append("end_on") }
+        if let outcome, outcome != episode.outcome { fields.append("outcome") }
+        if let detail, detail != episode.detail { fields.append("detail") }
         return fields
     }
 }

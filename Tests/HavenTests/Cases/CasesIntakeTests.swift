@@ -181,6 +181,35 @@ struct CasesIntakeTests {
         }
     }
 
+    @Test("a case or service PATCH that changes nothing keeps the version (another's ETag stays good) and still leaves its event")
+    func aPatchThatChangesNothingKeepsTheVersion() async throws {
+        try await TestApp.run { app, client in
+            let org = try await app.organisation()
+            let caseworker = try await CaseKit.member(app, client, .caseworker, in: org.id)
+            let created = try await CaseKit.call(client, .post, "/v1/cases", caseworker.token, CaseKit.intake(CaseKit.Person()))
+            let id = try CaseKit.id(created)
+            let path = "/v1/cases/\(id.uuidString)"
+            let same = try await CaseKit.call(client, .patch, path, caseworker.token, ["risk_level": "high"], headers: ["If-Match": "W/\"1\""])
+            #expect(same.status == .ok && same.headers[.eTag] == "W/\"1\"", "\(same.text)")
+            #expect(try CaseKit.count(app, "audit_event", where: "subtype = 'case.update' AND case_id = $1 AND detail::jsonb->'changes' = '[]'::jsonb", [id]) == 1)
+            let changed = try await CaseKit.call(client, .patch, path, caseworker.token, ["risk_level": "low"], headers: ["If-Match": "W/\"1\""])
+            #expect(changed.status == .ok && changed.headers[.eTag] == "W/\"2\"", "\(changed.text)")
+
+            let service = try await CaseKit.call(client, .post, path + "/services", caseworker.token,
+                                                 ["type": "medical", "start_on": CaseKit.daysAgo(1)])
+            #expect(service.status == .created, "\(service.text)")
+            let servicePath = path + "/services/\(try CaseKit.id(service).uuidString)"
+            let sameService = try await CaseKit.call(client, .patch, servicePath, caseworker.token, ["start_on": CaseKit.daysAgo(1)],
+                                                     headers: ["If-Match": "W/\"1\""])
+            #expect(sameService.status == .ok && sameService.headers[.eTag] == "W/\"1\"", "\(sameService.text)")
+            #expect(try CaseKit.count(app, "audit_event", where: "subtype = 'service.update' AND case_id = $1 AND detail::jsonb->'fields' = '[]'::jsonb",
+                                      [id]) == 1)
+            let movedService = try await CaseKit.call(client, .patch, servicePath, caseworker.token, ["status": "in_progress"],
+                                                      headers: ["If-Match": "W/\"1\""])
+            #expect(movedService.status == .ok && movedService.headers[.eTag] == "W/\"2\"", "\(movedService.text)")
+        }
+    }
+
     /// Four cases of one organisation with different attributes, one of them closed, and one
     /// case of another organisation.
     struct ListScene {
