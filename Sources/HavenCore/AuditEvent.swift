@@ -29,8 +29,10 @@ public struct AuditEvent: Sendable, Equatable {
     public var detail: [String: AuditDetail]
     public var requestID: String?
 
+    public var type: String { AuditEvent.type(of: subtype) }
+
     /// `case.read` → `case`.
-    public var type: String {
+    public static func type(of subtype: String) -> String {
         guard let dot = subtype.utf8.firstIndex(of: UInt8(ascii: ".")) else { return subtype }
         return String(subtype[..<dot])
     }

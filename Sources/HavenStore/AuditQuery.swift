@@ -59,19 +59,21 @@ public struct AuditFilter: Sendable {
 
 public enum AuditQuery {
     static let select = """
-        SELECT id, recorded, action, type, subtype, outcome, actor_user, actor_org, actor_role, actor_ip,
+        SELECT id, recorded, action, subtype, outcome, actor_user, actor_org, actor_role, actor_ip,
                entity_kind, entity_id, case_id, subject_org, purpose, detail, request_id
         FROM audit_event
         """
 
     static func decode(_ row: PGRow) throws -> AuditRecord {
-        AuditRecord(
+        // The type is the subtype's first word, which the MAC covers; the stored column is not signed.
+        let subtype: String = try row.decode(at: 3)
+        return AuditRecord(
             id: try row.decode(at: 0), recorded: try row.decode(at: 1), action: try row.decode(at: 2),
-            type: try row.decode(at: 3), subtype: try row.decode(at: 4), outcome: try row.decode(at: 5),
-            actorUser: try row.decode(at: 6), actorOrganisation: try row.decode(at: 7), actorRole: try row.decode(at: 8),
-            actorAddress: try row.decode(at: 9), entityKind: try row.decode(at: 10), entityID: try row.decode(at: 11),
-            caseID: try row.decode(at: 12), subjectOrganisation: try row.decode(at: 13), purpose: try row.decode(at: 14),
-            detailJSON: try row.decode(at: 15), requestID: try row.decode(at: 16))
+            type: AuditEvent.type(of: subtype), subtype: subtype, outcome: try row.decode(at: 4),
+            actorUser: try row.decode(at: 5), actorOrganisation: try row.decode(at: 6), actorRole: try row.decode(at: 7),
+            actorAddress: try row.decode(at: 8), entityKind: try row.decode(at: 9), entityID: try row.decode(at: 10),
+            caseID: try row.decode(at: 11), subjectOrganisation: try row.decode(at: 12), purpose: try row.decode(at: 13),
+            detailJSON: try row.decode(at: 14), requestID: try row.decode(at: 15))
     }
 
     /// The changes made to a case (no reads, no denials), oldest first.

@@ -54,7 +54,7 @@ public struct AuditVerifier: Sendable {
     static let eventColumns = """
         e.id, e.xid, e.recorded, e.action, e.subtype, e.outcome,
         e.actor_user, e.actor_org, e.actor_role, e.actor_ip, e.entity_kind, e.entity_id, e.case_id, e.subject_org,
-        e.purpose, e.detail, e.request_id, e.mac_key, e.mac
+        e.purpose, e.detail, e.request_id, e.mac_key, e.mac, e.type
         """
 
     static let chainPageSQL = "SELECT s.seq, s.event_id, s.event_xid, s.hash, e.id IS NOT NULL, " + eventColumns + """
@@ -194,6 +194,7 @@ private struct MACKeys {
     init(keys: KeyRing) { self.keys = keys }
 
     mutating func verify(_ event: StoredEvent) throws -> Bool {
+        guard event.typeHolds else { return false }
         let mac: HMACSHA256
         if let cached = cache[event.macKey] {
             mac = cached
@@ -211,7 +212,7 @@ private struct MACKeys {
 /// An audit event as stored, with exactly the text the MAC was computed over.
 struct StoredEvent {
     /// Columns of `AuditVerifier.eventColumns`.
-    static let columnCount = 19
+    static let columnCount = 20
 
     var id: Int64
     var xid: Int64
@@ -219,6 +220,9 @@ struct StoredEvent {
     var canonicalBytes: [UInt8]
     var macKey: String
     var mac: [UInt8]
+    /// The stored `type` is the subtype's first word. It is kept for queries, not signed: a
+    /// changed one must still be caught.
+    var typeHolds: Bool
 
     /// Builds `AuditEvent.canonicalBytes` from the columns' bytes as they arrive, without a
     /// string per field: verification reads every event of the trail.
@@ -231,12 +235,14 @@ struct StoredEvent {
         recordedMicroseconds = try StoredEvent.int64(row, o + 2) &+ StoredEvent.postgresEpochMicroseconds
         var bytes: [UInt8] = []
         bytes.reserveCapacity(400)
+        var subtypeType: [UInt8] = []
         bytes.append(contentsOf: AuditEvent.canonicalPrefix)
         AuditEvent.appendField(String(recordedMicroseconds).utf8, to: &bytes)
         for column in 3...16 {
             let isUUID = column == 6 || column == 7 || column == 12 || column == 13
             try row.withBytes(at: o + column) { value in
                 guard let value else { return AuditEvent.appendField(nil as [UInt8]?, to: &bytes) }
+                if column == 4 { subtypeType = Array(value.prefix { $0 != UInt8(ascii: ".") }) }
                 guard isUUID else { return AuditEvent.appendField(value, to: &bytes) }
                 guard value.count == 16 else { throw PGError(kind: .typeMismatch, message: "column \(o + column) is not a uuid") }
                 // The lower-case spelling the event was signed with.
@@ -247,6 +253,7 @@ struct StoredEvent {
         canonicalBytes = bytes
         macKey = try row.decode(at: o + 17)
         mac = try row.decode(at: o + 18)
+        typeHolds = try row.withBytes(at: o + 19) { value in value.map { $0.elementsEqual(subtypeType) } ?? false }
     }
 
     /// 2000-01-01 in Unix microseconds: where PostgreSQL's timestamps count from.
