@@ -94,6 +94,9 @@ public final class Store: Sendable {
     /// "try later" is `.unavailable` (503), a constraint the request broke is a conflict or an
     /// invalid value, anything else a failure told by kind, SQLSTATE and statement only.
     static func translate(_ error: PGError) -> any Error {
+        // The request did not break the audit trail's rules: Haven failed to write its event, so
+        // the action failed with it, and that is Haven's fault, not a bad value.
+        if error.table == "audit_event" { return StoreError.database(PGError.loggable(error)) }
         switch error.kind {
         case .connectionLost, .poolTimeout, .poolClosed, .queryCancelled, .serializationFailure, .deadlock, .lockNotAvailable:
             return StoreError.unavailable(error.kind == .queryCancelled ? "the database took too long" : "the database is unavailable")

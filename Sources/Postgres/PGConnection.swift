@@ -450,7 +450,7 @@ public final class PGConnection {
         let message = field(haven_pg_diag_message_primary) ?? errorMessage(connection)
         return PGError(
             kind: kind, sqlState: state, message: message, detail: field(haven_pg_diag_message_detail),
-            constraint: field(haven_pg_diag_constraint_name), statement: statement)
+            constraint: field(haven_pg_diag_constraint_name), table: field(haven_pg_diag_table_name), statement: statement)
     }
 
     static func errorMessage(_ connection: OpaquePointer) -> String {

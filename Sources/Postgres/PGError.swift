@@ -28,18 +28,21 @@ public struct PGError: Error, CustomStringConvertible, Sendable {
     public var message: String
     public var detail: String?
     public var constraint: String?
+    /// The table a constraint belongs to, when the error is about one.
+    public var table: String?
     /// The statement's name or a short prefix of its text, for the log. Never parameter values.
     public var statement: String?
 
     public init(
         kind: Kind, sqlState: String? = nil, message: String, detail: String? = nil,
-        constraint: String? = nil, statement: String? = nil
+        constraint: String? = nil, table: String? = nil, statement: String? = nil
     ) {
         self.kind = kind
         self.sqlState = sqlState
         self.message = message
         self.detail = detail
         self.constraint = constraint
+        self.table = table
         self.statement = statement
     }
 

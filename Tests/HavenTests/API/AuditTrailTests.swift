@@ -56,6 +56,40 @@ import Testing
         }
     }
 
+    /// An action whose event cannot be written fails with it: the read answers no case data,
+    /// the changes stay unmade, the session stays open; and the failure is Haven's (500), not
+    /// a bad value of the caller's.
+    @Test func anActionWhoseEventCannotBeWrittenFails() async throws {
+        try await TestApp.run { app, client in
+            let org = try await app.organisation()
+            let caseworker = try await CaseKit.member(app, client, .caseworker, in: org.id)
+            let person = CaseKit.Person()
+            let id = try CaseKit.id(try await CaseKit.call(client, .post, "/v1/cases", caseworker.token, CaseKit.intake(person)))
+            let (admin, adminToken) = try await app.admin(client)
+            let target = try await app.user(.caseworker, in: admin.organisationID)
+            let owner = try app.database.connect(as: DatabaseSetup.ownerRole)
+            try owner.run(script: """
+                ALTER TABLE audit_event ADD CONSTRAINT refuse_some_events
+                    CHECK (subtype NOT IN ('case.read', 'case.update', 'user.update', 'auth.logout')) NOT VALID
+                """)
+            defer { try? owner.run(script: "ALTER TABLE audit_event DROP CONSTRAINT refuse_some_events") }
+
+            let read = try await CaseKit.call(client, .get, "/v1/cases/\(id.uuidString)", caseworker.token)
+            expectProblem(read, .internalServerError)
+            #expect(!read.text.contains(person.familyName), "no case data without its event")
+            let patch = try await CaseKit.call(client, .patch, "/v1/cases/\(id.uuidString)", caseworker.token, ["risk_level": "low"],
+                                               headers: ["If-Match": "W/\"1\""])
+            expectProblem(patch, .internalServerError)
+            #expect(try app.count("case_file", where: "id = $1 AND risk_level = 'high' AND version = 1", [id]) == 1)
+            let user = try await client.send(.patch, "/v1/users/\(target.id)", token: adminToken, json: ["role": "partner"])
+            expectProblem(user, .internalServerError)
+            #expect(try app.count("app_user", where: "id = $1 AND role = 'caseworker'", [target.id]) == 1)
+            let logout = try await client.send(.post, "/v1/auth/logout", token: caseworker.token)
+            expectProblem(logout, .internalServerError)
+            #expect(try await client.send(.get, "/v1/me", token: caseworker.token).status == .ok, "the session is still open")
+        }
+    }
+
     @Test func deniedAccessIsAudited() async throws {
         try await TestApp.run { app, client in
             let own = try await app.organisation()
