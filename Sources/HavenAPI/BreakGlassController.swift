@@ -32,13 +32,8 @@ struct BreakGlassController: Sendable {
         }
         routes.get("/v1/break-glass/:id") { request, context in
             let id = try request.uuidParameter("id", context)
-            let keys = store.keys
             let grant = try await store.transaction(context.access) { transaction in
-                guard let grant = try BreakGlassStore.find(id, keys: keys, on: transaction.connection) else {
-                    throw StoreError.notFound("no such grant")
-                }
-                let purpose = try transaction.authorize(.readBreakGlassGrant, .grant(grant.facts), entityKind: "break-glass-grant",
-                                                        entityID: id.lowercasedString, caseID: grant.caseID, subjectOrganisation: grant.caseOrganisation)
+                let (grant, purpose) = try transaction.authorizeAndLoadGrant(id, .readBreakGlassGrant)
                 try transaction.audit(.read, "breakglass.read", entityKind: "break-glass-grant", entityID: id.lowercasedString,
                                       caseID: grant.caseID, subjectOrganisation: grant.caseOrganisation, purpose: purpose)
                 return grant
@@ -54,11 +49,7 @@ struct BreakGlassController: Sendable {
             try check.finish()
             let keys = store.keys
             let grant = try await store.transaction(context.access) { transaction in
-                guard let grant = try BreakGlassStore.find(id, keys: keys, on: transaction.connection) else {
-                    throw StoreError.notFound("no such grant")
-                }
-                try transaction.authorize(.reviewBreakGlassGrant, .grant(grant.facts), entityKind: "break-glass-grant",
-                                          entityID: id.lowercasedString, caseID: grant.caseID, subjectOrganisation: grant.caseOrganisation)
+                let (grant, _) = try transaction.authorizeAndLoadGrant(id, .reviewBreakGlassGrant)
                 guard let actor = transaction.actor else { throw StoreError.notFound("no such grant") }
                 let reviewed = try BreakGlassStore.review(grant, note: body.note, actor: actor, keys: keys, on: transaction.connection)
                 try transaction.audit(.update, "breakglass.review", entityKind: "break-glass-grant", entityID: id.lowercasedString,

@@ -35,6 +35,14 @@ public enum BreakGlassStore {
         return try decode(result[0], keys: keys)
     }
 
+    /// What the policy needs to decide on a grant, seen past row-level security.
+    static func facts(_ id: UUID, on connection: PGConnection) throws -> (facts: GrantFacts, caseID: UUID)? {
+        guard let row = try connection.query("SELECT case_id, user_id, user_organisation_id, case_organisation_id FROM haven_grant_facts($1)", [id]).first
+        else { return nil }
+        return (GrantFacts(holder: try row.decode(at: 1), holderOrganisation: try row.decode(at: 2), caseOrganisation: try row.decode(at: 3)),
+                try row.decode(at: 0))
+    }
+
     public static func find(_ id: UUID, keys: KeyRing, on connection: PGConnection) throws -> BreakGlassGrant? {
         try connection.query("SELECT " + columns + " FROM break_glass_grant WHERE id = $1", [id]).first.map { try decode($0, keys: keys) }
     }

@@ -27,6 +27,16 @@ extension StoreTransaction {
         return (file, found.facts, purpose)
     }
 
+    /// The same for a break-glass grant, then the grant itself (through row-level security). A
+    /// missing grant answers in the denial's words, so the two cannot be told apart.
+    public func authorizeAndLoadGrant(_ id: UUID, _ operation: AccessOperation) throws -> (grant: BreakGlassGrant, purpose: Purpose) {
+        guard let found = try BreakGlassStore.facts(id, on: connection) else { throw StoreError.notFound("no such break-glass-grant") }
+        let purpose = try authorize(operation, .grant(found.facts), entityKind: "break-glass-grant", entityID: id.lowercasedString,
+                                    caseID: found.caseID, subjectOrganisation: found.facts.caseOrganisation)
+        guard let grant = try BreakGlassStore.find(id, keys: keys, on: connection) else { throw StoreError.notFound("no such break-glass-grant") }
+        return (grant, purpose)
+    }
+
     /// The same for a referral. A referral whose consent has lapsed is ended first (S16), so
     /// the answer already reflects it.
     public func authorizeReferral(_ id: UUID, _ operation: AccessOperation) throws -> (facts: ReferralStore.Facts, purpose: Purpose) {

@@ -336,8 +336,15 @@ struct CasesAccessMatrixTests {
             // Only the owners review, once.
             let selfReview = try await CaseKit.call(client, .post, "/v1/break-glass/\(grantID.uuidString)/review", holder.token, ["note": "fine"])
             CaseKit.expectProblem(selfReview, .forbidden)
+            // A grant outside one's scope is 404, decided by the policy and recorded like every refusal.
+            let deniedBeforeReviews = (try CaseKit.deniedCount(app, actor: stranger.id), try CaseKit.deniedCount(app, actor: caseworker.id))
             let strangerReview = try await CaseKit.call(client, .post, "/v1/break-glass/\(grantID.uuidString)/review", stranger.token, ["note": "fine"])
             CaseKit.expectProblem(strangerReview, .notFound)
+            let caseworkerReview = try await CaseKit.call(client, .post, "/v1/break-glass/\(grantID.uuidString)/review", caseworker.token, ["note": "fine"])
+            CaseKit.expectProblem(caseworkerReview, .notFound)
+            CaseKit.expectProblem(try await CaseKit.call(client, .get, "/v1/break-glass/\(grantID.uuidString)", caseworker.token), .notFound)
+            #expect(try CaseKit.deniedCount(app, actor: stranger.id) == deniedBeforeReviews.0 + 1)
+            #expect(try CaseKit.deniedCount(app, actor: caseworker.id) == deniedBeforeReviews.1 + 2)
             let review = try await CaseKit.call(client, .post, "/v1/break-glass/\(grantID.uuidString)/review", owners.token, ["note": "justified"])
             #expect(review.status == .ok, "\(review.text)")
             #expect(try review.json()["reviewed_by"] as? String == owners.id.uuidString)
