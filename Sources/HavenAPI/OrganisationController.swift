@@ -36,13 +36,18 @@ struct OrganisationController: Sendable {
                 throw APIError.badRequest("service_type", "is required: one of \(ServiceType.allowedValues)")
             }
             let region = try request.queryString("region")
-            let matches = try await store.transaction(context.access) { transaction in
+            let country = try request.queryString("country")
+            if let country, !CountryCode.isValid(country) { throw APIError.badRequest("country", "must be an ISO 3166-1 alpha-2 code such as MD") }
+            let query = try ListQuery(request)
+            let page = try await store.transaction(context.access) { transaction in
                 try transaction.authorize(.matchOrganisations, .collection, entityKind: "organisation")
-                // The caller's own organisation is not a referral's recipient.
-                return try OrganisationStore.matching(serviceType: serviceType, region: region, excluding: transaction.actor?.organisationID,
-                                                      on: transaction.connection)
+                let own = try transaction.actor.flatMap { try OrganisationStore.find($0.organisationID, on: transaction.connection) }
+                // A region is a region of a country: the one named, or the caller's own. The
+                // caller's own organisation is not a referral's recipient.
+                return try OrganisationStore.matching(serviceType: serviceType, country: country ?? (region == nil ? nil : own?.country), region: region,
+                                                      excluding: own?.id, after: query.cursor, limit: query.limit, on: transaction.connection)
             }
-            return JSONResponse(ListResponse(items: matches, nextCursor: nil))
+            return JSONResponse(ListResponse(page) { $0 })
         }
         routes.get("/v1/organisations/:id") { request, context in
             let id = try request.uuidParameter("id", context)

@@ -9,6 +9,9 @@ import Hummingbird
 struct ReferralController: Sendable {
     let store: Store
     let bodyLimit: Int
+    /// How many covering organisations a refusal for the mandate suggests (the first by name;
+    /// `GET /v1/organisations/match` pages through them all).
+    static let suggestions = 50
 
     func register(_ routes: Routes) {
         routes.post("/v1/cases/:id/referrals") { request, context in try await create(request, context) }
@@ -85,7 +88,8 @@ struct ReferralController: Sendable {
                            extensions: ["missing_categories": .strings(missing.map(\.rawValue)), "consent_status": .string(state.rawValue)])
         }
         guard recipient.mandate.covers(serviceType: serviceType, region: nil) else {
-            let covering = try OrganisationStore.matching(serviceType: serviceType, region: nil, excluding: actor.organisationID, on: connection)
+            let covering = try OrganisationStore.matching(serviceType: serviceType, country: nil, region: nil, excluding: actor.organisationID,
+                                                          after: nil, limit: ReferralController.suggestions, on: connection).items
             throw APIError(.unprocessableContent, kind: "outside-mandate",
                            detail: "\(recipient.name) does not take referrals for \(serviceType.rawValue)",
                            errors: [FieldError("to_organisation", "does not provide \(serviceType.rawValue)")],
@@ -189,8 +193,9 @@ struct ReferralController: Sendable {
                                   subjectOrganisation: current.caseOrganisation, purpose: access.purpose, detail: detail)
             var dto = ReferralDTO(updated, side: side)
             if move.to == .rejected, move.reason == RejectionReason.outsideMandate.rawValue {
-                dto.coveringOrganisations = try OrganisationStore.matching(serviceType: current.serviceType, region: nil,
-                                                                           excluding: current.toOrganisation, on: transaction.connection)
+                dto.coveringOrganisations = try OrganisationStore.matching(serviceType: current.serviceType, country: nil, region: nil,
+                                                                           excluding: current.toOrganisation, after: nil, limit: ReferralController.suggestions,
+                                                                           on: transaction.connection).items
                     .filter { $0.id != current.fromOrganisation }.map(OrganisationSummary.init)
             }
             return dto

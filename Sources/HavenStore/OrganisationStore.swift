@@ -92,18 +92,32 @@ public enum OrganisationStore {
         }
     }
 
-    /// Organisations whose mandate covers a need: they provide the service, take referrals,
-    /// and cover the region (or the whole country).
-    public static func matching(serviceType: ServiceType, region: String?, excluding: UUID? = nil, on connection: PGConnection) throws -> [Organisation] {
+    /// Organisations whose mandate covers a need: they provide the service, take referrals, are
+    /// in `country` when one is named, and cover `region` when one is named (listing it, or
+    /// covering their whole country: no regions). By name, a page at a time.
+    public static func matching(
+        serviceType: ServiceType, country: String?, region: String?, excluding: UUID? = nil, after cursor: String?, limit: Int,
+        on connection: PGConnection
+    ) throws -> Page<Organisation> {
+        var after = (key: "", id: UUID(uuid: (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)))
+        if let cursor { after = try Cursor.keyAndID(cursor) }
         let result = try connection.query("""
             SELECT id, name, type, country, region, service_types, regions_covered, populations, accepts_referrals, capacity_note, active, version
             FROM organisation
             WHERE active AND accepts_referrals AND $1 = ANY (service_types)
-              AND ($2::text IS NULL OR cardinality(regions_covered) = 0 OR lower($2) = ANY (SELECT lower(r) FROM unnest(regions_covered) r))
-              AND ($3::uuid IS NULL OR id <> $3)
-            ORDER BY lower(name) LIMIT 50
-            """, [serviceType.rawValue, region, excluding])
-        return try result.rows.map { try decode($0) }
+              AND ($2::text IS NULL OR country = $2)
+              AND ($3::text IS NULL OR cardinality(regions_covered) = 0 OR lower($3) = ANY (SELECT lower(r) FROM unnest(regions_covered) r))
+              AND ($4::uuid IS NULL OR id <> $4)
+              AND (lower(name), id) > ($5, $6::uuid)
+            ORDER BY lower(name), id LIMIT $7
+            """, [serviceType.rawValue, country, region, excluding, after.key, after.id, limit + 1])
+        var items = try result.rows.map { try decode($0) }
+        var next: String?
+        if items.count > limit {
+            items.removeLast()
+            if let last = items.last { next = Cursor.encode([last.name.lowercased(), last.id.uuidString]) }
+        }
+        return Page(items: items, nextCursor: next)
     }
 
     /// Years this organisation keeps a closed case before its identifying data is erased.

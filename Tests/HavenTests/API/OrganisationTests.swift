@@ -135,6 +135,7 @@ import Testing
             let local = try await app.organisation("Chisinau Legal", services: [.legalAid, .counselling], regions: ["Chisinau"])
             let elsewhere = try await app.organisation("Cahul Legal", services: [.legalAid], regions: ["Cahul"])
             let full = try await app.organisation("Full Legal", services: [.legalAid], acceptsReferrals: false)
+            let abroad = try await app.organisation("Bucharest Legal", country: "RO", services: [.legalAid])
             let clinic = try await app.organisation("Clinic", type: .health, services: [.medical])
             let (_, token) = try await app.loggedIn(.caseworker, in: home.id, client)
 
@@ -144,7 +145,24 @@ import Testing
                 return Set(try response.jsonArray().compactMap { $0["id"] as? String })
             }
             let inChisinau = try await match("service_type=legal_aid&region=chisinau")
+            // A region is one of the caller's country: another country's nationwide mandate does not cover it.
             #expect(inChisinau == [nationwide.id.uuidString, local.id.uuidString])
+            #expect(try await match("service_type=legal_aid&country=RO") == [abroad.id.uuidString])
+            #expect(try await match("service_type=legal_aid&country=MD&region=Cahul") == [nationwide.id.uuidString, elsewhere.id.uuidString])
+            expectProblem(try await client.send(.get, "/v1/organisations/match?service_type=legal_aid&country=Moldova", token: token),
+                          .badRequest, field: "country")
+
+            // Every match, a page at a time.
+            var paged: [String] = []
+            var cursor: String?
+            repeat {
+                let next = cursor.map { "&cursor=\($0.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? $0)" } ?? ""
+                let page = try await client.send(.get, "/v1/organisations/match?service_type=legal_aid&limit=1\(next)", token: token)
+                #expect(page.status == .ok, "\(page.text)")
+                paged += try page.jsonArray().compactMap { $0["id"] as? String }
+                cursor = try page.json()["next_cursor"] as? String
+            } while cursor != nil && paged.count < 10
+            #expect(paged.count == 4 && Set(paged) == Set([nationwide, local, elsewhere, abroad].map(\.id.uuidString)), "\(paged)")
             let anywhere = try await match("service_type=legal_aid")
             #expect(anywhere.contains(elsewhere.id.uuidString) && anywhere.contains(nationwide.id.uuidString))
             #expect(!anywhere.contains(full.id.uuidString) && !anywhere.contains(clinic.id.uuidString))
