@@ -50,9 +50,18 @@ struct Authenticator: Sendable {
         context.session = session
     }
 
-    /// Audits a rejected token, unless the address has sent too many: then 429, unaudited.
+    /// The answer to a user who must change their password and asked for anything else: 403,
+    /// recorded like every refusal.
+    func refuseUntilPasswordChange(_ context: HavenRequestContext) async throws -> Never {
+        try await auth.recordPasswordChangeRequired(context: context.access)
+        throw APIError(.forbidden, kind: "password-change-required", detail: "change your password first: POST /v1/me/password")
+    }
+
+    /// Audits a rejected token, unless the address has sent too many: then 429, and one event
+    /// when the address starts being held back.
     private func reject(_ context: HavenRequestContext, reason: String) async throws {
-        guard rejections.allow(context.clientAddress ?? "unknown") else {
+        if case .heldBack(let first) = rejections.check(context.clientAddress ?? "unknown") {
+            if first { try await auth.recordRateLimited(context: context.access, limit: "rejected-tokens") }
             throw APIError(.tooManyRequests, kind: "rate-limited", detail: "too many rejected tokens from this address; wait a minute",
                            headers: [.retryAfter: "60"])
         }

@@ -8,6 +8,14 @@ final class LoginRateLimiter: Sendable {
     private struct Bucket {
         var tokens: Double
         var updated: ContinuousClock.Instant
+        /// Refused since its last allowed attempt.
+        var holding = false
+    }
+
+    enum Verdict: Equatable {
+        case allowed
+        /// `first`: the first refusal since the address was last allowed, the one worth recording.
+        case heldBack(first: Bool)
     }
 
     private let perMinute: Double
@@ -27,6 +35,10 @@ final class LoginRateLimiter: Sendable {
     }
 
     func allow(_ address: String, now: ContinuousClock.Instant = .now) -> Bool {
+        check(address, now: now) == .allowed
+    }
+
+    func check(_ address: String, now: ContinuousClock.Instant = .now) -> Verdict {
         let address = LoginRateLimiter.key(address)
         return buckets.withLockedValue { buckets in
             if buckets.count > capacity {
@@ -46,12 +58,15 @@ final class LoginRateLimiter: Sendable {
             bucket.tokens = min(perMinute, bucket.tokens + seconds * perMinute / 60)
             bucket.updated = now
             guard bucket.tokens >= 1 else {
+                let first = !bucket.holding
+                bucket.holding = true
                 buckets[address] = bucket
-                return false
+                return .heldBack(first: first)
             }
             bucket.tokens -= 1
+            bucket.holding = false
             buckets[address] = bucket
-            return true
+            return .allowed
         }
     }
 

@@ -43,8 +43,7 @@ struct Routes {
                 guard let authenticator else { throw APIError.unavailable("authentication is not configured") }
                 try await authenticator.authenticate(request, context: &context)
                 if context.passwordChangeRequired && access != .authenticatedDuringPasswordChange {
-                    throw APIError(.forbidden, kind: "password-change-required",
-                                   detail: "change your password first: POST /v1/me/password")
+                    try await authenticator.refuseUntilPasswordChange(context)
                 }
             }
             return try await handler(request, context)

@@ -251,8 +251,23 @@ public struct AuthService: Sendable {
 
     /// Records a rejected bearer token (S8: every authentication decision is audited).
     public func recordRejectedToken(context: AccessContext, reason: String) async throws {
+        try await recordRefusal("auth.token-rejected", context: context, detail: ["reason": .string(reason)])
+    }
+
+    /// An address starts being held back (`limit`: what it sent too much of). Once per spell,
+    /// not per refused request: a flood must not become a flood of events.
+    public func recordRateLimited(context: AccessContext, limit: String) async throws {
+        try await recordRefusal("auth.rate-limited", context: context, detail: ["limit": .string(limit)])
+    }
+
+    /// A user who must change their password asked for something else.
+    public func recordPasswordChangeRequired(context: AccessContext) async throws {
+        try await recordRefusal("auth.password-change-required", context: context, detail: [:])
+    }
+
+    private func recordRefusal(_ subtype: String, context: AccessContext, detail: [String: AuditDetail]) async throws {
         try await store.transaction(context) { transaction in
-            try transaction.audit(.execute, "auth.token-rejected", outcome: .denied, purpose: .authentication, detail: ["reason": .string(reason)])
+            try transaction.audit(.execute, subtype, outcome: .denied, purpose: .authentication, detail: detail)
         }
     }
 }

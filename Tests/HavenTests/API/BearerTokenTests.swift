@@ -26,6 +26,9 @@ import Testing
             expectProblem(limited, .tooManyRequests)
             #expect(limited.headers[.retryAfter] == "60")
             #expect(try app.count("audit_event", where: "subtype = 'auth.token-rejected'") == before + 3)
+            // Being held back is recorded once per spell, not once per refused request.
+            expectProblem(try await client.send(.get, "/v1/me", token: "garbage-\(UUID().uuidString)"), .tooManyRequests)
+            #expect(try app.count("audit_event", where: "subtype = 'auth.rate-limited' AND outcome = 'denied' AND detail = '{\"limit\":\"rejected-tokens\"}'") == 1)
         }
     }
 
@@ -159,6 +162,8 @@ import Testing
             let blocked = try await client.send(.get, "/v1/organisations", token: resetToken)
             expectProblem(blocked, .forbidden)
             #expect(blocked.problemType?.hasSuffix("password-change-required") == true, "\(blocked.text)")
+            #expect(try app.count("audit_event", where: "subtype = 'auth.password-change-required' AND outcome = 'denied' AND actor_user = $1",
+                                  [caseworker.id]) == 1, "the refusal is recorded")
             let me = try await client.send(.get, "/v1/me", token: resetToken)
             #expect(me.status == .ok)
             #expect(try me.json()["password_change_required"] as? Bool == true)

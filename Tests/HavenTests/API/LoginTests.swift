@@ -153,6 +153,8 @@ import Testing
             expectProblem(limited, .tooManyRequests)
             #expect(limited.headers[.retryAfter] != nil)
             #expect(try app.count("session") == 0)
+            expectProblem(try await LoginTests.login(client, caseworker.user.username, caseworker.password), .tooManyRequests)
+            #expect(try app.count("audit_event", where: "subtype = 'auth.rate-limited' AND outcome = 'denied' AND detail = '{\"limit\":\"login\"}'") == 1)
         }
     }
 
