@@ -45,10 +45,12 @@ struct ServeCommand: AsyncParsableCommand {
 
     @OptionGroup var database: DatabaseOptions
     @OptionGroup var pool: PoolOptions
+    @OptionGroup var sessions: SessionOptions
 
     func run() async throws {
         let logger = Logs.bootstrap()
         var configuration = AppConfiguration()
+        try sessions.apply(to: &configuration)
         configuration.host = host ?? Environment.value("HAVEN_HOST") ?? "127.0.0.1"
         configuration.port = port ?? Environment.value("HAVEN_PORT").flatMap(Int.init) ?? 8080
         configuration.bodyLimit = bodyLimit ?? Environment.value("HAVEN_BODY_LIMIT").flatMap(Int.init) ?? 1 << 20

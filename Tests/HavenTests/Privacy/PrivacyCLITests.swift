@@ -14,8 +14,9 @@ struct PrivacyCLITests {
 
     static var binary: URL { packageRoot.appendingPathComponent(".build/debug/haven") }
 
-    /// Runs `haven` with `arguments`; returns the exit status, standard output and standard error.
-    static func haven(_ arguments: [String]) throws -> (status: Int32, output: String, errors: String) {
+    /// Runs `haven` with `arguments` (and `input` on its standard input); returns the exit
+    /// status, standard output and standard error.
+    static func haven(_ arguments: [String], input: String? = nil) throws -> (status: Int32, output: String, errors: String) {
         guard FileManager.default.isExecutableFile(atPath: binary.path) else {
             throw TestFailure("no haven binary at \(binary.path): build with `swift build --build-tests`")
         }
@@ -33,7 +34,11 @@ struct PrivacyCLITests {
         process.environment = environment
         process.standardOutput = try FileHandle(forWritingTo: out)
         process.standardError = try FileHandle(forWritingTo: err)
+        let stdin = Pipe()
+        process.standardInput = stdin
         try process.run()
+        if let input { stdin.fileHandleForWriting.write(Data(input.utf8)) }
+        try stdin.fileHandleForWriting.close()
         process.waitUntilExit()
         return (process.terminationStatus, try String(contentsOf: out, encoding: .utf8), try String(contentsOf: err, encoding: .utf8))
     }
