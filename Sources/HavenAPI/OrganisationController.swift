@@ -67,11 +67,12 @@ struct OrganisationController: Sendable {
             let patch = try await request.decodeJSON(OrganisationPatch.self, limit: bodyLimit)
             try patch.validate()
             let organisation = try await store.transaction(context.access) { transaction in
-                // Locked, so If-Match and the changes are judged against the row the update replaces.
+                // The policy first: only then is the row locked, so If-Match and the changes are
+                // judged against the row the update replaces.
+                try transaction.authorize(.updateOrganisation, .organisation(id), entityKind: "organisation", entityID: id.lowercasedString, subjectOrganisation: id)
                 guard let current = try OrganisationStore.find(id, forUpdate: true, on: transaction.connection) else {
                     throw StoreError.notFound("no such organisation")
                 }
-                try transaction.authorize(.updateOrganisation, .organisation(id), entityKind: "organisation", entityID: id.lowercasedString, subjectOrganisation: id)
                 if let expected, expected != current.version { throw StoreError.preconditionFailed("the organisation changed since you read it") }
                 // Deactivating ends its staff's sessions: done to one's own, it would lock out the
                 // only administrators who could undo it.
