@@ -49,15 +49,21 @@ public enum OrganisationStore {
     public static func list(after cursor: String?, limit: Int, on connection: PGConnection) throws -> Page<Organisation> {
         var after = (key: "", id: UUID(uuid: (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)))
         if let cursor { after = try Cursor.keyAndID(cursor) }
-        let result = try connection.query("""
-            SELECT id, name, type, country, region, service_types, regions_covered, populations, accepts_referrals, capacity_note, active, version
-            FROM organisation WHERE (lower(name), id) > ($1, $2::uuid) ORDER BY lower(name), id LIMIT $3
+        let result = try connection.query("SELECT " + columns + """
+            , lower(name) FROM organisation WHERE (lower(name), id) > ($1, $2::uuid) ORDER BY lower(name), id LIMIT $3
             """, [after.key, after.id, limit + 1])
-        var items = try result.rows.map { try decode($0) }
+        return try pageByName(result, limit: limit)
+    }
+
+    /// A page in name order. The cursor carries PostgreSQL's own `lower(name)` (the last
+    /// column), the key the next page compares with: Swift lower-cases letters that the
+    /// database's `lower` may leave alone, which would skip names.
+    private static func pageByName(_ result: PGResult, limit: Int) throws -> Page<Organisation> {
+        let rows = result.rows
+        let items = try rows.prefix(limit).map { try decode($0) }
         var next: String?
-        if items.count > limit {
-            items.removeLast()
-            if let last = items.last { next = Cursor.encode([last.name.lowercased(), last.id.uuidString]) }
+        if rows.count > limit, let last = items.last {
+            next = Cursor.encode([try rows[limit - 1].decode(String.self, at: 12), last.id.uuidString])
         }
         return Page(items: items, nextCursor: next)
     }
@@ -101,9 +107,8 @@ public enum OrganisationStore {
     ) throws -> Page<Organisation> {
         var after = (key: "", id: UUID(uuid: (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)))
         if let cursor { after = try Cursor.keyAndID(cursor) }
-        let result = try connection.query("""
-            SELECT id, name, type, country, region, service_types, regions_covered, populations, accepts_referrals, capacity_note, active, version
-            FROM organisation
+        let result = try connection.query("SELECT " + columns + """
+            , lower(name) FROM organisation
             WHERE active AND accepts_referrals AND $1 = ANY (service_types)
               AND ($2::text IS NULL OR country = $2)
               AND ($3::text IS NULL OR cardinality(regions_covered) = 0 OR lower($3) = ANY (SELECT lower(r) FROM unnest(regions_covered) r))
@@ -111,13 +116,7 @@ public enum OrganisationStore {
               AND (lower(name), id) > ($5, $6::uuid)
             ORDER BY lower(name), id LIMIT $7
             """, [serviceType.rawValue, country, region, excluding, after.key, after.id, limit + 1])
-        var items = try result.rows.map { try decode($0) }
-        var next: String?
-        if items.count > limit {
-            items.removeLast()
-            if let last = items.last { next = Cursor.encode([last.name.lowercased(), last.id.uuidString]) }
-        }
-        return Page(items: items, nextCursor: next)
+        return try pageByName(result, limit: limit)
     }
 
     /// Years this organisation keeps a closed case before its identifying data is erased.
