@@ -8,13 +8,14 @@ final class LoginRateLimiter: Sendable {
     private struct Bucket {
         var tokens: Double
         var updated: ContinuousClock.Instant
-        /// Refused since its last allowed attempt.
+        /// Refused since the bucket was last full: one spell of being held back, however many
+        /// single attempts the trickle of refills lets through meanwhile.
         var holding = false
     }
 
     enum Verdict: Equatable {
         case allowed
-        /// `first`: the first refusal since the address was last allowed, the one worth recording.
+        /// `first`: the first refusal of a spell (see `Bucket.holding`), the one worth recording.
         case heldBack(first: Bool)
     }
 
@@ -57,6 +58,7 @@ final class LoginRateLimiter: Sendable {
             let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
             bucket.tokens = min(perMinute, bucket.tokens + seconds * perMinute / 60)
             bucket.updated = now
+            if bucket.tokens >= perMinute { bucket.holding = false }
             guard bucket.tokens >= 1 else {
                 let first = !bucket.holding
                 bucket.holding = true
@@ -64,7 +66,6 @@ final class LoginRateLimiter: Sendable {
                 return .heldBack(first: first)
             }
             bucket.tokens -= 1
-            bucket.holding = false
             buckets[address] = bucket
             return .allowed
         }

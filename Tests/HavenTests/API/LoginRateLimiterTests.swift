@@ -12,6 +12,24 @@ import Testing
         #expect(limiter.allow("192.0.2.7", now: now + .seconds(20)), "a third of a minute refills one attempt")
     }
 
+    /// A spell of being held back is reported once: the single attempts that refills let through
+    /// during a steady flood do not start a new spell; only a bucket full again does.
+    @Test func aSpellOfBeingHeldBackStartsOnce() {
+        let limiter = LoginRateLimiter(perMinute: 3)
+        let start = ContinuousClock.now
+        let address = "192.0.2.9"
+        #expect((0..<3).allSatisfy { _ in limiter.check(address, now: start) == .allowed })
+        #expect(limiter.check(address, now: start) == .heldBack(first: true))
+        #expect(limiter.check(address, now: start) == .heldBack(first: false))
+        // A refill lets one attempt through mid-flood; the next refusal is the same spell.
+        #expect(limiter.check(address, now: start + .seconds(20)) == .allowed)
+        #expect(limiter.check(address, now: start + .seconds(20)) == .heldBack(first: false))
+        // Quiet for a whole minute: the bucket is full, and a new flood is a new spell.
+        let later = start + .seconds(120)
+        #expect((0..<3).allSatisfy { _ in limiter.check(address, now: later) == .allowed })
+        #expect(limiter.check(address, now: later) == .heldBack(first: true))
+    }
+
     /// An IPv6 client holds a /64: its addresses share one allowance.
     @Test func anIPv6SlashSixtyFourIsOneClient() {
         let limiter = LoginRateLimiter(perMinute: 2)
