@@ -91,7 +91,7 @@ struct SharedCase: Encodable, Sendable {
             throw StoreError.notFound("no such referral")
         }
         let needs = reading.needs ? try NeedStore.list(caseID: file.id, keys: keys, open: reading.opensNeedNotes, on: connection) : nil
-        let services = reading.services ? try ServiceStore.list(caseID: file.id, keys: keys, on: connection) : nil
+        let services = reading.services ? try ServiceStore.list(caseID: file.id, keys: keys, openNotes: reading.opensServiceNotes, on: connection) : nil
         return SharedCase(SharedPart(file, needs: needs, services: services, categories: categories))
     }
 }

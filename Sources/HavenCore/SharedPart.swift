@@ -22,11 +22,13 @@ public struct SharedPart: Sendable, Equatable {
         public var needs: Bool
         public var opensNeedNotes: Bool
         public var services: Bool
+        public var opensServiceNotes: Bool
     }
 
     public static func reading(_ categories: Set<DataCategory>) -> Reading {
         Reading(opensCase: !categories.isDisjoint(with: [.identity, .contact, .notes]), needs: categories.contains(.needs),
-                opensNeedNotes: categories.contains(.needs) && categories.contains(.notes), services: categories.contains(.services))
+                opensNeedNotes: categories.contains(.needs) && categories.contains(.notes), services: categories.contains(.services),
+                opensServiceNotes: categories.contains(.services) && categories.contains(.notes))
     }
 
     /// The part of `file` (with its needs and services, when read) that `categories` release.

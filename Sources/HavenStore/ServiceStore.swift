@@ -77,9 +77,10 @@ public enum ServiceStore {
         return episode
     }
 
-    public static func list(caseID: UUID, keys: KeyRing, on connection: PGConnection) throws -> [ServiceEpisode] {
+    /// The case's services; their counselling notes (stored sealed apart) only with `openNotes`.
+    public static func list(caseID: UUID, keys: KeyRing, openNotes: Bool = true, on connection: PGConnection) throws -> [ServiceEpisode] {
         let episodes = try connection.query("SELECT " + columns + " FROM service_episode WHERE case_id = $1 ORDER BY created_at, id", [caseID]).rows.map(decode)
-        return try attachNotes(episodes, keys: keys, on: connection)
+        return openNotes ? try attachNotes(episodes, keys: keys, on: connection) : episodes
     }
 
     public static func find(_ id: UUID, caseID: UUID, keys: KeyRing, forUpdate: Bool = false, on connection: PGConnection) throws -> ServiceEpisode? {

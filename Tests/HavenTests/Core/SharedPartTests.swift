@@ -44,5 +44,6 @@ import Testing
         #expect(reading.opensCase == (has(.identity) || has(.contact) || has(.notes)))
         #expect(reading.needs == has(.needs) && reading.services == has(.services))
         #expect(reading.opensNeedNotes == (has(.needs) && has(.notes)))
+        #expect(reading.opensServiceNotes == (has(.services) && has(.notes)))
     }
 }
