@@ -50,7 +50,7 @@ struct BreakGlassController: Sendable {
             let keys = store.keys
             let grant = try await store.transaction(context.access) { transaction in
                 let (grant, _) = try transaction.authorizeAndLoadGrant(id, .reviewBreakGlassGrant)
-                guard let actor = transaction.actor else { throw StoreError.notFound("no such grant") }
+                guard let actor = transaction.actor else { throw StoreError.notFound("no such break-glass-grant") }
                 let reviewed = try BreakGlassStore.review(grant, note: body.note, actor: actor, keys: keys, on: transaction.connection)
                 try transaction.audit(.update, "breakglass.review", entityKind: "break-glass-grant", entityID: id.lowercasedString,
                                       caseID: grant.caseID, subjectOrganisation: grant.caseOrganisation, purpose: .supervision)

@@ -193,10 +193,11 @@ struct ReferralController: Sendable {
                                   subjectOrganisation: current.caseOrganisation, purpose: access.purpose, detail: detail)
             var dto = ReferralDTO(updated, side: side)
             if move.to == .rejected, move.reason == RejectionReason.outsideMandate.rawValue {
+                // One more than shown, as the sender is left out here.
                 dto.coveringOrganisations = try OrganisationStore.matching(serviceType: current.serviceType, country: nil, region: nil,
-                                                                           excluding: current.toOrganisation, after: nil, limit: ReferralController.suggestions,
+                                                                           excluding: current.toOrganisation, after: nil, limit: ReferralController.suggestions + 1,
                                                                            on: transaction.connection).items
-                    .filter { $0.id != current.fromOrganisation }.map(OrganisationSummary.init)
+                    .filter { $0.id != current.fromOrganisation }.prefix(ReferralController.suggestions).map(OrganisationSummary.init)
             }
             return dto
         }

@@ -27,13 +27,15 @@ struct SessionOptions: ParsableArguments {
     func apply(to configuration: inout AppConfiguration) throws {
         func value(_ given: Int?, _ flag: String, _ variable: String, default fallback: Int, _ bounds: ClosedRange<Int>) throws -> Int {
             var resolved = fallback
+            var source = "--" + flag
             if let given {
                 resolved = given
             } else if let text = Environment.value(variable) {
                 guard let parsed = Int(text) else { throw ValidationError("\(variable) must be a whole number") }
                 resolved = parsed
+                source = variable
             }
-            guard bounds.contains(resolved) else { throw ValidationError("--\(flag) must be between \(bounds.lowerBound) and \(bounds.upperBound)") }
+            guard bounds.contains(resolved) else { throw ValidationError("\(source) must be between \(bounds.lowerBound) and \(bounds.upperBound)") }
             return resolved
         }
         let idle = try value(tokenIdleMinutes, "token-idle-minutes", "HAVEN_TOKEN_IDLE_MINUTES", default: 30, 1...1440)

@@ -10,8 +10,8 @@ import Testing
 /// `haven serve`.
 @Suite("Operator commands: organisations, users, audit verify")
 struct OperatorCLITests {
-    static func haven(_ arguments: [String], input: String? = nil) throws -> (status: Int32, output: String, errors: String) {
-        try PrivacyCLITests.haven(arguments, input: input)
+    static func haven(_ arguments: [String], input: String? = nil, timeout: Double = 300) throws -> (status: Int32, output: String, errors: String) {
+        try PrivacyCLITests.haven(arguments, input: input, timeout: timeout)
     }
 
     /// The test database, with the key file the test ring uses.
@@ -102,7 +102,10 @@ struct OperatorCLITests {
         (["--break-glass-minutes", "100000"], "--break-glass-minutes"),
     ])
     func serveRefusesSessionSettingsOutOfBounds(arguments: [String], flag: String) throws {
-        let result = try Self.haven(["serve", "--port", "0"] + arguments)
+        // Refused before anything starts; were it not, the embedded database would start and
+        // the timeout stop it.
+        let result = try Self.haven(["serve", "--port", "0", "--data-dir", FileManager.default.temporaryDirectory
+            .appendingPathComponent("haven-serve-\(UUID().uuidString)").path] + arguments, timeout: 60)
         #expect(result.status != 0, "\(result.output)")
         #expect(result.errors.contains(flag), "names the setting: \(result.errors)")
     }

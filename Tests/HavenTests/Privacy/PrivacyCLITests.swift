@@ -15,8 +15,9 @@ struct PrivacyCLITests {
     static var binary: URL { packageRoot.appendingPathComponent(".build/debug/haven") }
 
     /// Runs `haven` with `arguments` (and `input` on its standard input); returns the exit
-    /// status, standard output and standard error.
-    static func haven(_ arguments: [String], input: String? = nil) throws -> (status: Int32, output: String, errors: String) {
+    /// status, standard output and standard error. A command still running after `timeout`
+    /// seconds is stopped and fails the test rather than hanging it.
+    static func haven(_ arguments: [String], input: String? = nil, timeout: Double = 300) throws -> (status: Int32, output: String, errors: String) {
         guard FileManager.default.isExecutableFile(atPath: binary.path) else {
             throw TestFailure("no haven binary at \(binary.path): build with `swift build --build-tests`")
         }
@@ -39,6 +40,13 @@ struct PrivacyCLITests {
         try process.run()
         if let input { stdin.fileHandleForWriting.write(Data(input.utf8)) }
         try stdin.fileHandleForWriting.close()
+        let deadline = Date().addingTimeInterval(timeout)
+        while process.isRunning && Date() < deadline { usleep(20_000) }
+        if process.isRunning {
+            process.terminate()
+            process.waitUntilExit()
+            throw TestFailure("haven \(arguments.prefix(2).joined(separator: " ")) was still running after \(Int(timeout)) s")
+        }
         process.waitUntilExit()
         return (process.terminationStatus, try String(contentsOf: out, encoding: .utf8), try String(contentsOf: err, encoding: .utf8))
     }
