@@ -45,7 +45,7 @@ struct AuthController: Sendable {
             check.check(body.totp.map { $0.count <= 10 } ?? true, "totp", "must be at most 10 digits")
             try check.finish()
             if case .heldBack(let first) = limiter.check(context.clientAddress ?? "unknown") {
-                if first { try await auth.recordRateLimited(context: context.access, limit: "login") }
+                if first { await auth.recordRateLimited(context: context.access, limit: "login") }
                 throw APIError(.tooManyRequests, kind: "rate-limited", detail: "too many login attempts from this address; wait a minute", headers: [.retryAfter: "60"])
             }
             do {

@@ -61,7 +61,7 @@ struct Authenticator: Sendable {
     /// when the address starts being held back.
     private func reject(_ context: HavenRequestContext, reason: String) async throws {
         if case .heldBack(let first) = rejections.check(context.clientAddress ?? "unknown") {
-            if first { try await auth.recordRateLimited(context: context.access, limit: "rejected-tokens") }
+            if first { await auth.recordRateLimited(context: context.access, limit: "rejected-tokens") }
             throw APIError(.tooManyRequests, kind: "rate-limited", detail: "too many rejected tokens from this address; wait a minute",
                            headers: [.retryAfter: "60"])
         }

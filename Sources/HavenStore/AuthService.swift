@@ -1,5 +1,6 @@
 import Foundation
 import HavenCore
+import Logging
 import Postgres
 import Sealing
 
@@ -255,9 +256,14 @@ public struct AuthService: Sendable {
     }
 
     /// An address starts being held back (`limit`: what it sent too much of). Once per spell,
-    /// not per refused request: a flood must not become a flood of events.
-    public func recordRateLimited(context: AccessContext, limit: String) async throws {
-        try await recordRefusal("auth.rate-limited", context: context, detail: ["limit": .string(limit)])
+    /// not per refused request: a flood must not become a flood of events. The refusal stands
+    /// whether or not its event could be written (a lost database must not turn 429 into 503).
+    public func recordRateLimited(context: AccessContext, limit: String) async {
+        do {
+            try await recordRefusal("auth.rate-limited", context: context, detail: ["limit": .string(limit)])
+        } catch {
+            store.logger.error("could not record a rate-limited address", metadata: ["error": "\(PGError.loggable(error))"])
+        }
     }
 
     /// A user who must change their password asked for something else.

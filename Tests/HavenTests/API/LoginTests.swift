@@ -158,6 +158,18 @@ import Testing
         }
     }
 
+    /// Refusing is the safe side: a held-back address gets its 429 even when the event saying
+    /// so cannot be written.
+    @Test func aRateLimitStandsWhenItsEventCannotBeWritten() async throws {
+        try await TestApp.run(configuration: .init(host: "127.0.0.1", port: 0, loginRatePerMinute: 1)) { app, client in
+            let owner = try app.database.connect(as: DatabaseSetup.ownerRole)
+            try owner.run(script: "ALTER TABLE audit_event ADD CONSTRAINT refuse_rate_limited CHECK (subtype <> 'auth.rate-limited') NOT VALID")
+            defer { try? owner.run(script: "ALTER TABLE audit_event DROP CONSTRAINT refuse_rate_limited") }
+            expectProblem(try await LoginTests.login(client, "nobody-here", "not-the-password"), .unauthorized)
+            expectProblem(try await LoginTests.login(client, "nobody-here", "not-the-password"), .tooManyRequests)
+        }
+    }
+
     @Test func invalidLoginBodiesAre422() async throws {
         try await TestApp.run { _, client in
             expectProblem(try await LoginTests.login(client, "", "whatever-password"), .unprocessableContent, field: "username")
