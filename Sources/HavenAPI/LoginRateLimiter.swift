@@ -11,6 +11,11 @@ final class LoginRateLimiter: Sendable {
         /// Refused since the bucket was last full: one spell of being held back, however many
         /// single attempts the trickle of refills lets through meanwhile.
         var holding = false
+
+        /// The tokens it holds at `now`, refilled continuously up to `perMinute`.
+        func tokens(at now: ContinuousClock.Instant, perMinute: Double) -> Double {
+            min(perMinute, tokens + (now - updated).seconds * perMinute / 60)
+        }
     }
 
     enum Verdict: Equatable {
@@ -46,17 +51,11 @@ final class LoginRateLimiter: Sendable {
                 // Forget the buckets that have refilled, then (if still too many) those that may
                 // still try: an address held back stays held back, however many others come along.
                 let perMinute = self.perMinute
-                func refilled(_ bucket: Bucket) -> Double {
-                    let idle = now - bucket.updated
-                    return bucket.tokens + (Double(idle.components.seconds) + Double(idle.components.attoseconds) / 1e18) * perMinute / 60
-                }
-                buckets = buckets.filter { refilled($0.value) < perMinute }
-                if buckets.count > capacity { buckets = buckets.filter { refilled($0.value) < 1 } }
+                buckets = buckets.filter { $0.value.tokens(at: now, perMinute: perMinute) < perMinute }
+                if buckets.count > capacity { buckets = buckets.filter { $0.value.tokens(at: now, perMinute: perMinute) < 1 } }
             }
             var bucket = buckets[address] ?? Bucket(tokens: perMinute, updated: now)
-            let elapsed = now - bucket.updated
-            let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
-            bucket.tokens = min(perMinute, bucket.tokens + seconds * perMinute / 60)
+            bucket.tokens = bucket.tokens(at: now, perMinute: perMinute)
             bucket.updated = now
             if bucket.tokens >= perMinute { bucket.holding = false }
             guard bucket.tokens >= 1 else {

@@ -79,13 +79,12 @@ struct OrganisationController: Sendable {
                 if patch.active == false, transaction.actor?.organisationID == id {
                     throw StoreError.conflict("you cannot deactivate your own organisation", field: "active")
                 }
-                let changed = patch.changes(to: current)
-                guard let updated = changed.isEmpty ? current : try OrganisationStore.update(id, patch, on: transaction.connection) else {
+                guard let updated = try OrganisationStore.update(current, patch, on: transaction.connection) else {
                     throw StoreError.notFound("no such organisation")
                 }
                 try transaction.audit(.update, "organisation.update", entityKind: "organisation", entityID: id.lowercasedString,
-                                      subjectOrganisation: id, purpose: .administration, detail: ["fields": .strings(changed)])
-                return updated
+                                      subjectOrganisation: id, purpose: .administration, detail: ["fields": .strings(updated.changed)])
+                return updated.organisation
             }
             return JSONResponse(organisation, headers: [.eTag: ETag.make(organisation.version)])
         }

@@ -106,17 +106,7 @@ public struct AuthService: Sendable {
             let actor = Actor(userID: record.id, organisationID: organisation, role: record.role)
             if let failure {
                 if failure != .locked {
-                    let next = settings.lockout.afterFailure(lockout, now: now)
-                    try connection.execute(
-                        "UPDATE app_user SET failed_logins = $2, first_failed_at = $3, locked_until = $4 WHERE id = $1",
-                        [record.id, next.failures, next.firstFailure, next.lockedUntil])
-                    if next.lockedUntil != nil && next.lockedUntil != lockout.lockedUntil {
-                        try transaction.audit(AuditEvent(
-                            recorded: now, action: .update, subtype: "auth.lockout", outcome: .denied,
-                            actorUser: actor.userID, actorOrganisation: actor.organisationID, actorRole: actor.role,
-                            entityKind: "user", entityID: record.id.lowercasedString, subjectOrganisation: organisation,
-                            purpose: .authentication))
-                    }
+                    try AuthService.countFailure(lockout, actor: actor, settings: settings, now: now, on: transaction)
                 }
                 try transaction.audit(AuditEvent(
                     recorded: now, action: .execute, subtype: "auth.login-failed", outcome: .denied,
@@ -240,14 +230,26 @@ public struct AuthService: Sendable {
             }
             return .passed
         }
-        let next = settings.lockout.afterFailure(state, now: now)
-        try connection.execute("UPDATE app_user SET failed_logins = $2, first_failed_at = $3, locked_until = $4 WHERE id = $1",
-                               [actor.userID, next.failures, next.firstFailure, next.lockedUntil])
-        if next.lockedUntil != nil && next.lockedUntil != state.lockedUntil {
-            try transaction.audit(.update, "auth.lockout", outcome: .denied, entityKind: "user", entityID: actor.userID.lowercasedString,
-                                  subjectOrganisation: actor.organisationID, purpose: .authentication)
-        }
+        try countFailure(state, actor: actor, settings: settings, now: now, on: transaction)
         return .failed
+    }
+
+    /// A wrong password or code, at login or checked again: counted against the account's
+    /// lockout, and the lock it may set audited. The caller holds the user's row locked.
+    private static func countFailure(
+        _ state: LockoutPolicy.State, actor: Actor, settings: Settings, now: Date, on transaction: StoreTransaction
+    ) throws {
+        let next = settings.lockout.afterFailure(state, now: now)
+        try transaction.connection.execute("UPDATE app_user SET failed_logins = $2, first_failed_at = $3, locked_until = $4 WHERE id = $1",
+                                           [actor.userID, next.failures, next.firstFailure, next.lockedUntil])
+        if next.lockedUntil != nil && next.lockedUntil != state.lockedUntil {
+            // The actor named outright: at login the transaction has none yet.
+            try transaction.audit(AuditEvent(
+                recorded: now, action: .update, subtype: "auth.lockout", outcome: .denied,
+                actorUser: actor.userID, actorOrganisation: actor.organisationID, actorRole: actor.role,
+                entityKind: "user", entityID: actor.userID.lowercasedString, subjectOrganisation: actor.organisationID,
+                purpose: .authentication))
+        }
     }
 
     /// Records a rejected bearer token (S8: every authentication decision is audited).

@@ -43,7 +43,7 @@ public enum ConsentStore {
             "UPDATE consent SET withdrawn_at = now(), version = version + 1 WHERE id = $1 AND withdrawn_at IS NULL RETURNING " + columns,
             [consent.id])
         guard let row = result.first else { throw StoreError.conflict("the consent is already withdrawn", field: nil) }
-        let cancelled = try ReferralStore.cancelOpen(consentID: consent.id, reason: .consentWithdrawn, actor: actor, on: connection)
+        let cancelled = try ReferralStore.cancelOpen(.relyingOn(consent: consent.id), reason: .consentWithdrawn, actor: actor, on: connection)
         try StatisticsConsent.refresh(caseID: consent.caseID, on: connection)
         return (try decode(row), cancelled)
     }

@@ -47,12 +47,16 @@ public enum OrganisationStore {
     }
 
     public static func list(after cursor: String?, limit: Int, on connection: PGConnection) throws -> Page<Organisation> {
-        var after = (key: "", id: UUID(uuid: (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)))
-        if let cursor { after = try Cursor.keyAndID(cursor) }
+        let after = try nameCursor(cursor)
         let result = try connection.query("SELECT " + columns + """
             , lower(name) FROM organisation WHERE (lower(name), id) > ($1, $2::uuid) ORDER BY lower(name), id LIMIT $3
             """, [after.key, after.id, limit + 1])
         return try pageByName(result, limit: limit)
+    }
+
+    /// Where a page in name order starts: after the cursor's name and id, or at the beginning.
+    private static func nameCursor(_ cursor: String?) throws -> (key: String, id: UUID) {
+        try cursor.map(Cursor.keyAndID) ?? ("", UUID(uuid: (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)))
     }
 
     /// A page in name order. The cursor carries PostgreSQL's own `lower(name)` (the last
@@ -68,7 +72,14 @@ public enum OrganisationStore {
         return Page(items: items, nextCursor: next)
     }
 
-    public static func update(_ id: UUID, _ patch: OrganisationPatch, on connection: PGConnection) throws -> Organisation? {
+    /// Applies an admin's changes to `current` (the row as locked); a patch that changes nothing
+    /// is no new version. Returns the organisation and the fields that changed.
+    public static func update(
+        _ current: Organisation, _ patch: OrganisationPatch, on connection: PGConnection
+    ) throws -> (organisation: Organisation, changed: [String])? {
+        let changed = patch.changes(to: current)
+        if changed.isEmpty { return (current, []) }
+        let id = current.id
         do {
             let result = try connection.query("""
                 UPDATE organisation SET
@@ -92,7 +103,7 @@ public enum OrganisationStore {
                     WHERE revoked_at IS NULL AND user_id IN (SELECT id FROM app_user WHERE organisation_id = $1)
                     """, [id])
             }
-            return try result.first.map { try decode($0) }
+            return try result.first.map { (try decode($0), changed) }
         } catch let error as PGError where error.kind == .uniqueViolation {
             throw StoreError.conflict("an organisation with this name exists", field: "name")
         }
@@ -105,8 +116,7 @@ public enum OrganisationStore {
         serviceType: ServiceType, country: String?, region: String?, excluding: UUID? = nil, after cursor: String?, limit: Int,
         on connection: PGConnection
     ) throws -> Page<Organisation> {
-        var after = (key: "", id: UUID(uuid: (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)))
-        if let cursor { after = try Cursor.keyAndID(cursor) }
+        let after = try nameCursor(cursor)
         let result = try connection.query("SELECT " + columns + """
             , lower(name) FROM organisation
             WHERE active AND accepts_referrals AND $1 = ANY (service_types)

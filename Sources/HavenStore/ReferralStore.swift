@@ -213,10 +213,6 @@ public enum ReferralStore {
         }
     }
 
-    public static func cancelOpen(consentID: UUID, reason: CancellationReason, actor: Actor?, on connection: PGConnection) throws -> [UUID] {
-        try cancelOpen(.relyingOn(consent: consentID), reason: reason, actor: actor, on: connection)
-    }
-
     /// Cancels open referrals with `reason`, each with its transition, and their service
     /// episodes. Returns the ids of the cancelled referrals.
     public static func cancelOpen(_ which: OpenReferrals, reason: CancellationReason, actor: Actor?, on connection: PGConnection) throws -> [UUID] {
