@@ -21,6 +21,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/jpsim/Yams.git", from: "5.0.1"),
+        .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
     ],
     targets: [
         .systemLibrary(
@@ -62,9 +63,15 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(
+            name: "HavenServices",
+            dependencies: ["HavenStore", "HavenCore"],
+            swiftSettings: swiftSettings
+        ),
+        .target(
             name: "HavenAPI",
             dependencies: [
-                "HavenStore", "HavenCore",
+                "HavenServices", "HavenStore", "HavenCore",
+                .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
@@ -97,7 +104,7 @@ let package = Package(
         .testTarget(
             name: "HavenTests",
             dependencies: [
-                "HavenAPI", "HavenStore", "HavenCore", "Postgres", "Sealing",
+                "HavenAPI", "HavenServices", "HavenStore", "HavenCore", "Postgres", "Sealing",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "Yams", package: "Yams"),

@@ -1,5 +1,6 @@
 import Foundation
 import HavenCore
+import HavenServices
 import HavenStore
 import Hummingbird
 
@@ -9,6 +10,7 @@ struct CaseController: Sendable {
     let store: Store
     let bodyLimit: Int
     let breakGlassDuration: Duration
+    var cases: CaseService { CaseService(store: store) }
 
     struct AssignRequest: Decodable { var assignee: UUID }
     struct CloseRequest: Decodable { var reason: ClosureReason }
@@ -77,32 +79,20 @@ struct CaseController: Sendable {
 
     func list(_ request: Request, _ context: HavenRequestContext) async throws -> JSONResponse<ListResponse<CaseDTO>> {
         let query = try ListQuery(request)
-        let actor = try context.requireActor()
+        _ = try context.requireActor()
         let sort = try request.queryEnum("sort", CaseSort.self) ?? .updatedDesc
         let filter = CaseFilter(
             status: try request.queryEnum("status", CaseStatus.self), caseType: try request.queryEnum("case_type", CaseType.self),
             riskLevel: try request.queryEnum("risk_level", RiskLevel.self), assignee: try request.queryUUID("assignee"),
             identificationStatus: try request.queryEnum("identification_status", IdentificationStatus.self),
             updatedSince: try request.queryDate("updated_since"), sort: sort)
-        let keys = store.keys
-        let page = try await store.transaction(context.access) { transaction in
-            try transaction.authorize(.listCases, .collection, entityKind: "case")
-            try transaction.audit(.read, "case.list", entityKind: "case", subjectOrganisation: actor.organisationID, purpose: .caseManagement,
-                                  detail: query.auditDetail(filters: filter.names, sort: sort.rawValue))
-            transaction.commitWithNextStatement()
-            return try CaseStore.list(filter, actor: actor, after: query.cursor, limit: query.limit, keys: keys, on: transaction.connection)
-        }
+        let page = try await cases.list(filter, page: query.page, context: context.access)
         return JSONResponse(ListResponse(page, CaseDTO.init))
     }
 
     func read(_ request: Request, _ context: HavenRequestContext) async throws -> JSONResponse<CaseDTO> {
         let id = try request.uuidParameter("id", context)
-        let file = try await store.transaction(context.access) { transaction in
-            let access = try transaction.authorizeAndLoadCase(id, .readCase, open: true)
-            try transaction.audit(.read, "case.read", entityKind: "case", entityID: id.lowercasedString, caseID: id,
-                                  subjectOrganisation: access.facts.owningOrganisation, purpose: access.purpose)
-            return access.file
-        }
+        let file = try await cases.read(id, context: context.access)
         return JSONResponse(CaseDTO(file), headers: [.eTag: ETag.make(file.version)])
     }
 
@@ -270,13 +260,7 @@ struct CaseController: Sendable {
     func history(_ request: Request, _ context: HavenRequestContext) async throws -> JSONResponse<ListResponse<HistoryEntry>> {
         let id = try request.uuidParameter("id", context)
         let query = try ListQuery(request, defaultLimit: 100, maxLimit: 500)
-        let page = try await store.transaction(context.access) { transaction in
-            let access = try transaction.authorizeCase(id, .readCaseDetails)
-            let page = try AuditQuery.caseHistory(id, after: query.cursor, limit: query.limit, on: transaction.connection)
-            try transaction.audit(.read, "case.history", entityKind: "case", entityID: id.lowercasedString, caseID: id,
-                                  subjectOrganisation: access.facts.owningOrganisation, purpose: access.purpose)
-            return page
-        }
+        let page = try await cases.history(id, page: query.page, context: context.access)
         return JSONResponse(ListResponse(page) { record in
             HistoryEntry(at: record.recorded, event: record.subtype, action: record.action, actor: record.actorUser,
                          actorOrganisation: record.actorOrganisation, actorRole: record.actorRole, purpose: record.purpose,

@@ -1,5 +1,6 @@
 import Foundation
 import HavenCore
+import HavenServices
 import HavenStore
 import Hummingbird
 
@@ -7,6 +8,7 @@ import Hummingbird
 struct CaseDetailsController: Sendable {
     let store: Store
     let bodyLimit: Int
+    var cases: CaseService { CaseService(store: store) }
 
     func register(_ routes: Routes) {
         routes.post("/v1/cases/:id/needs") { request, context in try await createNeed(request, context) }
@@ -45,14 +47,7 @@ struct CaseDetailsController: Sendable {
 
     func listNeeds(_ request: Request, _ context: HavenRequestContext) async throws -> JSONResponse<ListResponse<NeedDTO>> {
         let caseID = try request.uuidParameter("id", context)
-        let keys = store.keys
-        let needs = try await store.transaction(context.access) { transaction in
-            let access = try transaction.authorizeCase(caseID, .readCaseDetails)
-            let needs = try NeedStore.list(caseID: caseID, keys: keys, on: transaction.connection)
-            try transaction.audit(.read, "need.list", entityKind: "need", caseID: caseID, subjectOrganisation: access.facts.owningOrganisation,
-                                  purpose: access.purpose, detail: ["count": .int(needs.count)])
-            return needs
-        }
+        let needs = try await cases.needs(of: caseID, context: context.access)
         return JSONResponse(ListResponse(items: needs.map { NeedDTO($0) }, nextCursor: nil))
     }
 
@@ -128,14 +123,7 @@ struct CaseDetailsController: Sendable {
 
     func listServices(_ request: Request, _ context: HavenRequestContext) async throws -> JSONResponse<ListResponse<ServiceDTO>> {
         let caseID = try request.uuidParameter("id", context)
-        let keys = store.keys
-        let episodes = try await store.transaction(context.access) { transaction in
-            let access = try transaction.authorizeCase(caseID, .readCaseDetails)
-            let episodes = try ServiceStore.list(caseID: caseID, keys: keys, on: transaction.connection)
-            try transaction.audit(.read, "service.list", entityKind: "service", caseID: caseID, subjectOrganisation: access.facts.owningOrganisation,
-                                  purpose: access.purpose, detail: ["count": .int(episodes.count)])
-            return episodes
-        }
+        let episodes = try await cases.services(of: caseID, context: context.access)
         return JSONResponse(ListResponse(items: episodes.map { ServiceDTO($0) }, nextCursor: nil))
     }
 
@@ -212,13 +200,7 @@ struct CaseDetailsController: Sendable {
 
     func listConsents(_ request: Request, _ context: HavenRequestContext) async throws -> JSONResponse<ListResponse<ConsentDTO>> {
         let caseID = try request.uuidParameter("id", context)
-        let consents = try await store.transaction(context.access) { transaction in
-            let access = try transaction.authorizeCase(caseID, .readCaseDetails)
-            let consents = try ConsentStore.list(caseID: caseID, on: transaction.connection)
-            try transaction.audit(.read, "consent.list", entityKind: "consent", caseID: caseID, subjectOrganisation: access.facts.owningOrganisation,
-                                  purpose: access.purpose, detail: ["count": .int(consents.count)])
-            return consents
-        }
+        let consents = try await cases.consents(of: caseID, context: context.access)
         return JSONResponse(ListResponse(items: consents.map(ConsentDTO.init), nextCursor: nil))
     }
 

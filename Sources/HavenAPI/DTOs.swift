@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import HavenCore
+import HavenServices
 import HavenStore
 
 /// A page of a list: `items` and the cursor for the next page (null on the last).
@@ -80,13 +81,10 @@ struct ListQuery {
         cursor = query.get("cursor").map { String($0) }
     }
 
-    /// What a list's audit event records of the query: the filters used (names, never values),
-    /// the order, the page size, whether it is a later page. Known before the list runs, so the
-    /// event commits in the list's own round trip (`commitWithNextStatement`).
+    var page: PageRequest { PageRequest(cursor: cursor, limit: limit) }
+
     func auditDetail(filters: [String], sort: String? = nil) -> [String: AuditDetail] {
-        var detail: [String: AuditDetail] = ["filters": .strings(filters), "limit": .int(limit), "next_page": .bool(cursor != nil)]
-        if let sort { detail["sort"] = .string(sort) }
-        return detail
+        page.auditDetail(filters: filters, sort: sort)
     }
 }
 

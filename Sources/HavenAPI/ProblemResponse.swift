@@ -1,5 +1,6 @@
 import Foundation
 import HavenCore
+import HavenServices
 import HavenStore
 import HTTPTypes
 import Hummingbird
@@ -62,6 +63,8 @@ enum ProblemResponse {
             }
         case let error as ValidationFailure:
             return .invalid(error)
+        case let refused as ReferralService.Refused:
+            return ReferralController.problem(refused.refusal, from: refused.from, side: refused.side)
         case let error as any HTTPResponseError:
             let status = error.status
             switch status {

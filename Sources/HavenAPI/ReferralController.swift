@@ -1,5 +1,6 @@
 import Foundation
 import HavenCore
+import HavenServices
 import HavenStore
 import Hummingbird
 
@@ -9,9 +10,8 @@ import Hummingbird
 struct ReferralController: Sendable {
     let store: Store
     let bodyLimit: Int
-    /// How many covering organisations a refusal for the mandate suggests (the first by name;
-    /// `GET /v1/organisations/match` pages through them all).
-    static let suggestions = 50
+    var referrals: ReferralService { ReferralService(store: store) }
+    static let suggestions = ReferralService.suggestions
 
     func register(_ routes: Routes) {
         routes.post("/v1/cases/:id/referrals") { request, context in try await create(request, context) }
@@ -108,60 +108,24 @@ struct ReferralController: Sendable {
 
     func listForCase(_ request: Request, _ context: HavenRequestContext) async throws -> JSONResponse<ListResponse<ReferralDTO>> {
         let caseID = try request.uuidParameter("id", context)
-        let keys = store.keys
-        let referrals = try await store.transaction(context.access) { transaction in
-            let access = try transaction.authorizeCase(caseID, .readCaseDetails)
-            let referrals = try ReferralStore.list(caseID: caseID, keys: keys, on: transaction.connection)
-            try transaction.audit(.read, "referral.list", entityKind: "referral", caseID: caseID, subjectOrganisation: access.facts.owningOrganisation,
-                                  purpose: access.purpose, detail: ["count": .int(referrals.count)])
-            return referrals
-        }
-        return JSONResponse(ListResponse(items: referrals.map { ReferralDTO($0, side: .sender) }, nextCursor: nil))
+        let found = try await referrals.list(caseID: caseID, context: context.access)
+        return JSONResponse(ListResponse(items: found.map { ReferralDTO($0, side: .sender) }, nextCursor: nil))
     }
 
     func list(_ request: Request, _ context: HavenRequestContext) async throws -> JSONResponse<ListResponse<ReferralDTO>> {
         let query = try ListQuery(request)
-        let actor = try context.requireActor()
+        _ = try context.requireActor()
         let direction = try request.queryEnum("direction", ReferralDirection.self) ?? .incoming
         let status = try request.queryEnum("status", ReferralStatus.self)
-        let keys = store.keys
-        let page = try await store.transaction(context.access) { transaction in
-            try transaction.authorize(.listReferrals, .collection, entityKind: "referral")
-            try transaction.endLapsedReferrals()
-            var detail = query.auditDetail(filters: status == nil ? [] : ["status"])
-            detail["direction"] = .string(direction.rawValue)
-            try transaction.audit(.read, "referral.list", entityKind: "referral", subjectOrganisation: actor.organisationID, purpose: .referral,
-                                  detail: detail)
-            transaction.commitWithNextStatement()
-            return try ReferralStore.list(direction: direction, status: status, actor: actor, after: query.cursor, limit: query.limit,
-                                          keys: keys, on: transaction.connection)
-        }
+        let page = try await referrals.list(direction: direction, status: status, page: query.page, context: context.access)
         return JSONResponse(ListResponse(page) { ReferralDTO($0, side: direction == .incoming ? .recipient : .sender) })
     }
 
     func read(_ request: Request, _ context: HavenRequestContext) async throws -> JSONResponse<ReferralDTO> {
         let id = try request.uuidParameter("id", context)
-        let keys = store.keys
-        // One snapshot for the referral and the case behind it: under READ COMMITTED a colleague
-        // closing the referral between the two reads hid the case and turned the answer into a 404.
-        let dto = try await store.snapshot(context.access) { transaction in
-            let access = try transaction.authorizeReferral(id, .readReferral)
-            guard let actor = transaction.actor,
-                  let referral = try ReferralStore.find(id, keys: keys, on: transaction.connection)
-            else { throw StoreError.notFound("no such referral") }
-            guard let side = AccessPolicy.referralSide(actor, access.facts.facts) else { throw StoreError.notFound("no such referral") }
-            var dto = ReferralDTO(referral, side: side)
-            var released: [DataCategory] = []
-            if side == .recipient && referral.status.isOpen {
-                let shared = try SharedCase.load(referral, on: transaction)
-                dto.case = shared
-                released = referral.sharedCategories
-            }
-            try transaction.audit(.read, "referral.read", entityKind: "referral", entityID: id.lowercasedString, caseID: referral.caseID,
-                                  subjectOrganisation: referral.caseOrganisation, purpose: access.purpose,
-                                  detail: ["side": .string(side.rawValue), "released_categories": .strings(released.map(\.rawValue))])
-            return dto
-        }
+        let view = try await referrals.read(id, context: context.access)
+        var dto = ReferralDTO(view.referral, side: view.side)
+        dto.case = view.shared.map(SharedCase.init)
         return JSONResponse(dto, headers: [.eTag: ETag.make(dto.version)])
     }
 
@@ -169,38 +133,9 @@ struct ReferralController: Sendable {
         let id = try request.uuidParameter("id", context)
         var request = request
         let move = try await request.decodeJSON(TransitionRequest.self, limit: bodyLimit)
-        try move.validate()
-        let keys = store.keys
-        let dto = try await store.transaction(context.access) { transaction in
-            let access = try transaction.authorizeReferral(id, .readReferral)
-            guard let actor = transaction.actor else { throw StoreError.notFound("no such referral") }
-            guard let side = AccessPolicy.referralSide(actor, access.facts.facts) else { throw StoreError.notFound("no such referral") }
-            try transaction.authorize(side == .recipient ? .transitionReferralAsRecipient : .transitionReferralAsSender, .referral(access.facts.facts),
-                                      entityKind: "referral", entityID: id.lowercasedString, caseID: access.facts.caseID,
-                                      subjectOrganisation: access.facts.facts.caseFacts.owningOrganisation)
-            guard let current = try ReferralStore.find(id, keys: keys, forUpdate: true, on: transaction.connection) else {
-                throw StoreError.notFound("no such referral")
-            }
-            let businessOnly = move.to == current.status && current.status.isOpen && move.businessStatus != nil && side == .recipient
-            if !businessOnly, let refusal = ReferralStateMachine.check(from: current.status, to: move.to, side: side, reason: move.reason, outcome: move.outcome) {
-                throw ReferralController.problem(refusal, from: current.status, side: side)
-            }
-            let updated = try ReferralStore.transition(current, move, actor: actor, keys: keys, on: transaction.connection)
-            var detail: [String: AuditDetail] = ["from": .string(current.status.rawValue), "to": .string(updated.status.rawValue), "side": .string(side.rawValue)]
-            if let reason = move.reason { detail["reason"] = .string(reason) }
-            if let business = move.businessStatus { detail["business_status"] = .string(business) }
-            try transaction.audit(.update, "referral.transition", entityKind: "referral", entityID: id.lowercasedString, caseID: current.caseID,
-                                  subjectOrganisation: current.caseOrganisation, purpose: access.purpose, detail: detail)
-            var dto = ReferralDTO(updated, side: side)
-            if move.to == .rejected, move.reason == RejectionReason.outsideMandate.rawValue {
-                // One more than shown, as the sender is left out here.
-                dto.coveringOrganisations = try OrganisationStore.matching(serviceType: current.serviceType, country: nil, region: nil,
-                                                                           excluding: current.toOrganisation, after: nil, limit: ReferralController.suggestions + 1,
-                                                                           on: transaction.connection).items
-                    .filter { $0.id != current.fromOrganisation }.prefix(ReferralController.suggestions).map(OrganisationSummary.init)
-            }
-            return dto
-        }
+        let view = try await referrals.transition(id, move, context: context.access)
+        var dto = ReferralDTO(view.referral, side: view.side)
+        dto.coveringOrganisations = view.coveringOrganisations?.map(OrganisationSummary.init)
         return JSONResponse(dto, headers: [.eTag: ETag.make(dto.version)])
     }
 
@@ -234,14 +169,7 @@ struct ReferralController: Sendable {
 
     func history(_ request: Request, _ context: HavenRequestContext) async throws -> JSONResponse<ListResponse<TransitionDTO>> {
         let id = try request.uuidParameter("id", context)
-        let keys = store.keys
-        let transitions = try await store.transaction(context.access) { transaction in
-            let access = try transaction.authorizeReferral(id, .readReferral)
-            let transitions = try ReferralStore.history(id, keys: keys, on: transaction.connection)
-            try transaction.audit(.read, "referral.history", entityKind: "referral", entityID: id.lowercasedString, caseID: access.facts.caseID,
-                                  subjectOrganisation: access.facts.facts.caseFacts.owningOrganisation, purpose: access.purpose)
-            return transitions
-        }
+        let transitions = try await referrals.history(id, context: context.access)
         return JSONResponse(ListResponse(items: transitions.map {
             TransitionDTO(from: $0.from, to: $0.to, actorUser: $0.actorUser, actorOrganisation: $0.actorOrganisation, reason: $0.reason,
                           businessStatus: $0.businessStatus, outcome: $0.outcome, note: $0.note, at: $0.at)

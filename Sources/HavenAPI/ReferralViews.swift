@@ -81,17 +81,4 @@ struct SharedCase: Encodable, Sendable {
         services = part.services?.map { ServiceDTO($0) }
         note = part.note
     }
-
-    static func load(_ referral: Referral, on transaction: StoreTransaction) throws -> SharedCase {
-        let keys = transaction.keys
-        let connection = transaction.connection
-        let categories = Set(referral.sharedCategories)
-        let reading = SharedPart.reading(categories)
-        guard let file = try CaseStore.find(referral.caseID, keys: keys, open: reading.opensCase, on: connection) else {
-            throw StoreError.notFound("no such referral")
-        }
-        let needs = reading.needs ? try NeedStore.list(caseID: file.id, keys: keys, open: reading.opensNeedNotes, on: connection) : nil
-        let services = reading.services ? try ServiceStore.list(caseID: file.id, keys: keys, openNotes: reading.opensServiceNotes, on: connection) : nil
-        return SharedCase(SharedPart(file, needs: needs, services: services, categories: categories))
-    }
 }
