@@ -89,8 +89,9 @@ func buildRouter(configuration: AppConfiguration, dependencies: HavenDependencie
     let limit = configuration.bodyLimit
     HealthController(store: store, schema: dependencies.schema).register(routes)
     MetricsController(metrics: metrics, store: store).register(routes)
-    AuthController(store: store, auth: auth, limiter: LoginRateLimiter(perMinute: configuration.loginRatePerMinute), sessions: sessions,
-                   bodyLimit: limit).register(routes)
+    // One limiter for both login doors: the API's and the console's form.
+    let loginLimiter = LoginRateLimiter(perMinute: configuration.loginRatePerMinute)
+    AuthController(store: store, auth: auth, limiter: loginLimiter, sessions: sessions, bodyLimit: limit).register(routes)
     OrganisationController(store: store, bodyLimit: limit).register(routes)
     UserController(store: store, hasher: dependencies.hasher, sessions: sessions, bodyLimit: limit).register(routes)
     AuditController(store: store).register(routes)
@@ -101,5 +102,12 @@ func buildRouter(configuration: AppConfiguration, dependencies: HavenDependencie
     PrivacyController(store: store, auth: auth, bodyLimit: limit).register(routes)
     ReportController(store: store, reader: ReportReader(primary: store, replica: dependencies.replica)).register(routes)
     OpenAPIController(path: configuration.openAPIPath).register(routes)
+    // The console is not part of the API document, so its routes stay out of the route table.
+    if let renderer = try? ConsoleRenderer.load(), let forms = try? FormTokens(keys: store.keys) {
+        ConsoleController(store: store, auth: auth, authenticator: authenticator, sessions: sessions, loginLimiter: loginLimiter,
+                          renderer: renderer, forms: forms, trustedProxies: configuration.trustedProxies, bodyLimit: limit).register(router)
+    } else {
+        store.logger.error("the console's resources did not load; only the JSON API is served")
+    }
     return router
 }

@@ -32,15 +32,7 @@ struct Authenticator: Sendable {
             try await reject(context, reason: "malformed")
             throw APIError.unauthorized("the bearer token is malformed")
         }
-        let idle = configuration.tokenIdleTimeout
-        var found = cache.session(for: hash)
-        if found == nil {
-            found = try await store.withConnection { connection in
-                try SessionStore.authenticate(tokenHash: hash, idleTimeout: idle, on: connection)
-            }
-            if let found { cache.remember(found, for: hash) }
-        }
-        guard let session = found else {
+        guard let session = try await session(for: hash) else {
             try await reject(context, reason: "unknown-expired-or-revoked")
             throw APIError.unauthorized("the token is unknown, expired or revoked; log in again")
         }
@@ -48,6 +40,18 @@ struct Authenticator: Sendable {
         context.tokenHash = hash
         context.passwordChangeRequired = session.passwordChangeRequired
         context.session = session
+    }
+
+    /// The live session behind a token hash (bearer token or console cookie), from the cache
+    /// or the database; nil when unknown, expired or revoked.
+    func session(for hash: [UInt8]) async throws -> AuthenticatedSession? {
+        if let cached = cache.session(for: hash) { return cached }
+        let idle = configuration.tokenIdleTimeout
+        let found = try await store.withConnection { connection in
+            try SessionStore.authenticate(tokenHash: hash, idleTimeout: idle, on: connection)
+        }
+        if let found { cache.remember(found, for: hash) }
+        return found
     }
 
     /// The answer to a user who must change their password and asked for anything else: 403,
@@ -59,7 +63,7 @@ struct Authenticator: Sendable {
 
     /// Audits a rejected token, unless the address has sent too many: then 429, and one event
     /// when the address starts being held back.
-    private func reject(_ context: HavenRequestContext, reason: String) async throws {
+    func reject(_ context: HavenRequestContext, reason: String) async throws {
         if case .heldBack(let first) = rejections.check(context.clientAddress ?? "unknown") {
             if first { await auth.recordRateLimited(context: context.access, limit: "rejected-tokens") }
             throw APIError(.tooManyRequests, kind: "rate-limited", detail: "too many rejected tokens from this address; wait a minute",

@@ -4,7 +4,7 @@ import HTTPTypes
 import Hummingbird
 
 /// Refuses what no route should ever see, before any route runs: a declared body over the
-/// limit (413), a body that is not JSON (415), a body on GET/HEAD/DELETE (400). Checked by
+/// limit (413), a body that is not JSON (415; the console's pages take URL-encoded forms), a body on GET/HEAD/DELETE (400). Checked by
 /// `RequestLogMiddleware`, the only middleware.
 enum RequestGuard {
     /// JSON in UTF-8 (RFC 8259 §8.1): `application/json` or `application/…+json`, with no
@@ -19,6 +19,10 @@ enum RequestGuard {
         return charset == nil || charset == "utf-8"
     }
 
+    static func isForm(_ contentType: String?) -> Bool {
+        contentType?.split(separator: ";").first?.trimmingCharacters(in: .whitespaces).lowercased() == "application/x-www-form-urlencoded"
+    }
+
     static func check(_ request: Request, bodyLimit: Int) throws {
         let declaredLength = request.headers[.contentLength].flatMap { Int($0) }
         let chunked = request.headers[.transferEncoding]?.lowercased().contains("chunked") == true
@@ -31,7 +35,9 @@ enum RequestGuard {
             case .get, .head, .delete, .options:
                 throw APIError.badRequest("body", "is not allowed on \(request.method.rawValue)")
             default:
-                if !isJSON(request.headers[.contentType]) {
+                // The console's forms post URL-encoded bodies; the API takes JSON only.
+                let consoleForm = !request.uri.path.hasPrefix("/v1/") && isForm(request.headers[.contentType])
+                if !consoleForm && !isJSON(request.headers[.contentType]) {
                     throw APIError(.unsupportedMediaType, kind: "unsupported-media-type", detail: "send the body as application/json",
                                    errors: [FieldError("Content-Type", "must be application/json, in UTF-8")])
                 }

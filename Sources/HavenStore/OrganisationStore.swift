@@ -134,3 +134,11 @@ public enum OrganisationStore {
         try connection.query("SELECT retention_years FROM organisation WHERE id = $1", [id]).first?.decode(Int.self, at: 0) ?? 5
     }
 }
+
+extension OrganisationStore {
+    public static func names(_ ids: [UUID], on connection: PGConnection) throws -> [(UUID, String)] {
+        guard !ids.isEmpty else { return [] }
+        return try connection.query("SELECT id, name FROM organisation WHERE id = ANY($1::uuid[])", [PGTextArray(ids.map(\.uuidString))])
+            .rows.map { row in (try row.decode(at: 0), try row.decode(at: 1)) }
+    }
+}

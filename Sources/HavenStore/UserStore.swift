@@ -118,3 +118,27 @@ public enum UserStore {
             [id, keepSession])
     }
 }
+
+extension UserStore {
+    public static func language(of userID: UUID, on connection: PGConnection) throws -> Language? {
+        guard let code: String = try connection.query("SELECT language FROM app_user WHERE id = $1", [userID]).first?.decode(at: 0) else {
+            return nil
+        }
+        guard let language = Language(rawValue: code) else { throw StoreError.database("unknown language code in app_user") }
+        return language
+    }
+
+    public static func setLanguage(_ language: Language, of userID: UUID, on connection: PGConnection) throws {
+        try connection.execute("UPDATE app_user SET language = $2 WHERE id = $1", [userID, language.rawValue])
+    }
+}
+
+extension UserStore {
+    /// Each user's organisation and the name to show (display name, else username).
+    public static func labels(_ ids: [UUID], on connection: PGConnection) throws -> [(UUID, UUID, String)] {
+        guard !ids.isEmpty else { return [] }
+        return try connection.query(
+            "SELECT id, organisation_id, coalesce(display_name, username) FROM app_user WHERE id = ANY($1::uuid[])", [PGTextArray(ids.map(\.uuidString))]
+        ).rows.map { row in (try row.decode(at: 0), try row.decode(at: 1), try row.decode(at: 2)) }
+    }
+}

@@ -1,0 +1,70 @@
+import Foundation
+import HavenCore
+import HavenStore
+import HTTPTypes
+import Hummingbird
+import Mustache
+
+/// Renders console pages from the Mustache templates in `Resources/Console/templates`
+/// (escaped by default), in the page's language, with the headers every console answer carries.
+struct ConsoleRenderer: Sendable {
+    let library: MustacheLibrary
+    let catalogue: Catalogue
+    let stylesheet: ByteBuffer
+
+    /// Reads the templates, catalogues and style sheet shipped beside the binary (once, at start).
+    static func load() throws -> ConsoleRenderer {
+        guard let root = Bundle.module.url(forResource: "Console", withExtension: nil) else {
+            throw StoreError.configuration("the console's resources are missing beside the haven binary")
+        }
+        var library = MustacheLibrary()
+        let folder = root.appendingPathComponent("templates")
+        for name in try FileManager.default.contentsOfDirectory(atPath: folder.path) where name.hasSuffix(".mustache") {
+            let text = try String(contentsOf: folder.appendingPathComponent(name), encoding: .utf8)
+            try library.register(text, named: String(name.dropLast(".mustache".count)))
+        }
+        let css = try Data(contentsOf: root.appendingPathComponent("static/haven.css"))
+        return ConsoleRenderer(library: library, catalogue: try Catalogue(directory: root.appendingPathComponent("messages")),
+                               stylesheet: ByteBuffer(bytes: css))
+    }
+
+    /// Every console answer: no framing, no sniffing, no referrer, scripts and styles from
+    /// Haven only, and nothing kept in caches (pages show case data or at least the user).
+    static let securityHeaders: HTTPFields = [
+        .contentSecurityPolicy: "default-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
+        .xContentTypeOptions: "nosniff",
+        .referrerPolicy: "no-referrer",
+        .xFrameOptions: "DENY",
+        .cacheControl: "no-store",
+    ]
+
+    func render(_ template: String, _ model: [String: Any], status: HTTPResponse.Status = .ok, headers: HTTPFields = [:]) -> Response {
+        guard let html = library.render(model, withTemplate: template) else {
+            return Response(status: .internalServerError, headers: ConsoleRenderer.securityHeaders, body: .init(byteBuffer: ByteBuffer(string: "template missing")))
+        }
+        var fields = ConsoleRenderer.securityHeaders
+        fields[.contentType] = "text/html; charset=utf-8"
+        fields.append(contentsOf: headers)
+        return Response(status: status, headers: fields, body: .init(byteBuffer: ByteBuffer(string: html)))
+    }
+
+    static func redirect(_ location: String, headers: HTTPFields = [:]) -> Response {
+        var fields = securityHeaders
+        fields[.location] = location
+        fields.append(contentsOf: headers)
+        return Response(status: .seeOther, headers: fields)
+    }
+
+    func stylesheetResponse() -> Response {
+        Response(status: .ok, headers: [.contentType: "text/css; charset=utf-8", .cacheControl: "max-age=3600", .xContentTypeOptions: "nosniff"],
+                 body: .init(byteBuffer: stylesheet))
+    }
+}
+
+extension HTTPField.Name {
+    // Literal, valid field names: the initialiser fails only on invalid characters.
+    static let referrerPolicy = HTTPField.Name("Referrer-Policy") ?? .contentType
+    static let xFrameOptions = HTTPField.Name("X-Frame-Options") ?? .contentType
+    static let secFetchSite = HTTPField.Name("Sec-Fetch-Site") ?? .contentType
+    static let xForwardedProto = HTTPField.Name("X-Forwarded-Proto") ?? .contentType
+}

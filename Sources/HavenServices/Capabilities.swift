@@ -1,0 +1,13 @@
+import HavenCore
+
+/// Which kinds of page an actor's role reaches at all, asked of the access policy, so the
+/// console's navigation offers only what the policy would allow.
+public struct Capabilities: Sendable, Equatable {
+    public var listCases: Bool
+    public var listReferrals: Bool
+
+    public init(_ actor: Actor) {
+        listCases = AccessPolicy.decide(actor, .listCases, .collection).isAllowed
+        listReferrals = AccessPolicy.decide(actor, .listReferrals, .collection).isAllowed
+    }
+}
