@@ -33,48 +33,14 @@ struct CaseController: Sendable {
     func intake(_ request: Request, _ context: HavenRequestContext) async throws -> Response {
         var request = request
         let (draft, bytes) = try await request.decodeJSONWithBytes(CaseDraft.self, limit: bodyLimit)
-        let today = CalendarDate.of(Date())
-        try draft.validate(today: today)
-        let actor = try context.requireActor()
-        guard AccessPolicy.decide(actor, .createCase, .collection).isAllowed else {
-            try await store.transaction(context.access) { try $0.authorize(.createCase, .collection, entityKind: "case") }
-            throw APIError.forbidden()
+        let key = Idempotent.Request(key: request.headers[.idempotencyKey], scope: "POST /v1/cases", body: bytes)
+        return try await Idempotency.respond(request, key: key) {
+            try await cases.intake(draft, request: key, context: context.access) { file, duplicates in
+                var dto = CaseDTO(file)
+                dto.duplicates = duplicates.isEmpty ? nil : duplicates
+                return try CreatedResponse(dto, location: "/v1/cases/\(file.id.uuidString)", caseID: file.id, version: file.version).answer
+            }
         }
-        let reference = try await store.withConnection { connection in
-            try CaseStore.allocateReference(organisation: actor.organisationID, year: today.year, on: connection)
-        }
-        let keys = store.keys
-        return try await Idempotency.create(request, context: context, scope: "POST /v1/cases", body: bytes, store: store) { transaction in
-            try transaction.authorize(.createCase, .collection, entityKind: "case")
-            let draft = draft.assigningDefault(for: actor)
-            if let assignee = draft.assignee { try CaseController.checkAssignee(assignee, organisation: actor.organisationID, on: transaction) }
-            let file = try CaseStore.create(draft, reference: reference, actor: actor, keys: keys, today: today, on: transaction.connection)
-            let duplicates = try DuplicateCheck.record(caseID: file.id, identity: file.identity, birthYear: file.profile.birthYear, keys: keys,
-                                                       on: transaction.connection)
-            try transaction.audit(.create, "case.create", entityKind: "case", entityID: file.id.lowercasedString, caseID: file.id,
-                                  subjectOrganisation: file.organisationID, purpose: .caseManagement,
-                                  detail: ["fields": .strings(CaseController.providedFields(draft)), "possible_duplicate": .bool(!duplicates.isEmpty)])
-            var dto = CaseDTO(file)
-            dto.duplicates = duplicates.isEmpty ? nil : duplicates
-            return try CreatedResponse(dto, location: "/v1/cases/\(file.id.uuidString)", caseID: file.id, version: file.version)
-        }
-    }
-
-    /// Assignees are active caseworkers or supervisors of the case's organisation.
-    static func checkAssignee(_ id: UUID, organisation: UUID, on transaction: StoreTransaction) throws {
-        guard let user = try UserStore.find(id, on: transaction.connection), user.organisationID == organisation, user.active,
-              user.role.worksCases
-        else { throw StoreError.invalid(ValidationFailure("assignee", "must be an active caseworker or supervisor of the case's organisation")) }
-    }
-
-    static func providedFields(_ draft: CaseDraft) -> [String] {
-        var fields = ["case_type", "identification_status", "identified_by", "identified_on", "risk_level"]
-        if draft.assignee != nil { fields.append("assignee") }
-        if draft.person.identity != nil { fields.append("person.identity") }
-        if draft.trafficking != nil { fields.append("trafficking") }
-        if draft.violence != nil { fields.append("violence") }
-        if draft.note != nil { fields.append("note") }
-        return fields
     }
 
     func list(_ request: Request, _ context: HavenRequestContext) async throws -> JSONResponse<ListResponse<CaseDTO>> {
@@ -143,105 +109,39 @@ struct CaseController: Sendable {
         return JSONResponse(dto, headers: [.eTag: ETag.make(file.file.version)])
     }
 
-    /// Loads the case for a lifecycle change, applies `change`, saves and audits it.
-    private func lifecycle(
-        _ request: Request, _ context: HavenRequestContext, operation: AccessOperation, subtype: String,
-        _ change: @escaping @Sendable (inout CaseFile, Actor, StoreTransaction) throws -> [String: AuditDetail]
-    ) async throws -> JSONResponse<CaseDTO> {
+    func assign(_ request: Request, _ context: HavenRequestContext) async throws -> JSONResponse<CaseDTO> {
         let id = try request.uuidParameter("id", context)
         let expected = try ETag.optionalVersion(request)
-        let keys = store.keys
-        let file = try await store.transaction(context.access) { transaction in
-            let access = try transaction.authorizeCase(id, operation)
-            guard let actor = transaction.actor, var file = try CaseStore.find(id, keys: keys, open: true, forUpdate: true, on: transaction.connection) else {
-                throw StoreError.notFound("no such case")
-            }
-            if let expected, expected != file.version { throw StoreError.preconditionFailed("the case changed since you read it") }
-            let before = file
-            let detail = try change(&file, actor, transaction)
-            guard let saved = try CaseStore.save(file, expectedVersion: before.version, keys: keys, on: transaction.connection) else {
-                throw StoreError.preconditionFailed("the case changed since you read it")
-            }
-            var auditDetail = detail
-            auditDetail["changes"] = .array(before.changes(to: saved).map(\.auditDetail))
-            try transaction.audit(.update, subtype, entityKind: "case", entityID: id.lowercasedString, caseID: id,
-                                  subjectOrganisation: access.facts.owningOrganisation, purpose: access.purpose, detail: auditDetail)
-            return saved
-        }
-        return JSONResponse(CaseDTO(file), headers: [.eTag: ETag.make(file.version)])
-    }
-
-    func assign(_ request: Request, _ context: HavenRequestContext) async throws -> JSONResponse<CaseDTO> {
         var request = request
         let body = try await request.decodeJSON(AssignRequest.self, limit: bodyLimit)
-        return try await lifecycle(request, context, operation: .assignCase, subtype: "case.assign") { file, _, transaction in
-            try CaseController.checkAssignee(body.assignee, organisation: file.organisationID, on: transaction)
-            file.assignee = body.assignee
-            return [:]
-        }
+        return answer(try await cases.assign(id, to: body.assignee, expectedVersion: expected, context: context.access))
     }
 
-    /// A supervisor closes at once; a caseworker's request waits for a supervisor's approval.
+    /// A supervisor closes at once; a caseworker's request waits for a supervisor's approval (202).
     func close(_ request: Request, _ context: HavenRequestContext) async throws -> JSONResponse<CaseDTO> {
+        let id = try request.uuidParameter("id", context)
+        let expected = try ETag.optionalVersion(request)
         var request = request
         let body = try await request.decodeJSON(CloseRequest.self, limit: bodyLimit)
-        let actor = try context.requireActor()
-        let operation = AccessPolicy.closure(actor)
-        let direct = operation == .closeCase
-        let response = try await lifecycle(request, context, operation: operation,
-                                           subtype: direct ? "case.close" : "case.close-request") { file, actor, transaction in
-            try transaction.requireOpen(file.status)
-            if direct {
-                try CaseController.closeNow(&file, reason: body.reason.rawValue, actor: actor, on: transaction)
-            } else {
-                guard file.closureRequestedAt == nil else { throw StoreError.conflict("closure is already requested", field: nil) }
-                file.closureRequestedAt = Date()
-                file.closureRequestedBy = actor.userID
-                file.closureReason = body.reason.rawValue
-            }
-            return ["reason": .string(body.reason.rawValue)]
-        }
-        return direct ? response : JSONResponse(response.body, status: .accepted, headers: response.headers)
+        let (file, closed) = try await cases.close(id, reason: body.reason, expectedVersion: expected, context: context.access)
+        return answer(file, status: closed ? .ok : .accepted)
     }
 
     func approveClosure(_ request: Request, _ context: HavenRequestContext) async throws -> JSONResponse<CaseDTO> {
-        try await lifecycle(request, context, operation: .approveCaseClosure, subtype: "case.close") { file, actor, transaction in
-            try transaction.requireOpen(file.status)
-            guard let reason = file.closureReason, file.closureRequestedAt != nil else {
-                throw StoreError.conflict("no closure request is waiting for approval", field: nil)
-            }
-            try CaseController.closeNow(&file, reason: reason, actor: actor, on: transaction)
-            return ["reason": .string(reason), "approved": true]
-        }
-    }
-
-    static func closeNow(_ file: inout CaseFile, reason: String, actor: Actor, on transaction: StoreTransaction) throws {
-        let years = try OrganisationStore.retentionYears(file.organisationID, on: transaction.connection)
-        file.close(reason: reason, by: actor.userID, at: Date(), retentionYears: years)
-        // A closed case's referrals end with it: the recipient's access to the case ends too.
-        for referral in try ReferralStore.cancelOpen(.ofCase(file.id), reason: .caseClosed, actor: actor, on: transaction.connection) {
-            try transaction.audit(.update, "referral.transition", entityKind: "referral", entityID: referral.lowercasedString, caseID: file.id,
-                                  subjectOrganisation: file.organisationID, purpose: .caseManagement,
-                                  detail: ["to": "cancelled", "reason": .string(CancellationReason.caseClosed.rawValue)])
-        }
+        let id = try request.uuidParameter("id", context)
+        return answer(try await cases.approveClosure(id, expectedVersion: try ETag.optionalVersion(request), context: context.access))
     }
 
     func reopen(_ request: Request, _ context: HavenRequestContext) async throws -> JSONResponse<CaseDTO> {
+        let id = try request.uuidParameter("id", context)
+        let expected = try ETag.optionalVersion(request)
         var request = request
         let body = try await request.decodeJSON(ReopenRequest.self, limit: bodyLimit)
-        return try await lifecycle(request, context, operation: .reopenCase, subtype: "case.reopen") { file, _, _ in
-            guard file.status == .closed else { throw StoreError.conflict("the case is open", field: nil) }
-            guard file.anonymisedAt == nil else { throw StoreError.conflict("the case was anonymised and cannot be reopened; open a new case", field: nil) }
-            file.status = .open
-            file.reopenedCount += 1
-            file.closedAt = nil
-            file.closedBy = nil
-            file.closureReason = nil
-            file.closureRequestedAt = nil
-            file.closureRequestedBy = nil
-            file.retentionDue = nil
-            return ["reason": .string(body.reason.rawValue)]
-        }
+        return answer(try await cases.reopen(id, reason: body.reason, expectedVersion: expected, context: context.access))
+    }
+
+    private func answer(_ file: CaseFile, status: HTTPResponse.Status = .ok) -> JSONResponse<CaseDTO> {
+        JSONResponse(CaseDTO(file), status: status, headers: [.eTag: ETag.make(file.version)])
     }
 
     struct HistoryEntry: Encodable, Sendable {

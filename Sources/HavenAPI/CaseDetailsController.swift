@@ -31,17 +31,11 @@ struct CaseDetailsController: Sendable {
         let caseID = try request.uuidParameter("id", context)
         var request = request
         let (draft, bytes) = try await request.decodeJSONWithBytes(NeedDraft.self, limit: bodyLimit)
-        try draft.validate()
-        let keys = store.keys
-        return try await Idempotency.create(request, context: context, scope: "POST /v1/cases/\(caseID)/needs", body: bytes, store: store) { transaction in
-            let access = try transaction.authorizeCase(caseID, .writeCaseDetails)
-            try transaction.requireOpen(access.status)
-            guard let actor = transaction.actor else { throw StoreError.notFound("no such case") }
-            let need = try NeedStore.create(caseID: caseID, draft, actor: actor, keys: keys, now: Date(), on: transaction.connection)
-            try transaction.audit(.create, "need.create", entityKind: "need", entityID: need.id.lowercasedString, caseID: caseID,
-                                  subjectOrganisation: access.facts.owningOrganisation, purpose: access.purpose,
-                                  detail: ["service_type": .string(draft.serviceType.rawValue), "priority": .string(draft.priority.rawValue)])
-            return try CreatedResponse(NeedDTO(need), location: "/v1/cases/\(caseID.uuidString)/needs/\(need.id.uuidString)", caseID: caseID)
+        let key = Idempotent.Request(key: request.headers[.idempotencyKey], scope: "POST /v1/cases/\(caseID)/needs", body: bytes)
+        return try await Idempotency.respond(request, key: key) {
+            try await cases.addNeed(to: caseID, draft, request: key, context: context.access) { need in
+                try CreatedResponse(NeedDTO(need), location: "/v1/cases/\(caseID.uuidString)/needs/\(need.id.uuidString)", caseID: caseID).answer
+            }
         }
     }
 
@@ -176,25 +170,11 @@ struct CaseDetailsController: Sendable {
         let caseID = try request.uuidParameter("id", context)
         var request = request
         let (draft, bytes) = try await request.decodeJSONWithBytes(ConsentDraft.self, limit: bodyLimit)
-        try draft.validate(now: Date())
-        return try await Idempotency.create(request, context: context, scope: "POST /v1/cases/\(caseID)/consents", body: bytes, store: store) { transaction in
-            let access = try transaction.authorizeCase(caseID, .writeCaseDetails)
-            try transaction.requireOpen(access.status)
-            guard let actor = transaction.actor else { throw StoreError.notFound("no such case") }
-            var check = Validator()
-            for (index, provision) in draft.provisions.enumerated() {
-                let recipient = try OrganisationStore.find(provision.recipientOrganisation, on: transaction.connection)
-                if recipient == nil { check.add("provisions[\(index)].recipient_organisation", "is not an organisation") }
-                if recipient?.active == false {
-                    check.add("provisions[\(index)].recipient_organisation", "is deactivated: consent to share with it releases nothing")
-                }
+        let key = Idempotent.Request(key: request.headers[.idempotencyKey], scope: "POST /v1/cases/\(caseID)/consents", body: bytes)
+        return try await Idempotency.respond(request, key: key) {
+            try await cases.recordConsent(on: caseID, draft, request: key, context: context.access) { consent in
+                try CreatedResponse(ConsentDTO(consent), location: "/v1/cases/\(caseID.uuidString)/consents/\(consent.id.uuidString)", caseID: caseID).answer
             }
-            do { try check.finish() } catch let failure as ValidationFailure { throw StoreError.invalid(failure) }
-            let consent = try ConsentStore.create(caseID: caseID, draft, actor: actor, now: Date(), on: transaction.connection)
-            try transaction.audit(.create, "consent.create", entityKind: "consent", entityID: consent.id.lowercasedString, caseID: caseID,
-                                  subjectOrganisation: access.facts.owningOrganisation, purpose: access.purpose,
-                                  detail: ["provisions": .int(draft.provisions.count), "statistics": .bool(consent.statistics)])
-            return try CreatedResponse(ConsentDTO(consent), location: "/v1/cases/\(caseID.uuidString)/consents/\(consent.id.uuidString)", caseID: caseID)
         }
     }
 
@@ -220,17 +200,7 @@ struct CaseDetailsController: Sendable {
     func withdrawConsent(_ request: Request, _ context: HavenRequestContext) async throws -> JSONResponse<WithdrawalDTO> {
         let caseID = try request.uuidParameter("id", context)
         let consentID = try request.uuidParameter("cid", context)
-        let (consent, cancelled) = try await store.transaction(context.access) { transaction in
-            let access = try transaction.authorizeCase(caseID, .writeCaseDetails)
-            guard let actor = transaction.actor,
-                  let consent = try ConsentStore.find(consentID, caseID: caseID, forUpdate: true, on: transaction.connection)
-            else { throw StoreError.notFound("no such consent") }
-            let (withdrawn, cancelled) = try ConsentStore.withdraw(consent, actor: actor, on: transaction.connection)
-            try transaction.audit(.update, "consent.withdraw", entityKind: "consent", entityID: consentID.lowercasedString, caseID: caseID,
-                                  subjectOrganisation: access.facts.owningOrganisation, purpose: access.purpose,
-                                  detail: ["cancelled_referrals": .strings(cancelled.map(\.lowercasedString))])
-            return (withdrawn, cancelled)
-        }
+        let (consent, cancelled) = try await cases.withdrawConsent(consentID, of: caseID, context: context.access)
         return JSONResponse(WithdrawalDTO(consent: ConsentDTO(consent), cancelledReferrals: cancelled))
     }
 }

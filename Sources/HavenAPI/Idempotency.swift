@@ -1,5 +1,6 @@
 import Foundation
 import HavenCore
+import HavenServices
 import HavenStore
 import HTTPTypes
 import Hummingbird
@@ -52,75 +53,57 @@ extension Request {
 }
 
 enum Idempotency {
-    /// Runs a creating request in one transaction. With an `Idempotency-Key`, a retry with the
-    /// same key and body returns the first answer and creates nothing; the same key with a
-    /// different body is 422.
-    ///
-    /// A retry is a read of the first answer, so the policy is asked again: an answer about a
-    /// case needs `readCase` on it now (the caller may have lost the case since), any other
-    /// needs `collection` on the collection (the caller's role may have changed).
+    /// Runs a creating request in one transaction through `Idempotent.run`, with the request's
+    /// `Idempotency-Key`, and answers with the new record or the first answer again.
     static func create(
         _ request: Request, context: HavenRequestContext, scope: String, body: [UInt8], store: Store,
         collection: AccessOperation? = nil,
         _ work: @escaping @Sendable (StoreTransaction) throws -> CreatedResponse
     ) async throws -> Response {
-        let key = request.headers[.idempotencyKey]
-        if let key {
-            do { try IdempotencyStore.validate(key) } catch let error as StoreError {
-                if case .invalid(let failure) = error { throw APIError(.badRequest, kind: "bad-request", detail: "Idempotency-Key is malformed", errors: failure.errors) }
-                throw error
+        let key = Idempotent.Request(key: request.headers[.idempotencyKey], scope: scope, body: body)
+        return try await respond(request, key: key) {
+            try await Idempotent.run(key, store: store, context: context.access, collection: collection) { transaction in try work(transaction).answer }
+        }
+    }
+}
+
+extension Idempotency {
+    /// Answers a service's creating call: the new record, or the first answer again on a retry.
+    /// A malformed key is refused before anything runs.
+    static func respond(_ request: Request, key: Idempotent.Request, _ create: () async throws -> Idempotent.Outcome) async throws -> Response {
+        if let key = key.key {
+            do { try IdempotencyStore.validate(key) } catch StoreError.invalid(let failure) {
+                throw APIError(.badRequest, kind: "bad-request", detail: "Idempotency-Key is malformed", errors: failure.errors)
             }
         }
-        let keys = store.keys
-        let hash = IdempotencyStore.requestHash(scope: scope, body: body)
-        enum Outcome: Sendable {
-            case created(CreatedResponse)
-            case replay(IdempotencyStore.StoredResponse)
+        let outcome: Idempotent.Outcome
+        do {
+            outcome = try await create()
+        } catch is Idempotent.Erased {
+            throw APIError(.gone, kind: "erased", detail: "this key's request was about a case whose identifying data has since been erased",
+                           errors: [FieldError("Idempotency-Key", "was used for a case since erased")])
         }
-        let outcome: Outcome = try await store.transaction(context.access) { transaction in
-            if let key, let actor = transaction.actor {
-                switch try IdempotencyStore.claim(user: actor.userID, key: key, scope: scope, requestHash: hash, keys: keys, on: transaction.connection) {
-                case .mismatch:
-                    throw StoreError.invalid(ValidationFailure("Idempotency-Key", "was already used for a different request"))
-                case .erased:
-                    throw APIError(.gone, kind: "erased", detail: "this key's request was about a case whose identifying data has since been erased",
-                                   errors: [FieldError("Idempotency-Key", "was used for a case since erased")])
-                case .replay(let stored):
-                    if let caseID = stored.caseID {
-                        let access = try transaction.authorizeCase(caseID, .readCase)
-                        try transaction.audit(.read, "idempotency.replay", entityKind: "case", entityID: caseID.lowercasedString, caseID: caseID,
-                                              subjectOrganisation: access.facts.owningOrganisation, purpose: access.purpose,
-                                              detail: ["scope": .string(scope)])
-                    } else if let collection {
-                        let purpose = try transaction.authorize(collection, .collection)
-                        try transaction.audit(.read, "idempotency.replay", purpose: purpose, detail: ["scope": .string(scope)])
-                    } else {
-                        // An answer about neither a case nor a named collection: nothing to ask, so no replay.
-                        throw StoreError.notFound("no such request")
-                    }
-                    return .replay(stored)
-                case .new:
-                    break
-                }
-            }
-            let created = try work(transaction)
-            if let key, let actor = transaction.actor {
-                try IdempotencyStore.record(user: actor.userID, key: key, status: created.status.code, body: created.body, location: created.location,
-                                            caseID: created.caseID, keys: keys, on: transaction.connection)
-            }
-            return .created(created)
-        }
+        return response(outcome)
+    }
+
+    static func response(_ outcome: Idempotent.Outcome) -> Response {
         switch outcome {
         case .created(let created):
             var headers: HTTPFields = [.contentType: "application/json"]
             if let location = created.location { headers[.location] = location }
             if let version = created.version { headers[.eTag] = ETag.make(version) }
-            return Response(status: created.status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: created.body)))
+            return Response(status: HTTPResponse.Status(code: created.status), headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: created.body)))
         case .replay(let stored):
             var headers: HTTPFields = [.contentType: "application/json", .idempotentReplayed: "true"]
             if let location = stored.location { headers[.location] = location }
             return Response(status: HTTPResponse.Status(code: stored.status), headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: stored.body)))
         }
+    }
+}
+
+extension CreatedResponse {
+    var answer: Idempotent.Answer {
+        Idempotent.Answer(status: status.code, body: body, location: location, caseID: caseID, version: version)
     }
 }
 

@@ -65,6 +65,10 @@ enum ProblemResponse {
             return .invalid(error)
         case let refused as ReferralService.Refused:
             return ReferralController.problem(refused.refusal, from: refused.from, side: refused.side)
+        case let refused as ReferralService.NotCovered:
+            return ReferralController.problem(refused)
+        case let refused as ReferralService.OutsideMandate:
+            return ReferralController.problem(refused)
         case let error as any HTTPResponseError:
             let status = error.status
             switch status {

@@ -26,84 +26,29 @@ struct ReferralController: Sendable {
         let caseID = try request.uuidParameter("id", context)
         var request = request
         let (draft, bytes) = try await request.decodeJSONWithBytes(ReferralDraft.self, limit: bodyLimit)
-        try draft.validate()
-        let keys = store.keys
-        return try await Idempotency.create(request, context: context, scope: "POST /v1/cases/\(caseID)/referrals", body: bytes, store: store) { transaction in
-            let access = try transaction.authorizeCase(caseID, .createReferral)
-            try transaction.requireOpen(access.status)
-            guard let actor = transaction.actor,
-                  let file = try CaseStore.find(caseID, keys: keys, open: false, on: transaction.connection)
-            else { throw StoreError.notFound("no such case") }
-            let new = try ReferralController.resolve(draft, file: file, actor: actor, on: transaction)
-            let referral = try ReferralStore.create(new, actor: actor, keys: keys, now: Date(), on: transaction.connection)
-            try transaction.audit(.create, "referral.create", entityKind: "referral", entityID: referral.id.lowercasedString, caseID: caseID,
-                                  subjectOrganisation: file.organisationID, purpose: access.purpose,
-                                  detail: ["to_organisation": .string(draft.toOrganisation.lowercasedString),
-                                           "service_type": .string(new.serviceType.rawValue),
-                                           "shared_categories": .strings(new.sharedCategories.sorted().map(\.rawValue))])
-            return try CreatedResponse(ReferralDTO(referral, side: .sender), location: "/v1/referrals/\(referral.id.uuidString)", caseID: caseID,
-                                      version: referral.version)
+        let key = Idempotent.Request(key: request.headers[.idempotencyKey], scope: "POST /v1/cases/\(caseID)/referrals", body: bytes)
+        return try await Idempotency.respond(request, key: key) {
+            try await referrals.create(on: caseID, draft, request: key, context: context.access) { referral in
+                try CreatedResponse(ReferralDTO(referral, side: .sender), location: "/v1/referrals/\(referral.id.uuidString)", caseID: caseID,
+                                    version: referral.version).answer
+            }
         }
     }
 
-    /// Checks a new referral against the case, its need, the consent and the recipient's
-    /// mandate: 409 naming the categories the consent does not cover; 422 with the
-    /// organisations that do cover the need when the recipient's mandate does not.
-    static func resolve(_ draft: ReferralDraft, file: CaseFile, actor: Actor, on transaction: StoreTransaction) throws -> ReferralStore.NewReferral {
-        let connection = transaction.connection
-        let keys = transaction.keys
-        guard draft.toOrganisation != actor.organisationID else {
-            throw APIError.invalid("to_organisation", "must be another organisation")
-        }
-        guard let recipient = try OrganisationStore.find(draft.toOrganisation, on: connection) else {
-            throw APIError.invalid("to_organisation", "is not an organisation")
-        }
-        guard recipient.active else { throw APIError.invalid("to_organisation", "is deactivated and takes no referrals") }
-        var serviceType = draft.serviceType
-        var priority = draft.priority ?? .normal
-        if let needID = draft.needId {
-            guard let need = try NeedStore.find(needID, caseID: file.id, keys: keys, on: connection) else {
-                throw APIError.invalid("need_id", "is not a need of this case")
-            }
-            if let given = serviceType, given != need.serviceType {
-                throw APIError.invalid("service_type", "differs from the need's service type (\(need.serviceType.rawValue))")
-            }
-            serviceType = need.serviceType
-            if draft.priority == nil { priority = need.priority }
-        }
-        guard let serviceType else { throw APIError.invalid("service_type", "is required when need_id is not given") }
-        // Locked until the referral commits: a withdrawal waits for it and then cancels it, or
-        // went first and is seen here.
-        guard let consent = try ConsentStore.find(draft.consentId, caseID: file.id, forUpdate: true, on: connection) else {
-            throw APIError.invalid("consent_id", "is not a consent of this case")
-        }
-        let requested = Set(draft.sharedCategories)
-        let missing = consent.missingCategories(requested, for: recipient.id, at: Date())
-        if !missing.isEmpty {
-            let state = consent.status(at: Date())
-            let detail = state == .active
-                ? "the consent does not cover \(recipient.name) for: \(missing.map(\.rawValue).joined(separator: ", "))"
-                : "the consent is \(state.rawValue)"
-            throw APIError(.conflict, kind: "consent-does-not-cover", detail: detail, errors: [FieldError("shared_categories", detail)],
-                           extensions: ["missing_categories": .strings(missing.map(\.rawValue)), "consent_status": .string(state.rawValue)])
-        }
-        guard recipient.mandate.covers(serviceType: serviceType, region: nil) else {
-            let covering = try OrganisationStore.matching(serviceType: serviceType, country: nil, region: nil, excluding: actor.organisationID,
-                                                          after: nil, limit: ReferralController.suggestions, on: connection).items
-            throw APIError(.unprocessableContent, kind: "outside-mandate",
-                           detail: "\(recipient.name) does not take referrals for \(serviceType.rawValue)",
-                           errors: [FieldError("to_organisation", "does not provide \(serviceType.rawValue)")],
-                           extensions: ["organisations": .array(covering.map(OrganisationSummary.init).map(\.json))])
-        }
-        if let previous = draft.previousReferralId {
-            guard let old = try ReferralStore.find(previous, keys: keys, openNote: false, on: connection), old.caseID == file.id, old.status.isTerminal else {
-                throw APIError.invalid("previous_referral_id", "must be an ended referral of this case")
-            }
-        }
-        return ReferralStore.NewReferral(
-            caseID: file.id, caseOrganisation: file.organisationID, caseReference: file.reference, needID: draft.needId,
-            serviceType: serviceType, toOrganisation: recipient.id, consentID: consent.id, sharedCategories: draft.sharedCategories,
-            priority: priority, note: draft.note, previousReferralID: draft.previousReferralId)
+    /// The answers to a referral the consent or the mandate does not allow.
+    static func problem(_ refusal: ReferralService.NotCovered) -> APIError {
+        let detail = refusal.consentStatus == .active
+            ? "the consent does not cover \(refusal.recipient) for: \(refusal.missing.map(\.rawValue).joined(separator: ", "))"
+            : "the consent is \(refusal.consentStatus.rawValue)"
+        return APIError(.conflict, kind: "consent-does-not-cover", detail: detail, errors: [FieldError("shared_categories", detail)],
+                        extensions: ["missing_categories": .strings(refusal.missing.map(\.rawValue)), "consent_status": .string(refusal.consentStatus.rawValue)])
+    }
+
+    static func problem(_ refusal: ReferralService.OutsideMandate) -> APIError {
+        APIError(.unprocessableContent, kind: "outside-mandate",
+                 detail: "\(refusal.recipient) does not take referrals for \(refusal.serviceType.rawValue)",
+                 errors: [FieldError("to_organisation", "does not provide \(refusal.serviceType.rawValue)")],
+                 extensions: ["organisations": .array(refusal.covering.map(OrganisationSummary.init).map(\.json))])
     }
 
     func listForCase(_ request: Request, _ context: HavenRequestContext) async throws -> JSONResponse<ListResponse<ReferralDTO>> {

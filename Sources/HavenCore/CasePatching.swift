@@ -57,4 +57,17 @@ extension CaseFile {
         retentionDue = CalendarDate(year: today.year + years, month: today.month, day: today.day)
             ?? CalendarDate(year: today.year + years, month: today.month, day: 28)
     }
+
+    /// Reopening undoes closure whole: the closure's fields and the retention date it set go,
+    /// and the count of reopenings grows.
+    public mutating func reopen() {
+        status = .open
+        reopenedCount += 1
+        closedAt = nil
+        closedBy = nil
+        closureReason = nil
+        closureRequestedAt = nil
+        closureRequestedBy = nil
+        retentionDue = nil
+    }
 }

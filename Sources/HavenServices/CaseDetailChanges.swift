@@ -1,0 +1,66 @@
+import Foundation
+import HavenCore
+import HavenStore
+
+/// What a caseworker records on a case: needs and consents, and the withdrawal of a consent
+/// (which ends every open referral relying on it, in the same transaction, S16).
+extension CaseService {
+    public func addNeed(
+        to caseID: UUID, _ draft: NeedDraft, request: Idempotent.Request, context: AccessContext,
+        answer: @escaping @Sendable (Need) throws -> Idempotent.Answer
+    ) async throws -> Idempotent.Outcome {
+        try draft.validate()
+        let keys = store.keys
+        return try await Idempotent.run(request, store: store, context: context) { transaction in
+            let access = try transaction.authorizeCase(caseID, .writeCaseDetails)
+            try transaction.requireOpen(access.status)
+            guard let actor = transaction.actor else { throw StoreError.notFound("no such case") }
+            let need = try NeedStore.create(caseID: caseID, draft, actor: actor, keys: keys, now: Date(), on: transaction.connection)
+            try transaction.audit(.create, "need.create", entityKind: "need", entityID: need.id.lowercasedString, caseID: caseID,
+                                  subjectOrganisation: access.facts.owningOrganisation, purpose: access.purpose,
+                                  detail: ["service_type": .string(draft.serviceType.rawValue), "priority": .string(draft.priority.rawValue)])
+            return try answer(need)
+        }
+    }
+
+    public func recordConsent(
+        on caseID: UUID, _ draft: ConsentDraft, request: Idempotent.Request, context: AccessContext,
+        answer: @escaping @Sendable (Consent) throws -> Idempotent.Answer
+    ) async throws -> Idempotent.Outcome {
+        try draft.validate(now: Date())
+        return try await Idempotent.run(request, store: store, context: context) { transaction in
+            let access = try transaction.authorizeCase(caseID, .writeCaseDetails)
+            try transaction.requireOpen(access.status)
+            guard let actor = transaction.actor else { throw StoreError.notFound("no such case") }
+            var check = Validator()
+            for (index, provision) in draft.provisions.enumerated() {
+                let recipient = try OrganisationStore.find(provision.recipientOrganisation, on: transaction.connection)
+                if recipient == nil { check.add("provisions[\(index)].recipient_organisation", "is not an organisation") }
+                if recipient?.active == false {
+                    check.add("provisions[\(index)].recipient_organisation", "is deactivated: consent to share with it releases nothing")
+                }
+            }
+            do { try check.finish() } catch let failure as ValidationFailure { throw StoreError.invalid(failure) }
+            let consent = try ConsentStore.create(caseID: caseID, draft, actor: actor, now: Date(), on: transaction.connection)
+            try transaction.audit(.create, "consent.create", entityKind: "consent", entityID: consent.id.lowercasedString, caseID: caseID,
+                                  subjectOrganisation: access.facts.owningOrganisation, purpose: access.purpose,
+                                  detail: ["provisions": .int(draft.provisions.count), "statistics": .bool(consent.statistics)])
+            return try answer(consent)
+        }
+    }
+
+    /// Withdraws a consent; returns it and the referrals its withdrawal cancelled.
+    public func withdrawConsent(_ consentID: UUID, of caseID: UUID, context: AccessContext) async throws -> (Consent, [UUID]) {
+        try await store.transaction(context) { transaction in
+            let access = try transaction.authorizeCase(caseID, .writeCaseDetails)
+            guard let actor = transaction.actor,
+                  let consent = try ConsentStore.find(consentID, caseID: caseID, forUpdate: true, on: transaction.connection)
+            else { throw StoreError.notFound("no such consent") }
+            let (withdrawn, cancelled) = try ConsentStore.withdraw(consent, actor: actor, on: transaction.connection)
+            try transaction.audit(.update, "consent.withdraw", entityKind: "consent", entityID: consentID.lowercasedString, caseID: caseID,
+                                  subjectOrganisation: access.facts.owningOrganisation, purpose: access.purpose,
+                                  detail: ["cancelled_referrals": .strings(cancelled.map(\.lowercasedString))])
+            return (withdrawn, cancelled)
+        }
+    }
+}
