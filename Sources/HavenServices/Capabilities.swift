@@ -5,9 +5,12 @@ import HavenCore
 public struct Capabilities: Sendable, Equatable {
     public var listCases: Bool
     public var listReferrals: Bool
+    /// Closes cases at once and approves others' closure requests (else closure is requested).
+    public var closesCasesDirectly: Bool
 
     public init(_ actor: Actor) {
         listCases = AccessPolicy.decide(actor, .listCases, .collection).isAllowed
         listReferrals = AccessPolicy.decide(actor, .listReferrals, .collection).isAllowed
+        closesCasesDirectly = AccessPolicy.closure(actor) == .closeCase
     }
 }

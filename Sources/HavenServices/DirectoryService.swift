@@ -51,3 +51,14 @@ extension DirectoryService.Names {
         return userOrganisations[id].flatMap { organisations[$0] }
     }
 }
+
+extension DirectoryService {
+    /// Active organisations whose mandate covers `serviceType`, the viewer's own left out:
+    /// whom a need can be referred to.
+    public func covering(_ serviceType: ServiceType, viewer: Actor) async throws -> [Organisation] {
+        try await store.withConnection { connection in
+            try OrganisationStore.matching(serviceType: serviceType, country: nil, region: nil, excluding: viewer.organisationID, after: nil,
+                                           limit: ReferralService.suggestions, on: connection).items
+        }
+    }
+}

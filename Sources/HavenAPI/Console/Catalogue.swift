@@ -27,20 +27,9 @@ struct Catalogue: Sendable {
         var root: [String: Any] = [:]
         for (key, value) in table(language) {
             let parts = key.split(separator: ".").map(String.init)
-            Catalogue.insert(value, at: parts[...], into: &root)
+            Nesting.insert(value, at: parts[...], into: &root)
         }
         return root
-    }
-
-    private static func insert(_ value: String, at path: ArraySlice<String>, into object: inout [String: Any]) {
-        guard let first = path.first else { return }
-        if path.count == 1 {
-            object[first] = value
-            return
-        }
-        var child = object[first] as? [String: Any] ?? [:]
-        insert(value, at: path.dropFirst(), into: &child)
-        object[first] = child
     }
 
     func text(_ key: String, _ language: Language) -> String {

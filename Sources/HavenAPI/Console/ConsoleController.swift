@@ -39,6 +39,8 @@ struct ConsoleController: Sendable {
         router.post("/password") { request, context in
             await action(request, context, duringPasswordChange: true) { visit, form in try await changePassword(visit, form) }
         }
+        registerIntakePages(router)
+        registerCaseForms(router)
         registerWorkPages(router)
         registerReferralPages(router)
     }
@@ -211,9 +213,15 @@ struct ConsoleController: Sendable {
         var model: [String: Any] = [:]
         if !messages.isEmpty {
             model["has_errors"] = true
-            model["errors"] = messages.map { ["field": $0.field, "text": $0.text] }
+            model["errors"] = messages.map { ["field": fieldID($0.field), "text": $0.text] }
         }
-        for message in messages { model["error_" + message.field] = message.text }
+        for message in messages { model["error_" + fieldID(message.field)] = message.text }
         return model
+    }
+
+    /// A field's element id and template name: the API's path (`person.birth_year`,
+    /// `provisions[0].categories`) with every other character an underscore.
+    static func fieldID(_ path: String) -> String {
+        String(path.map { $0.isLetter || $0.isNumber ? $0 : "_" })
     }
 }

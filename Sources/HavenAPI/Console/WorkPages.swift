@@ -2,6 +2,7 @@ import Foundation
 import HavenCore
 import HavenServices
 import HavenStore
+import HTTPTypes
 import Hummingbird
 
 /// The worklist, the case list and the case page.
@@ -65,7 +66,7 @@ extension ConsoleController {
     }
 
     /// Everything a caseworker needs on one page; each part read and audited as through the API.
-    func casePage(_ id: UUID, _ visit: ConsoleVisit) async throws -> Response {
+    func casePage(_ id: UUID, _ visit: ConsoleVisit, messages: [FieldMessage] = [], status: HTTPResponse.Status = .ok) async throws -> Response {
         let file = try await cases.read(id, context: visit.access)
         let needs = try await cases.needs(of: id, context: visit.access)
         let services = try await cases.services(of: id, context: visit.access)
@@ -100,7 +101,10 @@ extension ConsoleController {
             if !name.isEmpty { summary["name"] = name }
         }
         if file.closureRequestedAt != nil && file.status == .open { summary["closure_requested"] = true }
-        let model: [String: Any] = [
+        summary["id"] = id.uuidString.lowercased()
+        summary["open"] = file.status == .open
+        summary["version"] = String(file.version)
+        var model: [String: Any] = [
             "case": summary,
             "needs": needs.map { need in
                 ["service": catalogue.label("service_type", need.serviceType.rawValue, language),
@@ -129,7 +133,18 @@ extension ConsoleController {
                  "what": catalogue.label("event", record.subtype, language)] as [String: Any]
             },
         ]
-        return render("case", visit, title: "case.title", model)
+        let can = Capabilities(visit.actor)
+        if file.status == .open {
+            model["closes_directly"] = can.closesCasesDirectly
+            model["approvable"] = can.closesCasesDirectly && file.closureRequestedAt != nil
+            model["requestable"] = !can.closesCasesDirectly && file.closureRequestedAt == nil
+            model["closure_reasons"] = options("closure_reason", ClosureReason.allCases.map(\.rawValue), selected: nil, visit)
+        }
+        model["open_needs"] = needs.filter { $0.status == "open" }.map { need in
+            ["id": need.id.uuidString.lowercased(), "label": catalogue.label("service_type", need.serviceType.rawValue, language)]
+        }
+        model.merge(ConsoleController.errorModel(messages)) { _, new in new }
+        return render("case", visit, title: "case.title", model, status: status)
     }
 
     func caseRow(_ file: CaseFile, _ visit: ConsoleVisit) -> [String: Any] {

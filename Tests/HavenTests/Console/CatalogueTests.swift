@@ -25,6 +25,9 @@ import Testing
         "grantor": ConsentGrantor.allCases.map(\.rawValue), "category": DataCategory.allCases.map(\.rawValue),
         "referral_status": ReferralStatus.allCases.map(\.rawValue), "language": Language.allCases.map(\.rawValue),
         "reason": RejectionReason.allCases.map(\.rawValue) + ["consent-withdrawn", "consent-expired", "case-closed"],
+        "closure_reason": ClosureReason.allCases.map(\.rawValue), "exploitation": ExploitationType.allCases.map(\.rawValue),
+        "control": MeansOfControl.allCases.map(\.rawValue), "violence": ViolenceType.allCases.map(\.rawValue),
+        "method": ConsentMethod.allCases.map(\.rawValue),
     ]
 
     @Test func everyLanguageHasEveryKeyAndNoOther() throws {

@@ -1,0 +1,100 @@
+import Foundation
+import HavenCore
+import HavenServices
+import HavenStore
+import HTTPTypes
+import Hummingbird
+
+/// Registering a case: the intake form, its refusals next to their fields, the duplicate hint.
+extension ConsoleController {
+    func registerIntakePages(_ router: Router<HavenRequestContext>) {
+        router.get("/cases/new") { request, context in await page(request, context) { visit in intakePage(visit) } }
+        router.post("/cases") { request, context in await action(request, context) { visit, form in try await intake(form, visit) } }
+    }
+
+    static let intakeIntegers: Set<String> = ["person.birth_year", "trafficking.months_exploited"]
+    static let intakeLists: Set<String> = ["trafficking.exploitation_types", "trafficking.means_of_control", "violence.types"]
+
+    func intakePage(_ visit: ConsoleVisit, form: ConsoleForm = ConsoleForm(), messages: [FieldMessage] = [],
+                    status: HTTPResponse.Status = .ok) -> Response {
+        var model = ConsoleController.errorModel(messages)
+        let value = { (name: String) in form[name] ?? "" }
+        model["form"] = [
+            "given_name": value("person.identity.given_name"), "family_name": value("person.identity.family_name"),
+            "birth_year": value("person.birth_year"), "citizenship": value("person.citizenship"), "phone": value("person.identity.contact.phone"),
+            "identified_on": form["identified_on"] ?? CalendarDate.of(Date()).description, "country": value("trafficking.country_of_exploitation"),
+            "months": value("trafficking.months_exploited"), "note": value("note"),
+        ]
+        model["idempotency_key"] = form["idempotency_key"] ?? UUID().uuidString.lowercased()
+        model["case_types"] = options("case_type", CaseType.allCases.map(\.rawValue), selected: form["case_type"] ?? "trafficking", visit)
+        model["identifications"] = options("identification", IdentificationStatus.allCases.map(\.rawValue),
+                                           selected: form["identification_status"] ?? "presumed", visit)
+        model["identifiers"] = options("identified_by", IdentifiedBy.allCases.map(\.rawValue), selected: form["identified_by"], visit)
+        model["risks"] = options("risk", RiskLevel.allCases.map(\.rawValue), selected: form["risk_level"] ?? "medium", visit)
+        model["sexes"] = options("sex", Sex.allCases.map(\.rawValue), selected: form["person.sex"] ?? "unknown", visit)
+        model["exploitation"] = checkboxes("exploitation", ExploitationType.allCases.map(\.rawValue), ticked: form.all("trafficking.exploitation_types"), visit)
+        model["control"] = checkboxes("control", MeansOfControl.allCases.map(\.rawValue), ticked: form.all("trafficking.means_of_control"), visit)
+        model["violence"] = checkboxes("violence", ViolenceType.allCases.map(\.rawValue), ticked: form.all("violence.types"), visit)
+        return render("intake", visit, title: "intake.title", model, status: status)
+    }
+
+    func checkboxes(_ prefix: String, _ codes: [String], ticked: [String], _ visit: ConsoleVisit) -> [[String: Any]] {
+        codes.map { ["value": $0, "id": prefix + "-" + $0, "label": catalogue.label(prefix, $0, visit.language), "checked": ticked.contains($0)] }
+    }
+
+    /// The form read as the API's intake body, so it is decoded and checked exactly as the API's.
+    func intake(_ form: ConsoleForm, _ visit: ConsoleVisit) async throws -> Response {
+        var body = form.json(integers: ConsoleController.intakeIntegers, lists: ConsoleController.intakeLists)
+        // A profile only for the case's type: the other section's boxes are ignored.
+        let type = form["case_type"] ?? ""
+        if type == CaseType.domesticViolence.rawValue { body["trafficking"] = nil }
+        if type == CaseType.trafficking.rawValue { body["violence"] = nil }
+        if let languages = form.text("person.languages") {
+            var person = body["person"] as? [String: Any] ?? [:]
+            person["languages"] = languages.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+            body["person"] = person
+        }
+        let refuse = { (messages: [FieldMessage]) in intakePage(visit, form: form, messages: messages, status: .unprocessableContent) }
+        let draft: CaseDraft
+        do {
+            draft = try decode(CaseDraft.self, from: body)
+        } catch let failure as ValidationFailure {
+            return refuse(messages(for: failure, visit.language))
+        }
+        let bytes = try JSONSerialization.data(withJSONObject: body, options: [.sortedKeys])
+        let key = Idempotent.Request(key: form["idempotency_key"], scope: "console: new case", body: Array(bytes))
+        do {
+            let outcome = try await cases.intake(draft, request: key, context: visit.access) { file, duplicates in
+                Idempotent.Answer(body: Array((duplicates.isEmpty ? "" : "duplicates").utf8), location: "/cases/\(file.id.uuidString.lowercased())",
+                                  caseID: file.id)
+            }
+            switch outcome {
+            case .created(let answer):
+                guard let location = answer.location else { return ConsoleRenderer.redirect("/cases") }
+                if !answer.body.isEmpty { return duplicatePage(visit, location: location) }
+                return ConsoleRenderer.redirect(location)
+            case .replay(let stored):
+                return ConsoleRenderer.redirect(stored.location ?? "/cases")
+            }
+        } catch let failure as ValidationFailure {
+            return refuse(messages(for: failure, visit.language))
+        } catch StoreError.invalid(let failure) {
+            return refuse(messages(for: failure, visit.language))
+        }
+    }
+
+    /// The duplicate hint after saving: the case is registered; the person may already be known.
+    func duplicatePage(_ visit: ConsoleVisit, location: String) -> Response {
+        render("duplicates", visit, title: "intake.duplicate_title", ["location": location])
+    }
+
+    /// Decodes `body` as the API's decoder would; a refusal names the field as the API does.
+    func decode<T: Decodable>(_ type: T.Type, from body: [String: Any]) throws -> T {
+        let data = try JSONSerialization.data(withJSONObject: body, options: [.sortedKeys])
+        do {
+            return try JSONCoding.decoder.decode(T.self, from: data)
+        } catch let error as DecodingError {
+            throw ValidationFailure(APIError.decoding(error, body: Array(data)).errors)
+        }
+    }
+}
