@@ -61,19 +61,23 @@ extension ConsoleController {
         let format = visit.format
         var model = ConsoleController.errorModel(messages)
         var row = referralRow(referral, names: names, visit)
-        row["business_status"] = referral.businessStatus ?? ""
-        row["status_reason"] = referral.statusReason.map { catalogue.label("reason", $0, language) } ?? ""
-        row["outcome"] = referral.outcome ?? ""
+        // Absent, not empty: an empty string still opens a Mustache section.
+        row["business_status"] = referral.businessStatus
+        row["status_reason"] = referral.statusReason.map { catalogue.label("reason", $0, language) }
+        row["outcome"] = referral.outcome
         row["categories"] = referral.sharedCategories.map { catalogue.label("category", $0.rawValue, language) }.joined(separator: ", ")
         if view.side == .sender { row["case_id"] = referral.caseID.uuidString.lowercased() }
         model["referral"] = row
         model["recipient"] = view.side == .recipient
         if let shared = view.shared { model["shared"] = sharedModel(shared, visit) }
         model["history"] = history.map { step in
-            ["at": format.dateTime(step.at), "who": names.user(step.actorUser) ?? step.actorOrganisation.flatMap { names.organisations[$0] }
-                ?? catalogue.text("history.haven", language),
-             "to": catalogue.label("referral_status", step.to.rawValue, language),
-             "reason": step.reason.map { catalogue.label("reason", $0, language) } ?? "", "business_status": step.businessStatus ?? ""] as [String: Any]
+            var entry: [String: Any] = [
+                "at": format.dateTime(step.at), "to": catalogue.label("referral_status", step.to.rawValue, language),
+                "who": names.user(step.actorUser) ?? step.actorOrganisation.flatMap { names.organisations[$0] } ?? catalogue.text("history.haven", language),
+            ]
+            entry["reason"] = step.reason.map { catalogue.label("reason", $0, language) }
+            entry["business_status"] = step.businessStatus
+            return entry
         }
         var targets = ReferralStateMachine.allowedTargets(from: referral.status, side: view.side).map(\.rawValue)
         // An open referral's recipient may change only its business status.
@@ -95,6 +99,7 @@ extension ConsoleController {
             model["has_covering"] = true
             model["covering"] = covering.map(\.name)
         }
+        model["title_detail"] = referral.caseReference
         return render("referral", visit, title: "referral.title", model, status: status)
     }
 

@@ -144,6 +144,7 @@ extension ConsoleController {
             ["id": need.id.uuidString.lowercased(), "label": catalogue.label("service_type", need.serviceType.rawValue, language)]
         }
         model.merge(ConsoleController.errorModel(messages)) { _, new in new }
+        model["title_detail"] = file.reference
         return render("case", visit, title: "case.title", model, status: status)
     }
 
