@@ -65,7 +65,7 @@ let package = Package(
         ),
         .target(
             name: "HavenServices",
-            dependencies: ["HavenStore", "HavenCore"],
+            dependencies: ["HavenStore", "HavenCore", .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings
         ),
         .target(

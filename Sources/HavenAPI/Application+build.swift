@@ -1,5 +1,6 @@
 import Foundation
 import HavenCore
+import HavenServices
 import HavenStore
 import Hummingbird
 import NIOPosix
@@ -100,7 +101,7 @@ func buildRouter(configuration: AppConfiguration, dependencies: HavenDependencie
     ReferralController(store: store, bodyLimit: limit).register(routes)
     BreakGlassController(store: store, bodyLimit: limit).register(routes)
     PrivacyController(store: store, auth: auth, bodyLimit: limit).register(routes)
-    ReportController(store: store, reader: ReportReader(primary: store, replica: dependencies.replica)).register(routes)
+    ReportController(reports: ReportService(primary: store, replica: dependencies.replica)).register(routes)
     OpenAPIController(path: configuration.openAPIPath).register(routes)
     // The console is not part of the API document, so its routes stay out of the route table.
     if let renderer = try? ConsoleRenderer.load(), let forms = try? FormTokens(keys: store.keys) {

@@ -1,5 +1,6 @@
 import Foundation
 import HavenCore
+import HavenServices
 import HavenStore
 import Hummingbird
 
@@ -69,33 +70,18 @@ struct AuditController: Sendable {
     func register(_ routes: Routes) {
         routes.get("/v1/audit-events") { request, context in
             let query = try ListQuery(request)
-            let actor = try context.requireActor()
+            _ = try context.requireActor()
             let filter = AuditFilter(
                 caseID: try request.queryUUID("case_id"), actor: try request.queryUUID("actor"),
                 organisation: try request.queryUUID("organisation"), subtype: try request.queryString("subtype"),
                 outcome: try request.queryEnum("outcome", AuditEvent.Outcome.self),
                 from: try request.queryDate("from"), to: try request.queryDate("to"))
             if let from = filter.from, let to = filter.to, to < from { throw APIError.badRequest("to", "must not be before from") }
-            let page = try await store.transaction(context.access) { transaction in
-                try transaction.authorize(.readAuditTrail, .collection, entityKind: "audit-event")
-                let scope = try AccessScope.nationalOrOrganisation(AccessPolicy.scope(actor, .readAuditTrail))
-                let page = try AuditQuery.list(filter, scopeOrganisation: scope, after: query.cursor, limit: query.limit, on: transaction.connection)
-                // Who read the trail is on the trail too (after the query, so a page never shows its
-                // own read). The filters by name only: an id asked for may be another organisation's.
-                try transaction.audit(.read, "audit.read", entityKind: "audit-event", subjectOrganisation: scope,
-                                      purpose: .audit, detail: ["filters": .strings(filter.usedFields), "count": .int(page.items.count)])
-                return page
-            }
+            let page = try await AuditService(store: store).events(filter, page: query.page, context: context.access)
             return JSONResponse(ListResponse(page, EventDTO.init))
         }
         routes.get("/v1/audit/verify") { _, context in
-            try await store.transaction(context.access) { try $0.authorize(.verifyAuditTrail, .collection, entityKind: "audit-trail") }
-            _ = try await AuditSealer(store: store).sealAll()
-            let report = try await AuditVerifier(store: store).verify(as: context.access)
-            try await store.transaction(context.access) { transaction in
-                try transaction.audit(.execute, "audit.verify", outcome: report.ok ? .success : .error, entityKind: "audit-trail", purpose: .audit,
-                                      detail: ["checked": .int(report.checked), "ok": .bool(report.ok)])
-            }
+            let report = try await AuditService(store: store).verify(context: context.access)
             let last = report.lastSealedSeq.map { VerificationDTO.LastSealed(seq: $0, eventId: report.lastSealedEventID ?? 0, recorded: report.lastSealedRecorded) }
             return JSONResponse(VerificationDTO(ok: report.ok, checked: report.checked, pending: report.pending, lastSealed: last, problem: report.problem))
         }

@@ -1,5 +1,6 @@
 import Foundation
 import HavenCore
+import HavenServices
 import HavenStore
 import Hummingbird
 import Logging
@@ -9,8 +10,7 @@ import NIOCore
 /// as `<11` and complementary suppression, only for cases whose consent allows statistics.
 /// Supervisors see their organisation; auditors the national view. `?format=csv` too.
 struct ReportController: Sendable {
-    let store: Store
-    let reader: ReportReader
+    let reports: ReportService
 
     func register(_ routes: Routes) {
         routes.get("/v1/reports/cases") { request, context in try await cases(request, context) }
@@ -22,6 +22,7 @@ struct ReportController: Sendable {
         var from: CalendarDate?
         var to: CalendarDate?
         var csv: Bool
+        var period: ReportService.Period { ReportService.Period(from: from, to: to) }
 
         init(_ request: Request) throws {
             func date(_ name: String) throws -> CalendarDate? {
@@ -53,36 +54,19 @@ struct ReportController: Sendable {
         return values
     }
 
-    /// The organisation a reader is limited to (nil: national), as the policy decides.
-    static func scope(_ actor: Actor) throws -> UUID? { try AccessScope.nationalOrOrganisation(AccessPolicy.scope(actor, .readReports)) }
-
     func cases(_ request: Request, _ context: HavenRequestContext) async throws -> Response {
         let query = try Query(request)
         let dimensions = try ReportController.dimensions(request, CaseDimension.self, default: .caseType)
-        let actor = try context.requireActor()
-        try await reader.authorize(context.access)
-        let scope = try ReportController.scope(actor)
-        let table = try await reader.read(context.access) { transaction in
-            try ReportStore.cases(by: dimensions, organisation: scope, from: query.from, to: query.to, on: transaction.connection)
-        }
-        try await reader.audit(context.access, "report.cases", scope: scope, detail: ["by": .strings(dimensions.map(\.rawValue))])
-        return try ReportController.render(table.suppressed, dimensions: dimensions.map(\.rawValue), scope: scope, csv: query.csv, extra: [:])
+        let report = try await reports.cases(by: dimensions, period: query.period, context: context.access)
+        return try ReportController.render(report.table, dimensions: dimensions.map(\.rawValue), scope: report.scope, csv: query.csv, extra: [:])
     }
 
     func referrals(_ request: Request, _ context: HavenRequestContext) async throws -> Response {
         let query = try Query(request)
         let dimensions = try ReportController.dimensions(request, ReferralDimension.self, default: .status)
-        let actor = try context.requireActor()
-        try await reader.authorize(context.access)
-        let scope = try ReportController.scope(actor)
-        let (table, times) = try await reader.read(context.access) { transaction in
-            let table = try ReportStore.referrals(by: dimensions, organisation: scope, from: query.from, to: query.to, on: transaction.connection)
-            let overall = try ReportStore.referralTimes(by: nil, organisation: scope, from: query.from, to: query.to, on: transaction.connection)
-            let byFirst = try ReportStore.referralTimes(by: dimensions[0], organisation: scope, from: query.from, to: query.to, on: transaction.connection)
-            return (table, overall + byFirst)
-        }
-        try await reader.audit(context.access, "report.referrals", scope: scope, detail: ["by": .strings(dimensions.map(\.rawValue))])
-        let suppressed = table.suppressed
+        let report = try await reports.referrals(by: dimensions, period: query.period, context: context.access)
+        let times = report.times
+        let suppressed = report.table
         let timing: [JSONValue] = times.map { group in
             func hours(_ median: Double?, _ p90: Double?) -> JSONValue {
                 .object(["median": median.map { .double($0) } ?? .string("<11"), "p90": p90.map { .double($0) } ?? .string("<11")])
@@ -96,7 +80,7 @@ struct ReportController: Sendable {
                 "hours_to_completed": hours(group.toCompletedMedian, group.toCompletedP90),
             ])
         }
-        return try ReportController.render(suppressed, dimensions: dimensions.map(\.rawValue), scope: scope, csv: query.csv,
+        return try ReportController.render(suppressed, dimensions: dimensions.map(\.rawValue), scope: report.scope, csv: query.csv,
                                            extra: ["times": .array(timing)])
     }
 
@@ -151,47 +135,7 @@ struct ReportController: Sendable {
 
     /// One row per case, no identifying field, ages in bands, dates to the month; audited.
     func export(_ request: Request, _ context: HavenRequestContext) async throws -> Response {
-        let actor = try context.requireActor()
-        try await reader.authorize(context.access)
-        let scope = try ReportController.scope(actor)
-        let rows = try await reader.read(context.access) { transaction in
-            try ReportStore.exportRows(organisation: scope, on: transaction.connection)
-        }
-        try await reader.audit(context.access, "export", action: .execute, scope: scope, detail: ["kind": "statistics-csv", "rows": .int(rows.count)])
-        return CSV.response([ReportStore.exportHeader] + rows, filename: "cases.csv")
-    }
-}
-
-/// Where reports read: the replica when there is one and it answers, else the primary. The
-/// policy is asked and the audit event written on the primary (a replica takes no writes);
-/// the data is released only once its audit event is written.
-struct ReportReader: Sendable {
-    let primary: Store
-    let replica: Store?
-
-    func authorize(_ context: AccessContext) async throws {
-        try await primary.transaction(context) { try $0.authorize(.readReports, .collection, entityKind: "report") }
-    }
-
-    /// Reads as Haven itself: aggregates span organisations (an auditor's national view) that no
-    /// user's row-level scope covers. The scope the policy allowed is applied by the report's own
-    /// organisation filter, and nothing read here identifies anyone.
-    func read<T: Sendable>(_ context: AccessContext, _ body: @escaping @Sendable (StoreTransaction) throws -> T) async throws -> T {
-        let aggregate = AccessContext(principal: .system, requestID: context.requestID, clientAddress: context.clientAddress)
-        if let replica {
-            do {
-                return try await replica.readOnly(aggregate, body)
-            } catch StoreError.unavailable {
-                primary.logger.warning("the read replica is unavailable; reading the report from the primary")
-            }
-        }
-        return try await primary.readOnly(aggregate, body)
-    }
-
-    func audit(_ context: AccessContext, _ subtype: String, action: AuditEvent.Action = .read, scope: UUID?, detail: [String: AuditDetail]) async throws {
-        try await primary.transaction(context) { transaction in
-            try transaction.audit(action, subtype, entityKind: "report", subjectOrganisation: scope, purpose: .statistics, detail: detail)
-        }
+        CSV.response(try await reports.exportRows(context: context.access), filename: "cases.csv")
     }
 }
 

@@ -7,10 +7,14 @@ public struct Capabilities: Sendable, Equatable {
     public var listReferrals: Bool
     /// Closes cases at once and approves others' closure requests (else closure is requested).
     public var closesCasesDirectly: Bool
+    public var readAuditTrail: Bool
+    public var readReports: Bool
 
     public init(_ actor: Actor) {
         listCases = AccessPolicy.decide(actor, .listCases, .collection).isAllowed
         listReferrals = AccessPolicy.decide(actor, .listReferrals, .collection).isAllowed
         closesCasesDirectly = AccessPolicy.closure(actor) == .closeCase
+        readAuditTrail = AccessPolicy.decide(actor, .readAuditTrail, .collection).isAllowed
+        readReports = AccessPolicy.decide(actor, .readReports, .collection).isAllowed
     }
 }

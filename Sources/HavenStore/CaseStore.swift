@@ -31,10 +31,14 @@ public struct CaseFilter: Sendable {
     public var assignee: UUID?
     public var identificationStatus: IdentificationStatus?
     public var updatedSince: Date?
+    /// Only cases whose closure waits for a supervisor's approval (true) or none waits (false).
+    public var closureRequested: Bool?
     public var sort: CaseSort
 
     public init(status: CaseStatus? = nil, caseType: CaseType? = nil, riskLevel: RiskLevel? = nil, assignee: UUID? = nil,
-                identificationStatus: IdentificationStatus? = nil, updatedSince: Date? = nil, sort: CaseSort = .updatedDesc) {
+                identificationStatus: IdentificationStatus? = nil, updatedSince: Date? = nil, closureRequested: Bool? = nil,
+                sort: CaseSort = .updatedDesc) {
+        self.closureRequested = closureRequested
         self.status = status
         self.caseType = caseType
         self.riskLevel = riskLevel
@@ -49,6 +53,7 @@ public struct CaseFilter: Sendable {
         let used: [(String, Bool)] = [
             ("status", status != nil), ("case_type", caseType != nil), ("risk_level", riskLevel != nil), ("assignee", assignee != nil),
             ("identification_status", identificationStatus != nil), ("updated_since", updatedSince != nil),
+            ("closure_requested", closureRequested != nil),
         ]
         return used.filter(\.1).map(\.0)
     }
@@ -203,6 +208,7 @@ public enum CaseStore {
         if let assignee = filter.assignee { sql.add("assigned_to = ?", assignee) }
         if let identification = filter.identificationStatus { sql.add("identification_status = ?", identification.rawValue) }
         if let updatedSince = filter.updatedSince { sql.add("updated_at >= ?", updatedSince) }
+        if let requested = filter.closureRequested { sql.add(requested ? "closure_requested_at IS NOT NULL" : "closure_requested_at IS NULL") }
         let (column, descending) = filter.sort.sql
         let isTime = column != "reference"
         if let cursor {

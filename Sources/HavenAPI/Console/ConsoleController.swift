@@ -42,6 +42,7 @@ struct ConsoleController: Sendable {
         registerIntakePages(router)
         registerCaseForms(router)
         registerWorkPages(router)
+        registerOversightPages(router)
         registerReferralPages(router)
     }
 
@@ -163,6 +164,8 @@ struct ConsoleController: Sendable {
                 if can.listCases || can.listReferrals { nav.append(("/worklist", "nav.worklist")) }
                 if can.listCases { nav.append(("/cases", "nav.cases")) }
                 if can.listReferrals { nav.append(("/referrals", "nav.referrals")) }
+                if can.readAuditTrail { nav.append(("/audit", "nav.audit")) }
+                if can.readReports { nav.append(("/reports", "nav.reports")) }
                 model["has_nav"] = !nav.isEmpty
                 model["nav"] = nav.map { href, key in
                     ["href": href, "label": catalogue.text(key, language), "current": path == href || path.hasPrefix(href + "/")] as [String: Any]

@@ -33,6 +33,12 @@ extension ConsoleController {
                                                   viewer: visit.actor)
             model["awaiting"] = waiting.map { referralRow($0, names: names, visit) }
         }
+        if can.closesCasesDirectly {
+            let waiting = try await cases.list(CaseFilter(status: .open, closureRequested: true, sort: .updatedAsc), page: PageRequest(cursor: nil, limit: 50),
+                                               context: visit.access)
+            model["has_closures"] = !waiting.items.isEmpty
+            model["closures"] = waiting.items.map { caseRow($0, visit) }
+        }
         if can.listCases {
             let filter = CaseFilter(status: .open, assignee: visit.actor.role == .caseworker ? nil : visit.actor.userID, sort: .updatedDesc)
             let page = try await cases.list(filter, page: PageRequest(cursor: nil, limit: 20), context: visit.access)
@@ -140,11 +146,9 @@ extension ConsoleController {
             model["requestable"] = !can.closesCasesDirectly && file.closureRequestedAt == nil
             model["closure_reasons"] = options("closure_reason", ClosureReason.allCases.map(\.rawValue), selected: nil, visit)
         }
-        model["open_needs"] = needs.filter { $0.status == "open" }.map { need in
-            ["id": need.id.uuidString.lowercased(), "label": catalogue.label("service_type", need.serviceType.rawValue, language)]
-        }
         model.merge(ConsoleController.errorModel(messages)) { _, new in new }
         model["title_detail"] = file.reference
+        if can.readAuditTrail { model["audit_link"] = "/audit?case_id=\(id.uuidString.lowercased())" }
         return render("case", visit, title: "case.title", model, status: status)
     }
 

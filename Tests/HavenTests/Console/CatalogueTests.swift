@@ -25,9 +25,12 @@ import Testing
         "grantor": ConsentGrantor.allCases.map(\.rawValue), "category": DataCategory.allCases.map(\.rawValue),
         "referral_status": ReferralStatus.allCases.map(\.rawValue), "language": Language.allCases.map(\.rawValue),
         "reason": RejectionReason.allCases.map(\.rawValue) + ["consent-withdrawn", "consent-expired", "case-closed"],
-        "closure_reason": ClosureReason.allCases.map(\.rawValue), "exploitation": ExploitationType.allCases.map(\.rawValue),
+        "closure_reason": ClosureReason.allCases.map(\.rawValue), "exploitation": ExploitationType.allCases.map(\.rawValue) + ["none"],
         "control": MeansOfControl.allCases.map(\.rawValue), "violence": ViolenceType.allCases.map(\.rawValue),
-        "method": ConsentMethod.allCases.map(\.rawValue),
+        "method": ConsentMethod.allCases.map(\.rawValue), "outcome": AuditEvent.Outcome.allCases.map(\.rawValue),
+        "problem": ["changed", "deleted", "inserted", "reordered", "wrong-key"], "report_kind": ["cases", "referrals"],
+        "dimension": CaseDimension.allCases.map(\.rawValue) + ReferralDimension.allCases.map(\.rawValue),
+        "organisation_type": OrganisationType.allCases.map(\.rawValue),
     ]
 
     @Test func everyLanguageHasEveryKeyAndNoOther() throws {

@@ -1,0 +1,82 @@
+import Foundation
+import HavenCore
+import HTTPTypes
+import HummingbirdTesting
+import Testing
+
+/// The supervisor's and auditor's pages: closures waiting, the trail, verification, reports.
+@Suite struct ConsoleOversightTests {
+    @Test func aSupervisorSeesTheClosureWaitingAndTheTrailOfTheCase() async throws {
+        try await TestApp.run { app, client in
+            let ngo = try await app.organisation("Synthetic NGO \(UUID().uuidString.prefix(6))")
+            let caseworker = try await CaseKit.member(app, client, .caseworker, in: ngo.id)
+            let supervisor = try await app.user(.supervisor, in: ngo.id)
+            let (caseID, reference) = try await CaseKit.createCase(client, caseworker, CaseKit.intake(CaseKit.Person()))
+            let closing = try await CaseKit.call(client, .post, "/v1/cases/\(caseID)/close", caseworker.token, ["reason": "services-completed"])
+            #expect(closing.status == .accepted)
+            let boss = try await ConsoleKit.login(client, supervisor)
+            let worklist = try await ConsoleKit.get(client, "/worklist", cookie: boss.cookie)
+            #expect(worklist.text.contains("id=\"closures\""))
+            #expect(worklist.text.contains(reference))
+            let trail = try await ConsoleKit.get(client, "/audit?case_id=\(caseID.uuidString.lowercased())", cookie: boss.cookie)
+            #expect(trail.status == .ok)
+            #expect(trail.text.contains("id=\"audit-list\""))
+            #expect(trail.text.contains("Closure requested"))
+            #expect(!trail.text.contains("id=\"verify-form\""), "verification is the auditors'")
+            // A caseworker has no trail page: the same 404 as anything out of reach.
+            let worker = try await ConsoleKit.login(client, caseworker.user)
+            #expect(try await ConsoleKit.get(client, "/audit", cookie: worker.cookie).status == .notFound)
+        }
+    }
+
+    @Test func anAuditorVerifiesTheChain() async throws {
+        try await TestApp.run { app, client in
+            let office = try await app.organisation("Synthetic Oversight \(UUID().uuidString.prefix(6))", type: .government)
+            let auditor = try await app.user(.auditor, in: office.id)
+            let browser = try await ConsoleKit.login(client, auditor)
+            let page = try await ConsoleKit.get(client, "/audit", cookie: browser.cookie)
+            #expect(page.text.contains("id=\"verify-form\""))
+            let verified = try await ConsoleKit.post(client, "/audit/verify", ["csrf": browser.formToken], cookie: browser.cookie)
+            #expect(verified.status == .ok)
+            #expect(verified.text.contains("id=\"verify-result\""))
+            #expect(verified.text.contains("The trail is intact"))
+        }
+    }
+
+    @Test func aReportDrawsNoBarForASuppressedCountAndOffersItsCSV() async throws {
+        try await TestApp.run { app, client in
+            let ngo = try await app.organisation("Synthetic NGO \(UUID().uuidString.prefix(6))")
+            let caseworker = try await CaseKit.member(app, client, .caseworker, in: ngo.id)
+            let office = try await app.organisation("Synthetic Oversight \(UUID().uuidString.prefix(6))", type: .government)
+            let auditor = try await app.user(.auditor, in: office.id)
+            let shelter = try await app.organisation("Synthetic Shelter \(UUID().uuidString.prefix(6))", type: .shelter)
+            // Twelve trafficking cases, twelve of domestic violence and three of both, identified this
+            // year, each with a consent to be counted.
+            for index in 0..<27 {
+                let type = index < 12 ? "trafficking" : index < 24 ? "domestic_violence" : "both"
+                var body = CaseKit.intake(CaseKit.Person(), caseType: type)
+                if type == "both" { body["violence"] = ["types": ["physical_assault"]] }
+                if type == "domestic_violence" {
+                    body["trafficking"] = nil
+                    body["violence"] = ["types": ["physical_assault"]]
+                }
+                let (caseID, _) = try await CaseKit.createCase(client, caseworker, body)
+                _ = try await CaseKit.create(client, caseworker.token, "/v1/cases/\(caseID)/consents", CaseKit.consent(to: [shelter.id], categories: ["needs"]))
+            }
+            let browser = try await ConsoleKit.login(client, auditor)
+            let year = String(CalendarDate.of(Date()).year)
+            let page = try await ConsoleKit.get(client, "/reports?kind=cases&by=case_type&period=\(year)", cookie: browser.cookie)
+            #expect(page.status == .ok)
+            #expect(page.text.contains("<svg id=\"report-chart\""))
+            #expect(page.text.contains("id=\"report-table\""))
+            #expect(page.text.contains("data-count=\"12\""), "a group of twelve is drawn")
+            #expect(page.text.contains("&lt;11"), "the three cases of both are shown as <11")
+            for count in 1..<11 { #expect(!page.text.contains("data-count=\"\(count)\""), "a bar of \(count) reveals a suppressed cell") }
+            let csv = try await ConsoleKit.get(client, "/reports.csv?kind=cases&by=case_type&period=\(year)", cookie: browser.cookie)
+            #expect(csv.status == .ok)
+            #expect(csv.headers[.contentType]?.hasPrefix("text/csv") == true)
+            let bad = try await ConsoleKit.get(client, "/reports?period=2026-Q9", cookie: browser.cookie)
+            #expect(bad.status == .badRequest)
+        }
+    }
+}
