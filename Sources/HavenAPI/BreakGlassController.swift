@@ -1,5 +1,6 @@
 import Foundation
 import HavenCore
+import HavenServices
 import HavenStore
 import Hummingbird
 
@@ -7,55 +8,32 @@ import Hummingbird
 struct BreakGlassController: Sendable {
     let store: Store
     let bodyLimit: Int
+    var grants: BreakGlassService { BreakGlassService(store: store) }
 
     struct ReviewRequest: Decodable { var note: String? }
 
     func register(_ routes: Routes) {
         routes.get("/v1/break-glass") { request, context in
             let query = try ListQuery(request)
-            let actor = try context.requireActor()
+            _ = try context.requireActor()
             var reviewed: Bool?
             if let text = request.uri.queryParameters.get("reviewed") {
                 guard text == "true" || text == "false" else { throw APIError.badRequest("reviewed", "must be true or false") }
                 reviewed = text == "true"
             }
-            let filter = reviewed
-            let keys = store.keys
-            let page = try await store.transaction(context.access) { transaction in
-                try transaction.authorize(.listBreakGlassGrants, .collection, entityKind: "break-glass-grant")
-                try transaction.audit(.read, "breakglass.list", entityKind: "break-glass-grant", subjectOrganisation: actor.organisationID,
-                                      purpose: .supervision, detail: query.auditDetail(filters: filter == nil ? [] : ["reviewed"]))
-                transaction.commitWithNextStatement()
-                return try BreakGlassStore.list(actor: actor, reviewed: filter, after: query.cursor, limit: query.limit, keys: keys, on: transaction.connection)
-            }
+            let page = try await grants.list(reviewed: reviewed, page: query.page, context: context.access)
             return JSONResponse(ListResponse(page, GrantDTO.init))
         }
         routes.get("/v1/break-glass/:id") { request, context in
             let id = try request.uuidParameter("id", context)
-            let grant = try await store.transaction(context.access) { transaction in
-                let (grant, purpose) = try transaction.authorizeAndLoadGrant(id, .readBreakGlassGrant)
-                try transaction.audit(.read, "breakglass.read", entityKind: "break-glass-grant", entityID: id.lowercasedString,
-                                      caseID: grant.caseID, subjectOrganisation: grant.caseOrganisation, purpose: purpose)
-                return grant
-            }
+            let grant = try await grants.read(id, context: context.access)
             return JSONResponse(GrantDTO(grant))
         }
         routes.post("/v1/break-glass/:id/review") { request, context in
             let id = try request.uuidParameter("id", context)
             var request = request
             let body = try await request.decodeJSON(ReviewRequest.self, limit: bodyLimit)
-            var check = Validator()
-            check.text(body.note, "note", max: 2_000, multiline: true)
-            try check.finish()
-            let keys = store.keys
-            let grant = try await store.transaction(context.access) { transaction in
-                let (grant, _) = try transaction.authorizeAndLoadGrant(id, .reviewBreakGlassGrant)
-                guard let actor = transaction.actor else { throw StoreError.notFound("no such break-glass-grant") }
-                let reviewed = try BreakGlassStore.review(grant, note: body.note, actor: actor, keys: keys, on: transaction.connection)
-                try transaction.audit(.update, "breakglass.review", entityKind: "break-glass-grant", entityID: id.lowercasedString,
-                                      caseID: grant.caseID, subjectOrganisation: grant.caseOrganisation, purpose: .supervision)
-                return reviewed
-            }
+            let grant = try await grants.review(id, note: body.note, context: context.access)
             return JSONResponse(GrantDTO(grant))
         }
     }

@@ -172,21 +172,12 @@ struct CaseController: Sendable {
         let id = try request.uuidParameter("id", context)
         var request = request
         let (body, bytes) = try await request.decodeJSONWithBytes(BreakGlassRequest.self, limit: bodyLimit)
-        var check = Validator()
-        check.text(body.reason, "reason", required: true, max: 2_000, multiline: true)
-        check.check(body.reason.trimmingCharacters(in: .whitespacesAndNewlines).count >= 10, "reason", "must explain the emergency (at least 10 characters)")
-        try check.finish()
-        let keys = store.keys
-        let duration = breakGlassDuration
-        return try await Idempotency.create(request, context: context, scope: "POST /v1/cases/\(id)/break-glass", body: bytes, store: store) { transaction in
-            let access = try transaction.authorizeCase(id, .breakGlass)
-            guard let actor = transaction.actor else { throw StoreError.notFound("no such case") }
-            let grant = try BreakGlassStore.create(caseID: id, caseOrganisation: access.facts.owningOrganisation, reason: body.reason,
-                                                   actor: actor, duration: duration, keys: keys, on: transaction.connection)
-            try transaction.audit(.execute, "breakglass.start", entityKind: "break-glass-grant", entityID: grant.id.lowercasedString, caseID: id,
-                                  subjectOrganisation: access.facts.owningOrganisation, purpose: .breakGlass,
-                                  detail: ["expires_in_seconds": .int(Int(duration.components.seconds))])
-            return try CreatedResponse(GrantDTO(grant), location: "/v1/break-glass/\(grant.id.uuidString)", caseID: id)
+        let key = Idempotent.Request(key: request.headers[.idempotencyKey], scope: "POST /v1/cases/\(id)/break-glass", body: bytes)
+        return try await Idempotency.respond(request, key: key) {
+            try await BreakGlassService(store: store, duration: breakGlassDuration).start(on: id, reason: body.reason, request: key,
+                                                                                          context: context.access) { grant in
+                try CreatedResponse(GrantDTO(grant), location: "/v1/break-glass/\(grant.id.uuidString)", caseID: id).answer
+            }
         }
     }
 }

@@ -1,0 +1,75 @@
+import Foundation
+import HavenCore
+import HavenStore
+
+/// Emergency access to a case outside one's own (S19): it needs a reason, expires, is audited,
+/// and lands in a supervisor's review queue.
+public struct BreakGlassService: Sendable {
+    let store: Store
+    let duration: Duration
+
+    public init(store: Store, duration: Duration = .seconds(3600)) {
+        self.store = store
+        self.duration = duration
+    }
+
+    /// Opens a grant on the case; `answer` shapes what a retry with the same key gets back.
+    public func start(
+        on caseID: UUID, reason: String, request: Idempotent.Request, context: AccessContext,
+        answer: @escaping @Sendable (BreakGlassGrant) throws -> Idempotent.Answer
+    ) async throws -> Idempotent.Outcome {
+        var check = Validator()
+        check.text(reason, "reason", required: true, max: 2_000, multiline: true)
+        check.check(reason.trimmingCharacters(in: .whitespacesAndNewlines).count >= 10, "reason", "must explain the emergency (at least 10 characters)")
+        try check.finish()
+        let keys = store.keys
+        let duration = self.duration
+        return try await Idempotent.run(request, store: store, context: context) { transaction in
+            let access = try transaction.authorizeCase(caseID, .breakGlass)
+            guard let actor = transaction.actor else { throw StoreError.notFound("no such case") }
+            let grant = try BreakGlassStore.create(caseID: caseID, caseOrganisation: access.facts.owningOrganisation, reason: reason,
+                                                   actor: actor, duration: duration, keys: keys, on: transaction.connection)
+            try transaction.audit(.execute, "breakglass.start", entityKind: "break-glass-grant", entityID: grant.id.lowercasedString, caseID: caseID,
+                                  subjectOrganisation: access.facts.owningOrganisation, purpose: .breakGlass,
+                                  detail: ["expires_in_seconds": .int(Int(duration.components.seconds))])
+            return try answer(grant)
+        }
+    }
+
+    /// The grants the actor may review (a supervisor's organisation's), reviewed or not.
+    public func list(reviewed: Bool?, page: PageRequest, context: AccessContext) async throws -> Page<BreakGlassGrant> {
+        guard let actor = context.actor else { throw StoreError.forbidden("log in first") }
+        let keys = store.keys
+        return try await store.transaction(context) { transaction in
+            try transaction.authorize(.listBreakGlassGrants, .collection, entityKind: "break-glass-grant")
+            try transaction.audit(.read, "breakglass.list", entityKind: "break-glass-grant", subjectOrganisation: actor.organisationID,
+                                  purpose: .supervision, detail: page.auditDetail(filters: reviewed == nil ? [] : ["reviewed"]))
+            transaction.commitWithNextStatement()
+            return try BreakGlassStore.list(actor: actor, reviewed: reviewed, after: page.cursor, limit: page.limit, keys: keys, on: transaction.connection)
+        }
+    }
+
+    public func read(_ id: UUID, context: AccessContext) async throws -> BreakGlassGrant {
+        try await store.transaction(context) { transaction in
+            let (grant, purpose) = try transaction.authorizeAndLoadGrant(id, .readBreakGlassGrant)
+            try transaction.audit(.read, "breakglass.read", entityKind: "break-glass-grant", entityID: id.lowercasedString,
+                                  caseID: grant.caseID, subjectOrganisation: grant.caseOrganisation, purpose: purpose)
+            return grant
+        }
+    }
+
+    public func review(_ id: UUID, note: String?, context: AccessContext) async throws -> BreakGlassGrant {
+        var check = Validator()
+        check.text(note, "note", max: 2_000, multiline: true)
+        try check.finish()
+        let keys = store.keys
+        return try await store.transaction(context) { transaction in
+            let (grant, _) = try transaction.authorizeAndLoadGrant(id, .reviewBreakGlassGrant)
+            guard let actor = transaction.actor else { throw StoreError.notFound("no such break-glass-grant") }
+            let reviewed = try BreakGlassStore.review(grant, note: note, actor: actor, keys: keys, on: transaction.connection)
+            try transaction.audit(.update, "breakglass.review", entityKind: "break-glass-grant", entityID: id.lowercasedString,
+                                  caseID: grant.caseID, subjectOrganisation: grant.caseOrganisation, purpose: .supervision)
+            return reviewed
+        }
+    }
+}
