@@ -1,5 +1,6 @@
-/// An error from libpq or the server, with what PostgreSQL said about it.
-public struct PGError: Error, CustomStringConvertible, Sendable {
+/// An error from libpq or the server, with what PostgreSQL said about it. `description` names
+/// the kind and place only; what the server said is in `debugDescription`.
+public struct PGError: Error, CustomStringConvertible, CustomDebugStringConvertible, Sendable {
     public enum Kind: Sendable, Equatable {
         case uniqueViolation
         case foreignKeyViolation
@@ -51,24 +52,32 @@ public struct PGError: Error, CustomStringConvertible, Sendable {
         kind == .serializationFailure || kind == .deadlock
     }
 
+    /// What kind of error and where: kind, SQLSTATE, constraint, table and statement name.
+    /// PostgreSQL's message and detail can quote a value ("Key (email)=(...) already exists",
+    /// "invalid input syntax for type integer: ..."), and a description travels into logs,
+    /// error reports and HTTP problem bodies by accident, so it never carries them.
     public var description: String {
         var text = "PGError.\(kind)"
         if let sqlState { text += " [\(sqlState)]" }
-        text += ": \(message)"
-        if let constraint { text += " (constraint \(constraint))" }
+        var names: [String] = []
+        if let constraint { names.append("constraint \(constraint)") }
+        if let table { names.append("table \(table)") }
+        if !names.isEmpty { text += " (\(names.joined(separator: ", ")))" }
         if let statement { text += " in \(statement)" }
         return text
     }
 
-    /// An error as a log line may show it. PostgreSQL's message can quote a value ("invalid
-    /// input syntax for type uuid: ..."), so a database error is told by kind, SQLSTATE,
-    /// constraint and statement name only; other errors are the project's own words.
+    /// An error as a log line may show it: a `PGError` by its description; other errors are the
+    /// project's own words.
     public static func loggable(_ error: any Error) -> String {
-        guard let error = error as? PGError else { return String(describing: error) }
-        var text = "PGError.\(error.kind)"
-        if let sqlState = error.sqlState { text += " [\(sqlState)]" }
-        if let constraint = error.constraint { text += " (constraint \(constraint))" }
-        if let statement = error.statement { text += " in \(statement)" }
+        String(describing: error)
+    }
+
+    /// Everything, the server's message and detail included, for a developer at a debugger or a
+    /// test failure (`String(reflecting:)`); never for a log or a response.
+    public var debugDescription: String {
+        var text = description + ": \(message)"
+        if let detail { text += " — \(detail)" }
         return text
     }
 

@@ -68,6 +68,36 @@ import Testing
         }
     }
 
+    /// The server quotes a bound value in its message (a bad integer literal) and in its detail
+    /// (the duplicate key): neither reaches the description a log or a response would show.
+    @Test func serverWordsOnlyInTheDebugDescription() async throws {
+        try await withTestDatabase { database in
+            let connection = try database.connect()
+            let secret = "SyntheticSecret-123"
+
+            let literal = PGTestSupport.pgError { _ = try connection.query("SELECT $1::int", [secret]) }
+            #expect(literal?.kind == .invalidTextRepresentation)
+            #expect(literal?.message.contains(secret) == true)
+            #expect(literal.map { String(describing: $0) }?.contains(secret) == false)
+            #expect(literal.map { String(describing: $0) }?.contains("22P02") == true)
+            #expect(literal.map { PGError.loggable($0) }?.contains(secret) == false)
+            #expect(literal?.debugDescription.contains(secret) == true)
+
+            try connection.run(script: "CREATE TEMP TABLE holders (name text CONSTRAINT holders_name_unique UNIQUE)")
+            try connection.execute("INSERT INTO holders VALUES ($1)", [secret])
+            let unique = PGTestSupport.pgError { try connection.execute("INSERT INTO holders VALUES ($1)", [secret]) }
+            #expect(unique?.detail?.contains(secret) == true)
+            let described = unique.map { String(describing: $0) } ?? ""
+            #expect(!described.contains(secret))
+            #expect(described.contains("uniqueViolation"))
+            #expect(described.contains("23505"))
+            #expect(described.contains("holders_name_unique"))
+            #expect(described.contains("holders"))
+            #expect(described.contains("INSERT INTO holders"))
+            #expect(unique.map { String(reflecting: $0) }?.contains(secret) == true)
+        }
+    }
+
     @Test func syntaxAndPrivilegeErrors() async throws {
         try await withTestDatabase { database in
             let connection = try database.connect()
