@@ -63,6 +63,16 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // Development tools (the seeder, cheap password hashing): linked by `haven dev` and the
+        // tests, kept apart so nothing in HavenStore or above can reach them.
+        .target(
+            name: "HavenDev",
+            dependencies: [
+                "HavenStore", "HavenCore", "Postgres", "Sealing",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .target(
             name: "HavenServices",
             dependencies: ["HavenStore", "HavenCore", .product(name: "Logging", package: "swift-log")],
@@ -90,7 +100,7 @@ let package = Package(
         .executableTarget(
             name: "haven",
             dependencies: [
-                "HavenAPI", "HavenStore", "HavenCore", "Postgres", "Sealing",
+                "HavenAPI", "HavenDev", "HavenStore", "HavenCore", "Postgres", "Sealing",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
@@ -107,7 +117,7 @@ let package = Package(
         .testTarget(
             name: "HavenTests",
             dependencies: [
-                "HavenAPI", "HavenServices", "HavenStore", "HavenCore", "Postgres", "Sealing",
+                "HavenAPI", "HavenDev", "HavenServices", "HavenStore", "HavenCore", "Postgres", "Sealing",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "Yams", package: "Yams"),

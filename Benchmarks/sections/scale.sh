@@ -20,7 +20,7 @@ have=$(sql "SELECT count(*) FROM case_file")
 more=$((SCALE_CASES - have))
 started=$(date +%s)
 # The same density of cases per caseworker as the first 10k: many more organisations.
-"$BIN/haven" dev seed --cases "$more" --organisations $(( more / 500 + 2 )) --data-dir "$WORK/pg" --keys-file "$WORK/keys" >/dev/null 2>>"$WORK/haven.log"
+"$BIN/haven" dev seed --add-to-earlier-seed --cases "$more" --organisations $(( more / 500 + 2 )) --data-dir "$WORK/pg" --keys-file "$WORK/keys" >/dev/null 2>>"$WORK/haven.log"
 seeded=$(( $(date +%s) - started ))
 sql "VACUUM ANALYZE" >/dev/null
 row "haven dev seed: $more more cases" "-" "$seeded s" "-" "-" "-" "minutes, not hours"

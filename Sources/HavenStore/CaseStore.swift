@@ -71,7 +71,7 @@ public enum CaseStore {
     /// Without the sealed columns: lists never open them, so they need not travel.
     static let summaryColumns = String(columns[..<(columns.range(of: ", identity_sealed")?.lowerBound ?? columns.endIndex)])
 
-    static func identityLabel(_ id: UUID) -> String { FieldSealing.label("case:", id, ":identity") }
+    public static func identityLabel(_ id: UUID) -> String { FieldSealing.label("case:", id, ":identity") }
     static func noteLabel(_ id: UUID) -> String { FieldSealing.label("case:", id, ":note") }
 
     /// Decodes a row; opens the identifying part and the note only when `open` is set.

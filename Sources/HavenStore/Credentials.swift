@@ -6,11 +6,13 @@ import Sealing
 public final class Credentials: Sendable {
     let hasher: PasswordHasher
 
-    /// `fast` lowers the scrypt cost for tests and benchmarks of other things; never in serve.
-    public init(threads: Int = 2, fast: Bool = false) {
-        hasher = fast
-            ? PasswordHasher(parameters: .init(n: 1 << 10, r: 8, p: 1), threads: threads)
-            : PasswordHasher(threads: threads)
+    public init(threads: Int = 2) {
+        hasher = PasswordHasher(threads: threads)
+    }
+
+    /// With a hasher of other parameters (the development tools' cheaper one).
+    public init(hasher: PasswordHasher) {
+        self.hasher = hasher
     }
 
     public func hash(_ password: String) async throws -> String { try await hasher.hash(password) }

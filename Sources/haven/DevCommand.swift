@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import HavenDev
 import HavenStore
 import Logging
 import Postgres
@@ -45,23 +46,32 @@ struct DevSeedCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "seed",
         abstract: "Fill the database with synthetic organisations, users and cases (consents, needs, services, referrals, audit events).",
-        discussion: "Every person is invented. Users share the password printed at the end; logins are written to --logins as JSON."
+        discussion: """
+            Every person is invented. Users share the password printed at the end; logins are written to --logins as JSON.
+            A database that already holds cases is refused, unless --add-to-earlier-seed and it was seeded before.
+            """
     )
 
     @Option(help: "How many cases.") var cases: Int = 10_000
     @Option(help: "How many organisations.") var organisations: Int = 20
     @Option(help: "Write the seeded logins here as JSON.") var logins: String?
+    @Flag(help: "Add to a database this command seeded before, even though it holds cases.") var addToEarlierSeed = false
     @OptionGroup var database: DatabaseOptions
 
     func run() async throws {
         guard cases >= 0, organisations >= 2 else { throw ValidationError("--cases must be ≥ 0 and --organisations ≥ 2") }
-        let cases = self.cases, organisations = self.organisations
+        let cases = self.cases, organisations = self.organisations, adding = addToEarlierSeed
         let started = ContinuousClock.now
-        let summary = try await OperatorSession.with(database) { session in
-            let credentials = Credentials(fast: true)
-            defer { Task { await credentials.shutdown() } }
-            return try await Seeder(store: session.store, credentials: credentials, logger: session.logger)
-                .seed(cases: cases, organisations: organisations)
+        let summary: Seeder.Summary
+        do {
+            summary = try await OperatorSession.with(database) { session in
+                let credentials = Credentials.fast()
+                defer { Task { await credentials.shutdown() } }
+                return try await Seeder(store: session.store, credentials: credentials, logger: session.logger)
+                    .seed(cases: cases, organisations: organisations, addingToEarlierSeed: adding)
+            }
+        } catch let refusal as SeedRefusal {
+            throw CLIError("refused: \(refusal); nothing was written")
         }
         if let logins {
             let encoder = JSONEncoder()
@@ -70,6 +80,6 @@ struct DevSeedCommand: AsyncParsableCommand {
             try encoder.encode(summary).write(to: URL(fileURLWithPath: logins))
         }
         let elapsed = ContinuousClock.now - started
-        Console.write("seeded \(summary.organisations) organisations and \(summary.cases) cases in \(elapsed.components.seconds) s; every seeded user's password is synthetic-seed-passphrase")
+        Console.write("seeded \(summary.organisations) organisations and \(summary.cases) cases in \(elapsed.components.seconds) s; every seeded user's password is \(Seeder.password)")
     }
 }

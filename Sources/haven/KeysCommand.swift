@@ -2,7 +2,6 @@ import ArgumentParser
 import Foundation
 import HavenStore
 import Sealing
-import HavenCore
 
 struct KeysCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -49,26 +48,5 @@ struct KeysRotateCommand: AsyncParsableCommand {
             try await KeyRotation.rotate(store: session.store, logger: session.logger)
         }
         print("re-encrypted \(count) values under the newest key")
-    }
-}
-
-struct RetentionCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "retention", abstract: "Anonymise closed cases past their retention date.", subcommands: [RetentionRunCommand.self])
-}
-
-struct RetentionRunCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "run",
-        abstract: "Erase identifying fields and notes of every closed case whose retention date has passed; statistics stay.",
-        discussion: "`haven serve` runs the same every hour. Each anonymised case gets an audit event.")
-
-    @OptionGroup var database: DatabaseOptions
-
-    func run() async throws {
-        let count = try await OperatorSession.with(database) { session in
-            try await Retention.runDue(store: session.store, today: CalendarDate.of(Date()))
-        }
-        print("anonymised \(count) cases")
     }
 }

@@ -1,6 +1,7 @@
 import Foundation
 import HavenAPI
 import HavenCore
+import HavenDev
 import HavenStore
 import HTTPTypes
 import Hummingbird
@@ -84,7 +85,7 @@ import Glibc
     /// Serves the real application on the given pool through the router test client.
     static func serve(pool: PGPool, migrator: PGMigrator, _ body: @Sendable @escaping (any TestClientProtocol) async throws -> Void) async throws {
         let store = try Store(pool: pool, keys: TestKeys.ring, logger: TestApp.logger)
-        let credentials = Credentials(fast: true)
+        let credentials = Credentials.fast()
         let application = buildApplication(
             configuration: AppConfiguration(host: "127.0.0.1", port: 0),
             dependencies: HavenDependencies(store: store, schema: DatabaseSchema(migrator), hasher: credentials),

@@ -1,6 +1,7 @@
 import Foundation
 import HavenAPI
 import HavenCore
+import HavenDev
 import HavenStore
 import HTTPTypes
 import Hummingbird
@@ -33,7 +34,7 @@ struct TestApp: Sendable {
         try await withTestDatabase { database in
             let pool = try database.pool(size: poolSize)
             let store = try Store(pool: pool, keys: TestKeys.ring, logger: logger)
-            let credentials = Credentials(fast: true)
+            let credentials = Credentials.fast()
             let testApp = TestApp(database: database, store: store, credentials: credentials, configuration: configuration)
             let application = buildApplication(
                 configuration: configuration,

@@ -1,5 +1,6 @@
 import Foundation
 import HavenCore
+import HavenStore
 import Logging
 import Postgres
 import Sealing
@@ -7,8 +8,13 @@ import Sealing
 /// Synthetic data for development and benchmarks: organisations, users, and cases with
 /// consents, needs, services, referrals and audit events. Every person is made up from
 /// syllables; nothing resembles a real record. Bulk inserts through `unnest`, a few thousand
-/// rows per statement, so a million cases take minutes.
+/// rows per statement, so a million cases take minutes. Every seeded user shares `password`,
+/// which is why this lives in a target of its own that only the development command links.
 public struct Seeder: Sendable {
+    public static let password = "synthetic-seed-passphrase"
+    /// Seeded organisations are named this and a number: how a later seed knows an earlier one.
+    static let organisationNamePrefix = "Seed organisation "
+
     public struct Summary: Sendable, Codable {
         public struct Login: Sendable, Codable {
             public var username: String
@@ -33,13 +39,17 @@ public struct Seeder: Sendable {
     }
 
     /// Seeds `organisations` organisations (each with a supervisor, caseworkers and a partner
-    /// user) and `cases` cases spread over them.
-    public func seed(cases: Int, organisations: Int = 20, caseworkersPerOrganisation: Int = 5, batch: Int = 2_000) async throws -> Summary {
+    /// user) and `cases` cases spread over them. Refuses (`SeedRefusal`), before writing
+    /// anything, a database that holds cases, unless `addingToEarlierSeed` and an earlier seed
+    /// is there.
+    public func seed(
+        cases: Int, organisations: Int = 20, caseworkersPerOrganisation: Int = 5, batch: Int = 2_000, addingToEarlierSeed: Bool = false
+    ) async throws -> Summary {
+        if let refusal = try await SeedRefusal.check(store: store, addingToEarlierSeed: addingToEarlierSeed) { throw refusal }
         try await AuditKeyCheck.record(store: store)
-        let password = "synthetic-seed-passphrase"
+        let password = Seeder.password
         let hash = try await credentials.hash(password)
         let keys = store.keys
-        let auditKey = store.auditKey
         var rng = SystemRandomNumberGenerator()
         let services = ServiceType.allCases.filter { $0 != .other }
 
@@ -55,7 +65,7 @@ public struct Seeder: Sendable {
                 let type = types[index % types.count]
                 let offered = index == 0 ? services : Array(services.shuffled(using: &generator).prefix(3))
                 let mandate = Mandate(serviceTypes: offered, regions: [], acceptsReferrals: true)
-                let draft = OrganisationDraft(name: "Seed organisation \(existing + index + 1)", type: type, country: "MD",
+                let draft = OrganisationDraft(name: Seeder.organisationNamePrefix + "\(existing + index + 1)", type: type, country: "MD",
                                               region: ["Chisinau", "Balti", "Cahul", "Orhei"][index % 4], mandate: mandate)
                 let org = try OrganisationStore.create(draft, on: transaction.connection)
                 orgs.append(org)
@@ -103,7 +113,7 @@ public struct Seeder: Sendable {
             }
             let batchPlan = plan
             try await store.transaction(.system) { transaction in
-                try Seeder.insert(batchPlan, keys: keys, auditKey: auditKey, on: transaction.connection)
+                try Seeder.insert(batchPlan, in: transaction)
             }
             made += size
             if made % 50_000 < size { logger.info("seeded", metadata: ["cases": "\(made)"]) }
@@ -180,7 +190,8 @@ public struct Seeder: Sendable {
 
     static func hex(_ bytes: [UInt8]) -> String { "\\x" + Hex.encode(bytes) }
 
-    static func insert(_ plan: [SeedCase], keys: KeyRing, auditKey: (id: String, key: [UInt8]), on connection: PGConnection) throws {
+    static func insert(_ plan: [SeedCase], in transaction: StoreTransaction) throws {
+        let connection = transaction.connection, keys = transaction.keys
         func column(_ value: (SeedCase) throws -> String) rethrows -> PGTextArray { PGTextArray(try plan.map(value)) }
         func optional(_ value: (SeedCase) throws -> String?) rethrows -> PGTextArray { PGTextArray(try plan.map(value)) }
         let micros: (Date) -> String = { String(AuditEvent.microseconds($0)) }
@@ -253,6 +264,6 @@ public struct Seeder: Sendable {
                        actorRole: .caseworker, entityKind: "case", entityID: seed.id.lowercasedString, caseID: seed.id,
                        subjectOrganisation: seed.organisation, purpose: .caseManagement, detail: ["seeded": true])
         }
-        try AuditWriter.insertBatch(events, key: auditKey, on: connection)
+        try transaction.auditBatch(events)
     }
 }
