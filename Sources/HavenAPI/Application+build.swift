@@ -105,7 +105,7 @@ func buildRouter(configuration: AppConfiguration, dependencies: HavenDependencie
     OpenAPIController(path: configuration.openAPIPath).register(routes)
     // The console is not part of the API document, so its routes stay out of the route table.
     if let renderer = try? ConsoleRenderer.load(), let forms = try? FormTokens(keys: store.keys) {
-        ConsoleController(store: store, auth: auth, authenticator: authenticator, sessions: sessions, loginLimiter: loginLimiter,
+        ConsoleController(store: store, auth: auth, hasher: dependencies.hasher, authenticator: authenticator, sessions: sessions, loginLimiter: loginLimiter,
                           renderer: renderer, forms: forms, trustedProxies: configuration.trustedProxies, bodyLimit: limit).register(router)
     } else {
         store.logger.error("the console's resources did not load; only the JSON API is served")

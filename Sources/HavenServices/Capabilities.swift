@@ -9,6 +9,8 @@ public struct Capabilities: Sendable, Equatable {
     public var closesCasesDirectly: Bool
     public var readAuditTrail: Bool
     public var readReports: Bool
+    /// Manages organisations and users.
+    public var administer: Bool
 
     public init(_ actor: Actor) {
         listCases = AccessPolicy.decide(actor, .listCases, .collection).isAllowed
@@ -16,5 +18,6 @@ public struct Capabilities: Sendable, Equatable {
         closesCasesDirectly = AccessPolicy.closure(actor) == .closeCase
         readAuditTrail = AccessPolicy.decide(actor, .readAuditTrail, .collection).isAllowed
         readReports = AccessPolicy.decide(actor, .readReports, .collection).isAllowed
+        administer = AccessPolicy.decide(actor, .createOrganisation, .collection).isAllowed
     }
 }

@@ -12,6 +12,8 @@ import Hummingbird
 struct ConsoleController: Sendable {
     let store: Store
     let auth: AuthService
+    /// Hashes the passwords an administrator sets.
+    let hasher: Credentials
     let authenticator: Authenticator
     let sessions: SessionCache
     let loginLimiter: LoginRateLimiter
@@ -43,6 +45,7 @@ struct ConsoleController: Sendable {
         registerCaseForms(router)
         registerWorkPages(router)
         registerOversightPages(router)
+        registerAdminPages(router)
         registerReferralPages(router)
     }
 
@@ -166,6 +169,10 @@ struct ConsoleController: Sendable {
                 if can.listReferrals { nav.append(("/referrals", "nav.referrals")) }
                 if can.readAuditTrail { nav.append(("/audit", "nav.audit")) }
                 if can.readReports { nav.append(("/reports", "nav.reports")) }
+                if can.administer {
+                    nav.append(("/organisations", "nav.organisations"))
+                    nav.append(("/users", "nav.users"))
+                }
                 model["has_nav"] = !nav.isEmpty
                 model["nav"] = nav.map { href, key in
                     ["href": href, "label": catalogue.text(key, language), "current": path == href || path.hasPrefix(href + "/")] as [String: Any]
