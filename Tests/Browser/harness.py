@@ -13,7 +13,9 @@ from pathlib import Path
 from urllib.parse import urljoin, urlparse
 
 import requests
-from selenium.common.exceptions import NoSuchElementException, TimeoutException
+from selenium.common.exceptions import (
+    NoSuchElementException, StaleElementReferenceException, TimeoutException, WebDriverException,
+)
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions
 from selenium.webdriver.support.ui import Select, WebDriverWait
@@ -282,9 +284,25 @@ def submit_choice(form, name, value):
     submit(form)
 
 
+def _left_the_page(element):
+    """True once `element` is no longer in the page shown. While Chromium swaps documents,
+    chromedriver may answer "does not belong to the document" instead of a stale reference."""
+    def check(_):
+        try:
+            element.is_enabled()
+            return False
+        except StaleElementReferenceException:
+            return True
+        except WebDriverException as error:
+            if "does not belong to the document" in str(error):
+                return True
+            raise
+    return check
+
+
 def _wait_gone(element):
     try:
-        WebDriverWait(element.parent, WAIT).until(expected_conditions.staleness_of(element))
+        WebDriverWait(element.parent, WAIT).until(_left_the_page(element))
     except TimeoutException:
         raise AssertionError(f"the form did not lead to another page {describe(element.parent)}") from None
     wait_for(element.parent, "body")

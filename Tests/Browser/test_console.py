@@ -53,7 +53,7 @@ def test_caseworker_finds_and_opens_the_case(world, driver):
 
     for section in ("#summary", "#needs", "#services", "#consents", "#referrals", "#history"):
         wait_for(driver, section)
-    assert world.case_reference in text_of(driver, "#summary")
+    assert world.case_reference in text_of(driver, "h1"), "the case page's heading does not name the case"
     assert "accommodation" in text_of(driver, "#needs").lower()
     assert world.shelter["name"] in text_of(driver, "#consents")
     assert world.shelter["name"] in text_of(driver, "#referrals")
@@ -220,7 +220,8 @@ def test_caseworker_works_without_javascript(world, browser):
     log_in(driver, world.base, world.users["cw"])
     driver.get(world.base + "/cases")
     click_link_to(driver, "#case-list", f"/cases/{world.case_id}")
-    assert world.case_reference in wait_for(driver, "#summary").text
+    wait_for(driver, "#summary")
+    assert world.case_reference in text_of(driver, "h1"), describe(driver)
 
 
 # --- (j) logout -----------------------------------------------------------------------------
