@@ -17,9 +17,14 @@ final class HTTPMetrics: Sendable {
     ]
 
     init() {
-        inUse = registry.makeGauge(name: "haven_db_pool_connections_in_use", help: "Database connections checked out")
-        waiters = registry.makeGauge(name: "haven_db_pool_waiters", help: "Requests waiting for a database connection")
-        poolSize = registry.makeGauge(name: "haven_db_pool_size", help: "Database connections the pool may hold")
+        inUse = registry.makeGauge(descriptor: Self.name("db_pool", "connections_in_use", help: "Database connections checked out"))
+        waiters = registry.makeGauge(descriptor: Self.name("db_pool", "waiters", help: "Requests waiting for a database connection"))
+        poolSize = registry.makeGauge(descriptor: Self.name("db_pool", "size", help: "Database connections the pool may hold"))
+    }
+
+    /// `haven_<subsystem>_<metric>[_<unit>]`: an empty unit adds nothing to the name.
+    private static func name(_ subsystem: String, _ metric: String, unit: String = "", help: String) -> MetricNameDescriptor {
+        MetricNameDescriptor(namespace: "haven", subsystem: subsystem, metricName: metric, unitName: unit, helpText: help)
     }
 
     /// A route's counter and histogram, looked up in the registry once: its lookup builds and
@@ -37,12 +42,11 @@ final class HTTPMetrics: Sendable {
             if let known = series[key] { return known }
             let made = (
                 requests: registry.makeCounter(
-                    name: "haven_http_requests_total",
-                    labels: [("method", method), ("route", route), ("status", String(status))],
-                    help: "HTTP requests answered"),
+                    descriptor: Self.name("http", "requests", unit: "total", help: "HTTP requests answered"),
+                    labels: [("method", method), ("route", route), ("status", String(status))]),
                 duration: registry.makeDurationHistogram(
-                    name: "haven_http_request_duration_seconds", labels: [("method", method), ("route", route)],
-                    buckets: buckets, help: "Time to answer an HTTP request"))
+                    descriptor: Self.name("http", "request_duration", unit: "seconds", help: "Time to answer an HTTP request"),
+                    labels: [("method", method), ("route", route)], buckets: buckets))
             // Methods are the client's to spell: the cache stops growing where the routes end.
             if series.count < 1024 { series[key] = made }
             return made

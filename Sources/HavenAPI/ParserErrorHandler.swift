@@ -37,7 +37,9 @@ final class ParserErrorHandler: ChannelInboundHandler, RemovableChannelHandler {
         ])
         context.write(wrapOutboundOut(.head(head)), promise: nil)
         context.write(wrapOutboundOut(.body(bytes)), promise: nil)
-        context.writeAndFlush(wrapOutboundOut(.end(nil))).whenComplete { _ in
+        // Closed once the answer is out; errorCaught runs on the channel's event loop, where the
+        // write's future completes, so the context needs no Sendable wrapper.
+        context.writeAndFlush(wrapOutboundOut(.end(nil))).assumeIsolated().whenComplete { _ in
             context.close(promise: nil)
         }
     }

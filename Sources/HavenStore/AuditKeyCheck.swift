@@ -12,7 +12,7 @@ public enum AuditKeyCheck {
     /// Records the current key's check value (once per key id).
     public static func record(store: Store) async throws {
         let key = store.auditKey
-        try await store.withConnection { connection in
+        _ = try await store.withConnection { connection in
             try connection.execute("INSERT INTO audit_key (key_id, check_value) VALUES ($1, $2) ON CONFLICT (key_id) DO NOTHING",
                                    [key.id, value(key.key)])
         }

@@ -5,6 +5,7 @@ import Testing
 
 @Suite struct PGMigratorTests {
     /// A fresh folder of migration files, deleted afterwards.
+    @discardableResult
     static func withMigrationFiles<T>(_ files: [String: String], _ body: (URL) async throws -> T) async throws -> T {
         let directory = URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent("hv-migrations-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
