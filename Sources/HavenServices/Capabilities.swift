@@ -8,6 +8,7 @@ public struct Capabilities: Sendable, Equatable {
     /// Closes cases at once and approves others' closure requests (else closure is requested).
     public var closesCasesDirectly: Bool
     public var readAuditTrail: Bool
+    public var reviewBreakGlass: Bool
     public var readReports: Bool
     /// Manages organisations and users.
     public var administer: Bool
@@ -17,6 +18,7 @@ public struct Capabilities: Sendable, Equatable {
         listReferrals = AccessPolicy.decide(actor, .listReferrals, .collection).isAllowed
         closesCasesDirectly = AccessPolicy.closure(actor) == .closeCase
         readAuditTrail = AccessPolicy.decide(actor, .readAuditTrail, .collection).isAllowed
+        reviewBreakGlass = AccessPolicy.decide(actor, .listBreakGlassGrants, .collection).isAllowed
         readReports = AccessPolicy.decide(actor, .readReports, .collection).isAllowed
         administer = AccessPolicy.decide(actor, .createOrganisation, .collection).isAllowed
     }

@@ -46,6 +46,7 @@ struct ConsoleController: Sendable {
         registerWorkPages(router)
         registerOversightPages(router)
         registerAdminPages(router)
+        registerBreakGlassPages(router)
         registerReferralPages(router)
     }
 
@@ -167,6 +168,7 @@ struct ConsoleController: Sendable {
                 if can.listCases || can.listReferrals { nav.append(("/worklist", "nav.worklist")) }
                 if can.listCases { nav.append(("/cases", "nav.cases")) }
                 if can.listReferrals { nav.append(("/referrals", "nav.referrals")) }
+                if can.reviewBreakGlass { nav.append(("/break-glass", "nav.break_glass")) }
                 if can.readAuditTrail { nav.append(("/audit", "nav.audit")) }
                 if can.readReports { nav.append(("/reports", "nav.reports")) }
                 if can.administer {

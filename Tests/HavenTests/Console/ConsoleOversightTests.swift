@@ -80,3 +80,31 @@ import Testing
         }
     }
 }
+
+/// The break-glass review queue: another organisation's emergency opening of a case waits for
+/// the owning organisation's supervisor.
+@Suite struct ConsoleBreakGlassTests {
+    @Test func aSupervisorReviewsAnotherOrganisationsEmergencyAccess() async throws {
+        try await TestApp.run { app, client in
+            let owner = try await app.organisation("Synthetic NGO \(UUID().uuidString.prefix(6))")
+            let other = try await app.organisation("Synthetic Police Unit \(UUID().uuidString.prefix(6))", type: .lawEnforcement)
+            let caseworker = try await CaseKit.member(app, client, .caseworker, in: owner.id)
+            let (caseID, _) = try await CaseKit.createCase(client, caseworker, CaseKit.intake(CaseKit.Person()))
+            let outsider = try await CaseKit.member(app, client, .supervisor, in: other.id)
+            let opened = try await CaseKit.call(client, .post, "/v1/cases/\(caseID)/break-glass", outsider.token,
+                                                ["reason": "synthetic emergency: the person is in danger tonight"])
+            #expect(opened.status == .created)
+            let supervisor = try await app.user(.supervisor, in: owner.id)
+            let browser = try await ConsoleKit.login(client, supervisor)
+            let queue = try await ConsoleKit.get(client, "/break-glass", cookie: browser.cookie)
+            #expect(queue.status == .ok)
+            #expect(queue.text.contains("synthetic emergency"))
+            let grant = try CaseKit.id(opened).uuidString.lowercased()
+            let reviewed = try await ConsoleKit.post(client, "/break-glass/\(grant)/review", ["csrf": browser.formToken, "note": "checked by phone"],
+                                                     cookie: browser.cookie)
+            #expect(reviewed.status == .seeOther)
+            #expect(!(try await ConsoleKit.get(client, "/break-glass", cookie: browser.cookie).text.contains("synthetic emergency")))
+            #expect(try CaseKit.count(app, "break_glass_grant", where: "id = $1::uuid AND reviewed_at IS NOT NULL", [grant]) == 1)
+        }
+    }
+}
