@@ -134,14 +134,18 @@ extension ConsoleController {
             }
             return created(outcome, fallback: "/cases/\(id.uuidString.lowercased())")
         } catch {
-            guard var messages = refusal(error, visit.language) else { throw error }
-            // The one provision's fields are the form's own.
-            messages = messages.map { message in
-                var message = message
-                message.field = message.field.replacingOccurrences(of: "provisions[0].recipient_organisation", with: "recipient")
+            // The one provision's fields are the form's own, named before their messages are looked up.
+            let rename = { (field: String) in
+                field.replacingOccurrences(of: "provisions[0].recipient_organisation", with: "recipient")
                     .replacingOccurrences(of: "provisions[0].", with: "").replacingOccurrences(of: "expires_at", with: "expires_on")
-                return message
             }
+            let failure: ValidationFailure
+            switch error {
+            case let found as ValidationFailure: failure = found
+            case StoreError.invalid(let found): failure = found
+            default: throw error
+            }
+            let messages = self.messages(for: ValidationFailure(failure.errors.map { FieldError(rename($0.field), $0.reason) }), visit.language)
             return try await consentPage(id, visit, form: form, messages: messages, status: .unprocessableContent)
         }
     }

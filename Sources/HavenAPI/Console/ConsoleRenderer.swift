@@ -14,7 +14,7 @@ struct ConsoleRenderer: Sendable {
 
     /// Reads the templates, catalogues and style sheet shipped beside the binary (once, at start).
     static func load() throws -> ConsoleRenderer {
-        guard let root = Bundle.module.url(forResource: "Console", withExtension: nil) else {
+        guard let root = resourceRoot() else {
             throw StoreError.configuration("the console's resources are missing beside the haven binary")
         }
         var library = MustacheLibrary()
@@ -26,6 +26,18 @@ struct ConsoleRenderer: Sendable {
         let css = try Data(contentsOf: root.appendingPathComponent("static/haven.css"))
         return ConsoleRenderer(library: library, catalogue: try Catalogue(directory: root.appendingPathComponent("messages")),
                                stylesheet: ByteBuffer(bytes: css))
+    }
+
+    /// Where the templates are: `HAVEN_CONSOLE_DIR`, else the resource bundle the build puts
+    /// beside the binary (install it with the binary), else the source tree this was built from.
+    /// Looked up by hand: SwiftPM's `Bundle.module` stops the process when the bundle is missing.
+    static func resourceRoot() -> URL? {
+        var candidates: [URL] = []
+        if let configured = ProcessInfo.processInfo.environment["HAVEN_CONSOLE_DIR"] { candidates.append(URL(fileURLWithPath: configured)) }
+        let executable = URL(fileURLWithPath: CommandLine.arguments.first ?? "").resolvingSymlinksInPath().deletingLastPathComponent()
+        candidates.append(executable.appendingPathComponent("haven_HavenAPI.resources/Console"))
+        candidates.append(URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("Resources/Console"))
+        return candidates.first { FileManager.default.fileExists(atPath: $0.appendingPathComponent("templates/layout.mustache").path) }
     }
 
     /// Every console answer: no framing, no sniffing, no referrer, scripts and styles from

@@ -82,10 +82,12 @@ extension ConsoleController {
         var targets = ReferralStateMachine.allowedTargets(from: referral.status, side: view.side).map(\.rawValue)
         // An open referral's recipient may change only its business status.
         if view.side == .recipient && referral.status.isOpen { targets.insert(referral.status.rawValue, at: 0) }
+        // Offered first but not chosen by default: a new referral's next step is a real move.
+        let chosen = form["to"] ?? targets.first { $0 != referral.status.rawValue }
         if !targets.isEmpty {
             model["has_targets"] = true
             model["targets"] = targets.map { code in
-                ["value": code, "selected": form["to"] == code,
+                ["value": code, "selected": chosen == code,
                  "label": code == referral.status.rawValue ? catalogue.text("transition.keep", language) : catalogue.label("referral_status", code, language)]
                     as [String: Any]
             }
@@ -123,8 +125,10 @@ extension ConsoleController {
         if let needs = part.needs {
             model["has_needs"] = !needs.isEmpty
             model["needs"] = needs.map { need in
-                ["service": catalogue.label("service_type", need.serviceType.rawValue, language),
-                 "priority": catalogue.label("priority", need.priority.rawValue, language), "note": need.note ?? ""]
+                var row: [String: Any] = ["service": catalogue.label("service_type", need.serviceType.rawValue, language),
+                                          "priority": catalogue.label("priority", need.priority.rawValue, language)]
+                row["note"] = need.note
+                return row
             }
         }
         if let note = part.note { model["note"] = note }
