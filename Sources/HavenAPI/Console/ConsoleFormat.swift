@@ -20,14 +20,6 @@ struct ConsoleFormat {
         timeZone = ConsoleFormat.timeZone(country: country)
     }
 
-    /// Today where the viewer's organisation is (not in UTC: near midnight they differ).
-    var today: CalendarDate {
-        var calendar = Calendar(identifier: .gregorian)
-        calendar.timeZone = timeZone
-        let parts = calendar.dateComponents([.year, .month, .day], from: Date())
-        return CalendarDate(year: parts.year ?? 1970, month: parts.month ?? 1, day: parts.day ?? 1) ?? CalendarDate.of(Date())
-    }
-
     func dateTime(_ date: Date) -> String {
         let formatter = DateFormatter()
         formatter.locale = locale

@@ -22,7 +22,8 @@ extension ConsoleController {
         model["form"] = [
             "given_name": value("person.identity.given_name"), "family_name": value("person.identity.family_name"),
             "birth_year": value("person.birth_year"), "citizenship": value("person.citizenship"), "phone": value("person.identity.contact.phone"),
-            "identified_on": form["identified_on"] ?? visit.format.today.description, "country": value("trafficking.country_of_exploitation"),
+            // UTC's day, as the rule that refuses future dates counts them (HavenCore's `CalendarDate.of`).
+            "identified_on": form["identified_on"] ?? CalendarDate.of(Date()).description, "country": value("trafficking.country_of_exploitation"),
             "months": value("trafficking.months_exploited"), "note": value("note"), "languages": value("person.languages"),
         ]
         model["idempotency_key"] = form["idempotency_key"] ?? UUID().uuidString.lowercased()
