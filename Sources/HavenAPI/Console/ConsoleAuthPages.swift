@@ -72,6 +72,14 @@ extension ConsoleController {
         return ConsoleRenderer.redirect("/worklist")
     }
 
+    /// A path of this site, or nil: one slash, then only the characters Haven's own paths and
+    /// queries use, so no browser can read it as another host (`//x`, `/\x`, a tab or a newline).
+    static func localPath(_ text: String) -> String? {
+        let allowed = Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789/-_.?=&%#")
+        guard text.hasPrefix("/"), !text.hasPrefix("//"), text.count <= 512, text.allSatisfy(allowed.contains) else { return nil }
+        return text
+    }
+
     /// The switch on every page: stored with the user when signed in, in a cookie always.
     func switchLanguage(_ request: Request, _ context: HavenRequestContext) async -> Response {
         let current = language(request)
@@ -86,7 +94,7 @@ extension ConsoleController {
                 try await accounts.setLanguage(chosen, context: context.access)
             }
             // Back to the page the switch was on: a path of this site only.
-            let back = form["back"].flatMap { $0.hasPrefix("/") && !$0.hasPrefix("//") && !$0.contains("\\") ? $0 : nil } ?? "/"
+            let back = form["back"].flatMap(ConsoleController.localPath) ?? "/"
             return ConsoleRenderer.redirect(back, headers: [.setCookie: languageCookie(chosen, secure: isSecure(request, context))])
         } catch {
             return errorPage(error, language: current, context: context)

@@ -1,4 +1,5 @@
 import Foundation
+@testable import HavenAPI
 import HavenCore
 import HTTPTypes
 import HummingbirdTesting
@@ -154,6 +155,13 @@ import Testing
             // The next login brings the stored choice back, whatever the browser says.
             let again = try await ConsoleKit.post(client, "/login", ["username": world.caseworker.user.user.username, "password": world.caseworker.user.password])
             #expect(again.headers.filter { $0.name == .setCookie }.contains { $0.value.hasPrefix("haven_lang=uk") })
+        }
+    }
+
+    @Test func theLanguageSwitchReturnsOnlyToAPathOfThisSite() {
+        #expect(ConsoleController.localPath("/cases/3f2a?direction=incoming") != nil)
+        for hostile in ["//evil.example/", "/\\evil.example", "/\tevil", "https://evil.example", "/\n/evil", "javascript:alert(1)"] {
+            #expect(ConsoleController.localPath(hostile) == nil, "\(hostile) must not be followed")
         }
     }
 
