@@ -7,7 +7,7 @@
 #   Benchmarks/run.sh                 # everything, 10 s per measurement
 #   DURATION=30 Benchmarks/run.sh     # longer measurements
 #   PAIRS=5 Benchmarks/run.sh         # more alternations of an endpoint and its pgbench mirror
-#   SECTIONS="http auth" Benchmarks/run.sh # only some sections: http auth cases scale
+#   SECTIONS="http auth" Benchmarks/run.sh # only some sections: http auth cases scale console
 #   POOL_SIZE=16 Benchmarks/run.sh    # haven's database pool (default: haven's own default)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -16,7 +16,7 @@ DURATION=${DURATION:-10}
 CONNECTIONS=${CONNECTIONS:-64}
 THREADS=${THREADS:-2}
 PAIRS=${PAIRS:-3}
-SECTIONS=${SECTIONS:-"http auth cases scale"}
+SECTIONS=${SECTIONS:-"http auth cases scale console"}
 HAVEN_PORT=${HAVEN_PORT:-8081}
 BARE_PORT=${BARE_PORT:-8090}
 
@@ -125,7 +125,7 @@ ratio() { python3 -c "import sys; a,b=float(sys.argv[1]),float(sys.argv[2]); pri
     echo
     echo "$(date -u +%Y-%m-%dT%H:%MZ) · $(nproc) cores · ${CONNECTIONS} connections · ${DURATION} s per measurement · wrk and pgbench on loopback"
     echo
-    echo "Rows whose ratio has a range in brackets alternate the endpoint and its pgbench mirror ${PAIRS} times: medians, the ratio being the median of the pairs' ratios."
+    echo "Rows whose ratio has a range in brackets alternate the endpoint and its pgbench mirror (a console page: its JSON counterpart) ${PAIRS} times: medians, the ratio being the median of the pairs' ratios."
     echo
     echo "| measurement | req/s | p99 ms | errors | limit req/s | ratio | target |"
     echo "|---|---|---|---|---|---|---|"
