@@ -76,7 +76,8 @@ struct AuthController: Sendable {
             var request = request
             let body = try await request.decodeJSON(PasswordChange.self, limit: bodyLimit)
             let actor = try context.requireActor()
-            let username = try await store.withConnection { try UserStore.find(actor.userID, on: $0)?.username } ?? ""
+            // The token check already read the user.
+            let username = context.session?.username ?? ""
             try await auth.changePassword(current: body.currentPassword, new: body.newPassword, username: username, tokenHash: context.tokenHash, context: context.access)
             sessions.forget(user: actor.userID)
             return Response(status: .noContent)

@@ -46,10 +46,7 @@ struct Authenticator: Sendable {
     /// or the database; nil when unknown, expired or revoked.
     func session(for hash: [UInt8]) async throws -> AuthenticatedSession? {
         if let cached = cache.session(for: hash) { return cached }
-        let idle = configuration.tokenIdleTimeout
-        let found = try await store.withConnection { connection in
-            try SessionStore.authenticate(tokenHash: hash, idleTimeout: idle, on: connection)
-        }
+        let found = try await auth.session(tokenHash: hash, idleTimeout: configuration.tokenIdleTimeout)
         if let found { cache.remember(found, for: hash) }
         return found
     }

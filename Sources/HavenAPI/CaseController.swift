@@ -63,50 +63,14 @@ struct CaseController: Sendable {
     }
 
     func update(_ request: Request, _ context: HavenRequestContext) async throws -> JSONResponse<CaseDTO> {
-        struct Updated: Sendable {
-            var file: CaseFile
-            var duplicates: DuplicateHint?
-        }
         let id = try request.uuidParameter("id", context)
         let expected = try ETag.requiredVersion(request)
         var request = request
         let patch = try await request.decodeJSON(CasePatch.self, limit: bodyLimit)
-        let today = CalendarDate.of(Date())
-        try patch.validate(today: today)
-        let keys = store.keys
-        let file = try await store.transaction(context.access) { transaction in
-            let access = try transaction.authorizeCase(id, .updateCase)
-            guard let current = try CaseStore.find(id, keys: keys, open: true, forUpdate: true, on: transaction.connection) else {
-                throw StoreError.notFound("no such case")
-            }
-            guard current.version == expected else { throw StoreError.preconditionFailed("the case changed since you read it (now version \(current.version))") }
-            try transaction.requireOpen(current.status)
-            let next = current.applying(patch, today: today)
-            if let failure = next.inconsistency(today: today) { throw StoreError.invalid(failure) }
-            let changes = current.changes(to: next)
-            guard !changes.isEmpty else {
-                // No new version; the event still records the attempt, and the answer shows the case.
-                try transaction.audit(.update, "case.update", entityKind: "case", entityID: id.lowercasedString, caseID: id,
-                                      subjectOrganisation: access.facts.owningOrganisation, purpose: access.purpose, detail: ["changes": .array([])])
-                return Updated(file: current)
-            }
-            guard let saved = try CaseStore.save(next, expectedVersion: expected, keys: keys, on: transaction.connection) else {
-                throw StoreError.preconditionFailed("the case changed since you read it")
-            }
-            var duplicates: DuplicateHint?
-            if saved.identity != current.identity || saved.profile.birthYear != current.profile.birthYear {
-                let hint = try DuplicateCheck.record(caseID: id, identity: saved.identity, birthYear: saved.profile.birthYear, keys: keys,
-                                                     on: transaction.connection)
-                duplicates = hint.isEmpty ? nil : hint
-            }
-            try transaction.audit(.update, "case.update", entityKind: "case", entityID: id.lowercasedString, caseID: id,
-                                  subjectOrganisation: access.facts.owningOrganisation, purpose: access.purpose,
-                                  detail: ["changes": .array(changes.map(\.auditDetail))])
-            return Updated(file: saved, duplicates: duplicates)
-        }
-        var dto = CaseDTO(file.file)
-        dto.duplicates = file.duplicates
-        return JSONResponse(dto, headers: [.eTag: ETag.make(file.file.version)])
+        let updated = try await cases.update(id, patch, expectedVersion: expected, context: context.access)
+        var dto = CaseDTO(updated.file)
+        dto.duplicates = updated.duplicates
+        return JSONResponse(dto, headers: [.eTag: ETag.make(updated.file.version)])
     }
 
     func assign(_ request: Request, _ context: HavenRequestContext) async throws -> JSONResponse<CaseDTO> {

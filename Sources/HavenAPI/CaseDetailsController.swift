@@ -45,35 +45,16 @@ struct CaseDetailsController: Sendable {
         return JSONResponse(ListResponse(items: needs.map { NeedDTO($0) }, nextCursor: nil))
     }
 
-    /// One record of a case, read and audited like the case itself.
-    private func readOne<Record: Sendable>(
-        _ request: Request, _ context: HavenRequestContext, parameter: String, kind: String,
-        _ load: @escaping @Sendable (UUID, UUID, StoreTransaction) throws -> Record?
-    ) async throws -> Record {
-        let caseID = try request.uuidParameter("id", context)
-        let id = try request.uuidParameter(parameter, context)
-        return try await store.transaction(context.access) { transaction in
-            let access = try transaction.authorizeCase(caseID, .readCaseDetails)
-            guard let record = try load(id, caseID, transaction) else { throw StoreError.notFound("no such \(kind)") }
-            try transaction.audit(.read, kind + ".read", entityKind: kind, entityID: id.lowercasedString, caseID: caseID,
-                                  subjectOrganisation: access.facts.owningOrganisation, purpose: access.purpose)
-            return record
-        }
-    }
-
     func readNeed(_ request: Request, _ context: HavenRequestContext) async throws -> JSONResponse<NeedDTO> {
-        let need = try await readOne(request, context, parameter: "nid", kind: "need") { id, caseID, transaction in
-            try NeedStore.find(id, caseID: caseID, keys: transaction.keys, on: transaction.connection)
-        }
+        let need = try await cases.need(try request.uuidParameter("nid", context), of: try request.uuidParameter("id", context), context: context.access)
         return JSONResponse(NeedDTO(need))
     }
 
     // MARK: Services
 
     func readService(_ request: Request, _ context: HavenRequestContext) async throws -> JSONResponse<ServiceDTO> {
-        let episode = try await readOne(request, context, parameter: "sid", kind: "service") { id, caseID, transaction in
-            try ServiceStore.find(id, caseID: caseID, keys: transaction.keys, on: transaction.connection)
-        }
+        let caseID = try request.uuidParameter("id", context)
+        let episode = try await cases.service(try request.uuidParameter("sid", context), of: caseID, context: context.access)
         return JSONResponse(ServiceDTO(episode), headers: [.eTag: ETag.make(episode.version)])
     }
 
@@ -81,38 +62,13 @@ struct CaseDetailsController: Sendable {
         let caseID = try request.uuidParameter("id", context)
         var request = request
         let (draft, bytes) = try await request.decodeJSONWithBytes(ServiceDraft.self, limit: bodyLimit)
-        try draft.validate()
-        let keys = store.keys
-        return try await Idempotency.create(request, context: context, scope: "POST /v1/cases/\(caseID)/services", body: bytes, store: store) { transaction in
-            let access = try transaction.authorizeCase(caseID, .writeCaseDetails)
-            try transaction.requireOpen(access.status)
-            guard let actor = transaction.actor else { throw StoreError.notFound("no such case") }
-            try CaseDetailsController.checkReferences(draft.providerOrganisation, needID: draft.needId, caseID: caseID, detail: draft.detail, on: transaction)
-            let episode = try ServiceStore.create(caseID: caseID, draft, actor: actor, keys: keys, on: transaction.connection)
-            try transaction.audit(.create, "service.create", entityKind: "service", entityID: episode.id.lowercasedString, caseID: caseID,
-                                  subjectOrganisation: access.facts.owningOrganisation, purpose: access.purpose,
-                                  detail: ["type": .string(draft.type.rawValue), "status": .string(episode.status.rawValue)])
-            return try CreatedResponse(ServiceDTO(episode), location: "/v1/cases/\(caseID.uuidString)/services/\(episode.id.uuidString)", caseID: caseID,
-                                      version: episode.version)
-        }
-    }
-
-    /// Organisations named in a service exist; a need named belongs to this case.
-    static func checkReferences(_ provider: UUID?, needID: UUID?, caseID: UUID, detail: ServiceDetail?, on transaction: StoreTransaction) throws {
-        var check = Validator()
-        let named: [(String, UUID?)] = [
-            ("provider_organisation", provider), ("detail.repatriation.receiving_organisation", detail?.repatriation?.receivingOrganisation),
-            ("detail.accommodation.shelter", detail?.accommodation?.shelter),
-        ]
-        for (field, organisation) in named {
-            if let organisation, try OrganisationStore.find(organisation, on: transaction.connection) == nil {
-                check.add(field, "is not an organisation")
+        let key = Idempotent.Request(key: request.headers[.idempotencyKey], scope: "POST /v1/cases/\(caseID)/services", body: bytes)
+        return try await Idempotency.respond(request, key: key) {
+            try await cases.addService(to: caseID, draft, request: key, context: context.access) { episode in
+                try CreatedResponse(ServiceDTO(episode), location: "/v1/cases/\(caseID.uuidString)/services/\(episode.id.uuidString)", caseID: caseID,
+                                    version: episode.version).answer
             }
         }
-        if let needID, try NeedStore.find(needID, caseID: caseID, keys: transaction.keys, on: transaction.connection) == nil {
-            check.add("need_id", "is not a need of this case")
-        }
-        do { try check.finish() } catch let failure as ValidationFailure { throw StoreError.invalid(failure) }
     }
 
     func listServices(_ request: Request, _ context: HavenRequestContext) async throws -> JSONResponse<ListResponse<ServiceDTO>> {
@@ -127,25 +83,7 @@ struct CaseDetailsController: Sendable {
         let expected = try ETag.optionalVersion(request)
         var request = request
         let patch = try await request.decodeJSON(ServicePatch.self, limit: bodyLimit)
-        let keys = store.keys
-        let episode = try await store.transaction(context.access) { transaction in
-            let access = try transaction.authorizeCase(caseID, .writeCaseDetails)
-            try transaction.requireOpen(access.status)
-            guard let current = try ServiceStore.find(serviceID, caseID: caseID, keys: keys, forUpdate: true, on: transaction.connection) else {
-                throw StoreError.notFound("no such service")
-            }
-            if let expected, expected != current.version { throw StoreError.preconditionFailed("the service changed since you read it") }
-            do { try patch.validate(against: current) } catch let failure as ValidationFailure { throw StoreError.invalid(failure) }
-            try CaseDetailsController.checkReferences(patch.providerOrganisation, needID: nil, caseID: caseID, detail: patch.detail, on: transaction)
-            let changed = patch.changes(to: current)
-            // Nothing to change is no new version; the event still records the attempt.
-            let updated = changed.isEmpty ? current : try ServiceStore.update(current, patch, keys: keys, on: transaction.connection)
-            var detail: [String: AuditDetail] = ["fields": .strings(changed)]
-            if updated.status != current.status { detail["from"] = .string(current.status.rawValue); detail["to"] = .string(updated.status.rawValue) }
-            try transaction.audit(.update, "service.update", entityKind: "service", entityID: serviceID.lowercasedString, caseID: caseID,
-                                  subjectOrganisation: access.facts.owningOrganisation, purpose: access.purpose, detail: detail)
-            return updated
-        }
+        let episode = try await cases.updateService(serviceID, of: caseID, patch, expectedVersion: expected, context: context.access)
         return JSONResponse(ServiceDTO(episode), headers: [.eTag: ETag.make(episode.version)])
     }
 
@@ -153,14 +91,8 @@ struct CaseDetailsController: Sendable {
     /// supervisor) the organisation's.
     func overdue(_ request: Request, _ context: HavenRequestContext) async throws -> JSONResponse<ListResponse<ServiceDTO>> {
         let query = try ListQuery(request)
-        let actor = try context.requireActor()
-        let page = try await store.transaction(context.access) { transaction in
-            try transaction.authorize(.listCases, .collection, entityKind: "service")
-            let page = try ServiceStore.overdue(actor: actor, today: CalendarDate.of(Date()), after: query.cursor, limit: query.limit, on: transaction.connection)
-            try transaction.audit(.read, "service.overdue", entityKind: "service", subjectOrganisation: actor.organisationID, purpose: .caseManagement,
-                                  detail: ["count": .int(page.items.count)])
-            return page
-        }
+        _ = try context.requireActor()
+        let page = try await cases.overdueServices(page: query.page, context: context.access)
         return JSONResponse(ListResponse(page) { ServiceDTO($0.0, reference: $0.1, withNotes: false) })
     }
 
@@ -185,9 +117,7 @@ struct CaseDetailsController: Sendable {
     }
 
     func readConsent(_ request: Request, _ context: HavenRequestContext) async throws -> JSONResponse<ConsentDTO> {
-        let consent = try await readOne(request, context, parameter: "cid", kind: "consent") { id, caseID, transaction in
-            try ConsentStore.find(id, caseID: caseID, on: transaction.connection)
-        }
+        let consent = try await cases.consent(try request.uuidParameter("cid", context), of: try request.uuidParameter("id", context), context: context.access)
         return JSONResponse(ConsentDTO(consent))
     }
 

@@ -1,5 +1,6 @@
 import Foundation
 import HavenCore
+import HavenServices
 import HavenStore
 import HTTPTypes
 import Hummingbird
@@ -53,42 +54,26 @@ struct PrivacyController: Sendable {
     func export(_ request: Request, _ context: HavenRequestContext) async throws -> JSONResponse<ExportDTO> {
         let id = try request.uuidParameter("id", context)
         _ = try context.requireActor()
-        // The policy first, so a caseworker or another organisation learns nothing from the
-        // re-authentication step.
-        _ = try await store.transaction(context.access) { try $0.authorizeCase(id, .exportCase) }
-        let (password, totp) = try PrivacyController.reauthentication(request)
-        guard try await auth.reauthenticate(password: password, totp: totp, context: context.access) else {
+        let found: PrivacyService.Export
+        do {
+            found = try await PrivacyService(store: store, auth: auth).export(id, context: context.access) { try PrivacyController.reauthentication(request) }
+        } catch is PrivacyService.ReauthenticationFailed {
             throw APIError(.unauthorized, kind: "reauthentication-failed", detail: "the password or TOTP given again is not right")
         }
-        let keys = store.keys
-        let export = try await store.transaction(context.access) { transaction in
-            let access = try transaction.authorizeCase(id, .exportCase)
-            let connection = transaction.connection
-            guard let file = try CaseStore.find(id, keys: keys, open: true, on: connection) else { throw StoreError.notFound("no such case") }
-            let referrals = try ReferralStore.list(caseID: id, keys: keys, on: connection).map { referral in
-                ReferralExport(
-                    referral: ReferralDTO(try ReferralStore.find(referral.id, keys: keys, on: connection) ?? referral, side: .sender),
-                    transitions: try ReferralStore.history(referral.id, keys: keys, on: connection).map {
-                        ReferralController.TransitionDTO(from: $0.from, to: $0.to, actorUser: $0.actorUser, actorOrganisation: $0.actorOrganisation,
-                                                         reason: $0.reason, businessStatus: $0.businessStatus, outcome: $0.outcome, note: $0.note, at: $0.at)
-                    })
-            }
-            let history = try AuditQuery.caseHistory(id, after: nil, limit: 10_000, on: connection).items.map { record in
+        let export = ExportDTO(
+            exportedAt: Date(), case: CaseDTO(found.file), needs: found.needs.map { NeedDTO($0) }, services: found.services.map { ServiceDTO($0) },
+            consents: found.consents.map(ConsentDTO.init),
+            referrals: found.referrals.map { item in
+                ReferralExport(referral: ReferralDTO(item.referral, side: .sender), transitions: item.transitions.map {
+                    ReferralController.TransitionDTO(from: $0.from, to: $0.to, actorUser: $0.actorUser, actorOrganisation: $0.actorOrganisation,
+                                                     reason: $0.reason, businessStatus: $0.businessStatus, outcome: $0.outcome, note: $0.note, at: $0.at)
+                })
+            },
+            history: found.history.map { record in
                 CaseController.HistoryEntry(at: record.recorded, event: record.subtype, action: record.action, actor: record.actorUser,
                                             actorOrganisation: record.actorOrganisation, actorRole: record.actorRole, purpose: record.purpose,
                                             detail: JSONText(record.detailJSON))
-            }
-            let export = ExportDTO(
-                exportedAt: Date(), case: CaseDTO(file),
-                needs: try NeedStore.list(caseID: id, keys: keys, on: connection).map { NeedDTO($0) },
-                services: try ServiceStore.list(caseID: id, keys: keys, on: connection).map { ServiceDTO($0) },
-                consents: try ConsentStore.list(caseID: id, on: connection).map(ConsentDTO.init),
-                referrals: referrals, history: history)
-            try transaction.audit(.execute, "export", entityKind: "case", entityID: id.lowercasedString, caseID: id,
-                                  subjectOrganisation: access.facts.owningOrganisation, purpose: access.purpose,
-                                  detail: ["kind": "subject-access", "referrals": .int(referrals.count)])
-            return export
-        }
+            })
         return JSONResponse(export, headers: [.contentDisposition: "attachment; filename=\"case-export.json\""])
     }
 
@@ -96,18 +81,7 @@ struct PrivacyController: Sendable {
         let id = try request.uuidParameter("id", context)
         var request = request
         let body = try await request.decodeJSON(EraseRequest.self, limit: bodyLimit)
-        let keys = store.keys
-        let file = try await store.transaction(context.access) { transaction in
-            let access = try transaction.authorizeCase(id, .eraseCase)
-            guard try Retention.anonymise(id, on: transaction.connection) else {
-                throw StoreError.conflict("the case's identifying data is already erased", field: nil)
-            }
-            try transaction.audit(.update, "case.erase", entityKind: "case", entityID: id.lowercasedString, caseID: id,
-                                  subjectOrganisation: access.facts.owningOrganisation, purpose: access.purpose,
-                                  detail: ["reason": .string(body.reason.rawValue)])
-            guard let file = try CaseStore.find(id, keys: keys, open: true, on: transaction.connection) else { throw StoreError.notFound("no such case") }
-            return file
-        }
+        let file = try await PrivacyService(store: store, auth: auth).erase(id, reason: body.reason, context: context.access)
         return JSONResponse(CaseDTO(file), headers: [.eTag: ETag.make(file.version)])
     }
 }

@@ -139,3 +139,50 @@ extension CaseService {
         }
     }
 }
+
+extension CaseService {
+    /// A case changed under `If-Match`; `duplicates` is the hint when the identity or birth year changed.
+    public struct Updated: Sendable {
+        public var file: CaseFile
+        public var duplicates: DuplicateHint?
+    }
+
+    /// Applies a patch to the case as merged (profiles must fit the case type), at the version the
+    /// caller read. A patch that changes nothing writes no version, but its event still records the attempt.
+    public func update(_ id: UUID, _ patch: CasePatch, expectedVersion: Int, context: AccessContext) async throws -> Updated {
+        let today = CalendarDate.of(Date())
+        try patch.validate(today: today)
+        let keys = store.keys
+        return try await store.transaction(context) { transaction in
+            let access = try transaction.authorizeCase(id, .updateCase)
+            guard let current = try CaseStore.find(id, keys: keys, open: true, forUpdate: true, on: transaction.connection) else {
+                throw StoreError.notFound("no such case")
+            }
+            guard current.version == expectedVersion else {
+                throw StoreError.preconditionFailed("the case changed since you read it (now version \(current.version))")
+            }
+            try transaction.requireOpen(current.status)
+            let next = current.applying(patch, today: today)
+            if let failure = next.inconsistency(today: today) { throw StoreError.invalid(failure) }
+            let changes = current.changes(to: next)
+            guard !changes.isEmpty else {
+                try transaction.audit(.update, "case.update", entityKind: "case", entityID: id.lowercasedString, caseID: id,
+                                      subjectOrganisation: access.facts.owningOrganisation, purpose: access.purpose, detail: ["changes": .array([])])
+                return Updated(file: current)
+            }
+            guard let saved = try CaseStore.save(next, expectedVersion: expectedVersion, keys: keys, on: transaction.connection) else {
+                throw StoreError.preconditionFailed("the case changed since you read it")
+            }
+            var duplicates: DuplicateHint?
+            if saved.identity != current.identity || saved.profile.birthYear != current.profile.birthYear {
+                let hint = try DuplicateCheck.record(caseID: id, identity: saved.identity, birthYear: saved.profile.birthYear, keys: keys,
+                                                     on: transaction.connection)
+                duplicates = hint.isEmpty ? nil : hint
+            }
+            try transaction.audit(.update, "case.update", entityKind: "case", entityID: id.lowercasedString, caseID: id,
+                                  subjectOrganisation: access.facts.owningOrganisation, purpose: access.purpose,
+                                  detail: ["changes": .array(changes.map(\.auditDetail))])
+            return Updated(file: saved, duplicates: duplicates)
+        }
+    }
+}

@@ -132,6 +132,14 @@ public struct AuthService: Sendable {
         return try outcome.get()
     }
 
+    /// The live session behind a token's hash (not revoked, within its lifetimes, its user and
+    /// organisation active), its idle clock refreshed; nil otherwise.
+    public func session(tokenHash: [UInt8], idleTimeout: Duration) async throws -> AuthenticatedSession? {
+        try await store.withConnection { connection in
+            try SessionStore.authenticate(tokenHash: tokenHash, idleTimeout: idleTimeout, on: connection)
+        }
+    }
+
     public func logout(tokenHash: [UInt8], context: AccessContext) async throws {
         try await store.transaction(context) { transaction in
             try SessionStore.revoke(tokenHash: tokenHash, on: transaction.connection)
