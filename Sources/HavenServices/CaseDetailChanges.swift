@@ -11,10 +11,7 @@ extension CaseService {
     ) async throws -> Idempotent.Outcome {
         try draft.validate()
         let keys = store.keys
-        return try await Idempotent.run(request, store: store, context: context) { transaction in
-            let access = try transaction.authorizeCase(caseID, .writeCaseDetails)
-            try transaction.requireOpen(access.status)
-            guard let actor = transaction.actor else { throw StoreError.notFound("no such case") }
+        return try await recordOnOpenCase(caseID, request: request, context: context) { transaction, access, actor in
             let need = try NeedStore.create(caseID: caseID, draft, actor: actor, keys: keys, now: Date(), on: transaction.connection)
             try transaction.audit(.create, "need.create", entityKind: "need", entityID: need.id.lowercasedString, caseID: caseID,
                                   subjectOrganisation: access.facts.owningOrganisation, purpose: access.purpose,
@@ -28,10 +25,7 @@ extension CaseService {
         answer: @escaping @Sendable (Consent) throws -> Idempotent.Answer
     ) async throws -> Idempotent.Outcome {
         try draft.validate(now: Date())
-        return try await Idempotent.run(request, store: store, context: context) { transaction in
-            let access = try transaction.authorizeCase(caseID, .writeCaseDetails)
-            try transaction.requireOpen(access.status)
-            guard let actor = transaction.actor else { throw StoreError.notFound("no such case") }
+        return try await recordOnOpenCase(caseID, request: request, context: context) { transaction, access, actor in
             var check = Validator()
             for (index, provision) in draft.provisions.enumerated() {
                 let recipient = try OrganisationStore.find(provision.recipientOrganisation, on: transaction.connection)
@@ -46,6 +40,20 @@ extension CaseService {
                                   subjectOrganisation: access.facts.owningOrganisation, purpose: access.purpose,
                                   detail: ["provisions": .int(draft.provisions.count), "statistics": .bool(consent.statistics)])
             return try answer(consent)
+        }
+    }
+
+    /// Creates something on an open case the actor may write to, once per key: the policy, the
+    /// case's state and the actor are settled here for every kind of record.
+    func recordOnOpenCase(
+        _ caseID: UUID, request: Idempotent.Request, context: AccessContext,
+        _ work: @escaping @Sendable (StoreTransaction, (facts: CaseFacts, status: CaseStatus, purpose: Purpose), Actor) throws -> Idempotent.Answer
+    ) async throws -> Idempotent.Outcome {
+        try await Idempotent.run(request, store: store, context: context) { transaction in
+            let access = try transaction.authorizeCase(caseID, .writeCaseDetails)
+            try transaction.requireOpen(access.status)
+            guard let actor = transaction.actor else { throw StoreError.notFound("no such case") }
+            return try work(transaction, access, actor)
         }
     }
 

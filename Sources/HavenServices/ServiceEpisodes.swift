@@ -11,10 +11,7 @@ extension CaseService {
     ) async throws -> Idempotent.Outcome {
         try draft.validate()
         let keys = store.keys
-        return try await Idempotent.run(request, store: store, context: context) { transaction in
-            let access = try transaction.authorizeCase(caseID, .writeCaseDetails)
-            try transaction.requireOpen(access.status)
-            guard let actor = transaction.actor else { throw StoreError.notFound("no such case") }
+        return try await recordOnOpenCase(caseID, request: request, context: context) { transaction, access, actor in
             try CaseService.checkReferences(draft.providerOrganisation, needID: draft.needId, caseID: caseID, detail: draft.detail, on: transaction)
             let episode = try ServiceStore.create(caseID: caseID, draft, actor: actor, keys: keys, on: transaction.connection)
             try transaction.audit(.create, "service.create", entityKind: "service", entityID: episode.id.lowercasedString, caseID: caseID,
