@@ -38,12 +38,7 @@ struct AuthController: Sendable {
         routes.post("/v1/auth/login", access: .open) { request, context in
             var request = request
             let body = try await request.decodeJSON(LoginRequest.self, limit: bodyLimit)
-            var check = Validator()
-            check.text(body.username, "username", required: true, max: 64)
-            check.check(!body.password.isEmpty && body.password.count <= PasswordPolicy.maximumLength, "password", "must be 1-\(PasswordPolicy.maximumLength) characters")
-            check.check(!body.password.unicodeScalars.contains("\u{0}"), "password", "must not contain a NUL character")
-            check.check(body.totp.map { $0.count <= 10 } ?? true, "totp", "must be at most 10 digits")
-            try check.finish()
+            try LoginInput.check(username: body.username, password: body.password, totp: body.totp)
             if case .heldBack(let first) = limiter.check(context.clientAddress ?? "unknown") {
                 if first { await auth.recordRateLimited(context: context.access, limit: "login") }
                 throw APIError(.tooManyRequests, kind: "rate-limited", detail: "too many login attempts from this address; wait a minute", headers: [.retryAfter: "60"])

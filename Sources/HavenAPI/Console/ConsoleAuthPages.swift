@@ -23,9 +23,9 @@ extension ConsoleController {
             let form = try await ConsoleForm.read(request, limit: bodyLimit)
             let username = form["username"]?.trimmingCharacters(in: .whitespaces) ?? ""
             let password = form["password"] ?? ""
-            guard !username.isEmpty, username.count <= 64, !password.isEmpty, password.count <= PasswordPolicy.maximumLength,
-                  !password.unicodeScalars.contains("\u{0}")
-            else { return loginPage(request, language: language, status: .unprocessableContent, username: username, error: "login.missing") }
+            guard (try? LoginInput.check(username: username, password: password, totp: form.text("totp"))) != nil else {
+                return loginPage(request, language: language, status: .unprocessableContent, username: username, error: "login.missing")
+            }
             if case .heldBack(let first) = loginLimiter.check(context.clientAddress ?? "unknown") {
                 if first { await auth.recordRateLimited(context: context.access, limit: "login") }
                 return loginPage(request, language: language, status: .tooManyRequests, username: username, error: "login.rate_limited")
