@@ -42,4 +42,35 @@ static inline int haven_hmac_sha256_run(EVP_MAC_CTX *context, const unsigned cha
     return written == 32;
 }
 
+// Ed25519 (RFC 8032) through EVP: the key type is a macro Swift cannot name, and signing and
+// verifying take a one-shot EVP_DigestSign with no digest. 1 on success.
+static inline EVP_PKEY *haven_ed25519_private_key(const unsigned char *seed) {
+    return EVP_PKEY_new_raw_private_key(EVP_PKEY_ED25519, NULL, seed, 32);
+}
+
+static inline EVP_PKEY *haven_ed25519_public_key(const unsigned char *raw) {
+    return EVP_PKEY_new_raw_public_key(EVP_PKEY_ED25519, NULL, raw, 32);
+}
+
+// `output` holds 64 bytes.
+static inline int haven_ed25519_sign(EVP_PKEY *key, const unsigned char *message, size_t length, unsigned char *output) {
+    EVP_MD_CTX *context = EVP_MD_CTX_new();
+    if (context == NULL) return 0;
+    size_t written = 64;
+    int ok = EVP_DigestSignInit(context, NULL, NULL, NULL, key) == 1
+        && EVP_DigestSign(context, output, &written, message, length) == 1
+        && written == 64;
+    EVP_MD_CTX_free(context);
+    return ok;
+}
+
+static inline int haven_ed25519_verify(EVP_PKEY *key, const unsigned char *signature, const unsigned char *message, size_t length) {
+    EVP_MD_CTX *context = EVP_MD_CTX_new();
+    if (context == NULL) return 0;
+    int ok = EVP_DigestVerifyInit(context, NULL, NULL, NULL, key) == 1
+        && EVP_DigestVerify(context, signature, 64, message, length) == 1;
+    EVP_MD_CTX_free(context);
+    return ok;
+}
+
 #endif
