@@ -75,7 +75,7 @@ let package = Package(
         ),
         .target(
             name: "HavenServices",
-            dependencies: ["HavenStore", "HavenCore", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["HavenStore", "HavenCore", "Postgres", .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings
         ),
         .target(

@@ -6,6 +6,13 @@ import HavenCore
 /// at run time; a test keeps every catalogue complete.
 struct Catalogue: Sendable {
     let messages: [Language: [String: String]]
+    /// Each language's table as templates read it, built once: every page carries one.
+    private let nestedTables: [Language: NestedTable]
+
+    /// `[String: Any]` is not Sendable; the table is built once and only read afterwards.
+    private struct NestedTable: @unchecked Sendable {
+        let root: [String: Any]
+    }
 
     init(directory: URL) throws {
         var messages: [Language: [String: String]] = [:]
@@ -14,9 +21,19 @@ struct Catalogue: Sendable {
             messages[language] = try JSONDecoder().decode([String: String].self, from: data)
         }
         self.messages = messages
+        var nestedTables: [Language: NestedTable] = [:]
+        for language in Language.allCases {
+            var root: [String: Any] = [:]
+            for (key, value) in Catalogue.table(language, messages) {
+                Nesting.insert(value, at: key.split(separator: ".").map(String.init)[...], into: &root)
+            }
+            nestedTables[language] = NestedTable(root: root)
+        }
+        self.nestedTables = nestedTables
     }
 
-    func table(_ language: Language) -> [String: String] {
+    /// English under the language's own words, so a missing key still reads.
+    private static func table(_ language: Language, _ messages: [Language: [String: String]]) -> [String: String] {
         guard language != .en, let english = messages[.en] else { return messages[language] ?? [:] }
         return english.merging(messages[language] ?? [:]) { _, chosen in chosen }
     }
@@ -24,12 +41,7 @@ struct Catalogue: Sendable {
     /// The table as templates read it: `{{t.case.status}}` looks up `case`, then `status`, so
     /// the dotted keys become nested objects.
     func nested(_ language: Language) -> [String: Any] {
-        var root: [String: Any] = [:]
-        for (key, value) in table(language) {
-            let parts = key.split(separator: ".").map(String.init)
-            Nesting.insert(value, at: parts[...], into: &root)
-        }
-        return root
+        nestedTables[language]?.root ?? [:]
     }
 
     func text(_ key: String, _ language: Language) -> String {

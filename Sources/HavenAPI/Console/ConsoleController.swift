@@ -25,6 +25,7 @@ struct ConsoleController: Sendable {
     var cases: CaseService { CaseService(store: store) }
     var referrals: ReferralService { ReferralService(store: store) }
     var directory: DirectoryService { DirectoryService(store: store) }
+    var worklists: WorklistService { WorklistService(store: store) }
     var accounts: AccountService { AccountService(store: store) }
     var catalogue: Catalogue { renderer.catalogue }
 

@@ -5,7 +5,7 @@ import HavenStore
 import HTTPTypes
 import Hummingbird
 
-/// The worklist, the case list and the case page.
+/// The worklist, the case list and the case page (its rendering in CasePage.swift).
 extension ConsoleController {
     func registerWorkPages(_ router: Router<HavenRequestContext>) {
         router.get("/worklist") { request, context in await page(request, context) { visit in try await worklist(visit) } }
@@ -21,29 +21,14 @@ extension ConsoleController {
     /// "Action needed": referrals awaiting my organisation's answer, and my open cases.
     func worklist(_ visit: ConsoleVisit) async throws -> Response {
         let can = Capabilities(visit.actor)
+        let work = try await worklists.actionNeeded(context: visit.access)
         var model: [String: Any] = ["can_cases": can.listCases, "can_referrals": can.listReferrals]
-        if can.listReferrals {
-            var waiting: [Referral] = []
-            for status in [ReferralStatus.requested, .received] {
-                waiting += try await referrals.list(direction: .incoming, status: status, page: PageRequest(cursor: nil, limit: 50),
-                                                    context: visit.access).items
-            }
-            waiting.sort { $0.dueAt < $1.dueAt }
-            let names = try await directory.names(users: [], organisations: Set(waiting.flatMap { [$0.fromOrganisation, $0.toOrganisation] }),
-                                                  viewer: visit.actor)
-            model["awaiting"] = waiting.map { referralRow($0, names: names, visit) }
-        }
+        if can.listReferrals { model["awaiting"] = work.awaitingAnswer.map { referralRow($0, names: work.names, visit) } }
         if can.closesCasesDirectly {
-            let waiting = try await cases.list(CaseFilter(status: .open, closureRequested: true, sort: .updatedAsc), page: PageRequest(cursor: nil, limit: 50),
-                                               context: visit.access)
-            model["has_closures"] = !waiting.items.isEmpty
-            model["closures"] = waiting.items.map { caseRow($0, visit) }
+            model["has_closures"] = !work.closuresToApprove.isEmpty
+            model["closures"] = work.closuresToApprove.map { caseRow($0, visit) }
         }
-        if can.listCases {
-            let filter = CaseFilter(status: .open, assignee: visit.actor.role == .caseworker ? nil : visit.actor.userID, sort: .updatedDesc)
-            let page = try await cases.list(filter, page: PageRequest(cursor: nil, limit: 20), context: visit.access)
-            model["my_cases"] = page.items.map { caseRow($0, visit) }
-        }
+        if can.listCases { model["my_cases"] = work.openCases.map { caseRow($0, visit) } }
         return render("worklist", visit, title: "worklist.title", model)
     }
 
@@ -69,87 +54,6 @@ extension ConsoleController {
             model["next"] = components.string
         }
         return render("cases", visit, title: "cases.title", model)
-    }
-
-    /// Everything a caseworker needs on one page; each part read and audited as through the API.
-    func casePage(_ id: UUID, _ visit: ConsoleVisit, messages: [FieldMessage] = [], status: HTTPResponse.Status = .ok) async throws -> Response {
-        let file = try await cases.read(id, context: visit.access)
-        let needs = try await cases.needs(of: id, context: visit.access)
-        let services = try await cases.services(of: id, context: visit.access)
-        let consents = try await cases.consents(of: id, context: visit.access)
-        let caseReferrals = try await referrals.list(caseID: id, context: visit.access)
-        let history = try await cases.history(id, page: PageRequest(cursor: nil, limit: 100), context: visit.access)
-        var users: Set<UUID> = [file.createdBy]
-        if let assignee = file.assignee { users.insert(assignee) }
-        users.formUnion(history.items.compactMap(\.actorUser))
-        var organisations: Set<UUID> = [file.organisationID]
-        organisations.formUnion(caseReferrals.map(\.toOrganisation))
-        organisations.formUnion(consents.flatMap { $0.provisions.map(\.recipientOrganisation) })
-        organisations.formUnion(services.compactMap(\.providerOrganisation))
-        let names = try await directory.names(users: users, organisations: organisations, viewer: visit.actor)
-        let format = visit.format
-        let language = visit.language
-        var summary: [String: Any] = [
-            "reference": file.reference, "case_type": catalogue.label("case_type", file.caseType.rawValue, language),
-            "status": catalogue.label("case_status", file.status.rawValue, language), "status_code": file.status.rawValue,
-            "risk": catalogue.label("risk", file.riskLevel.rawValue, language), "risk_code": file.riskLevel.rawValue,
-            "identification": catalogue.label("identification", file.identificationStatus.rawValue, language),
-            "identified_by": catalogue.label("identified_by", file.identifiedBy.rawValue, language),
-            "identified_on": format.date(file.identifiedOn),
-            "sex": catalogue.label("sex", file.profile.sex.rawValue, language),
-            "assignee": names.user(file.assignee) ?? catalogue.text("case.unassigned", language),
-            "updated": format.dateTime(file.updatedAt),
-        ]
-        if let year = file.profile.birthYear { summary["birth_year"] = String(year) }
-        if let citizenship = file.profile.citizenship { summary["citizenship"] = citizenship }
-        if let identity = file.identity {
-            let name = [identity.givenName, identity.familyName].compactMap { $0 }.joined(separator: " ")
-            if !name.isEmpty { summary["name"] = name }
-        }
-        if file.closureRequestedAt != nil && file.status == .open { summary["closure_requested"] = true }
-        summary["id"] = id.uuidString.lowercased()
-        summary["open"] = file.status == .open
-        summary["version"] = String(file.version)
-        var model: [String: Any] = [
-            "case": summary,
-            "needs": needs.map { need in
-                ["service": catalogue.label("service_type", need.serviceType.rawValue, language),
-                 "domain": catalogue.label("domain", need.domain.rawValue, language),
-                 "priority": catalogue.label("priority", need.priority.rawValue, language), "priority_code": need.priority.rawValue,
-                 "due": format.dateTime(need.dueAt), "status": catalogue.label("need_status", need.status, language)] as [String: Any]
-            },
-            "services": services.map { episode in
-                ["type": catalogue.label("service_type", episode.type.rawValue, language),
-                 "provider": episode.providerOrganisation.flatMap { names.organisations[$0] } ?? "",
-                 "status": catalogue.label("service_status", episode.status.rawValue, language),
-                 "due": episode.dueOn.map(format.date) ?? ""] as [String: Any]
-            },
-            "consents": consents.map { consent in
-                ["granted": format.dateTime(consent.grantedAt), "expires": consent.expiresAt.map(format.dateTime) ?? "",
-                 "status": catalogue.label("consent_status", consent.status(at: Date()).rawValue, language),
-                 "grantor": catalogue.label("grantor", consent.grantor.rawValue, language),
-                 "recipients": consent.provisions.map { provision in
-                     ["organisation": names.organisations[provision.recipientOrganisation] ?? "",
-                      "categories": provision.categories.map { catalogue.label("category", $0.rawValue, language) }.joined(separator: ", ")]
-                 }] as [String: Any]
-            },
-            "referrals": caseReferrals.map { referralRow($0, names: names, visit) },
-            "history": history.items.map { record in
-                ["at": format.dateTime(record.recorded), "who": names.user(record.actorUser) ?? catalogue.text("history.haven", language),
-                 "what": catalogue.label("event", record.subtype, language)] as [String: Any]
-            },
-        ]
-        let can = Capabilities(visit.actor)
-        if file.status == .open {
-            model["closes_directly"] = can.closesCasesDirectly
-            model["approvable"] = can.closesCasesDirectly && file.closureRequestedAt != nil
-            model["requestable"] = !can.closesCasesDirectly && file.closureRequestedAt == nil
-            model["closure_reasons"] = options("closure_reason", ClosureReason.allCases.map(\.rawValue), selected: nil, visit)
-        }
-        model.merge(ConsoleController.errorModel(messages)) { _, new in new }
-        model["title_detail"] = file.reference
-        if can.readAuditTrail { model["audit_link"] = "/audit?case_id=\(id.uuidString.lowercased())" }
-        return render("case", visit, title: "case.title", model, status: status)
     }
 
     func caseRow(_ file: CaseFile, _ visit: ConsoleVisit) -> [String: Any] {

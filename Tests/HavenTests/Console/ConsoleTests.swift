@@ -116,9 +116,32 @@ import Testing
             let page = try await ConsoleKit.get(client, "/cases/\(world.caseID.uuidString.lowercased())", cookie: browser.cookie)
             #expect(page.status == .ok)
             #expect(try reads() == before + 1)
+            // One event for the page, naming everything it showed; no separate list events.
+            let pageReads = try CaseKit.count(app, "audit_event", where: "subtype = 'case.read' AND case_id = $1 AND detail::jsonb->>'view' = 'case-page'"
+                                              + " AND (detail::jsonb->>'needs')::int >= 1 AND detail::jsonb ? 'referrals' AND detail::jsonb ? 'history'", [world.caseID])
+            #expect(pageReads == 1)
+            #expect(try CaseKit.count(app, "audit_event", where: "subtype IN ('need.list', 'case.history') AND case_id = $1", [world.caseID]) == 0)
             // Names, not ids: the history names the caseworker, and no raw user id is shown.
             #expect(!page.text.contains(world.caseworker.id.uuidString.lowercased()))
             #expect(page.text.contains(world.reference))
+        }
+    }
+
+    @Test func theWorklistIsOneAuditedReadShowingWhatWaits() async throws {
+        try await TestApp.run { app, client in
+            let world = try await Self.world(app, client)
+            let partner = try await ConsoleKit.login(client, world.partner.user)
+            let lists = { try CaseKit.count(app, "audit_event", where: "subtype IN ('referral.list', 'case.list') AND actor_user = $1", [world.partner.id]) }
+            let views = {
+                try CaseKit.count(app, "audit_event", where: "subtype = 'worklist.read' AND actor_user = $1 AND detail::jsonb->>'referrals' = '1'"
+                                  + " AND detail::jsonb->>'cases' = '0'", [world.partner.id])
+            }
+            let (listsBefore, viewsBefore) = (try lists(), try views())
+            let page = try await ConsoleKit.get(client, "/worklist", cookie: partner.cookie)
+            #expect(page.status == .ok)
+            #expect(page.text.contains("/referrals/\(world.referral.uuidString.lowercased())"), "the referral waiting for the shelter's answer is listed")
+            #expect(try views() == viewsBefore + 1)
+            #expect(try lists() == listsBefore, "the worklist writes one event, not one per list")
         }
     }
 
