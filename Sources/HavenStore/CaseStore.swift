@@ -33,12 +33,15 @@ public struct CaseFilter: Sendable {
     public var updatedSince: Date?
     /// Only cases whose closure waits for a supervisor's approval (true) or none waits (false).
     public var closureRequested: Bool?
+    /// Reference, person (through the blind index) and identification dates (`CaseSearchFilter.swift`).
+    public var search: CaseSearch
     public var sort: CaseSort
 
     public init(status: CaseStatus? = nil, caseType: CaseType? = nil, riskLevel: RiskLevel? = nil, assignee: UUID? = nil,
                 identificationStatus: IdentificationStatus? = nil, updatedSince: Date? = nil, closureRequested: Bool? = nil,
-                sort: CaseSort = .updatedDesc) {
+                search: CaseSearch = CaseSearch(), sort: CaseSort = .updatedDesc) {
         self.closureRequested = closureRequested
+        self.search = search
         self.status = status
         self.caseType = caseType
         self.riskLevel = riskLevel
@@ -55,7 +58,7 @@ public struct CaseFilter: Sendable {
             ("identification_status", identificationStatus != nil), ("updated_since", updatedSince != nil),
             ("closure_requested", closureRequested != nil),
         ]
-        return used.filter(\.1).map(\.0)
+        return used.filter(\.1).map(\.0) + search.names
     }
 }
 
@@ -209,6 +212,7 @@ public enum CaseStore {
         if let identification = filter.identificationStatus { sql.add("identification_status = ?", identification.rawValue) }
         if let updatedSince = filter.updatedSince { sql.add("updated_at >= ?", updatedSince) }
         if let requested = filter.closureRequested { sql.add(requested ? "closure_requested_at IS NOT NULL" : "closure_requested_at IS NULL") }
+        try sql.add(filter.search, keys: keys)
         let (column, descending) = filter.sort.sql
         let isTime = column != "reference"
         if let cursor {

@@ -220,6 +220,18 @@ struct ContractWalk: Sendable {
         try await api.call(.get, "/v1/cases?assignee=\(caseworker.id)&updated_since=\(ContractWalkTests.instant(-3600))&sort=reference",
                            token: boss, expect: .ok)
         try await api.call(.get, "/v1/cases?sort=sideways", token: worker, expect: .badRequest)
+        let reference = opened["reference"]?.stringValue ?? ""
+        try await api.call(.get, "/v1/cases?reference=\(reference)&identified_from=\(day(-30))&identified_to=\(day(0))", token: worker, expect: .ok)
+        try await api.call(.get, "/v1/cases?name=Synthetic", token: worker, expect: .badRequest)
+        let found = try await api.call(.post, "/v1/cases/search", token: worker,
+                                       json: ["name": .string("Person-\(suffix) Synthetic"), "birth_year": 1999, "status": "open", "limit": 10], expect: .ok)
+        #expect(found.items.contains { $0["id"]?.stringValue == caseID.uuidString }, "the name search finds the case: \(found.text.prefix(300))")
+        try await api.call(.post, "/v1/cases/search", token: worker, json: ["name": "Synthetic", "birth_year": 1850], expect: .unprocessableContent)
+        try await api.call(.post, "/v1/cases/search", token: worker, raw: "name=Synthetic", contentType: "application/x-www-form-urlencoded",
+                           expect: .unsupportedMediaType)
+        try await api.call(.post, "/v1/cases/search", token: partnerToken, json: ["reference": .string(reference)], expect: .notFound)
+        try await api.call(.post, "/v1/cases/search", token: adminToken, json: [:], expect: .forbidden)
+        try await api.call(.post, "/v1/cases/search", json: [:], expect: .unauthorized)
         try await api.call(.get, "/v1/cases", token: partnerToken, expect: .notFound)
         try await api.call(.get, "/v1/cases", token: adminToken, expect: .forbidden)
         let caseRead = try await api.call(.get, "/v1/cases/\(caseID)", token: worker, expect: .ok)

@@ -123,6 +123,11 @@ enum ProbeRequests {
             return ["to": "accepted"]
         case "POST /v1/break-glass/{id}/review":
             return ["note": "Probe review"]
+        case "POST /v1/cases/search":
+            // The other organisation's person by name and birth year (its first two markers are
+            // the given and family names): a search must find nothing of theirs.
+            let names = world.markers.filter { $0.label == "B person" }.prefix(2).map(\.value)
+            return ["name": names.joined(separator: " "), "birth_year": 1999]
         case "POST /v1/cases/{id}/erase":
             return ["reason": "subject-request"]
         case "POST /v1/cases/{id}/close/approve", "POST /v1/cases/{id}/consents/{cid}/withdraw", "POST /v1/auth/logout":
