@@ -206,3 +206,28 @@ public indirect enum AuditDetail: Sendable, Equatable, ExpressibleByStringLitera
         return output + "\""
     }
 }
+
+/// Where an audit event was written: the writing transaction's id and the event's index among
+/// that transaction's events. Since the keyed chain (form 2) each event's MAC covers it, so a
+/// copy of a genuine event under another id or in another transaction does not verify (S9).
+public struct AuditPosition: Sendable, Equatable {
+    public var xid: Int64
+    public var index: Int32
+
+    public init(xid: Int64, index: Int32) {
+        self.xid = xid
+        self.index = index
+    }
+
+    /// Appended to the canonical bytes: a tag that no field encoding ends with, then the
+    /// transaction id and the index, big-endian.
+    public static let tag = Array("haven-audit-v2".utf8)
+    public static let encodedLength = tag.count + 12
+
+    @inlinable
+    public func append(to bytes: inout [UInt8]) {
+        bytes.append(contentsOf: AuditPosition.tag)
+        for shift in stride(from: 56, through: 0, by: -8) { bytes.append(UInt8(truncatingIfNeeded: xid >> Int64(shift))) }
+        for shift in stride(from: 24, through: 0, by: -8) { bytes.append(UInt8(truncatingIfNeeded: index >> Int32(shift))) }
+    }
+}

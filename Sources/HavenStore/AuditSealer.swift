@@ -9,12 +9,18 @@ import Sealing
 ///
 /// An event is sealed once its transaction is older than every transaction still running
 /// (`xid < pg_snapshot_xmin`): from then on nothing can commit before it, so sealing in
-/// `(xid, id)` order never skips a late commit. Each seal row holds
-/// `hash = SHA-256(previous hash ‖ seq ‖ event id ‖ event MAC)`; the MAC covers the event's
-/// content, so the chain fixes content, membership and order.
+/// `(xid, id)` order never skips a late commit. Each seal row holds a link
+/// `HMAC(chain key, tag ‖ previous link ‖ seq ‖ event id ‖ xid ‖ segment ‖ event MAC)` and the
+/// id of the ring key the chain key derives from (`link_key`). The chain key is not in the
+/// database, so its owner can neither rebuild the chain after a deletion nor extend it; the
+/// event MAC covers the content and position, so the chain fixes content, membership and order
+/// (S9). Links sealed before migration 0016 are plain SHA-256 (`link_key` NULL) and are checked
+/// as such; no plain link may follow a keyed one.
 public struct AuditSealer: Sendable {
     static let lockKey: Int64 = 0x4861_7665_6E53_6561
     public static let genesisHash = [UInt8](repeating: 0, count: 32)
+    static let chainKeyPurpose = "audit-chain"
+    static let linkTag = Array("haven-audit-link-v2".utf8)
 
     let store: Store
 
@@ -26,8 +32,9 @@ public struct AuditSealer: Sendable {
     /// through an advisory lock, so running it everywhere is safe.
     @discardableResult
     public func sealPending(limit: Int = 10_000) async throws -> Int {
-        try await store.transaction(.system) { transaction in
-            try AuditSealer.seal(on: transaction.connection, limit: limit)
+        let chainKey = store.chainKey
+        return try await store.transaction(.system) { transaction in
+            try AuditSealer.seal(on: transaction.connection, chainKey: chainKey, limit: limit)
         }
     }
 
@@ -42,7 +49,7 @@ public struct AuditSealer: Sendable {
         }
     }
 
-    static func seal(on connection: PGConnection, limit: Int) throws -> Int {
+    static func seal(on connection: PGConnection, chainKey: (id: String, key: [UInt8]), limit: Int) throws -> Int {
         // No JIT: compiling the batch query cost more than running it, every second.
         guard try connection.query("SELECT pg_try_advisory_xact_lock($1), set_config('jit', 'off', true)", [lockKey])[0]
             .decode(Bool.self, at: 0) else { return 0 }
@@ -99,20 +106,41 @@ public struct AuditSealer: Sendable {
             seq += 1
             let eventID: Int64 = try row.decode(at: 0)
             let mac: [UInt8] = try row.decode(at: 2)
-            previous = chainHash(previous: previous, seq: seq, eventID: eventID, mac: mac)
+            let xid: Int64 = try row.decode(at: 1)
+            previous = keyedLink(previous: previous, seq: seq, eventID: eventID, xid: xid, segment: segment, mac: mac, key: chainKey.key)
             seqs.append(seq)
             ids.append(eventID)
-            xids.append(try row.decode(Int64.self, at: 1))
+            xids.append(xid)
             hashes.append(previous)
         }
         // Binary arrays: text ones made PostgreSQL parse every number and hex digest.
         try connection.execute("""
-            INSERT INTO audit_seal (seq, event_id, event_xid, hash, segment)
-            SELECT s, e, x, h, $5 FROM unnest($1::bigint[], $2::bigint[], $3::bigint[], $4::bytea[]) AS t(s, e, x, h)
-            """, [PGInt64Array(seqs), PGInt64Array(ids), PGInt64Array(xids), PGByteaArray(hashes), segment])
+            INSERT INTO audit_seal (seq, event_id, event_xid, hash, segment, link_key)
+            SELECT s, e, x, h, $5, $6 FROM unnest($1::bigint[], $2::bigint[], $3::bigint[], $4::bytea[]) AS t(s, e, x, h)
+            """, [PGInt64Array(seqs), PGInt64Array(ids), PGInt64Array(xids), PGByteaArray(hashes), segment, chainKey.id])
         return ready.rowCount
     }
 
+    /// The bytes a keyed link covers.
+    static func linkInput(previous: [UInt8], seq: Int64, eventID: Int64, xid: Int64, segment: Int, mac: [UInt8]) -> [UInt8] {
+        var input = linkTag
+        input.reserveCapacity(linkTag.count + previous.count + 28 + mac.count)
+        input.append(contentsOf: previous)
+        for value in [seq, eventID, xid] {
+            for shift in stride(from: 56, through: 0, by: -8) { input.append(UInt8(truncatingIfNeeded: value >> Int64(shift))) }
+        }
+        let segment = UInt32(truncatingIfNeeded: segment)
+        for shift in stride(from: 24, through: 0, by: -8) { input.append(UInt8(truncatingIfNeeded: segment >> UInt32(shift))) }
+        input.append(contentsOf: mac)
+        return input
+    }
+
+    static func keyedLink(previous: [UInt8], seq: Int64, eventID: Int64, xid: Int64, segment: Int, mac: [UInt8], key: [UInt8]) -> [UInt8] {
+        HMAC.sha256(linkInput(previous: previous, seq: seq, eventID: eventID, xid: xid, segment: segment, mac: mac), key: key)
+    }
+
+    /// A link sealed before the keyed chain (migration 0016): no key, so only checkpoints and the
+    /// keyed links after it protect it.
     static func chainHash(previous: [UInt8], seq: Int64, eventID: Int64, mac: [UInt8]) -> [UInt8] {
         var input = previous
         input.reserveCapacity(previous.count + 16 + mac.count)

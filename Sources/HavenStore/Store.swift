@@ -44,12 +44,15 @@ public final class Store: Sendable {
     public let keys: KeyRing
     public let logger: Logger
     let auditKey: (id: String, key: [UInt8])
+    /// Keys the links of the audit chain: without it nobody can rebuild a link (S9).
+    let chainKey: (id: String, key: [UInt8])
 
     public init(pool: PGPool, keys: KeyRing, logger: Logger = Logger(label: "haven.store")) throws {
         self.pool = pool
         self.keys = keys
         self.logger = logger
         self.auditKey = try keys.derivedKey(purpose: "audit-mac")
+        self.chainKey = try keys.derivedKey(purpose: AuditSealer.chainKeyPurpose)
     }
 
     /// Runs `body` in one transaction as `context`. Everything it writes, its audit events
@@ -59,7 +62,7 @@ public final class Store: Sendable {
         _ context: AccessContext, isolation: PGIsolation = .readCommitted, _ body: @escaping @Sendable (StoreTransaction) throws -> T
     ) async throws -> T {
         do {
-            return try await pool.transaction(isolation, prelude: StoreTransaction.settings(context)) { connection in
+            return try await pool.transaction(isolation, prelude: StoreTransaction.settings(context, writes: isolation != .repeatableReadOnly)) { connection in
                 try body(StoreTransaction(connection: connection, context: context, store: self))
             }
         } catch let error as PGError {
@@ -116,6 +119,10 @@ public final class StoreTransaction {
     public let connection: PGConnection
     public let context: AccessContext
     let store: Store
+    /// The transaction's id once known, and how many audit events it wrote: each event's MAC
+    /// covers both, so a copy of an event under another id or transaction does not verify (S9).
+    private var transactionID: Int64?
+    private var writtenEvents: Int32 = 0
 
     init(connection: PGConnection, context: AccessContext, store: Store) {
         self.connection = connection
@@ -127,8 +134,9 @@ public final class StoreTransaction {
     public var keys: KeyRing { store.keys }
 
     /// The statement that sets the transaction's actor for row-level security; it runs in the
-    /// same round trip as BEGIN.
-    static func settings(_ context: AccessContext) -> PGStatement {
+    /// same round trip as BEGIN. A transaction that may write also learns its id there, which its
+    /// audit events' MACs cover, without a round trip of its own.
+    static func settings(_ context: AccessContext, writes: Bool = true) -> PGStatement {
         // UUIDs bind as their upper-case text, which is what the policy's SQL helpers compare.
         let user: (any PGEncodable & Sendable), organisation: (any PGEncodable & Sendable), role: String
         switch context.principal {
@@ -142,8 +150,27 @@ public final class StoreTransaction {
             (user, organisation, role) = ("", "", "system")
         }
         return PGStatement(
-            "SELECT set_config('haven.user_id', $1, true), set_config('haven.org_id', $2, true), set_config('haven.role', $3, true)",
+            writes ? settingsSQL + ", pg_current_xact_id()::text::bigint" : settingsSQL,
             [user, organisation, role])
+    }
+
+    static let settingsSQL = "SELECT set_config('haven.user_id', $1, true), set_config('haven.org_id', $2, true), set_config('haven.role', $3, true)"
+
+    /// Where the next audit event sits: this transaction's id and the event's index among its
+    /// events. The id comes with the opening's answer; a transaction that audits before any
+    /// statement asks for it (one round trip).
+    func nextEventPosition() throws -> AuditPosition {
+        let xid: Int64
+        if let known = transactionID {
+            xid = known
+        } else if let opening = connection.openingResult, opening.columnCount == 4, let value = try opening.first?.decode(Int64.self, at: 3) {
+            xid = value
+        } else {
+            xid = try connection.query("SELECT pg_current_xact_id()::text::bigint")[0].decode(at: 0)
+        }
+        transactionID = xid
+        defer { writtenEvents += 1 }
+        return AuditPosition(xid: xid, index: writtenEvents)
     }
 
     /// Writes an audit event in this transaction, filling in the actor, address and request id.
@@ -156,7 +183,7 @@ public final class StoreTransaction {
         }
         event.actorAddress = event.actorAddress ?? context.clientAddress
         event.requestID = event.requestID ?? context.requestID
-        try AuditWriter.insert(event, key: store.auditKey, on: connection)
+        try AuditWriter.insert(event, key: store.auditKey, position: try nextEventPosition(), on: connection)
     }
 
     /// Writes an event for a change Haven itself made, such as a referral ended because its
@@ -165,13 +192,14 @@ public final class StoreTransaction {
     public func auditAsHaven(_ event: AuditEvent) throws {
         var event = event
         event.requestID = event.requestID ?? context.requestID
-        try AuditWriter.insert(event, key: store.auditKey, on: connection)
+        try AuditWriter.insert(event, key: store.auditKey, position: try nextEventPosition(), on: connection)
     }
 
     /// Writes many events as they are, in one statement sent now, each with its own MAC: for bulk
     /// loads whose events already name their actor.
     public func auditBatch(_ events: [AuditEvent]) throws {
-        try AuditWriter.insertBatch(events, key: store.auditKey, on: connection)
+        let positions = try events.map { _ in try nextEventPosition() }
+        try AuditWriter.insertBatch(events, key: store.auditKey, positions: positions, on: connection)
     }
 
     /// Sends the transaction's next statement with its audit events and COMMIT, in one round

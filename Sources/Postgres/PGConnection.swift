@@ -180,9 +180,14 @@ public final class PGConnection {
     /// transaction's first statement, and sends them with it in one round trip.
     public func open(_ statements: [PGStatement]) throws {
         pendingOpening = statements
+        openingResult = nil
         lostWhileOpening = false
         committed = false
     }
+
+    /// The rows of the opening's last statement once it has been sent (nil before): a setting
+    /// the caller asked for there, such as the transaction id, costs no round trip of its own.
+    public private(set) var openingResult: PGResult?
 
     /// True when the connection broke in the round trip that carried the transaction's opening:
     /// nothing of the transaction took effect, so it may run again on another connection.
@@ -220,10 +225,12 @@ public final class PGConnection {
                     try batch.add("COMMIT", [])
                     deferredUntilCommit = []
                 }
-                return try send(batch, keeping: opening.count..<(opening.count + count))
+                return try send(batch, keeping: (opening.isEmpty ? 0 : opening.count - 1)..<(opening.count + count))
             }
             committed = closes
-            return results
+            guard !opening.isEmpty else { return results }
+            openingResult = results.first
+            return Array(results.dropFirst())
         } catch let error as PGError where error.kind == .connectionLost {
             // Once COMMIT went along, the transaction may have taken effect: not safe to repeat.
             lostWhileOpening = !opening.isEmpty && !closes && !commits

@@ -88,9 +88,17 @@ public final class HMACSHA256 {
 
     /// The MAC of `message`; nil only if libcrypto fails.
     public func authenticate(_ message: [UInt8]) -> [UInt8]? {
+        authenticate(message, count: message.count)
+    }
+
+    /// The MAC of the first `count` bytes of `message` (an older form of a message that has
+    /// since grown a suffix), without copying them.
+    public func authenticate(_ message: [UInt8], count: Int) -> [UInt8]? {
         var output = [UInt8](repeating: 0, count: 32)
         let ok = message.withUnsafeBufferPointer { message in
-            output.withUnsafeMutableBufferPointer { haven_hmac_sha256_run(context, message.baseAddress, message.count, $0.baseAddress) }
+            output.withUnsafeMutableBufferPointer {
+                haven_hmac_sha256_run(context, message.baseAddress, min(max(count, 0), message.count), $0.baseAddress)
+            }
         }
         return ok == 1 ? output : nil
     }
