@@ -12,6 +12,8 @@ public struct Capabilities: Sendable, Equatable {
     public var readReports: Bool
     /// Manages organisations and users.
     public var administer: Bool
+    /// Lists users (a supervisor, its organisation's: the case list's assignee filter names them).
+    public var listUsers: Bool
 
     public init(_ actor: Actor) {
         listCases = AccessPolicy.decide(actor, .listCases, .collection).isAllowed
@@ -21,5 +23,6 @@ public struct Capabilities: Sendable, Equatable {
         reviewBreakGlass = AccessPolicy.decide(actor, .listBreakGlassGrants, .collection).isAllowed
         readReports = AccessPolicy.decide(actor, .readReports, .collection).isAllowed
         administer = AccessPolicy.decide(actor, .createOrganisation, .collection).isAllowed
+        listUsers = AccessPolicy.decide(actor, .listUsers, .collection).isAllowed
     }
 }

@@ -10,6 +10,8 @@ extension ConsoleController {
     func registerWorkPages(_ router: Router<HavenRequestContext>) {
         router.get("/worklist") { request, context in await page(request, context) { visit in try await worklist(visit) } }
         router.get("/cases") { request, context in await page(request, context) { visit in try await caseList(request, visit) } }
+        // A search by name is posted (CaseListPage.swift): a name never goes in a URL.
+        router.post("/cases/search") { request, context in await action(request, context) { visit, form in try await caseSearch(form, visit) } }
         router.get("/cases/:id") { request, context in
             await page(request, context) { visit in
                 guard let id = context.parameters.get("id").flatMap(UUID.init(text:)) else { throw StoreError.notFound("no such case") }
@@ -30,30 +32,6 @@ extension ConsoleController {
         }
         if can.listCases { model["my_cases"] = work.openCases.map { caseRow($0, visit) } }
         return render("worklist", visit, title: "worklist.title", model)
-    }
-
-    func caseList(_ request: Request, _ visit: ConsoleVisit) async throws -> Response {
-        let query = request.uri.queryParameters
-        let status = query.get("status").flatMap(CaseStatus.init(rawValue:))
-        let caseType = query.get("case_type").flatMap(CaseType.init(rawValue:))
-        let risk = query.get("risk_level").flatMap(RiskLevel.init(rawValue:))
-        let filter = CaseFilter(status: status, caseType: caseType, riskLevel: risk, sort: .updatedDesc)
-        let page = try await cases.list(filter, page: PageRequest(cursor: query.get("cursor").map { String($0) }, limit: 50), context: visit.access)
-        var model: [String: Any] = ["cases": page.items.map { caseRow($0, visit) }, "empty": page.items.isEmpty]
-        model["status_options"] = options("case_status", CaseStatus.allCases.map(\.rawValue), selected: status?.rawValue, visit)
-        model["type_options"] = options("case_type", CaseType.allCases.map(\.rawValue), selected: caseType?.rawValue, visit)
-        model["risk_options"] = options("risk", RiskLevel.allCases.map(\.rawValue), selected: risk?.rawValue, visit)
-        if let next = page.nextCursor {
-            var items = [URLQueryItem(name: "cursor", value: next)]
-            if let status { items.append(URLQueryItem(name: "status", value: status.rawValue)) }
-            if let caseType { items.append(URLQueryItem(name: "case_type", value: caseType.rawValue)) }
-            if let risk { items.append(URLQueryItem(name: "risk_level", value: risk.rawValue)) }
-            var components = URLComponents()
-            components.path = "/cases"
-            components.queryItems = items
-            model["next"] = components.string
-        }
-        return render("cases", visit, title: "cases.title", model)
     }
 
     func caseRow(_ file: CaseFile, _ visit: ConsoleVisit) -> [String: Any] {
