@@ -73,6 +73,24 @@ struct ContractRouteTests {
         }
     }
 
+    @Test("every operation that needs a token documents the 429 an address sending too many rejected tokens is answered")
+    func rejectedTokenFloodIsDocumented() async throws {
+        let document = try OpenAPIDocument.load()
+        let checker = ContractChecker(document: document)
+        let configuration = AppConfiguration(host: "127.0.0.1", port: 0, loginRatePerMinute: 1, openAPIPath: OpenAPIDocument.path)
+        try await TestApp.run(configuration: configuration) { _, client in
+            let api = ContractClient(client: client, checker: checker)
+            let token = "not-a-token-" + UUID().uuidString
+            try await api.call(.get, "/v1/me", token: token)
+            for operation in document.operations where !document.isOpen(operation) {
+                let path = operation.path.split(separator: "/").map { $0.hasPrefix("{") ? UUID().uuidString : String($0) }.joined(separator: "/")
+                let method = try #require(HTTPRequest.Method(operation.method))
+                let response = try await api.call(method, "/" + path, token: token)
+                #expect(response.status == .tooManyRequests, "\(operation) answered \(response.status.code) to a held-back address")
+            }
+        }
+    }
+
     @Test("GET /openapi.yaml serves Schema/openapi.yaml")
     func servesTheDocument() async throws {
         let path = OpenAPIDocument.path
