@@ -19,8 +19,7 @@ public struct BreakGlassService: Sendable {
         answer: @escaping @Sendable (BreakGlassGrant) throws -> Idempotent.Answer
     ) async throws -> Idempotent.Outcome {
         var check = Validator()
-        check.text(reason, "reason", required: true, max: 2_000, multiline: true)
-        check.check(reason.trimmingCharacters(in: .whitespacesAndNewlines).count >= 10, "reason", "must explain the emergency (at least 10 characters)")
+        Self.checkReason(reason, &check)
         try check.finish()
         let keys = store.keys
         let duration = self.duration
@@ -34,6 +33,27 @@ public struct BreakGlassService: Sendable {
                                   detail: ["expires_in_seconds": .int(Int(duration.components.seconds))])
             return try answer(grant)
         }
+    }
+
+    /// The same, for the case whose reference the supervisor was given: the console asks for a
+    /// reference, never an id. An unknown reference is the same 404 as a case out of reach.
+    public func start(
+        reference: String, reason: String, request: Idempotent.Request, context: AccessContext,
+        answer: @escaping @Sendable (BreakGlassGrant) throws -> Idempotent.Answer
+    ) async throws -> Idempotent.Outcome {
+        var check = Validator()
+        check.text(reference, "reference", required: true, max: 64)
+        Self.checkReason(reason, &check)
+        try check.finish()
+        let wanted = reference.trimmingCharacters(in: .whitespaces)
+        let found = try await store.transaction(context) { transaction in try BreakGlassStore.caseID(reference: wanted, on: transaction.connection) }
+        guard let caseID = found else { throw StoreError.notFound("no such case") }
+        return try await start(on: caseID, reason: reason, request: request, context: context, answer: answer)
+    }
+
+    static func checkReason(_ reason: String, _ check: inout Validator) {
+        check.text(reason, "reason", required: true, max: 2_000, multiline: true)
+        check.check(reason.trimmingCharacters(in: .whitespacesAndNewlines).count >= 10, "reason", "must explain the emergency (at least 10 characters)")
     }
 
     /// The grants the actor may review (a supervisor's organisation's), reviewed or not.

@@ -12,6 +12,10 @@ public struct CaseFolder: Sendable {
     public var referrals: [Referral]
     public var history: Page<AuditRecord>
     public var names: DirectoryService.Names
+    /// Whom the viewer may assign the case to (empty unless the policy lets them assign it).
+    public var assignees: [User]
+    /// When the viewer's emergency access ends, when the case is open to them through break-glass.
+    public var emergencyUntil: Date?
 }
 
 extension CaseService {
@@ -45,8 +49,15 @@ extension CaseService {
             organisations.formUnion(consents.flatMap { $0.provisions.map(\.recipientOrganisation) })
             organisations.formUnion(services.compactMap(\.providerOrganisation))
             let names = try DirectoryService.names(users: users, organisations: organisations, viewer: actor, on: connection)
+            var assignees: [User] = []
+            if file.status == .open, AccessPolicy.decide(actor, .assignCase, .caseRecord(access.facts)).isAllowed {
+                assignees = try UserStore.list(organisation: file.organisationID, role: nil, after: nil, limit: 500, on: connection).items
+                    .filter { $0.active && $0.role.worksCases }
+            }
+            let emergencyUntil = access.purpose == .breakGlass
+                ? try BreakGlassStore.runningUntil(caseID: id, holder: actor.userID, on: connection) : nil
             return CaseFolder(file: file, needs: needs, services: services, consents: consents, referrals: referrals, history: history,
-                              names: names)
+                              names: names, assignees: assignees, emergencyUntil: emergencyUntil)
         }
     }
 }

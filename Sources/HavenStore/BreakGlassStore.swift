@@ -43,6 +43,18 @@ public enum BreakGlassStore {
                 try row.decode(at: 0))
     }
 
+    /// The case a supervisor was given the reference of, past row-level security (nil for
+    /// anyone else, and for a reference no case has).
+    public static func caseID(reference: String, on connection: PGConnection) throws -> UUID? {
+        try connection.query("SELECT haven_case_by_reference($1)", [reference]).first?.decode(UUID?.self, at: 0)
+    }
+
+    /// When the actor's running grant on the case ends (nil when none runs).
+    public static func runningUntil(caseID: UUID, holder: UUID, on connection: PGConnection) throws -> Date? {
+        try connection.query("SELECT max(expires_at) FROM break_glass_grant WHERE case_id = $1 AND user_id = $2 AND expires_at > now()",
+                             [caseID, holder]).first?.decode(Date?.self, at: 0)
+    }
+
     public static func find(_ id: UUID, keys: KeyRing, on connection: PGConnection) throws -> BreakGlassGrant? {
         try connection.query("SELECT " + columns + " FROM break_glass_grant WHERE id = $1", [id]).first.map { try decode($0, keys: keys) }
     }

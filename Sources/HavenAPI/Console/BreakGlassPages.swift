@@ -6,7 +6,7 @@ import HTTPTypes
 import Hummingbird
 
 /// The supervisor's review queue of break-glass grants (S19): who opened which case, why, for
-/// how long; a review with a note closes the item.
+/// how long; a review with a note closes the item. Starting one is in CaseActions.swift.
 extension ConsoleController {
     func registerBreakGlassPages(_ router: Router<HavenRequestContext>) {
         router.get("/break-glass") { request, context in await page(request, context) { visit in try await grantsPage(request, visit) } }
@@ -24,7 +24,8 @@ extension ConsoleController {
         }
     }
 
-    func grantsPage(_ request: Request, _ visit: ConsoleVisit, messages: [FieldMessage] = [], status: HTTPResponse.Status = .ok) async throws -> Response {
+    func grantsPage(_ request: Request, _ visit: ConsoleVisit, form: ConsoleForm = ConsoleForm(), messages: [FieldMessage] = [],
+                    status: HTTPResponse.Status = .ok) async throws -> Response {
         let reviewed = request.uri.queryParameters.get("reviewed") == "true"
         let page = try await BreakGlassService(store: store).list(reviewed: reviewed, page: PageRequest(cursor: nil, limit: 100), context: visit.access)
         let names = try await directory.names(users: Set(page.items.flatMap { [$0.holder] + ($0.reviewedBy.map { [$0] } ?? []) }),
@@ -45,6 +46,9 @@ extension ConsoleController {
             return row
         }
         model["empty"] = page.items.isEmpty
+        // The form for starting one, with what was typed kept after a refusal.
+        model["start"] = ["reference": form["reference"] ?? "", "reason": form["reason"] ?? "",
+                          "idempotency_key": form["idempotency_key"] ?? UUID().uuidString.lowercased()]
         model["reviewed"] = reviewed
         return render("break-glass", visit, title: "breakglass.title", model, status: status)
     }

@@ -52,7 +52,8 @@ extension ConsoleController {
                  "due": episode.dueOn.map(format.date) ?? ""] as [String: Any]
             },
             "consents": consents.map { consent in
-                ["granted": format.dateTime(consent.grantedAt), "expires": consent.expiresAt.map(format.dateTime) ?? "",
+                ["id": consent.id.uuidString.lowercased(), "withdrawable": file.status == .open && folder.emergencyUntil == nil && consent.status(at: Date()) == .active,
+                 "granted": format.dateTime(consent.grantedAt), "expires": consent.expiresAt.map(format.dateTime) ?? "",
                  "status": catalogue.label("consent_status", consent.status(at: Date()).rawValue, language),
                  "grantor": catalogue.label("grantor", consent.grantor.rawValue, language),
                  "recipients": consent.provisions.map { provision in
@@ -73,6 +74,7 @@ extension ConsoleController {
             model["requestable"] = !can.closesCasesDirectly && file.closureRequestedAt == nil
             model["closure_reasons"] = options("closure_reason", ClosureReason.allCases.map(\.rawValue), selected: nil, visit)
         }
+        model.merge(caseActionsModel(folder, visit)) { _, new in new }
         model.merge(ConsoleController.errorModel(messages)) { _, new in new }
         model["title_detail"] = file.reference
         if can.readAuditTrail { model["audit_link"] = "/audit?case_id=\(id.uuidString.lowercased())" }

@@ -48,6 +48,7 @@ struct ConsoleController: Sendable {
         registerOversightPages(router)
         registerAdminPages(router)
         registerBreakGlassPages(router)
+        registerCaseActions(router)
         registerReferralPages(router)
     }
 
