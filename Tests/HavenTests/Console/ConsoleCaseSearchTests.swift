@@ -9,7 +9,8 @@ import Testing
 /// in any URL), refusals next to their fields with what was typed kept.
 @Suite struct ConsoleCaseSearchTests {
     struct Scene {
-        let supervisor: CaseKit.Member
+        /// Logged in through the console only: a TOTP code is good once, so no API login first.
+        let supervisor: TestApp.TestUser
         let person: CaseKit.Person
         let mine: (id: UUID, reference: String)
         let another: (id: UUID, reference: String)
@@ -19,7 +20,7 @@ import Testing
     static func scene(_ app: TestApp, _ client: any TestClientProtocol) async throws -> Scene {
         let home = try await app.organisation(country: "MD")
         let away = try await app.organisation(country: "MD")
-        let supervisor = try await CaseKit.member(app, client, .supervisor, in: home.id)
+        let supervisor = try await app.user(.supervisor, in: home.id)
         let caseworker = try await CaseKit.member(app, client, .caseworker, in: home.id)
         let otherCaseworker = try await CaseKit.member(app, client, .caseworker, in: away.id)
         let person = CaseKit.Person()
@@ -32,7 +33,7 @@ import Testing
     @Test func aReferenceAndTheFiltersSearchByGet() async throws {
         try await TestApp.run { app, client in
             let scene = try await Self.scene(app, client)
-            let browser = try await ConsoleKit.login(client, scene.supervisor.user)
+            let browser = try await ConsoleKit.login(client, scene.supervisor)
             let found = try await ConsoleKit.get(client, "/cases?reference=\(scene.mine.reference.lowercased())&status=&sort=reference", cookie: browser.cookie)
             #expect(found.status == .ok)
             #expect(found.text.contains(scene.mine.reference) && !found.text.contains(scene.another.reference), "\(found.text.prefix(400))")
@@ -52,7 +53,7 @@ import Testing
     @Test func aPersonIsSearchedByAPostedFormAndTheNameStaysOutOfURLsAndTheTrail() async throws {
         try await TestApp.run { app, client in
             let scene = try await Self.scene(app, client)
-            let browser = try await ConsoleKit.login(client, scene.supervisor.user)
+            let browser = try await ConsoleKit.login(client, scene.supervisor)
             let name = "\(scene.person.familyName) \(scene.person.givenName)"
             let found = try await ConsoleKit.post(client, "/cases/search", ["csrf": browser.formToken, "name": name, "birth_year": "1999",
                                                                              "risk_level": "high", "cursor": ""], cookie: browser.cookie)
