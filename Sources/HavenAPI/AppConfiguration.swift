@@ -23,6 +23,9 @@ public struct AppConfiguration: Sendable {
     public var sessionCacheLifetime: Duration = .zero
     /// Where `GET /openapi.yaml` is read from.
     public var openAPIPath: String?
+    /// Folder of the signed audit checkpoints (outside the database); nil keeps none and signs
+    /// `GET /v1/audit/checkpoint` for the asker only.
+    public var auditCheckpointDirectory: String?
     /// Threads for HTTP's event loops; nil shares NIO's process-wide group (one per core).
     public var eventLoopThreads: Int?
 

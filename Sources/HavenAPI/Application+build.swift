@@ -95,7 +95,7 @@ func buildRouter(configuration: AppConfiguration, dependencies: HavenDependencie
     AuthController(store: store, auth: auth, limiter: loginLimiter, sessions: sessions, bodyLimit: limit).register(routes)
     OrganisationController(store: store, bodyLimit: limit).register(routes)
     UserController(store: store, hasher: dependencies.hasher, sessions: sessions, bodyLimit: limit).register(routes)
-    AuditController(store: store).register(routes)
+    AuditController(store: store, checkpoints: configuration.auditCheckpointDirectory.map(AuditCheckpointFolder.init(path:))).register(routes)
     CaseController(store: store, bodyLimit: limit, breakGlassDuration: configuration.breakGlassDuration).register(routes)
     CaseDetailsController(store: store, bodyLimit: limit).register(routes)
     ReferralController(store: store, bodyLimit: limit).register(routes)

@@ -5,9 +5,12 @@ import HavenStore
 import Hummingbird
 
 /// `GET /v1/audit-events` for supervisors (their organisation) and auditors (everything);
-/// `GET /v1/audit/verify` for auditors.
+/// `GET /v1/audit/verify` and `GET /v1/audit/checkpoint` for auditors.
 struct AuditController: Sendable {
     let store: Store
+    let checkpoints: AuditCheckpointFolder?
+
+    var service: AuditService { AuditService(store: store, checkpoints: checkpoints) }
 
     struct EventDTO: Encodable, Sendable {
         struct ActorDTO: Encodable, Sendable {
@@ -64,7 +67,31 @@ struct AuditController: Sendable {
         var checked: Int
         var pending: Int
         var lastSealed: LastSealed?
+        /// The first keyed link (links before it predate the keyed chain).
+        var keyedFromSeq: Int64?
+        var checkpointsChecked: Int
         var problem: AuditProblem?
+    }
+
+    /// The checkpoint as Haven keeps it, so the answer saved as a file is a checkpoint file.
+    struct CheckpointDTO: Encodable, Sendable {
+        var format: String
+        var keyId: String
+        var length: Int64
+        var eventId: Int64
+        var head: String
+        var signedAt: String
+        var signature: String
+
+        init(_ checkpoint: AuditCheckpoint) {
+            format = checkpoint.format
+            keyId = checkpoint.keyID
+            length = checkpoint.length
+            eventId = checkpoint.eventID
+            head = checkpoint.head
+            signedAt = checkpoint.signedAt
+            signature = checkpoint.signature
+        }
     }
 
     func register(_ routes: Routes) {
@@ -77,13 +104,20 @@ struct AuditController: Sendable {
                 outcome: try request.queryEnum("outcome", AuditEvent.Outcome.self),
                 from: try request.queryDate("from"), to: try request.queryDate("to"))
             if let from = filter.from, let to = filter.to, to < from { throw APIError.badRequest("to", "must not be before from") }
-            let page = try await AuditService(store: store).events(filter, page: query.page, context: context.access)
+            let page = try await service.events(filter, page: query.page, context: context.access)
             return JSONResponse(ListResponse(page, EventDTO.init))
         }
         routes.get("/v1/audit/verify") { _, context in
-            let report = try await AuditService(store: store).verify(context: context.access)
+            let report = try await service.verify(context: context.access)
             let last = report.lastSealedSeq.map { VerificationDTO.LastSealed(seq: $0, eventId: report.lastSealedEventID ?? 0, recorded: report.lastSealedRecorded) }
-            return JSONResponse(VerificationDTO(ok: report.ok, checked: report.checked, pending: report.pending, lastSealed: last, problem: report.problem))
+            return JSONResponse(VerificationDTO(ok: report.ok, checked: report.checked, pending: report.pending, lastSealed: last,
+                                                keyedFromSeq: report.keyedFromSeq, checkpointsChecked: report.checkpointsChecked, problem: report.problem))
+        }
+        routes.get("/v1/audit/checkpoint") { _, context in
+            guard let checkpoint = try await service.checkpoint(context: context.access) else {
+                throw APIError.notFound("nothing is sealed yet")
+            }
+            return JSONResponse(CheckpointDTO(checkpoint))
         }
     }
 }

@@ -6,9 +6,12 @@ import HavenStore
 /// everyone's; verification of the chain for auditors. Reading the trail is on the trail too.
 public struct AuditService: Sendable {
     let store: Store
+    /// Where this deployment keeps its signed checkpoints; nil keeps none.
+    let checkpoints: AuditCheckpointFolder?
 
-    public init(store: Store) {
+    public init(store: Store, checkpoints: AuditCheckpointFolder? = nil) {
         self.store = store
+        self.checkpoints = checkpoints
     }
 
     public func events(_ filter: AuditFilter, page: PageRequest, context: AccessContext) async throws -> Page<AuditRecord> {
@@ -25,15 +28,36 @@ public struct AuditService: Sendable {
         }
     }
 
-    /// Seals what is pending, then walks the whole chain; the check is an event of its own.
+    /// Seals what is pending, then walks the whole chain and compares it with every checkpoint
+    /// kept; the check is an event of its own.
     public func verify(context: AccessContext) async throws -> AuditVerificationReport {
         try await store.transaction(context) { try $0.authorize(.verifyAuditTrail, .collection, entityKind: "audit-trail") }
         _ = try await AuditSealer(store: store).sealAll()
-        let report = try await AuditVerifier(store: store).verify(as: context)
+        // Read before the walk's snapshot, which then holds everything they cover.
+        let kept = try checkpoints?.all() ?? []
+        let report = try await AuditVerifier(store: store).verify(as: context, checkpoints: kept)
         try await store.transaction(context) { transaction in
             try transaction.audit(.execute, "audit.verify", outcome: report.ok ? .success : .error, entityKind: "audit-trail", purpose: .audit,
                                   detail: ["checked": .int(report.checked), "ok": .bool(report.ok)])
         }
         return report
+    }
+
+    /// The latest signed checkpoint of the chain (sealing what is pending first), for a second
+    /// party to keep (S9). Nil while nothing is sealed.
+    public func checkpoint(context: AccessContext) async throws -> AuditCheckpoint? {
+        try await store.transaction(context) { try $0.authorize(.verifyAuditTrail, .collection, entityKind: "audit-checkpoint") }
+        _ = try await AuditSealer(store: store).sealAll()
+        let checkpoint: AuditCheckpoint?
+        do {
+            checkpoint = try await AuditCheckpointer(store: store, folder: checkpoints).checkpoint()
+        } catch let refused as AuditCheckpointer.Refused {
+            throw StoreError.conflict(refused.description, field: nil)
+        }
+        try await store.transaction(context) { transaction in
+            try transaction.audit(.read, "audit.checkpoint", entityKind: "audit-checkpoint", purpose: .audit,
+                                  detail: ["length": .int(Int(checkpoint?.length ?? 0))])
+        }
+        return checkpoint
     }
 }

@@ -13,6 +13,8 @@ public struct AuditCheckpoint: Sendable, Equatable, Codable {
     /// The ring key the signing key derives from (a rotated key file signs with its newest).
     public var keyID: String
     public var length: Int64
+    /// The event sealed at `length`: if it is gone, the trail's newest events were cut.
+    public var eventID: Int64
     /// The link at `length`, in hex.
     public var head: String
     /// When it was signed, as signed (RFC 3339, UTC).
@@ -22,12 +24,13 @@ public struct AuditCheckpoint: Sendable, Equatable, Codable {
     enum CodingKeys: String, CodingKey {
         case format, length, head, signature
         case keyID = "key_id"
+        case eventID = "event_id"
         case signedAt = "signed_at"
     }
 
     /// Exactly the bytes the signature covers.
     var signedBytes: [UInt8] {
-        Array("\(format)\nkey \(keyID)\nlength \(length)\nhead \(head)\nsigned_at \(signedAt)\n".utf8)
+        Array("\(format)\nkey \(keyID)\nlength \(length)\nevent \(eventID)\nhead \(head)\nsigned_at \(signedAt)\n".utf8)
     }
 
     /// How a message names it.
@@ -47,10 +50,10 @@ public struct AuditCheckpoint: Sendable, Equatable, Codable {
         return (signing.id, signing.key.publicKey)
     }
 
-    static func sign(length: Int64, head: [UInt8], at date: Date, keys: KeyRing) throws -> AuditCheckpoint {
+    static func sign(length: Int64, eventID: Int64, head: [UInt8], at date: Date, keys: KeyRing) throws -> AuditCheckpoint {
         let signing = try signingKey(keys)
         var checkpoint = AuditCheckpoint(
-            format: currentFormat, keyID: signing.id, length: length, head: Hex.encode(head),
+            format: currentFormat, keyID: signing.id, length: length, eventID: eventID, head: Hex.encode(head),
             signedAt: ISO8601DateFormatter().string(from: date), signature: "")
         checkpoint.signature = Hex.encode(try signing.key.sign(checkpoint.signedBytes))
         return checkpoint

@@ -17,8 +17,12 @@ struct AuditWalk {
     private var position: AuditPosition?
     /// Once an event carries the keyed form, an event of the old form after it is a copy.
     private var keyedFormSeen = false
+    /// The form of the last event's MAC: a keyed-form event under a plain link was re-chained.
+    private var lastForm = MACKeys.Form.bad
     /// An event whose MAC failed: if another event carries the same MAC, it is a copy of that one.
     private var suspect: (id: Int64, mac: [UInt8])?
+    /// A checkpoint the chain departs from: if its head event is gone, the tail was cut.
+    private var departed: AuditCheckpoint?
 
     init(keys: KeyRing, checkpoints: [AuditCheckpoint]) {
         self.keys = keys
@@ -46,7 +50,8 @@ struct AuditWalk {
     private mutating func macProblem(_ event: inout StoredEvent, seq: Int64?) -> AuditProblem? {
         let at = advance(to: event)
         let place = seq.map { "event \(event.id) (chain link \($0))" } ?? "event \(event.id)"
-        switch eventMACs.verify(&event, at: at) {
+        lastForm = eventMACs.verify(&event, at: at)
+        switch lastForm {
         case .keyed:
             keyedFormSeen = true
             return nil
@@ -73,6 +78,10 @@ struct AuditWalk {
         let lastOrder = try walkChain(connection, pageSize: pageSize)
         if report.problem == nil { try checkUnsealed(connection, after: lastOrder, pageSize: pageSize) }
         if report.problem == nil { checkLength() }
+        if let departed, try connection.query("SELECT 1 FROM audit_event WHERE id = $1", [departed.eventID]).first == nil {
+            report.problem = AuditProblem(kind: .truncated, seq: departed.length, eventID: departed.eventID,
+                                          message: "event \(departed.eventID), the head of \(departed.label), was deleted: the trail's newest events were cut, and the chain sealed again after the cut departs from the checkpoint at link \(departed.length)")
+        }
         if let suspect, report.problem?.kind == .changed {
             // A genuine MAC under another id: the event is a copy of that one.
             if let original = try connection.query("SELECT id FROM audit_event WHERE mac = $1 AND id <> $2 ORDER BY id LIMIT 1",
@@ -155,8 +164,8 @@ struct AuditWalk {
                     }
                     if report.keyedFromSeq == nil { report.keyedFromSeq = seq }
                 } else {
-                    guard report.keyedFromSeq == nil else {
-                        fail(.rebuilt, "chain link \(seq) (event \(eventID)) has no key although the keyed chain began at link \(report.keyedFromSeq ?? 0): rebuilt without the chain key")
+                    guard report.keyedFromSeq == nil, lastForm != .keyed else {
+                        fail(.rebuilt, "chain link \(seq) (event \(eventID)) has no key although " + (report.keyedFromSeq.map { "the keyed chain began at link \($0)" } ?? "its event was written since the keyed chain") + ": rebuilt without the chain key")
                         break pages
                     }
                     guard AuditSealer.chainHash(previous: previousHash, seq: seq, eventID: eventID, mac: event.mac) == hash else {
@@ -166,6 +175,7 @@ struct AuditWalk {
                 }
                 if let signed = expected[seq], let differing = signed.first(where: { $0.headBytes != hash }) {
                     fail(.rebuilt, "chain link \(seq) (event \(eventID)) differs from \(differing.label): the chain up to it was rebuilt")
+                    departed = differing
                     break pages
                 }
                 previousHash = hash
@@ -225,6 +235,6 @@ struct AuditWalk {
         let message = length == 0
             ? "the trail is empty, but \(longest.label) says it held \(longest.length) sealed events: it was emptied"
             : "the chain ends at link \(length), but \(longest.label) says it reached link \(longest.length): links \(length + 1)–\(longest.length) and their events were deleted"
-        report.problem = AuditProblem(kind: .truncated, seq: length + 1, eventID: nil, message: message)
+        report.problem = AuditProblem(kind: .truncated, seq: length + 1, eventID: longest.eventID, message: message)
     }
 }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import HavenStore
 
 /// Where the database is and how to reach it; shared by every command that touches it.
 struct DatabaseOptions: ParsableArguments {
@@ -18,6 +19,9 @@ struct DatabaseOptions: ParsableArguments {
     @Option(name: .long, help: "Folder of the SQL migrations. (env HAVEN_SCHEMA_DIR, default ./Schema)")
     var schemaDir: String?
 
+    @Option(name: .long, help: "Folder of the signed audit checkpoints, outside the database. (env HAVEN_AUDIT_CHECKPOINT_DIR, default audit-checkpoints beside the key file)")
+    var auditCheckpointDir: String?
+
     var resolvedDatabaseURL: String? { databaseURL ?? Environment.value("DATABASE_URL") }
     var resolvedMigrationURL: String? { migrationDatabaseURL ?? Environment.value("HAVEN_MIGRATION_DATABASE_URL") }
     var resolvedDataDir: String { dataDir ?? Environment.value("HAVEN_DATA_DIR") ?? ".haven/pg" }
@@ -26,6 +30,10 @@ struct DatabaseOptions: ParsableArguments {
         return URL(fileURLWithPath: resolvedDataDir).standardizedFileURL.deletingLastPathComponent().appendingPathComponent("keys").path
     }
     var resolvedSchemaDir: String? { schemaDir ?? Environment.value("HAVEN_SCHEMA_DIR") }
+    var resolvedCheckpointFolder: AuditCheckpointFolder {
+        if let path = auditCheckpointDir ?? Environment.value("HAVEN_AUDIT_CHECKPOINT_DIR") { return AuditCheckpointFolder(path: path) }
+        return AuditCheckpointFolder.beside(keyFile: resolvedKeysFile)
+    }
 }
 
 struct PoolOptions: ParsableArguments {

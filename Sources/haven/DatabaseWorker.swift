@@ -7,12 +7,13 @@ import ServiceLifecycle
 
 /// Runs beside the HTTP server: brings the database up to date (retrying with back-off while it
 /// is unreachable, so /readyz says 503 meanwhile), creates the bootstrap admin, then seals the
-/// audit trail every second and ends referrals whose consent lapsed every minute, until shutdown.
+/// audit trail every second, signs a checkpoint of it every five, and ends referrals whose consent lapsed every minute, until shutdown.
 struct DatabaseWorker: Service, CustomStringConvertible {
     let ownerURL: String
     let migrator: PGMigrator?
     let store: Store
     let hasher: Credentials
+    let checkpoints: AuditCheckpointFolder
     let logger: Logger
 
     /// ServiceLifecycle logs each service at debug level; the default description would print
@@ -24,6 +25,8 @@ struct DatabaseWorker: Service, CustomStringConvertible {
             try await prepare()
             await withTaskGroup(of: Void.self) { group in
                 group.addTask { await AuditSealer(store: store).run(every: .seconds(1), logger: logger) }
+                // Signed outside the database every few seconds while events arrive (S9).
+                group.addTask { await AuditCheckpointer(store: store, folder: checkpoints).run(every: .seconds(5), logger: logger) }
                 group.addTask { await ConsentSweeper(store: store).run(every: .seconds(60), logger: logger) }
                 group.addTask { await Retention.run(store: store, every: .seconds(3600), logger: logger) }
             }

@@ -64,6 +64,7 @@ struct ServeCommand: AsyncParsableCommand {
         let schema = try DatabaseSetup.schemaDirectory(database.resolvedSchemaDir)
         configuration.openAPIPath = schema.appendingPathComponent("openapi.yaml").path
         let migrate = !(noMigrate || Environment.value("HAVEN_NO_MIGRATE") == "1")
+        configuration.auditCheckpointDirectory = database.resolvedCheckpointFolder.path
 
         let runtime = try DatabaseRuntime.start(database, logger: logger)
         let keys: KeyRing
@@ -82,7 +83,8 @@ struct ServeCommand: AsyncParsableCommand {
         do {
             let store = try Store(pool: pgPool, keys: keys, logger: logger)
             let migrator = try DatabaseSetup.migrator(schemaDirectory: schema)
-            let worker = DatabaseWorker(ownerURL: runtime.ownerURL, migrator: migrate ? migrator : nil, store: store, hasher: hasher, logger: logger)
+            let worker = DatabaseWorker(ownerURL: runtime.ownerURL, migrator: migrate ? migrator : nil, store: store, hasher: hasher,
+                                        checkpoints: database.resolvedCheckpointFolder, logger: logger)
             var replica: Store?
             if let url = replicaURL ?? Environment.value("HAVEN_REPLICA_URL") {
                 let replicaPool = PGPool(

@@ -238,6 +238,7 @@ import Testing
             let (_, token) = try await app.loggedIn(role, in: organisation.id, client)
             expectProblem(try await client.send(.get, "/v1/audit-events", token: token), .forbidden)
             expectProblem(try await client.send(.get, "/v1/audit/verify", token: token), .forbidden)
+            expectProblem(try await client.send(.get, "/v1/audit/checkpoint", token: token), .forbidden)
         }
     }
 
@@ -246,6 +247,7 @@ import Testing
             let organisation = try await app.organisation()
             let (_, supervisorToken) = try await app.loggedIn(.supervisor, in: organisation.id, client)
             expectProblem(try await client.send(.get, "/v1/audit/verify", token: supervisorToken), .forbidden)
+            expectProblem(try await client.send(.get, "/v1/audit/checkpoint", token: supervisorToken), .forbidden)
             let (_, auditorToken) = try await app.loggedIn(.auditor, in: organisation.id, client)
             let verify = try await client.send(.get, "/v1/audit/verify", token: auditorToken)
             #expect(verify.status == .ok, "\(verify.text)")

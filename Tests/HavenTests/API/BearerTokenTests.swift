@@ -35,7 +35,7 @@ import Testing
     @Test func v1NeedsABearerToken() async throws {
         try await TestApp.run { _, client in
             for (method, path) in [(HTTPRequest.Method.get, "/v1/me"), (.get, "/v1/users"), (.get, "/v1/organisations"),
-                                   (.get, "/v1/audit-events"), (.get, "/v1/audit/verify"), (.post, "/v1/auth/logout")] {
+                                   (.get, "/v1/audit-events"), (.get, "/v1/audit/verify"), (.get, "/v1/audit/checkpoint"), (.post, "/v1/auth/logout")] {
                 BearerTokenTests.expectRefused(try await client.send(method, path))
             }
             // Unauthenticated writes store nothing and still answer 401, not 4xx about the body.

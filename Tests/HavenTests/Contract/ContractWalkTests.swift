@@ -487,5 +487,8 @@ struct ContractWalk: Sendable {
         let verified = try await api.call(.get, "/v1/audit/verify", token: auditorToken, expect: .ok)
         #expect(verified["ok"] == true, "the audit chain verifies: \(verified.text)")
         try await api.call(.get, "/v1/audit/verify", token: boss, expect: .forbidden)
+        let checkpoint = try await api.call(.get, "/v1/audit/checkpoint", token: auditorToken, expect: .ok)
+        #expect(checkpoint["format"] == "haven-audit-checkpoint/1", "a signed checkpoint: \(checkpoint.text)")
+        try await api.call(.get, "/v1/audit/checkpoint", token: boss, expect: .forbidden)
     }
 }
