@@ -32,8 +32,8 @@ struct CaseListInput {
         }
         func day(_ name: String) -> CalendarDate? {
             guard let text = value(name) else { return nil }
-            guard let date = CalendarDate(text) else {
-                errors.append(FieldError(name, "must be a date as YYYY-MM-DD"))
+            guard let date = DateInput.day(text) else {
+                errors.append(FieldError(name, "must be a real date as YYYY-MM-DD in the years 1900–2200"))
                 return nil
             }
             return date
@@ -51,7 +51,7 @@ struct CaseListInput {
             filter.updatedSince = day("updated_since").map(ConsoleController.start(of:))
         } else if let text = value("updated_since") {
             filter.updatedSince = Timestamps.parse(text)
-            if filter.updatedSince == nil { errors.append(FieldError("updated_since", "must be an ISO 8601 date-time")) }
+            if filter.updatedSince == nil { errors.append(FieldError("updated_since", Timestamps.expected)) }
         }
         if let text = value("limit") {
             if let limit = Int(text), (1...Self.maxLimit).contains(limit) {

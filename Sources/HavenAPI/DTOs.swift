@@ -111,7 +111,7 @@ extension Request {
 
     func queryDate(_ name: String) throws -> Date? {
         guard let text = uri.queryParameters.get(name) else { return nil }
-        guard let date = Timestamps.parse(String(text)) else { throw APIError.badRequest(name, "must be an ISO 8601 date-time") }
+        guard let date = Timestamps.parse(String(text)) else { throw APIError.badRequest(name, Timestamps.expected) }
         return date
     }
 

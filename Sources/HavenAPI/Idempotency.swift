@@ -44,11 +44,7 @@ extension Request {
         }
         let bytes = [UInt8](buffer.readableBytesView)
         if bytes.isEmpty { throw APIError.badRequest("body", "is empty; send a JSON object") }
-        do {
-            return (try JSONCoding.decoder.decode(T.self, from: Data(bytes)), bytes)
-        } catch let error as DecodingError {
-            throw APIError.decoding(error, body: bytes)
-        }
+        return (try APIError.decodingBody(T.self, from: bytes), bytes)
     }
 }
 

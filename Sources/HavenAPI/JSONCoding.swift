@@ -22,10 +22,11 @@ enum JSONCoding {
             let container = try decoder.singleValueContainer()
             let text = try container.decode(String.self)
             guard let date = Timestamps.parse(text) else {
-                throw DecodingError.dataCorruptedError(in: container, debugDescription: "must be an ISO 8601 date-time such as 2026-11-22T10:00:00Z")
+                throw DecodingError.dataCorruptedError(in: container, debugDescription: Timestamps.expected)
             }
             return date
         }
+        decoder.userInfo[DateInput.userInfoKey] = true
         return decoder
     }()
 
@@ -135,11 +136,11 @@ public enum Timestamps {
         output.append("Z\"" as StaticString)
     }
 
-    public static func parse(_ text: String) -> Date? {
-        if let date = try? Date(text, strategy: .iso8601.year().month().day().time(includingFractionalSeconds: true)) { return date }
-        if let date = try? Date(text, strategy: .iso8601) { return date }
-        return nil
-    }
+    /// A client's instant, read strictly (`DateInput.instant`): a query filter or a body member.
+    public static func parse(_ text: String) -> Date? { DateInput.instant(text) }
+
+    /// What a refusal of `parse` tells the client.
+    public static let expected = "must be an RFC 3339 date-time with its offset, such as 2026-11-22T10:00:00Z, in the years 1900–2200"
 }
 
 extension Request {
@@ -151,6 +152,26 @@ extension Request {
 }
 
 extension APIError {
+    /// A request body as `T`, strictly (`JSONTree`, `BodyDecoder`): 400 for broken JSON or a
+    /// member sent twice, 422 naming the field for a missing, mistyped, out-of-range or unknown one.
+    static func decodingBody<T: Decodable>(_ type: T.Type, from bytes: [UInt8]) throws -> T {
+        do {
+            return try BodyDecoder.decode(T.self, from: try JSONTree.parse(bytes))
+        } catch JSONTree.Refusal.syntax {
+            throw APIError.badRequest("body", "is not valid JSON")
+        } catch JSONTree.Refusal.duplicate(let path) {
+            throw APIError.badRequest(path, "is sent more than once")
+        } catch JSONTree.Refusal.numberOutOfRange(let path) {
+            throw APIError.invalid(path, "must be a number within range")
+        } catch let error as BodyDecoder.NumberOutOfRange {
+            throw APIError.invalid(error.path, error.integer ? "must be an integer within range" : "must be a number within range")
+        } catch let error as BodyDecoder.UnknownMember {
+            throw APIError.invalid(error.path, "is not a field of this request")
+        } catch let error as DecodingError {
+            throw APIError.decoding(error)
+        }
+    }
+
     static func decoding(_ error: DecodingError, body: [UInt8]? = nil) -> APIError {
         switch error {
         case .keyNotFound(let key, let context):
@@ -167,7 +188,10 @@ extension APIError {
                 return .badRequest("body", "is not valid JSON")
             }
             let reason: String
-            if context.debugDescription.hasPrefix("Cannot initialize") {
+            if context.debugDescription.hasPrefix("must ") {
+                // Haven's own decoders say what the field must be.
+                reason = context.debugDescription
+            } else if context.debugDescription.hasPrefix("Cannot initialize") {
                 reason = "is not one of the allowed values"
             } else if context.debugDescription.contains("UUID") {
                 reason = "must be a UUID"

@@ -27,7 +27,7 @@ struct ReportController: Sendable {
         init(_ request: Request) throws {
             func date(_ name: String) throws -> CalendarDate? {
                 guard let text = request.uri.queryParameters.get(name) else { return nil }
-                guard let date = CalendarDate(String(text)) else { throw APIError.badRequest(name, "must be a date as YYYY-MM-DD") }
+                guard let date = DateInput.day(text) else { throw APIError.badRequest(name, "must be a real date as YYYY-MM-DD in the years 1900–2200") }
                 return date
             }
             from = try date("from")

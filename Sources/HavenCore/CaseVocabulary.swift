@@ -191,7 +191,15 @@ public struct CalendarDate: Codable, Sendable, Hashable, Comparable, CustomStrin
 
     public init(from decoder: any Decoder) throws {
         let container = try decoder.singleValueContainer()
-        guard let date = CalendarDate(try container.decode(String.self)) else {
+        let text = try container.decode(String.self)
+        if decoder.userInfo[DateInput.userInfoKey] as? Bool == true {
+            guard let date = DateInput.day(text) else {
+                throw DecodingError.dataCorruptedError(in: container, debugDescription: "must be a real date as YYYY-MM-DD in the years 1900–2200")
+            }
+            self = date
+            return
+        }
+        guard let date = CalendarDate(text) else {
             throw DecodingError.dataCorruptedError(in: container, debugDescription: "must be a date as YYYY-MM-DD")
         }
         self = date

@@ -36,7 +36,9 @@ public enum Cursor {
     /// The values, or a 400-worthy failure naming `cursor`.
     public static func decode(_ text: String, count: Int) throws -> [String] {
         guard text.utf8.count <= 512, let bytes = Base64URL.decode(text),
-              let values = try? JSONDecoder().decode([String].self, from: Data(bytes)), values.count == count
+              let values = try? JSONDecoder().decode([String].self, from: Data(bytes)), values.count == count,
+              // PostgreSQL text cannot hold a NUL: a forged key with one would fail in the database.
+              !values.contains(where: { $0.utf8.contains(0) })
         else { throw Cursor.invalid }
         return values
     }

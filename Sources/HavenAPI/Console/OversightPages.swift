@@ -32,7 +32,7 @@ extension ConsoleController {
 
     func auditPage(_ request: Request, _ visit: ConsoleVisit, verification: AuditVerificationReport? = nil) async throws -> Response {
         let query = request.uri.queryParameters
-        let day = { (name: String) in query.get(name).flatMap { CalendarDate(String($0)) } }
+        let day = { (name: String) in query.get(name).flatMap { DateInput.day($0) } }
         let filter = AuditFilter(
             caseID: query.get("case_id").flatMap { UUID(text: String($0)) }, actor: nil, organisation: nil,
             subtype: query.get("subtype").map { String($0) }.flatMap { $0.isEmpty ? nil : $0 },

@@ -16,6 +16,11 @@ import Testing
         #expect(try Cursor.decode(cursor, count: values.count) == values)
     }
 
+    @Test("a key holding a NUL byte is no cursor a list returned: PostgreSQL text cannot hold one")
+    func rejectsANulByte() {
+        #expect(throws: (any Error).self) { try Cursor.decode(Cursor.encode(["MD-2026\u{0}", "7D444840-9DC0-11D1-B245-5FFDCE74FAD2"]), count: 2) }
+    }
+
     @Test func rejectsACursorOfAnotherShape() {
         #expect(throws: (any Error).self) { try Cursor.decode(Cursor.encode(["only-one"]), count: 2) }
     }

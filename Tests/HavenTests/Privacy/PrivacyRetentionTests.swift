@@ -56,10 +56,14 @@ struct PrivacyRetentionTests {
             let base = "/v1/cases/\(due.id.uuidString)"
             let need = try await CaseKit.create(client, caseworker.token, base + "/needs",
                                                 ["domain": "personal", "service_type": "safe_accommodation", "priority": "urgent", "note": notes[1]])
-            _ = try await CaseKit.create(client, caseworker.token, base + "/services", [
-                "type": "counselling", "outcome": notes[6],
+            let service = try await CaseKit.create(client, caseworker.token, base + "/services", [
+                "type": "counselling",
                 "detail": ["counselling": [["date": CaseKit.daysAgo(1), "counsellor": "C", "minutes": 30, "modality": "individual", "note": notes[2]]]],
             ] as [String: Any])
+            // A service's outcome is written when it ends, not when it is planned.
+            let ended = try await CaseKit.call(client, .patch, base + "/services/\(service.uuidString)", caseworker.token,
+                                               ["status": "completed", "outcome": notes[6]])
+            #expect(ended.status == .ok, "\(ended.text)")
             let consent = try await CaseKit.create(client, caseworker.token, base + "/consents", CaseKit.consent(to: [shelter.id], categories: ["needs", "profile"]))
             let referral = try await CaseKit.create(client, caseworker.token, base + "/referrals", [
                 "to_organisation": shelter.id.uuidString, "need_id": need.uuidString, "consent_id": consent.uuidString,

@@ -1,0 +1,262 @@
+import Foundation
+import HavenCore
+
+/// Decodes a request body's `JSONTree` into a request type, with the API's conventions (snake_case
+/// member names, RFC 3339 instants and calendar dates read strictly by `DateInput`), and refuses a
+/// member no field of the type reads: a client that misspells `expires_at` or sends a field Haven
+/// does not have must learn it, not believe it was stored.
+enum BodyDecoder {
+    /// A member of an object that the type did not read.
+    struct UnknownMember: Error, Equatable {
+        var path: String
+    }
+
+    /// A number the field's type cannot hold (a fraction for an integer, past 64 bits).
+    struct NumberOutOfRange: Error, Equatable {
+        var path: String
+        var integer: Bool
+    }
+
+    static func decode<T: Decodable>(_ type: T.Type, from tree: JSONTree) throws -> T {
+        let reads = Reads()
+        let value = try TreeDecoder(tree, path: [], reads: reads).read(T.self)
+        if let unknown = reads.firstUnread() { throw UnknownMember(path: unknown) }
+        return value
+    }
+
+    /// Which members of each object the decoding read, by the object's path. Several containers
+    /// may open the same object (a type trying one shape, then another): a member counts as read
+    /// if any of them read it.
+    final class Reads {
+        private var objects: [(path: [String], members: [String])] = []
+        private var read: [[String]: Set<String>] = [:]
+
+        func opened(_ path: [String], members: [String]) {
+            if read[path] == nil {
+                read[path] = []
+                objects.append((path, members))
+            }
+        }
+
+        func read(_ member: String, of path: [String]) { read[path, default: []].insert(member) }
+
+        func firstUnread() -> String? {
+            for (path, members) in objects {
+                let seen = read[path] ?? []
+                if let member = members.first(where: { !seen.contains($0) }) { return JSONTree.path(path + [member]) }
+            }
+            return nil
+        }
+    }
+}
+
+/// Decodes a `[String: Value]` member by member, its keys as sent (no snake_case mapping), as
+/// Foundation's decoder does.
+protocol StringKeyedDictionary {
+    static func decodeMembers(_ members: [(key: String, value: JSONTree)], path: [String], reads: BodyDecoder.Reads, codingPath: [any CodingKey]) throws -> Self
+}
+
+extension Dictionary: StringKeyedDictionary where Key == String, Value: Decodable {
+    static func decodeMembers(_ members: [(key: String, value: JSONTree)], path: [String], reads: BodyDecoder.Reads, codingPath: [any CodingKey]) throws -> Self {
+        var result: [String: Value] = [:]
+        for member in members {
+            result[member.key] = try TreeDecoder(member.value, path: path + [member.key], reads: reads,
+                                                 codingPath: codingPath + [TreeKey(member.key)]).read(Value.self)
+        }
+        return result
+    }
+}
+
+struct TreeKey: CodingKey {
+    var stringValue: String
+    var intValue: Int?
+    init(_ name: String) { stringValue = name }
+    init(index: Int) { stringValue = "[\(index)]"; intValue = index }
+    init?(stringValue: String) { self.stringValue = stringValue }
+    init?(intValue: Int) { self.init(index: intValue) }
+}
+
+struct TreeDecoder: Decoder {
+    let node: JSONTree
+    /// The path as sent (member names and `[index]`), for refusals.
+    let path: [String]
+    let reads: BodyDecoder.Reads
+    let codingPath: [any CodingKey]
+    var userInfo: [CodingUserInfoKey: Any] { [DateInput.userInfoKey: true] }
+
+    init(_ node: JSONTree, path: [String], reads: BodyDecoder.Reads, codingPath: [any CodingKey] = []) {
+        self.node = node
+        self.path = path
+        self.reads = reads
+        self.codingPath = codingPath
+    }
+
+    func context(_ description: String) -> DecodingError.Context {
+        DecodingError.Context(codingPath: codingPath, debugDescription: description)
+    }
+
+    /// A value of `T`: scalars and dates here, everything else through its own `init(from:)`.
+    func read<T: Decodable>(_ type: T.Type) throws -> T {
+        switch T.self {
+        case is String.Type:
+            guard case .string(let text) = node else { throw mismatch(String.self) }
+            return try cast(text)
+        case is Bool.Type:
+            guard case .bool(let flag) = node else { throw mismatch(Bool.self) }
+            return try cast(flag)
+        case is Date.Type:
+            guard case .string(let text) = node else { throw mismatch(String.self) }
+            guard let date = DateInput.instant(text) else {
+                throw DecodingError.dataCorrupted(context("must be an RFC 3339 date-time with its offset, such as 2026-11-22T10:00:00Z, in the years 1900–2200"))
+            }
+            return try cast(date)
+        case is Double.Type, is Float.Type:
+            guard case .number(let text) = node else { throw mismatch(Double.self) }
+            guard let value = Double(text), value.isFinite else { throw BodyDecoder.NumberOutOfRange(path: JSONTree.path(path), integer: false) }
+            return T.self == Float.self ? try cast(Float(value)) : try cast(value)
+        case let integer as any FixedWidthInteger.Type:
+            guard case .number(let text) = node else { throw mismatch(Int.self) }
+            guard let value = Self.integer(integer, text) else { throw BodyDecoder.NumberOutOfRange(path: JSONTree.path(path), integer: true) }
+            return try cast(value)
+        case let dictionary as any StringKeyedDictionary.Type:
+            guard case .object(let members) = node else { throw DecodingError.typeMismatch([String: Any].self, context("not an object")) }
+            return try cast(try dictionary.decodeMembers(members, path: path, reads: reads, codingPath: codingPath))
+        default:
+            return try T(from: self)
+        }
+    }
+
+    private static func integer<I: FixedWidthInteger>(_ type: I.Type, _ text: String) -> I? { I(text, radix: 10) }
+
+    /// A scalar of the wrong kind; null where a value is required.
+    private func mismatch(_ type: Any.Type) -> DecodingError {
+        if case .null = node { return DecodingError.valueNotFound(type, context("must not be null")) }
+        return DecodingError.typeMismatch(type, context("of another type"))
+    }
+
+    private func cast<T>(_ value: Any) throws -> T {
+        guard let typed = value as? T else { throw DecodingError.typeMismatch(T.self, context("unexpected type")) }
+        return typed
+    }
+
+    func child(_ node: JSONTree, name: String, key: any CodingKey) -> TreeDecoder {
+        TreeDecoder(node, path: path + [name], reads: reads, codingPath: codingPath + [key])
+    }
+
+    func container<Key: CodingKey>(keyedBy type: Key.Type) throws -> KeyedDecodingContainer<Key> {
+        switch node {
+        case .object(let members):
+            reads.opened(path, members: members.map(\.key))
+            return KeyedDecodingContainer(TreeKeyedContainer<Key>(decoder: self, members: members))
+        case .null:
+            throw DecodingError.valueNotFound([String: Any].self, context("must not be null"))
+        default:
+            throw DecodingError.typeMismatch([String: Any].self, context("not an object"))
+        }
+    }
+
+    func unkeyedContainer() throws -> any UnkeyedDecodingContainer {
+        switch node {
+        case .array(let elements): return TreeUnkeyedContainer(decoder: self, elements: elements)
+        case .null: throw DecodingError.valueNotFound([Any].self, context("must not be null"))
+        default: throw DecodingError.typeMismatch([Any].self, context("not an array"))
+        }
+    }
+
+    func singleValueContainer() throws -> any SingleValueDecodingContainer { TreeSingleValue(decoder: self) }
+}
+
+struct TreeSingleValue: SingleValueDecodingContainer {
+    let decoder: TreeDecoder
+    var codingPath: [any CodingKey] { decoder.codingPath }
+
+    func decodeNil() -> Bool {
+        if case .null = decoder.node { return true }
+        return false
+    }
+
+    func decode<T: Decodable>(_ type: T.Type) throws -> T { try decoder.read(T.self) }
+}
+
+struct TreeKeyedContainer<Key: CodingKey>: KeyedDecodingContainerProtocol {
+    let decoder: TreeDecoder
+    let members: [(key: String, value: JSONTree)]
+    var codingPath: [any CodingKey] { decoder.codingPath }
+    var allKeys: [Key] { members.compactMap { Key(stringValue: $0.key) } }
+
+    /// The member a key names on the wire (`expiresAt` → `expires_at`), marked as read.
+    private func member(_ key: Key) -> (name: String, value: JSONTree?) {
+        let name = SnakeCaseKey.name(key)
+        decoder.reads.read(name, of: decoder.path)
+        return (name, members.first(where: { $0.key == name })?.value)
+    }
+
+    private func child(_ key: Key) throws -> TreeDecoder {
+        let (name, value) = member(key)
+        guard let value else {
+            throw DecodingError.keyNotFound(key, DecodingError.Context(codingPath: codingPath, debugDescription: "is required"))
+        }
+        return decoder.child(value, name: name, key: key)
+    }
+
+    func contains(_ key: Key) -> Bool { member(key).value != nil }
+
+    func decodeNil(forKey key: Key) throws -> Bool {
+        if case .null = try child(key).node { return true }
+        return false
+    }
+
+    func decode<T: Decodable>(_ type: T.Type, forKey key: Key) throws -> T { try child(key).read(T.self) }
+
+    func nestedContainer<NestedKey: CodingKey>(keyedBy type: NestedKey.Type, forKey key: Key) throws -> KeyedDecodingContainer<NestedKey> {
+        try child(key).container(keyedBy: type)
+    }
+
+    func nestedUnkeyedContainer(forKey key: Key) throws -> any UnkeyedDecodingContainer { try child(key).unkeyedContainer() }
+
+    func superDecoder() throws -> any Decoder {
+        guard let key = Key(stringValue: "super") else { throw DecodingError.dataCorrupted(decoder.context("no super member")) }
+        return try child(key)
+    }
+
+    func superDecoder(forKey key: Key) throws -> any Decoder { try child(key) }
+}
+
+struct TreeUnkeyedContainer: UnkeyedDecodingContainer {
+    let decoder: TreeDecoder
+    let elements: [JSONTree]
+    var codingPath: [any CodingKey] { decoder.codingPath }
+    var count: Int? { elements.count }
+    var isAtEnd: Bool { currentIndex >= elements.count }
+    private(set) var currentIndex = 0
+
+    init(decoder: TreeDecoder, elements: [JSONTree]) {
+        self.decoder = decoder
+        self.elements = elements
+    }
+
+    private mutating func next() throws -> TreeDecoder {
+        guard !isAtEnd else {
+            throw DecodingError.valueNotFound(Any.self, DecodingError.Context(codingPath: codingPath + [TreeKey(index: currentIndex)],
+                                                                              debugDescription: "is required"))
+        }
+        defer { currentIndex += 1 }
+        return decoder.child(elements[currentIndex], name: "[\(currentIndex)]", key: TreeKey(index: currentIndex))
+    }
+
+    mutating func decodeNil() throws -> Bool {
+        guard !isAtEnd, case .null = elements[currentIndex] else { return false }
+        currentIndex += 1
+        return true
+    }
+
+    mutating func decode<T: Decodable>(_ type: T.Type) throws -> T { try next().read(T.self) }
+
+    mutating func nestedContainer<NestedKey: CodingKey>(keyedBy type: NestedKey.Type) throws -> KeyedDecodingContainer<NestedKey> {
+        try next().container(keyedBy: type)
+    }
+
+    mutating func nestedUnkeyedContainer() throws -> any UnkeyedDecodingContainer { try next().unkeyedContainer() }
+
+    mutating func superDecoder() throws -> any Decoder { try next() }
+}
