@@ -15,6 +15,7 @@ struct ReportController: Sendable {
     func register(_ routes: Routes) {
         routes.get("/v1/reports/cases") { request, context in try await cases(request, context) }
         routes.get("/v1/reports/referrals") { request, context in try await referrals(request, context) }
+        routes.get("/v1/reports/turnaround") { request, context in try await turnaround(request, context) }
         routes.get("/v1/exports/cases.csv") { request, context in try await export(request, context) }
     }
 

@@ -20,8 +20,13 @@ extension ConsoleController {
         router.get("/reports.csv") { request, context in
             await page(request, context) { visit in
                 let query = try ReportQuery(request)
-                let report = try await run(query, visit)
-                var response = try ReportController.render(report.table, dimensions: [query.dimension], scope: report.scope, csv: true, extra: [:])
+                var response: Response
+                if query.kind == "turnaround" {
+                    response = try ReportController.renderTurnaround(try await runTurnaround(query, visit), csv: true)
+                } else {
+                    let report = try await run(query, visit)
+                    response = try ReportController.render(report.table, dimensions: [query.dimension], scope: report.scope, csv: true, extra: [:])
+                }
                 response.headers.append(contentsOf: ConsoleRenderer.securityHeaders)
                 return response
             }
@@ -96,8 +101,8 @@ extension ConsoleController {
 
         init(_ request: Request) throws {
             let query = request.uri.queryParameters
-            kind = query.get("kind").map { String($0) } == "referrals" ? "referrals" : "cases"
-            let dimensions = kind == "cases" ? CaseDimension.allCases.map(\.rawValue) : ReferralDimension.allCases.map(\.rawValue)
+            kind = query.get("kind").map { String($0) }.flatMap { ReportQuery.kinds.contains($0) ? $0 : nil } ?? "cases"
+            let dimensions = ReportQuery.dimensions(of: kind)
             dimension = query.get("by").map { String($0) }.flatMap { dimensions.contains($0) ? $0 : nil } ?? dimensions[0]
             let today = CalendarDate.of(Date())
             let current = "\(today.year)-Q\((today.month - 1) / 3 + 1)"
@@ -106,15 +111,27 @@ extension ConsoleController {
             (from, to) = range
         }
 
-        /// `2026` or `2026-Q4` as the first day and the day after the last.
+        static let kinds = ["cases", "referrals", "turnaround"]
+
+        static func dimensions(of kind: String) -> [String] {
+            switch kind {
+            case "referrals": return ReferralDimension.allCases.map(\.rawValue)
+            case "turnaround": return TurnaroundDimension.allCases.map(\.rawValue)
+            default: return CaseDimension.allCases.map(\.rawValue)
+            }
+        }
+
+        /// `2026` or `2026-Q4` as the first day and the day after the last. Exactly those shapes:
+        /// `+2026`, `2026-Q` or an empty text are no period.
         static func range(_ period: String) -> (CalendarDate, CalendarDate)? {
-            let parts = period.split(separator: "-Q")
-            guard let year = Int(parts[0]), (1900...2200).contains(year) else { return nil }
+            let parts = period.split(separator: "-Q", omittingEmptySubsequences: false)
+            guard let first = parts.first, first.count == 4, first.allSatisfy(\.isASCII), first.allSatisfy(\.isNumber),
+                  let year = Int(first), (1900...2200).contains(year) else { return nil }
             if parts.count == 1 {
                 guard let from = CalendarDate(year: year, month: 1, day: 1), let to = CalendarDate(year: year + 1, month: 1, day: 1) else { return nil }
                 return (from, to)
             }
-            guard parts.count == 2, let quarter = Int(parts[1]), (1...4).contains(quarter),
+            guard parts.count == 2, parts[1].count == 1, let quarter = Int(parts[1]), (1...4).contains(quarter),
                   let from = CalendarDate(year: year, month: 3 * quarter - 2, day: 1),
                   let to = quarter == 4 ? CalendarDate(year: year + 1, month: 1, day: 1) : CalendarDate(year: year, month: 3 * quarter + 1, day: 1)
             else { return nil }
@@ -133,6 +150,10 @@ extension ConsoleController {
 
     func reportPage(_ request: Request, _ visit: ConsoleVisit) async throws -> Response {
         let query = try ReportQuery(request)
+        if query.kind == "turnaround" {
+            let report = try await runTurnaround(query, visit)
+            return render("reports", visit, title: "reports.title", turnaroundModel(report, visit).merging(reportFilters(query, visit)) { own, _ in own })
+        }
         let report = try await run(query, visit)
         let language = visit.language
         let table = report.table
@@ -151,30 +172,35 @@ extension ConsoleController {
             let shown = count == nil && !small ? catalogue.text("reports.hidden", language) : Suppression.display(count, small: small)
             return (label, small ? nil : count, shown)
         }
-        let dimensions = query.kind == "cases" ? CaseDimension.allCases.map(\.rawValue) : ReferralDimension.allCases.map(\.rawValue)
-        var components = URLComponents()
-        components.path = "/reports.csv"
-        components.queryItems = [URLQueryItem(name: "kind", value: query.kind), URLQueryItem(name: "by", value: query.dimension),
-                                 URLQueryItem(name: "period", value: query.period)]
         let model: [String: Any] = [
             "rows": rows.map { ["label": $0.label, "shown": $0.shown] },
             "total": table.total == nil && !table.totalIsSmall ? catalogue.text("reports.hidden", language)
                 : Suppression.display(table.total, small: table.totalIsSmall),
             "chart": ReportChart.svg(rows.map { ($0.label, $0.count, $0.shown) }, title: catalogue.text("reports.chart", language)),
-            "csv": components.string ?? "/reports.csv",
-            "kinds": options("report_kind", ["cases", "referrals"], selected: query.kind, visit),
-            "dimensions": options("dimension", dimensions, selected: query.dimension, visit),
-            "periods": ConsoleController.periods(selected: query.period).map { ["value": $0, "label": $0, "selected": $0 == query.period] as [String: Any] },
             "national": report.scope == nil,
-            "dimension_label": catalogue.label("dimension", query.dimension, language),
         ]
-        return render("reports", visit, title: "reports.title", model)
+        return render("reports", visit, title: "reports.title", model.merging(reportFilters(query, visit)) { own, _ in own })
+    }
+
+    /// The filters form, the CSV link and the dimension's name: the same for every kind.
+    func reportFilters(_ query: ReportQuery, _ visit: ConsoleVisit) -> [String: Any] {
+        var components = URLComponents()
+        components.path = "/reports.csv"
+        components.queryItems = [URLQueryItem(name: "kind", value: query.kind), URLQueryItem(name: "by", value: query.dimension),
+                                 URLQueryItem(name: "period", value: query.period)]
+        return [
+            "csv": components.string ?? "/reports.csv",
+            "kinds": options("report_kind", ReportQuery.kinds, selected: query.kind, visit),
+            "dimensions": options("dimension", ReportQuery.dimensions(of: query.kind), selected: query.dimension, visit),
+            "periods": ConsoleController.periods(selected: query.period).map { ["value": $0, "label": $0, "selected": $0 == query.period] as [String: Any] },
+            "dimension_label": catalogue.label("dimension", query.dimension, visit.language),
+        ]
     }
 
     /// The catalogue prefix that labels each dimension's codes.
     static let labelPrefix: [String: String] = [
         "case_type": "case_type", "identification_status": "identification", "exploitation_type": "exploitation", "sex": "sex",
-        "status": "referral_status", "service_type": "service_type", "recipient_type": "organisation_type",
+        "status": "referral_status", "service_type": "service_type", "recipient_type": "organisation_type", "priority": "priority",
     ]
 
     /// The last eight quarters and the last three years, newest first.

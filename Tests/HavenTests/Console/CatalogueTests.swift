@@ -28,8 +28,8 @@ import Testing
         "closure_reason": ClosureReason.allCases.map(\.rawValue), "exploitation": ExploitationType.allCases.map(\.rawValue) + ["none"],
         "control": MeansOfControl.allCases.map(\.rawValue), "violence": ViolenceType.allCases.map(\.rawValue),
         "method": ConsentMethod.allCases.map(\.rawValue), "outcome": AuditEvent.Outcome.allCases.map(\.rawValue),
-        "problem": ["changed", "deleted", "inserted", "reordered", "wrong-key"], "report_kind": ["cases", "referrals"],
-        "dimension": CaseDimension.allCases.map(\.rawValue) + ReferralDimension.allCases.map(\.rawValue),
+        "problem": ["changed", "deleted", "inserted", "reordered", "wrong-key"], "report_kind": ["cases", "referrals", "turnaround"],
+        "dimension": CaseDimension.allCases.map(\.rawValue) + ReferralDimension.allCases.map(\.rawValue) + TurnaroundDimension.allCases.map(\.rawValue),
         "organisation_type": OrganisationType.allCases.map(\.rawValue),
     ]
 

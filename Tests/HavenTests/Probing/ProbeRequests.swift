@@ -74,6 +74,7 @@ enum ProbeRequests {
         case "/v1/cases/{id}/history": return ["limit=1"]
         case "/v1/reports/cases": return ["", "by=case_type,risk_level", "format=csv"]
         case "/v1/reports/referrals": return ["", "by=status,service_type"]
+        case "/v1/reports/turnaround": return ["", "by=recipient_type", "by=priority&format=csv"]
         default: return [""]
         }
     }
