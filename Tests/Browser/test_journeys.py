@@ -225,6 +225,7 @@ NEW_PAGES = [
     ("referral-form", "cw", "/cases/{case}/referrals/new?need={need}", "#referral-form", True),
     ("audit", "sup", "/audit?case_id={case}", "#audit-list", True),
     ("reports", "sup", "/reports?kind=cases&period={year}", "#report-table", True),
+    ("reports-turnaround", "sup", "/reports?kind=turnaround&period={year}", "#turnaround-table", False),
 ]
 
 
