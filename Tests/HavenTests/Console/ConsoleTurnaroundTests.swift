@@ -42,6 +42,17 @@ import Testing
             #expect(byPriority.text.contains("Urgent (72 h)"))
             let bad = try await ConsoleKit.get(client, "/reports?kind=turnaround&period=2026-Q", cookie: browser.cookie)
             #expect(bad.status == .badRequest)
+
+            // In Romanian: its words, and a decimal comma in the table and beside the bars.
+            let switched = try await ConsoleKit.post(client, "/language", ["csrf": browser.formToken, "language": "ro", "back": "/reports"],
+                                                     cookie: browser.cookie)
+            #expect(switched.status == .seeOther)
+            // The switch answers with the language cookie a browser sends from then on.
+            let romanian = try await ConsoleKit.get(client, "/reports?kind=turnaround&by=service_type&period=\(year)",
+                                                    cookie: browser.cookie + "; haven_lang=ro")
+            #expect(romanian.text.contains("Primul răspuns"))
+            #expect(romanian.text.contains("<td>6,5</td><td>10,9</td>"), "a decimal comma")
+            #expect(romanian.text.contains("mediana 6,5 h"), "the bar's words")
         }
     }
 }
