@@ -1,5 +1,6 @@
 import Foundation
 import HavenCore
+import NIOConcurrencyHelpers
 
 /// Dates as the viewer reads them: in their language, in their organisation's time zone.
 struct ConsoleFormat {
@@ -11,8 +12,10 @@ struct ConsoleFormat {
     static func timeZone(country: String) -> TimeZone {
         let zones = ["MD": "Europe/Chisinau", "RO": "Europe/Bucharest", "UA": "Europe/Kyiv", "RU": "Europe/Moscow", "GB": "Europe/London",
                      "DE": "Europe/Berlin", "IT": "Europe/Rome", "FR": "Europe/Paris", "PL": "Europe/Warsaw", "TR": "Europe/Istanbul"]
-        return zones[country].flatMap(TimeZone.init(identifier:)) ?? TimeZone(identifier: "UTC") ?? .current
+        return zones[country].flatMap(TimeZone.init(identifier:)) ?? utc
     }
+
+    static let utc = TimeZone(identifier: "UTC") ?? .current
 
     init(language: Language, country: String) {
         let identifiers: [Language: String] = [.en: "en_GB", .ro: "ro_MD", .ru: "ru_MD", .uk: "uk_UA"]
@@ -21,25 +24,49 @@ struct ConsoleFormat {
     }
 
     func dateTime(_ date: Date) -> String {
-        let formatter = DateFormatter()
-        formatter.locale = locale
-        formatter.timeZone = timeZone
-        formatter.dateStyle = .medium
-        formatter.timeStyle = .short
-        return formatter.string(from: date)
+        Formatters.shared.string(date, locale: locale, timeZone: timeZone, time: true)
     }
 
+    /// A calendar date is a day, not an instant: it is shown as that day wherever the viewer is.
     func date(_ date: CalendarDate) -> String {
         var components = DateComponents()
         (components.year, components.month, components.day, components.hour) = (date.year, date.month, date.day, 12)
         var calendar = Calendar(identifier: .gregorian)
-        calendar.timeZone = TimeZone(identifier: "UTC") ?? .current
+        calendar.timeZone = ConsoleFormat.utc
         guard let moment = calendar.date(from: components) else { return date.description }
-        let formatter = DateFormatter()
-        formatter.locale = locale
-        formatter.timeZone = calendar.timeZone
-        formatter.dateStyle = .medium
-        formatter.timeStyle = .none
-        return formatter.string(from: moment)
+        return Formatters.shared.string(moment, locale: locale, timeZone: ConsoleFormat.utc, time: false)
+    }
+}
+
+/// One `DateFormatter` per language, zone and style, made once: making one costs far more than
+/// using it (a worklist of 65 rows spent most of its time making formatters). A formatter is
+/// not safe to share between threads, so each is used under the lock.
+private final class Formatters: Sendable {
+    static let shared = Formatters()
+
+    private struct Key: Hashable {
+        var locale: String
+        var timeZone: String
+        var time: Bool
+    }
+
+    private let formatters = NIOLockedValueBox<[Key: DateFormatter]>([:])
+
+    func string(_ date: Date, locale: Locale, timeZone: TimeZone, time: Bool) -> String {
+        let key = Key(locale: locale.identifier, timeZone: timeZone.identifier, time: time)
+        return formatters.withLockedValue { formatters in
+            let formatter: DateFormatter
+            if let made = formatters[key] {
+                formatter = made
+            } else {
+                formatter = DateFormatter()
+                formatter.locale = locale
+                formatter.timeZone = timeZone
+                formatter.dateStyle = .medium
+                formatter.timeStyle = time ? .short : .none
+                formatters[key] = formatter
+            }
+            return formatter.string(from: date)
+        }
     }
 }
