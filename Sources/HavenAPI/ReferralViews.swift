@@ -49,7 +49,7 @@ struct ReferralDTO: Encodable, Sendable {
         businessStatus = referral.businessStatus
         statusReason = referral.statusReason
         outcome = referral.outcome
-        note = sender || referral.sharedCategories.contains(.notes) ? referral.note : nil
+        note = referral.note(seenFrom: side)
         previousReferralId = referral.previousReferralID
         episodeId = referral.episodeID
         createdAt = referral.createdAt

@@ -126,6 +126,19 @@ public struct Referral: Sendable, Equatable {
     }
 }
 
+extension Referral {
+    /// The sender's note as one side may read it (S15, S16): the sender always; the recipient
+    /// only when the consent shared notes, and only while the referral is open. An ended
+    /// referral leaves its recipient the status line and its own outcome, nothing the sender
+    /// released with it.
+    public func note(seenFrom side: ReferralSide) -> String? {
+        switch side {
+        case .sender: return note
+        case .recipient: return status.isOpen && sharedCategories.contains(.notes) ? note : nil
+        }
+    }
+}
+
 public struct ReferralTransition: Sendable, Equatable {
     public var from: ReferralStatus?
     public var to: ReferralStatus

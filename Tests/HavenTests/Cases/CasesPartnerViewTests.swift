@@ -126,6 +126,27 @@ struct CasesPartnerViewTests {
         }
     }
 
+    @Test("an ended referral shows its recipient the status line, not the note or the case the consent released")
+    func endedReferralKeepsNothingReleased() async throws {
+        try await TestApp.run { app, client in
+            let scene = try await Self.scene(app, client)
+            let referralNote = "referralnoteqx\(scene.person.tag)"
+            let (referral, _) = try await Self.refer(client, scene, ["notes", "needs"], note: referralNote)
+            #expect(try await Self.partnerRead(client, scene, referral).text.contains(referralNote), "open, with notes shared, the note travels")
+            let cancelled = try await CaseKit.transition(client, scene.caseworker.token, referral, ["to": "cancelled", "reason": "client-declined"])
+            #expect(cancelled.status == .ok, "\(cancelled.text)")
+            let ended = try await Self.partnerRead(client, scene, referral)
+            let body = try ended.json()
+            #expect(body["status"] as? String == "cancelled")
+            #expect(body["case_reference"] as? String == scene.reference)
+            #expect(body["note"] == nil && body["case"] == nil, "\(ended.text)")
+            CaseKit.expectAbsent([referralNote, scene.needNote, scene.caseNote], in: ended.text, "an ended referral's recipient view")
+            // The sender still reads its own note.
+            let sender = try await CaseKit.call(client, .get, "/v1/referrals/\(referral.uuidString)", scene.caseworker.token)
+            #expect(sender.text.contains(referralNote))
+        }
+    }
+
     @Test("a partner can never list or open cases, even one referred to it")
     func partnerNeverBrowsesCases() async throws {
         try await TestApp.run { app, client in
