@@ -130,7 +130,10 @@ public enum AuditQuery {
         let limitPlaceholder = sql.bind(limit + 1)
         let result = try connection.query(select + sql.whereClause + " ORDER BY id DESC LIMIT " + limitPlaceholder, sql.parameters)
         var items: [AuditRecord] = try result.rows.map(decode).map { record in
-            guard let scopeOrganisation, let subject = record.subjectOrganisation, subject != scopeOrganisation else { return record }
+            // A denial with no owner was for an id that does not exist: shown like a denial on
+            // another organisation's record, so the two cannot be told apart.
+            let unowned = record.subtype == "access.denied" && record.subjectOrganisation == nil
+            guard let scopeOrganisation, unowned || (record.subjectOrganisation.map { $0 != scopeOrganisation } ?? false) else { return record }
             var redacted = record
             redacted.caseID = nil
             redacted.subjectOrganisation = nil

@@ -7,7 +7,7 @@ extension StoreTransaction {
     /// actor's scope both answer 404 (the second is audited as a denial).
     public func authorizeCase(_ id: UUID, _ operation: AccessOperation) throws -> (facts: CaseFacts, status: CaseStatus, purpose: Purpose) {
         guard let actor else { throw StoreError.notFound("no such case") }
-        guard let found = try CaseStore.facts(id, actor: actor, on: connection) else { throw StoreError.notFound("no such case") }
+        guard let found = try CaseStore.facts(id, actor: actor, on: connection) else { throw missing("case", id, operation) }
         let purpose = try authorize(operation, .caseRecord(found.facts), entityKind: "case", entityID: id.lowercasedString,
                                     caseID: id, subjectOrganisation: found.facts.owningOrganisation)
         return (found.facts, found.status, purpose)
@@ -20,7 +20,7 @@ extension StoreTransaction {
         -> (file: CaseFile, facts: CaseFacts, purpose: Purpose) {
         guard let actor else { throw StoreError.notFound("no such case") }
         let fetched = try CaseStore.factsAndFile(id, actor: actor, keys: keys, open: open, on: connection)
-        guard let found = fetched.found else { throw StoreError.notFound("no such case") }
+        guard let found = fetched.found else { throw missing("case", id, operation) }
         let purpose = try authorize(operation, .caseRecord(found.facts), entityKind: "case", entityID: id.lowercasedString,
                                     caseID: id, subjectOrganisation: found.facts.owningOrganisation)
         guard let file = try fetched.file() else { throw StoreError.notFound("no such case") }
@@ -30,7 +30,7 @@ extension StoreTransaction {
     /// The same for a break-glass grant, then the grant itself (through row-level security). A
     /// missing grant answers in the denial's words, so the two cannot be told apart.
     public func authorizeAndLoadGrant(_ id: UUID, _ operation: AccessOperation) throws -> (grant: BreakGlassGrant, purpose: Purpose) {
-        guard let found = try BreakGlassStore.facts(id, on: connection) else { throw StoreError.notFound("no such break-glass-grant") }
+        guard let found = try BreakGlassStore.facts(id, on: connection) else { throw missing("break-glass-grant", id, operation) }
         let purpose = try authorize(operation, .grant(found.facts), entityKind: "break-glass-grant", entityID: id.lowercasedString,
                                     caseID: found.caseID, subjectOrganisation: found.facts.caseOrganisation)
         guard let grant = try BreakGlassStore.find(id, keys: keys, on: connection) else { throw StoreError.notFound("no such break-glass-grant") }
@@ -41,7 +41,7 @@ extension StoreTransaction {
     /// the answer already reflects it.
     public func authorizeReferral(_ id: UUID, _ operation: AccessOperation) throws -> (facts: ReferralStore.Facts, purpose: Purpose) {
         guard let actor else { throw StoreError.notFound("no such referral") }
-        guard var found = try ReferralStore.facts(id, actor: actor, on: connection) else { throw StoreError.notFound("no such referral") }
+        guard var found = try ReferralStore.facts(id, actor: actor, on: connection) else { throw missing("referral", id, operation) }
         let purpose = try authorize(operation, .referral(found.facts), entityKind: "referral", entityID: id.lowercasedString,
                                     caseID: found.caseID, subjectOrganisation: found.facts.caseFacts.owningOrganisation)
         if found.status.isOpen && found.consent != .active, let reason = try ReferralStore.endIfConsentLapsed(id, on: connection) {
@@ -77,5 +77,15 @@ extension StoreTransaction {
                 recorded: Date(), action: .update, subtype: "referral.transition", entityKind: "referral", entityID: end.id.lowercasedString,
                 caseID: end.caseID, subjectOrganisation: end.caseOrganisation, purpose: .referral, detail: detail))
         }
+    }
+}
+
+extension StoreTransaction {
+    /// A record that does not exist is refused like one out of reach (S2, S8): the same 404 and
+    /// the same `access.denied` event in the caller's trail, naming no case and no owner, so
+    /// neither the answer nor the caller's supervisor can tell an unknown id from another
+    /// organisation's record.
+    func missing(_ kind: String, _ id: UUID, _ operation: AccessOperation) -> AccessDenied {
+        AccessDenied(decision: .notFound, operation: operation, entityKind: kind, entityID: id.lowercasedString, caseID: nil, subjectOrganisation: nil)
     }
 }
