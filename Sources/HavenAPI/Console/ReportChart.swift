@@ -8,9 +8,7 @@ enum ReportChart {
         let width = 640, labelWidth = 220, barArea = 340, rowHeight = 28
         let height = max(1, rows.count) * rowHeight + 8
         let largest = max(1, rows.compactMap(\.count).max() ?? 1)
-        var svg = "<svg id=\"report-chart\" role=\"img\" aria-labelledby=\"report-chart-title\" viewBox=\"0 0 \(width) \(height)\" "
-            + "width=\"100%\" preserveAspectRatio=\"xMinYMin meet\" xmlns=\"http://www.w3.org/2000/svg\">"
-            + "<title id=\"report-chart-title\">\(escape(title))</title>"
+        var svg = opening(id: "report-chart", title: title, width: width, height: height)
         for (index, row) in rows.enumerated() {
             let y = index * rowHeight + 4
             svg += "<text x=\"\(labelWidth - 8)\" y=\(quoted(y + 18)) text-anchor=\"end\" font-size=\"14\" fill=\"#1b1f24\">\(escape(row.label))</text>"
@@ -39,9 +37,7 @@ enum ReportChart {
         let groupHeight = 2 * (barHeight + gap) + 10
         let height = max(1, groups.count) * groupHeight + 8
         let largest = max(0.1, groups.flatMap { $0.bars.compactMap(\.value) }.max() ?? 0.1)
-        var svg = "<svg id=\"\(escape(id))\" role=\"img\" aria-labelledby=\"\(escape(id))-title\" viewBox=\"0 0 \(width) \(height)\" "
-            + "width=\"100%\" preserveAspectRatio=\"xMinYMin meet\" xmlns=\"http://www.w3.org/2000/svg\">"
-            + "<title id=\"\(escape(id))-title\">\(escape(title))</title>"
+        var svg = opening(id: id, title: title, width: width, height: height)
         for (index, group) in groups.enumerated() {
             let top = index * groupHeight + 4
             svg += "<text x=\"\(labelWidth - 8)\" y=\(quoted(top + barHeight)) text-anchor=\"end\" font-size=\"14\" fill=\"#1b1f24\">\(escape(group.label))</text>"
@@ -60,6 +56,13 @@ enum ReportChart {
             }
         }
         return svg + "</svg>"
+    }
+
+    /// A chart's element: an image named by its title, scaled to the page's width.
+    static func opening(id: String, title: String, width: Int, height: Int) -> String {
+        "<svg id=\"\(escape(id))\" role=\"img\" aria-labelledby=\"\(escape(id))-title\" viewBox=\"0 0 \(width) \(height)\" "
+            + "width=\"100%\" preserveAspectRatio=\"xMinYMin meet\" xmlns=\"http://www.w3.org/2000/svg\">"
+            + "<title id=\"\(escape(id))-title\">\(escape(title))</title>"
     }
 
     static func quoted(_ value: Int) -> String { "\"\(value)\"" }
