@@ -6,13 +6,6 @@ import HavenCore
 /// at run time; a test keeps every catalogue complete.
 struct Catalogue: Sendable {
     let messages: [Language: [String: String]]
-    /// Each language's table as templates read it, built once: every page carries one.
-    private let nestedTables: [Language: NestedTable]
-
-    /// `[String: Any]` is not Sendable; the table is built once and only read afterwards.
-    private struct NestedTable: @unchecked Sendable {
-        let root: [String: Any]
-    }
 
     init(directory: URL) throws {
         var messages: [Language: [String: String]] = [:]
@@ -21,15 +14,6 @@ struct Catalogue: Sendable {
             messages[language] = try JSONDecoder().decode([String: String].self, from: data)
         }
         self.messages = messages
-        var nestedTables: [Language: NestedTable] = [:]
-        for language in Language.allCases {
-            var root: [String: Any] = [:]
-            for (key, value) in Catalogue.table(language, messages) {
-                Nesting.insert(value, at: key.split(separator: ".").map(String.init)[...], into: &root)
-            }
-            nestedTables[language] = NestedTable(root: root)
-        }
-        self.nestedTables = nestedTables
     }
 
     /// English under the language's own words, so a missing key still reads.
@@ -38,10 +22,33 @@ struct Catalogue: Sendable {
         return english.merging(messages[language] ?? [:]) { _, chosen in chosen }
     }
 
-    /// The table as templates read it: `{{t.case.status}}` looks up `case`, then `status`, so
-    /// the dotted keys become nested objects.
-    func nested(_ language: Language) -> [String: Any] {
-        nestedTables[language]?.root ?? [:]
+    /// A template with every `{{t.key}}` replaced by that key's text in `language`, escaped as
+    /// Mustache would: the words are fixed per language, so they are written in once at start
+    /// rather than looked up through the page's context on every render (most of a page's
+    /// lookups, each a walk of the context stack with dynamic casts).
+    func inlined(_ template: String, _ language: Language) -> String {
+        let table = Catalogue.table(language, messages)
+        var output = ""
+        output.reserveCapacity(template.utf8.count + template.utf8.count / 4)
+        var rest = template[...]
+        while let open = rest.range(of: "{{t.") {
+            output += rest[..<open.lowerBound]
+            guard let close = rest[open.upperBound...].range(of: "}}") else {
+                rest = rest[open.lowerBound...]
+                break
+            }
+            let key = String(rest[open.upperBound..<close.lowerBound])
+            output += Catalogue.escaped(table[key] ?? "")
+            rest = rest[close.upperBound...]
+        }
+        output += rest
+        return output
+    }
+
+    /// Escaped like any value, and braces as character references so that no text in a
+    /// catalogue can open a tag in the template it is written into.
+    static func escaped(_ text: String) -> String {
+        HTMLEscaping().escapeText(text).replacingOccurrences(of: "{", with: "&#123;").replacingOccurrences(of: "}", with: "&#125;")
     }
 
     func text(_ key: String, _ language: Language) -> String {

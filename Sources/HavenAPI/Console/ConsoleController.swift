@@ -156,7 +156,7 @@ struct ConsoleController: Sendable {
     /// What every page's layout needs.
     func layout(_ visit: ConsoleVisit?, language: Language, path: String, title: String) -> [String: Any] {
         var model: [String: Any] = [
-            "t": catalogue.nested(language), "lang": language.rawValue, "title": title, "back": path,
+            "lang": language.rawValue, "title": title, "back": path,
             "languages": Language.allCases.map { ["code": $0.rawValue, "name": catalogue.text("language.\($0.rawValue)", $0),
                                                    "selected": $0 == language] },
         ]

@@ -8,7 +8,8 @@ import Mustache
 /// Renders console pages from the Mustache templates in `Resources/Console/templates`
 /// (escaped by default), in the page's language, with the headers every console answer carries.
 struct ConsoleRenderer: Sendable {
-    let library: MustacheLibrary
+    /// The templates once per language, with the language's words written in.
+    let libraries: [Language: MustacheLibrary]
     let catalogue: Catalogue
     let stylesheet: ByteBuffer
 
@@ -17,15 +18,18 @@ struct ConsoleRenderer: Sendable {
         guard let root = resourceRoot() else {
             throw StoreError.configuration("the console's resources are missing beside the haven binary")
         }
-        var library = MustacheLibrary()
+        let catalogue = try Catalogue(directory: root.appendingPathComponent("messages"))
+        HTMLEscaping.register()
+        var libraries: [Language: MustacheLibrary] = [:]
         let folder = root.appendingPathComponent("templates")
         for name in try FileManager.default.contentsOfDirectory(atPath: folder.path) where name.hasSuffix(".mustache") {
             let text = try String(contentsOf: folder.appendingPathComponent(name), encoding: .utf8)
-            try library.register(text, named: String(name.dropLast(".mustache".count)))
+            for language in Language.allCases {
+                try libraries[language, default: MustacheLibrary()].register(HTMLEscaping.pragma + catalogue.inlined(text, language), named: String(name.dropLast(".mustache".count)))
+            }
         }
         let css = try Data(contentsOf: root.appendingPathComponent("static/haven.css"))
-        return ConsoleRenderer(library: library, catalogue: try Catalogue(directory: root.appendingPathComponent("messages")),
-                               stylesheet: ByteBuffer(bytes: css))
+        return ConsoleRenderer(libraries: libraries, catalogue: catalogue, stylesheet: ByteBuffer(bytes: css))
     }
 
     /// Where the templates are: `HAVEN_CONSOLE_DIR`, else the resource bundle the build puts
@@ -50,8 +54,14 @@ struct ConsoleRenderer: Sendable {
         .cacheControl: "no-store",
     ]
 
+    /// A page in the language its layout declares (`lang`).
+    func html(_ template: String, _ model: [String: Any]) -> String? {
+        let language = (model["lang"] as? String).flatMap(Language.init(rawValue:)) ?? .en
+        return libraries[language]?.render(model, withTemplate: template)
+    }
+
     func render(_ template: String, _ model: [String: Any], status: HTTPResponse.Status = .ok, headers: HTTPFields = [:]) -> Response {
-        guard let html = library.render(model, withTemplate: template) else {
+        guard let html = html(template, model) else {
             return Response(status: .internalServerError, headers: ConsoleRenderer.securityHeaders, body: .init(byteBuffer: ByteBuffer(string: "template missing")))
         }
         var fields = ConsoleRenderer.securityHeaders
