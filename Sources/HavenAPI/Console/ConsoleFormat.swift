@@ -3,23 +3,24 @@ import HavenCore
 import NIOConcurrencyHelpers
 
 /// Dates as the viewer reads them: in their language, in their organisation's time zone.
+/// Made for every row of a page, so it holds only names: the locale and zone behind them are
+/// built once, with their formatter.
 struct ConsoleFormat {
-    let locale: Locale
-    let timeZone: TimeZone
+    let locale: String
+    let timeZone: String
 
     /// The time zone of an organisation's country (the NRS countries Haven serves first),
     /// UTC elsewhere.
-    static func timeZone(country: String) -> TimeZone {
-        let zones = ["MD": "Europe/Chisinau", "RO": "Europe/Bucharest", "UA": "Europe/Kyiv", "RU": "Europe/Moscow", "GB": "Europe/London",
-                     "DE": "Europe/Berlin", "IT": "Europe/Rome", "FR": "Europe/Paris", "PL": "Europe/Warsaw", "TR": "Europe/Istanbul"]
-        return zones[country].flatMap(TimeZone.init(identifier:)) ?? utc
+    static func timeZone(country: String) -> String {
+        zones[country] ?? "UTC"
     }
 
-    static let utc = TimeZone(identifier: "UTC") ?? .current
+    private static let zones = ["MD": "Europe/Chisinau", "RO": "Europe/Bucharest", "UA": "Europe/Kyiv", "RU": "Europe/Moscow", "GB": "Europe/London",
+                                "DE": "Europe/Berlin", "IT": "Europe/Rome", "FR": "Europe/Paris", "PL": "Europe/Warsaw", "TR": "Europe/Istanbul"]
+    private static let locales: [Language: String] = [.en: "en_GB", .ro: "ro_MD", .ru: "ru_MD", .uk: "uk_UA"]
 
     init(language: Language, country: String) {
-        let identifiers: [Language: String] = [.en: "en_GB", .ro: "ro_MD", .ru: "ru_MD", .uk: "uk_UA"]
-        locale = Locale(identifier: identifiers[language] ?? "en_GB")
+        locale = ConsoleFormat.locales[language] ?? "en_GB"
         timeZone = ConsoleFormat.timeZone(country: country)
     }
 
@@ -31,11 +32,15 @@ struct ConsoleFormat {
     func date(_ date: CalendarDate) -> String {
         var components = DateComponents()
         (components.year, components.month, components.day, components.hour) = (date.year, date.month, date.day, 12)
-        var calendar = Calendar(identifier: .gregorian)
-        calendar.timeZone = ConsoleFormat.utc
-        guard let moment = calendar.date(from: components) else { return date.description }
-        return Formatters.shared.string(moment, locale: locale, timeZone: ConsoleFormat.utc, time: false)
+        guard let moment = ConsoleFormat.utcCalendar.date(from: components) else { return date.description }
+        return Formatters.shared.string(moment, locale: locale, timeZone: "UTC", time: false)
     }
+
+    private static let utcCalendar: Calendar = {
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = TimeZone(identifier: "UTC") ?? .current
+        return calendar
+    }()
 }
 
 /// One `DateFormatter` per language, zone and style, made once: making one costs far more than
@@ -52,16 +57,16 @@ private final class Formatters: Sendable {
 
     private let formatters = NIOLockedValueBox<[Key: DateFormatter]>([:])
 
-    func string(_ date: Date, locale: Locale, timeZone: TimeZone, time: Bool) -> String {
-        let key = Key(locale: locale.identifier, timeZone: timeZone.identifier, time: time)
+    func string(_ date: Date, locale: String, timeZone: String, time: Bool) -> String {
+        let key = Key(locale: locale, timeZone: timeZone, time: time)
         return formatters.withLockedValue { formatters in
             let formatter: DateFormatter
             if let made = formatters[key] {
                 formatter = made
             } else {
                 formatter = DateFormatter()
-                formatter.locale = locale
-                formatter.timeZone = timeZone
+                formatter.locale = Locale(identifier: locale)
+                formatter.timeZone = TimeZone(identifier: timeZone) ?? TimeZone(identifier: "UTC") ?? .current
                 formatter.dateStyle = .medium
                 formatter.timeStyle = time ? .short : .none
                 formatters[key] = formatter
