@@ -100,8 +100,16 @@ struct NeedDTO: Encodable, Sendable {
     var note: String?
     var createdBy: UUID
     var createdAt: Date
+    var overdue: Bool
+    var reason: String?
+    var supersededBy: UUID?
+    var metByReferral: UUID?
+    var closedBy: UUID?
+    var closedAt: Date?
+    var caseReference: String?
+    var version: Int
 
-    init(_ need: Need) {
+    init(_ need: Need, reference: String? = nil) {
         id = need.id
         caseId = need.caseID
         domain = need.domain
@@ -112,6 +120,14 @@ struct NeedDTO: Encodable, Sendable {
         note = need.note
         createdBy = need.createdBy
         createdAt = need.createdAt
+        overdue = need.isOverdue(at: Date())
+        reason = need.reason
+        supersededBy = need.supersededBy
+        metByReferral = need.metByReferral
+        closedBy = need.closedBy
+        closedAt = need.closedAt
+        caseReference = reference
+        version = need.version
     }
 }
 

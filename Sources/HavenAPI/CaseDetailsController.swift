@@ -14,11 +14,13 @@ struct CaseDetailsController: Sendable {
         routes.post("/v1/cases/:id/needs") { request, context in try await createNeed(request, context) }
         routes.get("/v1/cases/:id/needs") { request, context in try await listNeeds(request, context) }
         routes.get("/v1/cases/:id/needs/:nid") { request, context in try await readNeed(request, context) }
+        routes.post("/v1/cases/:id/needs/:nid/close") { request, context in try await closeNeed(request, context) }
         routes.post("/v1/cases/:id/services") { request, context in try await createService(request, context) }
         routes.get("/v1/cases/:id/services") { request, context in try await listServices(request, context) }
         routes.get("/v1/cases/:id/services/:sid") { request, context in try await readService(request, context) }
         routes.patch("/v1/cases/:id/services/:sid") { request, context in try await updateService(request, context) }
         routes.get("/v1/services/overdue") { request, context in try await overdue(request, context) }
+        routes.get("/v1/worklist") { request, context in try await worklist(request, context) }
         routes.post("/v1/cases/:id/consents") { request, context in try await createConsent(request, context) }
         routes.get("/v1/cases/:id/consents") { request, context in try await listConsents(request, context) }
         routes.get("/v1/cases/:id/consents/:cid") { request, context in try await readConsent(request, context) }
@@ -47,7 +49,18 @@ struct CaseDetailsController: Sendable {
 
     func readNeed(_ request: Request, _ context: HavenRequestContext) async throws -> JSONResponse<NeedDTO> {
         let need = try await cases.need(try request.uuidParameter("nid", context), of: try request.uuidParameter("id", context), context: context.access)
-        return JSONResponse(NeedDTO(need))
+        return JSONResponse(NeedDTO(need), headers: [.eTag: ETag.make(need.version)])
+    }
+
+    /// Ends a need (met, cancelled, superseded) with a reason, under `If-Match` when given.
+    func closeNeed(_ request: Request, _ context: HavenRequestContext) async throws -> JSONResponse<NeedDTO> {
+        let caseID = try request.uuidParameter("id", context)
+        let needID = try request.uuidParameter("nid", context)
+        let expected = try ETag.optionalVersion(request)
+        var request = request
+        let closure = try await request.decodeJSON(NeedClosure.self, limit: bodyLimit)
+        let need = try await cases.closeNeed(needID, of: caseID, closure, expectedVersion: expected, context: context.access)
+        return JSONResponse(NeedDTO(need), headers: [.eTag: ETag.make(need.version)])
     }
 
     // MARK: Services

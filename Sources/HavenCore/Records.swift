@@ -11,9 +11,17 @@ public struct Need: Sendable, Equatable {
     public var note: String?
     public var createdBy: UUID
     public var createdAt: Date
+    /// How it ended (see NeedOutcome.swift): why, the need that replaced it, the referral that met it.
+    public var reason: String?
+    public var supersededBy: UUID?
+    public var metByReferral: UUID?
+    public var closedBy: UUID?
+    public var closedAt: Date?
+    public var version: Int
 
     public init(id: UUID, caseID: UUID, domain: SecurityDomain, serviceType: ServiceType, priority: NeedPriority, dueAt: Date,
-                status: String, note: String?, createdBy: UUID, createdAt: Date) {
+                status: String, note: String?, createdBy: UUID, createdAt: Date, reason: String? = nil, supersededBy: UUID? = nil,
+                metByReferral: UUID? = nil, closedBy: UUID? = nil, closedAt: Date? = nil, version: Int = 1) {
         self.id = id
         self.caseID = caseID
         self.domain = domain
@@ -24,6 +32,12 @@ public struct Need: Sendable, Equatable {
         self.note = note
         self.createdBy = createdBy
         self.createdAt = createdAt
+        self.reason = reason
+        self.supersededBy = supersededBy
+        self.metByReferral = metByReferral
+        self.closedBy = closedBy
+        self.closedAt = closedAt
+        self.version = version
     }
 }
 

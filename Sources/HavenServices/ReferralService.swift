@@ -91,7 +91,8 @@ public struct ReferralService: Sendable {
         let connection = transaction.connection
         let categories = Set(referral.sharedCategories)
         let reading = SharedPart.reading(categories)
-        guard let file = try CaseStore.find(referral.caseID, keys: keys, open: reading.opensCase, on: connection) else {
+        guard let file = try CaseStore.find(referral.caseID, keys: keys, open: reading.opensCase, openProfile: reading.opensProfile,
+                                             on: connection) else {
             throw StoreError.notFound("no such referral")
         }
         let needs = reading.needs ? try NeedStore.list(caseID: file.id, keys: keys, open: reading.opensNeedNotes, on: connection) : nil
@@ -118,6 +119,13 @@ public struct ReferralService: Sendable {
             let businessOnly = move.to == current.status && current.status.isOpen && move.businessStatus != nil && side == .recipient
             if !businessOnly, let refusal = ReferralStateMachine.check(from: current.status, to: move.to, side: side, reason: move.reason, outcome: move.outcome) {
                 throw Refused(refusal: refusal, from: current.status, side: side)
+            }
+            // Before the move: while the referral is open, the case and its need are still the recipient's to see.
+            if move.to == .completed, current.status != .completed, let needID = current.needID,
+               try NeedStore.meet(needID, byReferral: id, actor: actor, on: transaction.connection) {
+                try transaction.audit(.update, "need.close", entityKind: "need", entityID: needID.lowercasedString, caseID: current.caseID,
+                                      subjectOrganisation: current.caseOrganisation, purpose: access.purpose,
+                                      detail: ["outcome": "met", "referral": .string(id.lowercasedString)])
             }
             let updated = try ReferralStore.transition(current, move, actor: actor, keys: keys, on: transaction.connection)
             var detail: [String: AuditDetail] = ["from": .string(current.status.rawValue), "to": .string(updated.status.rawValue), "side": .string(side.rawValue)]

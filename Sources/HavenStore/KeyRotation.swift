@@ -22,6 +22,7 @@ public enum KeyRotation {
         Column(table: "case_file", column: "identity_sealed", rowKey: "id::text", label: { "case:\($0):identity" }, match: "id::text = $1"),
         Column(table: "case_file", column: "note_sealed", rowKey: "id::text", label: { "case:\($0):note" }, match: "id::text = $1"),
         Column(table: "need", column: "note_sealed", rowKey: "id::text", label: { "need:\($0):note" }, match: "id::text = $1"),
+        Column(table: "need", column: "reason_sealed", rowKey: "id::text", label: { "need:\($0):reason" }, match: "id::text = $1"),
         Column(table: "session_note", column: "note_sealed", rowKey: "episode_id::text || ':session:' || session_index",
                label: { "episode:\($0)" }, match: "episode_id::text || ':session:' || session_index = $1"),
         Column(table: "referral", column: "note_sealed", rowKey: "id::text", label: { "referral:\($0):note" }, match: "id::text = $1"),

@@ -16,7 +16,7 @@ public enum Retention {
             WHERE id = $1 AND anonymised_at IS NULL
             """, [caseID])
         guard updated == 1 else { return false }
-        try connection.execute("UPDATE need SET note_sealed = NULL WHERE case_id = $1", [caseID])
+        try connection.execute("UPDATE need SET note_sealed = NULL, reason_sealed = NULL WHERE case_id = $1", [caseID])
         // First answers kept for retries may hold the identifying part as it was.
         try connection.execute("SELECT haven_forget_case_answers($1)", [caseID])
         try connection.execute("DELETE FROM session_note WHERE case_id = $1", [caseID])

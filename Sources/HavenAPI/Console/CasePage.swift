@@ -10,7 +10,8 @@ import Hummingbird
 extension ConsoleController {
     /// Everything a caseworker needs on one page, read in one transaction and audited as one
     /// `case.read` naming the parts shown.
-    func casePage(_ id: UUID, _ visit: ConsoleVisit, messages: [FieldMessage] = [], status: HTTPResponse.Status = .ok) async throws -> Response {
+    func casePage(_ id: UUID, _ visit: ConsoleVisit, messages: [FieldMessage] = [], status: HTTPResponse.Status = .ok,
+                  closingNeed: (id: UUID, form: ConsoleForm)? = nil) async throws -> Response {
         let folder = try await cases.folder(id, historyLimit: 100, context: visit.access)
         let (file, needs, services, consents, caseReferrals, history, names) =
             (folder.file, folder.needs, folder.services, folder.consents, folder.referrals, folder.history, folder.names)
@@ -39,12 +40,7 @@ extension ConsoleController {
         summary["version"] = String(file.version)
         var model: [String: Any] = [
             "case": summary,
-            "needs": needs.map { need in
-                ["service": catalogue.label("service_type", need.serviceType.rawValue, language),
-                 "domain": catalogue.label("domain", need.domain.rawValue, language),
-                 "priority": catalogue.label("priority", need.priority.rawValue, language), "priority_code": need.priority.rawValue,
-                 "due": format.dateTime(need.dueAt), "status": catalogue.label("need_status", need.status, language)] as [String: Any]
-            },
+            "needs": needRows(needs, closable: file.status == .open && folder.emergencyUntil == nil, messages: messages, closing: closingNeed, visit),
             "services": services.map { episode in
                 ["type": catalogue.label("service_type", episode.type.rawValue, language),
                  "provider": episode.providerOrganisation.flatMap { names.organisations[$0] } ?? "",

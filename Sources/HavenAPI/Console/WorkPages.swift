@@ -9,6 +9,7 @@ import Hummingbird
 extension ConsoleController {
     func registerWorkPages(_ router: Router<HavenRequestContext>) {
         router.get("/worklist") { request, context in await page(request, context) { visit in try await worklist(visit) } }
+        registerNeedOutcomes(router)
         router.get("/cases") { request, context in await page(request, context) { visit in try await caseList(request, visit) } }
         // A search by name is posted (CaseListPage.swift): a name never goes in a URL.
         router.post("/cases/search") { request, context in await action(request, context) { visit, form in try await caseSearch(form, visit) } }
@@ -20,17 +21,38 @@ extension ConsoleController {
         }
     }
 
-    /// "Action needed": referrals awaiting my organisation's answer, and my open cases.
+    /// "Action needed": every part the user's role has, each with a line when it is empty.
     func worklist(_ visit: ConsoleVisit) async throws -> Response {
-        let can = Capabilities(visit.actor)
         let work = try await worklists.actionNeeded(context: visit.access)
-        var model: [String: Any] = ["can_cases": can.listCases, "can_referrals": can.listReferrals]
-        if can.listReferrals { model["awaiting"] = work.awaitingAnswer.map { referralRow($0, names: work.names, visit) } }
-        if can.closesCasesDirectly {
-            model["has_closures"] = !work.closuresToApprove.isEmpty
-            model["closures"] = work.closuresToApprove.map { caseRow($0, visit) }
+        let language = visit.language
+        let format = visit.format
+        let now = Date()
+        var model: [String: Any] = ["can_cases": work.parts.contains(.openCases), "can_referrals": work.parts.contains(.awaitingAnswer)]
+        for part in work.parts { model["has_" + part.rawValue] = true }
+        model["awaiting"] = work.awaitingAnswer.map { referralRow($0, names: work.names, visit) }
+        model["overdue_needs"] = work.overdueNeeds.map { item in
+            ["case_id": item.need.caseID.uuidString.lowercased(), "reference": item.reference,
+             "service": catalogue.label("service_type", item.need.serviceType.rawValue, language),
+             "priority": catalogue.label("priority", item.need.priority.rawValue, language), "priority_code": item.need.priority.rawValue,
+             "due": format.dateTime(item.need.dueAt)] as [String: Any]
         }
-        if can.listCases { model["my_cases"] = work.openCases.map { caseRow($0, visit) } }
+        model["services_due"] = work.servicesDue.map { item in
+            ["case_id": item.service.caseID.uuidString.lowercased(), "reference": item.reference,
+             "type": catalogue.label("service_type", item.service.type.rawValue, language),
+             "provider": item.service.providerOrganisation.flatMap { work.names.organisations[$0] } ?? "",
+             "due": item.service.dueOn.map(format.date) ?? "", "overdue": item.service.isOverdue(today: CalendarDate.of(now))] as [String: Any]
+        }
+        model["closures"] = work.closuresToApprove.map { caseRow($0, visit) }
+        model["grants"] = work.grantsToReview.map { grant in
+            ["id": grant.id.uuidString.lowercased(), "holder": work.names.user(grant.holder) ?? work.names.organisations[grant.holderOrganisation] ?? "",
+             "granted": format.dateTime(grant.grantedAt), "running": grant.expiresAt > now] as [String: Any]
+        }
+        model["consents_expiring"] = work.consentsExpiring.map { item in
+            ["case_id": item.consent.caseID.uuidString.lowercased(), "reference": item.reference,
+             "expires": item.consent.expiresAt.map(format.dateTime) ?? "",
+             "grantor": catalogue.label("grantor", item.consent.grantor.rawValue, language)] as [String: Any]
+        }
+        model["my_cases"] = work.openCases.map { caseRow($0, visit) }
         return render("worklist", visit, title: "worklist.title", model)
     }
 

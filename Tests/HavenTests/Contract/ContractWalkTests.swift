@@ -271,6 +271,16 @@ struct ContractWalk: Sendable {
         try await api.call(.get, "/v1/cases/\(caseID)/needs", token: worker, expect: .ok)
         try await api.call(.get, "/v1/cases/\(caseID)/needs/\(medicalNeedID)", token: worker, expect: .ok)
         try await api.call(.get, "/v1/cases/\(caseID)/needs/\(missing)", token: worker, expect: .notFound)
+        let endedNeed = try await api.call(.post, "/v1/cases/\(caseID)/needs", token: worker, json: [
+            "domain": "economic", "service_type": "reintegration", "priority": "normal",
+        ], expect: .created).uuid()
+        try await api.call(.post, "/v1/cases/\(caseID)/needs/\(endedNeed)/close", token: worker, json: ["outcome": "met"], expect: .unprocessableContent)
+        try await api.call(.post, "/v1/cases/\(caseID)/needs/\(endedNeed)/close", token: worker,
+                           json: ["outcome": "cancelled", "reason": "Synthetic: found work on her own."], expect: .ok)
+        try await api.call(.post, "/v1/cases/\(caseID)/needs/\(endedNeed)/close", token: worker,
+                           json: ["outcome": "met", "reason": "Synthetic: again."], expect: .conflict)
+        try await api.call(.post, "/v1/cases/\(caseID)/needs/\(missing)/close", token: worker,
+                           json: ["outcome": "met", "reason": "Synthetic."], expect: .notFound)
 
         // Services.
         let counselling = try await api.call(.post, "/v1/cases/\(caseID)/services", token: worker, json: [
@@ -301,6 +311,7 @@ struct ContractWalk: Sendable {
         try await api.call(.get, "/v1/services/overdue", token: boss, expect: .ok)
         try await api.call(.get, "/v1/services/overdue", token: auditorToken, expect: .forbidden)
         try await api.call(.get, "/v1/services/overdue", token: partnerToken, expect: .notFound)
+        for token in [worker, boss, partnerToken, auditorToken] { try await api.call(.get, "/v1/worklist", token: token, expect: .ok) }
         let serviceChange: ContractJSON = ["status": "completed", "end_on": .string(day(0)), "outcome": "Synthetic: sessions completed."]
         try await api.call(.patch, "/v1/cases/\(caseID)/services/\(counsellingID)", token: worker, json: serviceChange,
                            headers: ContractWalkTests.ifMatch(counselling.eTag ?? "W/\"1\""), expect: .ok)
