@@ -19,6 +19,8 @@ public struct SharedPart: Sendable, Equatable {
     /// releases them, and needs and services only when shared.
     public struct Reading: Sendable, Equatable {
         public var opensCase: Bool
+        /// The profile's free text (labour sector, violence location), sealed like the notes.
+        public var opensProfile: Bool
         public var needs: Bool
         public var opensNeedNotes: Bool
         public var services: Bool
@@ -26,7 +28,8 @@ public struct SharedPart: Sendable, Equatable {
     }
 
     public static func reading(_ categories: Set<DataCategory>) -> Reading {
-        Reading(opensCase: !categories.isDisjoint(with: [.identity, .contact, .notes]), needs: categories.contains(.needs),
+        Reading(opensCase: !categories.isDisjoint(with: [.identity, .contact, .notes]), opensProfile: categories.contains(.profile),
+                needs: categories.contains(.needs),
                 opensNeedNotes: categories.contains(.needs) && categories.contains(.notes), services: categories.contains(.services),
                 opensServiceNotes: categories.contains(.services) && categories.contains(.notes))
     }

@@ -35,7 +35,7 @@ extension CaseService {
                 }
             }
             do { try check.finish() } catch let failure as ValidationFailure { throw StoreError.invalid(failure) }
-            let consent = try ConsentStore.create(caseID: caseID, draft, actor: actor, now: Date(), on: transaction.connection)
+            let consent = try ConsentStore.create(caseID: caseID, draft, actor: actor, now: Date(), keys: transaction.keys, on: transaction.connection)
             try transaction.audit(.create, "consent.create", entityKind: "consent", entityID: consent.id.lowercasedString, caseID: caseID,
                                   subjectOrganisation: access.facts.owningOrganisation, purpose: access.purpose,
                                   detail: ["provisions": .int(draft.provisions.count), "statistics": .bool(consent.statistics)])
@@ -62,9 +62,9 @@ extension CaseService {
         try await store.transaction(context) { transaction in
             let access = try transaction.authorizeCase(caseID, .writeCaseDetails)
             guard let actor = transaction.actor,
-                  let consent = try ConsentStore.find(consentID, caseID: caseID, forUpdate: true, on: transaction.connection)
+                  let consent = try ConsentStore.find(consentID, caseID: caseID, keys: transaction.keys, forUpdate: true, on: transaction.connection)
             else { throw StoreError.notFound("no such consent") }
-            let (withdrawn, cancelled) = try ConsentStore.withdraw(consent, actor: actor, on: transaction.connection)
+            let (withdrawn, cancelled) = try ConsentStore.withdraw(consent, actor: actor, keys: transaction.keys, on: transaction.connection)
             try transaction.audit(.update, "consent.withdraw", entityKind: "consent", entityID: consentID.lowercasedString, caseID: caseID,
                                   subjectOrganisation: access.facts.owningOrganisation, purpose: access.purpose,
                                   detail: ["cancelled_referrals": .strings(cancelled.map(\.lowercasedString))])

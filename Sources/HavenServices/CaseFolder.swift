@@ -32,7 +32,7 @@ extension CaseService {
             let connection = transaction.connection
             let needs = try NeedStore.list(caseID: id, keys: keys, on: connection)
             let services = try ServiceStore.list(caseID: id, keys: keys, on: connection)
-            let consents = try ConsentStore.list(caseID: id, on: connection)
+            let consents = try ConsentStore.list(caseID: id, keys: keys, on: connection)
             let referrals = try ReferralStore.list(caseID: id, keys: keys, on: connection)
             let history = try AuditQuery.caseHistory(id, after: nil, limit: historyLimit, on: connection)
             try transaction.audit(.read, "case.read", entityKind: "case", entityID: id.lowercasedString, caseID: id,

@@ -62,7 +62,7 @@ public struct CaseService: Sendable {
     /// The case's consents, audited as `consent.list`.
     public func consents(of caseID: UUID, context: AccessContext) async throws -> [Consent] {
         try await details(of: caseID, kind: "consent", context: context) { transaction in
-            try ConsentStore.list(caseID: caseID, on: transaction.connection)
+            try ConsentStore.list(caseID: caseID, keys: transaction.keys, on: transaction.connection)
         }
     }
 

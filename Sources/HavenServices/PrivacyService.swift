@@ -44,7 +44,7 @@ public struct PrivacyService: Sendable {
             }
             let export = Export(
                 file: file, needs: try NeedStore.list(caseID: id, keys: keys, on: connection),
-                services: try ServiceStore.list(caseID: id, keys: keys, on: connection), consents: try ConsentStore.list(caseID: id, on: connection),
+                services: try ServiceStore.list(caseID: id, keys: keys, on: connection), consents: try ConsentStore.list(caseID: id, keys: keys, on: connection),
                 referrals: referrals, history: try AuditQuery.caseHistory(id, after: nil, limit: 10_000, on: connection).items)
             try transaction.audit(.execute, "export", entityKind: "case", entityID: id.lowercasedString, caseID: id,
                                   subjectOrganisation: access.facts.owningOrganisation, purpose: access.purpose,

@@ -67,7 +67,7 @@ extension ReferralService {
         guard let serviceType else { throw invalid("service_type", "is required when need_id is not given") }
         // Locked until the referral commits: a withdrawal waits for it and then cancels it, or
         // went first and is seen here.
-        guard let consent = try ConsentStore.find(draft.consentId, caseID: file.id, forUpdate: true, on: connection) else {
+        guard let consent = try ConsentStore.find(draft.consentId, caseID: file.id, keys: keys, forUpdate: true, on: connection) else {
             throw invalid("consent_id", "is not a consent of this case")
         }
         let missing = consent.missingCategories(Set(draft.sharedCategories), for: recipient.id, at: Date())

@@ -67,7 +67,8 @@ extension CaseService {
         guard let actor = context.actor else { throw StoreError.forbidden("log in first") }
         return try await store.transaction(context) { transaction in
             try transaction.authorize(.listCases, .collection, entityKind: "service")
-            let found = try ServiceStore.overdue(actor: actor, today: CalendarDate.of(Date()), after: page.cursor, limit: page.limit, on: transaction.connection)
+            let found = try ServiceStore.overdue(actor: actor, today: CalendarDate.of(Date()), after: page.cursor, limit: page.limit,
+                                                 keys: transaction.keys, on: transaction.connection)
             try transaction.audit(.read, "service.overdue", entityKind: "service", subjectOrganisation: actor.organisationID, purpose: .caseManagement,
                                   detail: ["count": .int(found.items.count)])
             return found
@@ -88,7 +89,7 @@ extension CaseService {
     }
 
     public func consent(_ id: UUID, of caseID: UUID, context: AccessContext) async throws -> Consent {
-        try await readOne(id, of: caseID, kind: .consent, context: context) { try ConsentStore.find(id, caseID: caseID, on: $0.connection) }
+        try await readOne(id, of: caseID, kind: .consent, context: context) { try ConsentStore.find(id, caseID: caseID, keys: $0.keys, on: $0.connection) }
     }
 
     /// One record of a case, read and audited like the case itself.

@@ -68,7 +68,8 @@ public struct WorklistService: Sendable {
                     .map { (need: $0.0, reference: $0.1) }
                 // Due by the end of today: overdue ones and those to finish today.
                 let tomorrow = CalendarDate.of(now.addingTimeInterval(86_400))
-                worklist.servicesDue = try ServiceStore.overdue(actor: actor, today: tomorrow, after: nil, limit: Self.referralLimit, on: connection)
+                worklist.servicesDue = try ServiceStore.overdue(actor: actor, today: tomorrow, after: nil, limit: Self.referralLimit,
+                                                                keys: keys, on: connection)
                     .items.map { (service: $0.0, reference: $0.1) }
                 worklist.consentsExpiring = try ConsentStore.expiring(actor: actor, now: now, before: now.addingTimeInterval(Self.consentNotice),
                                                                       limit: Self.referralLimit, on: connection)

@@ -68,7 +68,8 @@ public enum CaseStore {
         assigned_to, created_by, closure_requested_at, closure_requested_by, closure_reason, closed_at, closed_by, reopened_count,
         retention_due, anonymised_at, sex, birth_year, age_band, citizenship, languages, minor, disability,
         exploitation_types, labour_sector, means_of_control, recruiter_relation, country_of_exploitation, months_exploited,
-        violence_types, perpetrator_relation, violence_location, created_at, updated_at, version, identity_sealed, note_sealed
+        violence_types, perpetrator_relation, violence_location, created_at, updated_at, version, identity_sealed, note_sealed,
+        labour_sector_sealed, violence_location_sealed
         """
 
     /// Without the sealed columns: lists never open them, so they need not travel.
@@ -76,9 +77,13 @@ public enum CaseStore {
 
     public static func identityLabel(_ id: UUID) -> String { FieldSealing.label("case:", id, ":identity") }
     static func noteLabel(_ id: UUID) -> String { FieldSealing.label("case:", id, ":note") }
+    static func labourSectorLabel(_ id: UUID) -> String { FieldSealing.label("case:", id, ":labour-sector") }
+    static func violenceLocationLabel(_ id: UUID) -> String { FieldSealing.label("case:", id, ":violence-location") }
 
-    /// Decodes a row; opens the identifying part and the note only when `open` is set.
-    static func decode(_ row: PGRow, keys: KeyRing, open: Bool) throws -> CaseFile {
+    /// Decodes a row; opens the identifying part and the free text only when `open` is set (the
+    /// clear labour sector and violence location are read only as left by an older Haven, until
+    /// start-up seals them).
+    static func decode(_ row: PGRow, keys: KeyRing, open: Bool, openProfile: Bool? = nil) throws -> CaseFile {
         let id: UUID = try row.decode(at: 0)
         func enumValue<T: ClosedSet>(_ type: T.Type, _ column: Int) throws -> T {
             guard let value = T(rawValue: try row.decode(String.self, at: column)) else {
@@ -123,6 +128,18 @@ public enum CaseStore {
             file.identity = try FieldSealing.open(try row.decode([UInt8]?.self, at: 38), as: PersonIdentity.self, identityLabel(id), keys: keys)
             file.note = try FieldSealing.openText(try row.decode([UInt8]?.self, at: 39), noteLabel(id), keys: keys)
         }
+        if openProfile ?? open {
+            if let sector = try FieldSealing.openText(try row.decode([UInt8]?.self, at: 40), labourSectorLabel(id), keys: keys) {
+                var profile = file.trafficking ?? TraffickingProfile()
+                profile.labourSector = sector
+                file.trafficking = profile
+            }
+            if let location = try FieldSealing.openText(try row.decode([UInt8]?.self, at: 41), violenceLocationLabel(id), keys: keys) {
+                var profile = file.violence ?? ViolenceProfile()
+                profile.location = location
+                file.violence = profile
+            }
+        }
         return file
     }
 
@@ -149,8 +166,8 @@ public enum CaseStore {
         let result = try connection.query("""
             INSERT INTO case_file (id, organisation_id, reference, case_type, identification_status, identified_by, identified_on,
                 risk_level, assigned_to, created_by, sex, birth_year, age_band, citizenship, languages, minor, disability,
-                identity_sealed, exploitation_types, labour_sector, means_of_control, recruiter_relation, country_of_exploitation,
-                months_exploited, violence_types, perpetrator_relation, violence_location, note_sealed)
+                identity_sealed, exploitation_types, labour_sector_sealed, means_of_control, recruiter_relation, country_of_exploitation,
+                months_exploited, violence_types, perpetrator_relation, violence_location_sealed, note_sealed)
             VALUES ($1, $2, $3, $4, $5, $6, $7::date, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24,
                 $25, $26, $27, $28)
             RETURNING
@@ -160,18 +177,22 @@ public enum CaseStore {
                 profile.sex.rawValue, profile.birthYear, profile.ageBand?.rawValue, profile.citizenship,
                 PGTextArray(profile.languages ?? []), profile.minor, profile.disability,
                 try FieldSealing.seal(draft.person.identity, identityLabel(id), keys: keys),
-                PGTextArray((trafficking?.exploitationTypes ?? []).map(\.rawValue)), trafficking?.labourSector,
+                PGTextArray((trafficking?.exploitationTypes ?? []).map(\.rawValue)),
+                try FieldSealing.sealText(trafficking?.labourSector, labourSectorLabel(id), keys: keys),
                 PGTextArray((trafficking?.meansOfControl ?? []).map(\.rawValue)), trafficking?.recruiterRelation?.rawValue,
                 trafficking?.countryOfExploitation, trafficking?.monthsExploited,
-                PGTextArray((violence?.types ?? []).map(\.rawValue)), violence?.perpetratorRelation?.rawValue, violence?.location,
+                PGTextArray((violence?.types ?? []).map(\.rawValue)), violence?.perpetratorRelation?.rawValue,
+                try FieldSealing.sealText(violence?.location, violenceLocationLabel(id), keys: keys),
                 try FieldSealing.sealText(draft.note, noteLabel(id), keys: keys),
             ])
         return try decode(result[0], keys: keys, open: true)
     }
 
-    public static func find(_ id: UUID, keys: KeyRing, open: Bool, forUpdate: Bool = false, on connection: PGConnection) throws -> CaseFile? {
+    /// `openProfile` (by default as `open`): the profile's free text, for a reader the profile is released to.
+    public static func find(_ id: UUID, keys: KeyRing, open: Bool, openProfile: Bool? = nil, forUpdate: Bool = false,
+                            on connection: PGConnection) throws -> CaseFile? {
         let sql = findSQL + (forUpdate ? " FOR UPDATE" : "")
-        return try connection.query(sql, [id]).first.map { try decode($0, keys: keys, open: open) }
+        return try connection.query(sql, [id]).first.map { try decode($0, keys: keys, open: open, openProfile: openProfile) }
     }
 
     /// The facts the access policy needs, with the actor's live break-glass grant if any.
@@ -264,9 +285,9 @@ public enum CaseStore {
                 risk_level = $7, status = $8, assigned_to = $9, closure_requested_at = $10, closure_requested_by = $11,
                 closure_reason = $12, closed_at = $13, closed_by = $14, reopened_count = $15, retention_due = $16::date,
                 sex = $17, birth_year = $18, age_band = $19, citizenship = $20, languages = $21, minor = $22, disability = $23,
-                identity_sealed = $24, exploitation_types = $25, labour_sector = $26, means_of_control = $27,
+                identity_sealed = $24, exploitation_types = $25, labour_sector_sealed = $26, labour_sector = NULL, means_of_control = $27,
                 recruiter_relation = $28, country_of_exploitation = $29, months_exploited = $30, violence_types = $31,
-                perpetrator_relation = $32, violence_location = $33, note_sealed = $34,
+                perpetrator_relation = $32, violence_location_sealed = $33, violence_location = NULL, note_sealed = $34,
                 updated_at = now(), version = version + 1
             WHERE id = $1 AND version = $2
             RETURNING
@@ -278,11 +299,13 @@ public enum CaseStore {
                 profile.sex.rawValue, profile.birthYear, profile.ageBand?.rawValue, profile.citizenship,
                 PGTextArray(profile.languages ?? []), profile.minor, profile.disability,
                 try FieldSealing.seal(file.identity, identityLabel(file.id), keys: keys),
-                PGTextArray((file.trafficking?.exploitationTypes ?? []).map(\.rawValue)), file.trafficking?.labourSector,
+                PGTextArray((file.trafficking?.exploitationTypes ?? []).map(\.rawValue)),
+                try FieldSealing.sealText(file.trafficking?.labourSector, labourSectorLabel(file.id), keys: keys),
                 PGTextArray((file.trafficking?.meansOfControl ?? []).map(\.rawValue)), file.trafficking?.recruiterRelation?.rawValue,
                 file.trafficking?.countryOfExploitation, file.trafficking?.monthsExploited,
                 PGTextArray((file.violence?.types ?? []).map(\.rawValue)), file.violence?.perpetratorRelation?.rawValue,
-                file.violence?.location, try FieldSealing.sealText(file.note, noteLabel(file.id), keys: keys),
+                try FieldSealing.sealText(file.violence?.location, violenceLocationLabel(file.id), keys: keys),
+                try FieldSealing.sealText(file.note, noteLabel(file.id), keys: keys),
             ])
         return try result.first.map { try decode($0, keys: keys, open: true) }
     }

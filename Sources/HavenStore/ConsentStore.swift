@@ -1,12 +1,31 @@
 import Foundation
 import HavenCore
 import Postgres
+import Sealing
 
 public enum ConsentStore {
     static let columns = "id, case_id, grantor, method, granted_at, expires_at, withdrawn_at, statistics, provisions::text, version"
+    /// With the sealed purposes, for reading a consent whole.
+    static let sealedColumns = columns + ", purposes_sealed"
 
-    static func decode(_ row: PGRow) throws -> Consent {
-        let provisions = (try? FieldSealing.decoder.decode([Consent.Provision].self, from: Data((try row.decode(String.self, at: 8)).utf8))) ?? []
+    /// The provisions' purposes are free text, sealed together apart from the provisions (whose
+    /// recipients and categories stay readable, each with an empty purpose).
+    static func purposesLabel(_ id: UUID) -> String { FieldSealing.label("consent:", id, ":purposes") }
+
+    /// The provisions as stored: without their purposes.
+    static func provisionsJSON(_ provisions: [Consent.Provision]) throws -> PGJSON {
+        let blank = provisions.map { Consent.Provision(recipientOrganisation: $0.recipientOrganisation, purpose: "", categories: $0.categories) }
+        return PGJSON(text: String(decoding: try FieldSealing.encoder.encode(blank), as: UTF8.self))
+    }
+
+    /// Opens the purposes when given `keys` (and the row has `sealedColumns`).
+    static func decode(_ row: PGRow, keys: KeyRing? = nil) throws -> Consent {
+        let id: UUID = try row.decode(at: 0)
+        var provisions = (try? FieldSealing.decoder.decode([Consent.Provision].self, from: Data((try row.decode(String.self, at: 8)).utf8))) ?? []
+        // A consent recorded before purposes were sealed keeps its clear ones until start-up seals them.
+        if let keys, let purposes = try FieldSealing.open(try row.decode([UInt8]?.self, at: 10), as: [String].self, purposesLabel(id), keys: keys) {
+            for index in provisions.indices where index < purposes.count { provisions[index].purpose = purposes[index] }
+        }
         return Consent(
             id: try row.decode(at: 0), caseID: try row.decode(at: 1),
             grantor: try row.code(ConsentGrantor.self, at: 2), method: try row.code(ConsentMethod.self, at: 3),
@@ -14,37 +33,40 @@ public enum ConsentStore {
             statistics: try row.decode(at: 7), provisions: provisions, version: try row.decode(at: 9))
     }
 
-    public static func create(caseID: UUID, _ draft: ConsentDraft, actor: Actor, now: Date, on connection: PGConnection) throws -> Consent {
-        let provisions = String(decoding: try FieldSealing.encoder.encode(draft.provisions), as: UTF8.self)
+    public static func create(caseID: UUID, _ draft: ConsentDraft, actor: Actor, now: Date, keys: KeyRing, on connection: PGConnection) throws -> Consent {
+        let id = UUID()
         let result = try connection.query("""
-            INSERT INTO consent (id, case_id, grantor, method, granted_at, expires_at, statistics, provisions, created_by)
-            VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb, $9) RETURNING
-            """ + " " + columns, [
-                UUID(), caseID, draft.grantor.rawValue, draft.method.rawValue, draft.grantedAt ?? now, draft.expiresAt,
-                draft.statistics ?? false, PGJSON(text: provisions), actor.userID,
+            INSERT INTO consent (id, case_id, grantor, method, granted_at, expires_at, statistics, provisions, purposes_sealed, created_by)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb, $9, $10) RETURNING
+            """ + " " + sealedColumns, [
+                id, caseID, draft.grantor.rawValue, draft.method.rawValue, draft.grantedAt ?? now, draft.expiresAt,
+                draft.statistics ?? false, try provisionsJSON(draft.provisions),
+                try FieldSealing.seal(draft.provisions.map(\.purpose), purposesLabel(id), keys: keys), actor.userID,
             ])
         if draft.statistics == true { try StatisticsConsent.refresh(caseID: caseID, on: connection) }
-        return try decode(result[0])
+        return try decode(result[0], keys: keys)
     }
 
-    public static func list(caseID: UUID, on connection: PGConnection) throws -> [Consent] {
-        try connection.query("SELECT " + columns + " FROM consent WHERE case_id = $1 ORDER BY granted_at, id", [caseID]).rows.map(decode)
+    public static func list(caseID: UUID, keys: KeyRing, on connection: PGConnection) throws -> [Consent] {
+        try connection.query("SELECT " + sealedColumns + " FROM consent WHERE case_id = $1 ORDER BY granted_at, id", [caseID]).rows.map {
+            try decode($0, keys: keys)
+        }
     }
 
-    public static func find(_ id: UUID, caseID: UUID, forUpdate: Bool = false, on connection: PGConnection) throws -> Consent? {
-        let sql = "SELECT " + columns + " FROM consent WHERE id = $1 AND case_id = $2" + (forUpdate ? " FOR UPDATE" : "")
-        return try connection.query(sql, [id, caseID]).first.map(decode)
+    public static func find(_ id: UUID, caseID: UUID, keys: KeyRing, forUpdate: Bool = false, on connection: PGConnection) throws -> Consent? {
+        let sql = "SELECT " + sealedColumns + " FROM consent WHERE id = $1 AND case_id = $2" + (forUpdate ? " FOR UPDATE" : "")
+        return try connection.query(sql, [id, caseID]).first.map { try decode($0, keys: keys) }
     }
 
     /// Withdraws the consent and, in the same transaction, cancels every open referral relying
     /// on it (S16). Returns the ids of the cancelled referrals.
-    public static func withdraw(_ consent: Consent, actor: Actor, on connection: PGConnection) throws -> (Consent, [UUID]) {
+    public static func withdraw(_ consent: Consent, actor: Actor, keys: KeyRing, on connection: PGConnection) throws -> (Consent, [UUID]) {
         let result = try connection.query(
-            "UPDATE consent SET withdrawn_at = now(), version = version + 1 WHERE id = $1 AND withdrawn_at IS NULL RETURNING " + columns,
+            "UPDATE consent SET withdrawn_at = now(), version = version + 1 WHERE id = $1 AND withdrawn_at IS NULL RETURNING " + sealedColumns,
             [consent.id])
         guard let row = result.first else { throw StoreError.conflict("the consent is already withdrawn", field: nil) }
         let cancelled = try ReferralStore.cancelOpen(.relyingOn(consent: consent.id), reason: .consentWithdrawn, actor: actor, on: connection)
         try StatisticsConsent.refresh(caseID: consent.caseID, on: connection)
-        return (try decode(row), cancelled)
+        return (try decode(row, keys: keys), cancelled)
     }
 }

@@ -11,11 +11,15 @@ public enum ReferralStore {
     static let columns = """
         id, case_id, case_organisation_id, case_reference, need_id, service_type, from_organisation_id, from_user_id, to_organisation_id,
         consent_id, shared_categories, priority, due_at, status, business_status, status_reason, outcome, note_sealed,
-        previous_referral_id, episode_id, created_at, updated_at, version
+        previous_referral_id, episode_id, created_at, updated_at, version, outcome_sealed
         """
 
     static func noteLabel(_ id: UUID) -> String { "referral:\(id.lowercasedString):note" }
     static func transitionNoteLabel(_ transition: UUID) -> String { "referral-transition:\(transition.lowercasedString):note" }
+    /// Outcomes are free text, sealed like notes; one written before they were is read in clear
+    /// until start-up seals it.
+    static func outcomeLabel(_ id: UUID) -> String { FieldSealing.label("referral:", id, ":outcome") }
+    static func transitionOutcomeLabel(_ transition: UUID) -> String { FieldSealing.label("referral-transition:", transition, ":outcome") }
 
     static func decode(_ row: PGRow, keys: KeyRing, openNote: Bool) throws -> Referral {
         let id: UUID = try row.decode(at: 0)
@@ -26,7 +30,8 @@ public enum ReferralStore {
             sharedCategories: (try row.decodeArray(String.self, at: 10) ?? []).compactMap(DataCategory.init(rawValue:)),
             priority: try row.code(NeedPriority.self, at: 11), dueAt: try row.decode(at: 12),
             status: try row.code(ReferralStatus.self, at: 13), businessStatus: try row.decode(at: 14),
-            statusReason: try row.decode(at: 15), outcome: try row.decode(at: 16),
+            statusReason: try row.decode(at: 15),
+            outcome: try FieldSealing.openText(try row.decode([UInt8]?.self, at: 23), outcomeLabel(id), keys: keys) ?? (try row.decode(at: 16)),
             note: openNote ? try FieldSealing.openText(try row.decode([UInt8]?.self, at: 17), noteLabel(id), keys: keys) : nil,
             previousReferralID: try row.decode(at: 18), episodeID: try row.decode(at: 19), createdAt: try row.decode(at: 20),
             updatedAt: try row.decode(at: 21), version: try row.decode(at: 22))
@@ -156,17 +161,20 @@ public enum ReferralStore {
         }
         if let episodeID, target != referral.status {
             switch target {
-            case .completed: try ServiceStore.setStatus(episodeID, .completed, outcome: request.outcome, on: connection)
-            case .failed, .cancelled, .rejected, .enteredInError: try ServiceStore.setStatus(episodeID, .cancelled, outcome: request.outcome, on: connection)
+            case .completed: try ServiceStore.setStatus(episodeID, .completed, outcome: request.outcome, keys: keys, on: connection)
+            case .failed, .cancelled, .rejected, .enteredInError:
+                try ServiceStore.setStatus(episodeID, .cancelled, outcome: request.outcome, keys: keys, on: connection)
             default: break
             }
         }
         let result = try connection.query("""
             UPDATE referral SET status = $2, business_status = coalesce($3, business_status),
-                status_reason = CASE WHEN $2 = status THEN status_reason ELSE $4 END, outcome = coalesce($5, outcome),
+                status_reason = CASE WHEN $2 = status THEN status_reason ELSE $4 END, outcome_sealed = coalesce($5, outcome_sealed),
+                outcome = CASE WHEN $5::bytea IS NULL THEN outcome END,
                 episode_id = $6, updated_at = now(), version = version + 1
             WHERE id = $1 RETURNING
-            """ + " " + columns, [referral.id, target.rawValue, request.businessStatus, request.reason, request.outcome, episodeID])
+            """ + " " + columns, [referral.id, target.rawValue, request.businessStatus, request.reason,
+                                  try FieldSealing.sealText(request.outcome, outcomeLabel(referral.id), keys: keys), episodeID])
         try recordTransition(referral.id, from: referral.status, to: target, actor: actor, reason: request.reason,
                              businessStatus: request.businessStatus, outcome: request.outcome, note: request.note, keys: keys, on: connection)
         guard let row = result.first else { throw StoreError.notFound("no such referral") }
@@ -178,23 +186,25 @@ public enum ReferralStore {
         let uid = UUID()
         try connection.execute("""
             INSERT INTO referral_transition (uid, referral_id, from_status, to_status, actor_user, actor_organisation, reason, business_status,
-                outcome, note_sealed)
+                outcome_sealed, note_sealed)
             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
-            """, [uid, id, from?.rawValue, to.rawValue, actor?.userID, actor?.organisationID, reason, businessStatus, outcome,
+            """, [uid, id, from?.rawValue, to.rawValue, actor?.userID, actor?.organisationID, reason, businessStatus,
+                  try FieldSealing.sealText(outcome, transitionOutcomeLabel(uid), keys: keys),
                   try FieldSealing.sealText(note, transitionNoteLabel(uid), keys: keys)])
     }
 
     public static func history(_ id: UUID, keys: KeyRing, on connection: PGConnection) throws -> [ReferralTransition] {
         try connection.query("""
-            SELECT from_status, to_status, actor_user, actor_organisation, reason, business_status, outcome, note_sealed, at, uid
+            SELECT from_status, to_status, actor_user, actor_organisation, reason, business_status, outcome, note_sealed, at, uid, outcome_sealed
             FROM referral_transition WHERE referral_id = $1 ORDER BY id
             """, [id]).rows.map { row in
-            ReferralTransition(
+            let uid: UUID = try row.decode(at: 9)
+            return ReferralTransition(
                 from: (try row.decode(String?.self, at: 0)).flatMap(ReferralStatus.init(rawValue:)),
                 to: try row.code(ReferralStatus.self, at: 1), actorUser: try row.decode(at: 2),
                 actorOrganisation: try row.decode(at: 3), reason: try row.decode(at: 4), businessStatus: try row.decode(at: 5),
-                outcome: try row.decode(at: 6),
-                note: try FieldSealing.openText(try row.decode([UInt8]?.self, at: 7), transitionNoteLabel(try row.decode(UUID.self, at: 9)), keys: keys),
+                outcome: try FieldSealing.openText(try row.decode([UInt8]?.self, at: 10), transitionOutcomeLabel(uid), keys: keys) ?? (try row.decode(at: 6)),
+                note: try FieldSealing.openText(try row.decode([UInt8]?.self, at: 7), transitionNoteLabel(uid), keys: keys),
                 at: try row.decode(at: 8))
         }
     }

@@ -12,6 +12,7 @@ public enum Retention {
     public static func anonymise(_ caseID: UUID, on connection: PGConnection) throws -> Bool {
         let updated = try connection.execute("""
             UPDATE case_file SET identity_sealed = NULL, note_sealed = NULL, blind_index = NULL, birth_year = NULL,
+                labour_sector = NULL, labour_sector_sealed = NULL, violence_location = NULL, violence_location_sealed = NULL,
                 anonymised_at = now(), updated_at = now(), version = version + 1
             WHERE id = $1 AND anonymised_at IS NULL
             """, [caseID])
@@ -20,13 +21,27 @@ public enum Retention {
         // First answers kept for retries may hold the identifying part as it was.
         try connection.execute("SELECT haven_forget_case_answers($1)", [caseID])
         try connection.execute("DELETE FROM session_note WHERE case_id = $1", [caseID])
-        // Outcomes are free text, like notes.
-        try connection.execute("UPDATE referral SET note_sealed = NULL, outcome = NULL WHERE case_id = $1", [caseID])
+        // Outcomes, consent purposes and counsellors' names are free text, like notes.
+        try connection.execute("UPDATE referral SET note_sealed = NULL, outcome = NULL, outcome_sealed = NULL WHERE case_id = $1", [caseID])
         try connection.execute("""
-            UPDATE referral_transition SET note_sealed = NULL, outcome = NULL WHERE (note_sealed IS NOT NULL OR outcome IS NOT NULL)
+            UPDATE referral_transition SET note_sealed = NULL, outcome = NULL, outcome_sealed = NULL
+            WHERE (note_sealed IS NOT NULL OR outcome IS NOT NULL OR outcome_sealed IS NOT NULL)
               AND referral_id IN (SELECT id FROM referral WHERE case_id = $1)
             """, [caseID])
-        try connection.execute("UPDATE service_episode SET outcome = NULL WHERE case_id = $1 AND outcome IS NOT NULL", [caseID])
+        try connection.execute("""
+            UPDATE service_episode SET outcome = NULL, outcome_sealed = NULL, counsellors_sealed = NULL,
+                detail = CASE WHEN jsonb_typeof(detail -> 'counselling') = 'array' THEN jsonb_set(detail, '{counselling}',
+                    (SELECT coalesce(jsonb_agg(session || '{"counsellor": ""}'::jsonb ORDER BY position), '[]'::jsonb)
+                     FROM jsonb_array_elements(detail -> 'counselling') WITH ORDINALITY AS sessions (session, position)))
+                    ELSE detail END
+            WHERE case_id = $1
+            """, [caseID])
+        try connection.execute("""
+            UPDATE consent SET purposes_sealed = NULL,
+                provisions = (SELECT coalesce(jsonb_agg(provision || '{"purpose": ""}'::jsonb ORDER BY position), '[]'::jsonb)
+                              FROM jsonb_array_elements(provisions) WITH ORDINALITY AS listed (provision, position))
+            WHERE case_id = $1
+            """, [caseID])
         try connection.execute("UPDATE break_glass_grant SET reason_sealed = NULL, review_note_sealed = NULL WHERE case_id = $1", [caseID])
         return true
     }

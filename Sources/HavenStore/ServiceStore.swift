@@ -9,11 +9,30 @@ public enum ServiceStore {
         outcome, detail::text, created_at, updated_at, version
         """
 
-    static func noteLabel(_ episode: UUID, _ index: Int) -> String { "episode:\(episode.lowercasedString):session:\(index)" }
+    /// With the sealed outcome and counsellor names, for reading an episode whole.
+    static let sealedColumns = columns + ", outcome_sealed, counsellors_sealed"
 
-    static func decode(_ row: PGRow) throws -> ServiceEpisode {
+    static func noteLabel(_ episode: UUID, _ index: Int) -> String { "episode:\(episode.lowercasedString):session:\(index)" }
+    static func outcomeLabel(_ episode: UUID) -> String { FieldSealing.label("service:", episode, ":outcome") }
+    /// The counsellors' names, in session order, sealed together; the stored detail keeps empty names.
+    static func counsellorsLabel(_ episode: UUID) -> String { FieldSealing.label("service:", episode, ":counsellors") }
+
+    /// Opens the outcome and the counsellors' names when given `keys` (and the row has
+    /// `sealedColumns`); without, or for an episode recorded before they were sealed, they are
+    /// as stored in clear.
+    static func decode(_ row: PGRow, keys: KeyRing? = nil) throws -> ServiceEpisode {
+        let id: UUID = try row.decode(at: 0)
         let detailText: String = try row.decode(at: 11)
-        let detail = (try? FieldSealing.decoder.decode(ServiceDetail.self, from: Data(detailText.utf8))) ?? ServiceDetail()
+        var detail = (try? FieldSealing.decoder.decode(ServiceDetail.self, from: Data(detailText.utf8))) ?? ServiceDetail()
+        var outcome: String? = try row.decode(at: 10)
+        if let keys {
+            outcome = try FieldSealing.openText(try row.decode([UInt8]?.self, at: 15), outcomeLabel(id), keys: keys) ?? outcome
+            if let names = try FieldSealing.open(try row.decode([UInt8]?.self, at: 16), as: [String].self, counsellorsLabel(id), keys: keys),
+               var sessions = detail.counselling {
+                for index in sessions.indices where index < names.count { sessions[index].counsellor = names[index] }
+                detail.counselling = sessions
+            }
+        }
         return ServiceEpisode(
             id: try row.decode(at: 0), caseID: try row.decode(at: 1), needID: try row.decode(at: 2), referralID: try row.decode(at: 3),
             type: try row.code(ServiceType.self, at: 4), providerOrganisation: try row.decode(at: 5),
@@ -21,12 +40,19 @@ public enum ServiceStore {
             startOn: try row.decode(at: 7),
             dueOn: try row.decode(at: 8),
             endOn: try row.decode(at: 9),
-            outcome: try row.decode(at: 10), detail: detail, createdAt: try row.decode(at: 12), updatedAt: try row.decode(at: 13),
+            outcome: outcome, detail: detail, createdAt: try row.decode(at: 12), updatedAt: try row.decode(at: 13),
             version: try row.decode(at: 14))
     }
 
+    /// The detail as stored: without its free text (notes, counsellors' names), sealed apart.
     static func detailJSON(_ detail: ServiceDetail?) throws -> PGJSON {
-        PGJSON(text: String(decoding: try FieldSealing.encoder.encode((detail ?? ServiceDetail()).withoutNotes), as: UTF8.self))
+        var stored = (detail ?? ServiceDetail()).withoutNotes
+        stored.counselling = stored.counselling?.map { var session = $0; session.counsellor = ""; return session }
+        return PGJSON(text: String(decoding: try FieldSealing.encoder.encode(stored), as: UTF8.self))
+    }
+
+    static func sealedCounsellors(_ detail: ServiceDetail?, _ episode: UUID, keys: KeyRing) throws -> [UInt8]? {
+        try FieldSealing.seal(detail?.counselling.map { $0.map(\.counsellor) }, counsellorsLabel(episode), keys: keys)
     }
 
     /// Counselling notes go to `session_note`, sealed one by one.
@@ -65,27 +91,30 @@ public enum ServiceStore {
     public static func create(caseID: UUID, _ draft: ServiceDraft, referralID: UUID? = nil, actor: Actor, keys: KeyRing, on connection: PGConnection) throws -> ServiceEpisode {
         let id = UUID()
         let result = try connection.query("""
-            INSERT INTO service_episode (id, case_id, need_id, referral_id, type, provider_organisation_id, status, start_on, due_on, detail, created_by)
-            VALUES ($1, $2, $3, $4, $5, $6, $7, $8::date, $9::date, $10::jsonb, $11) RETURNING
-            """ + " " + columns, [
+            INSERT INTO service_episode (id, case_id, need_id, referral_id, type, provider_organisation_id, status, start_on, due_on, detail,
+                counsellors_sealed, created_by)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8::date, $9::date, $10::jsonb, $11, $12) RETURNING
+            """ + " " + sealedColumns, [
                 id, caseID, draft.needId, referralID, draft.type.rawValue, draft.providerOrganisation, (draft.status ?? .planned).rawValue,
-                draft.startOn?.description, draft.dueOn?.description, try detailJSON(draft.detail), actor.userID,
+                draft.startOn?.description, draft.dueOn?.description, try detailJSON(draft.detail),
+                try sealedCounsellors(draft.detail, id, keys: keys), actor.userID,
             ])
         try saveNotes(id, caseID: caseID, detail: draft.detail, keys: keys, on: connection)
-        var episode = try decode(result[0])
+        var episode = try decode(result[0], keys: keys)
         episode.detail = draft.detail ?? ServiceDetail()
         return episode
     }
 
     /// The case's services; their counselling notes (stored sealed apart) only with `openNotes`.
     public static func list(caseID: UUID, keys: KeyRing, openNotes: Bool = true, on connection: PGConnection) throws -> [ServiceEpisode] {
-        let episodes = try connection.query("SELECT " + columns + " FROM service_episode WHERE case_id = $1 ORDER BY created_at, id", [caseID]).rows.map(decode)
+        let episodes = try connection.query("SELECT " + sealedColumns + " FROM service_episode WHERE case_id = $1 ORDER BY created_at, id", [caseID])
+            .rows.map { try decode($0, keys: keys) }
         return openNotes ? try attachNotes(episodes, keys: keys, on: connection) : episodes
     }
 
     public static func find(_ id: UUID, caseID: UUID, keys: KeyRing, forUpdate: Bool = false, on connection: PGConnection) throws -> ServiceEpisode? {
-        let sql = "SELECT " + columns + " FROM service_episode WHERE id = $1 AND case_id = $2" + (forUpdate ? " FOR UPDATE" : "")
-        guard let episode = try connection.query(sql, [id, caseID]).first.map(decode) else { return nil }
+        let sql = "SELECT " + sealedColumns + " FROM service_episode WHERE id = $1 AND case_id = $2" + (forUpdate ? " FOR UPDATE" : "")
+        guard let episode = try connection.query(sql, [id, caseID]).first.map({ try decode($0, keys: keys) }) else { return nil }
         return try attachNotes([episode], keys: keys, on: connection).first
     }
 
@@ -93,30 +122,35 @@ public enum ServiceStore {
         let result = try connection.query("""
             UPDATE service_episode SET status = coalesce($2, status), provider_organisation_id = coalesce($3, provider_organisation_id),
                 start_on = coalesce($4::date, start_on), due_on = coalesce($5::date, due_on), end_on = coalesce($6::date, end_on),
-                outcome = coalesce($7, outcome), detail = coalesce($8::jsonb, detail), updated_at = now(), version = version + 1
+                outcome_sealed = coalesce($7, outcome_sealed), outcome = CASE WHEN $7::bytea IS NULL THEN outcome END,
+                detail = coalesce($8::jsonb, detail), counsellors_sealed = CASE WHEN $8::jsonb IS NULL THEN counsellors_sealed ELSE $9 END,
+                updated_at = now(), version = version + 1
             WHERE id = $1 RETURNING
-            """ + " " + columns, [
+            """ + " " + sealedColumns, [
                 episode.id, patch.status?.rawValue, patch.providerOrganisation, patch.startOn?.description, patch.dueOn?.description,
-                patch.endOn?.description, patch.outcome, try patch.detail.map { try detailJSON($0) },
+                patch.endOn?.description, try FieldSealing.sealText(patch.outcome, outcomeLabel(episode.id), keys: keys),
+                try patch.detail.map { try detailJSON($0) }, try sealedCounsellors(patch.detail, episode.id, keys: keys),
             ])
         if let detail = patch.detail { try saveNotes(episode.id, caseID: episode.caseID, detail: detail, keys: keys, on: connection) }
-        guard let updated = try result.first.map(decode) else { throw StoreError.notFound("no such service") }
+        guard let updated = try result.first.map({ try decode($0, keys: keys) }) else { throw StoreError.notFound("no such service") }
         return try attachNotes([updated], keys: keys, on: connection)[0]
     }
 
     /// Moves the episode a referral started, when the referral is accepted or completes.
-    static func setStatus(_ id: UUID, _ status: ServiceStatus, outcome: String?, on connection: PGConnection) throws {
+    static func setStatus(_ id: UUID, _ status: ServiceStatus, outcome: String?, keys: KeyRing, on connection: PGConnection) throws {
         try connection.execute("""
-            UPDATE service_episode SET status = $2, outcome = coalesce($3, outcome),
+            UPDATE service_episode SET status = $2, outcome_sealed = coalesce($3, outcome_sealed),
+                outcome = CASE WHEN $3::bytea IS NULL THEN outcome END,
                 start_on = CASE WHEN $2 = 'in_progress' THEN coalesce(start_on, current_date) ELSE start_on END,
                 end_on = CASE WHEN $2 IN ('completed', 'cancelled') THEN coalesce(end_on, current_date) ELSE end_on END,
                 updated_at = now(), version = version + 1
             WHERE id = $1
-            """, [id, status.rawValue, outcome])
+            """, [id, status.rawValue, try FieldSealing.sealText(outcome, outcomeLabel(id), keys: keys)])
     }
 
     /// The worklist: unfinished services past their due date, in the actor's own scope.
-    public static func overdue(actor: Actor, today: CalendarDate, after cursor: String?, limit: Int, on connection: PGConnection) throws -> Page<(ServiceEpisode, String)> {
+    public static func overdue(actor: Actor, today: CalendarDate, after cursor: String?, limit: Int, keys: KeyRing,
+                               on connection: PGConnection) throws -> Page<(ServiceEpisode, String)> {
         var sql = SQLFilter()
         sql.add("s.status IN ('planned', 'in_progress') AND s.due_on < ?::date", today.description)
         sql.add("c.organisation_id = s.case_organisation_id")
@@ -126,10 +160,10 @@ public enum ServiceStore {
             sql.add("(s.due_on, s.id) > (?::date, ?::uuid)", date.description, id)
         }
         let limitPlaceholder = sql.bind(limit + 1)
-        let text = "SELECT " + columns.split(separator: ",").map { "s." + $0.trimmingCharacters(in: .whitespacesAndNewlines) }.joined(separator: ", ")
+        let text = "SELECT " + sealedColumns.split(separator: ",").map { "s." + $0.trimmingCharacters(in: .whitespacesAndNewlines) }.joined(separator: ", ")
             + ", c.reference FROM service_episode s JOIN case_file c ON c.id = s.case_id" + sql.whereClause
             + " ORDER BY s.due_on, s.id LIMIT " + limitPlaceholder
-        var items = try connection.query(text, sql.parameters).rows.map { (try decode($0), try $0.decode(String.self, at: 15)) }
+        var items = try connection.query(text, sql.parameters).rows.map { (try decode($0, keys: keys), try $0.decode(String.self, at: 17)) }
         var next: String?
         if items.count > limit {
             items.removeLast()

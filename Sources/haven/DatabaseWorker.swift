@@ -50,6 +50,8 @@ struct DatabaseWorker: Service, CustomStringConvertible {
                     logger.critical("the key file lacks keys the database was sealed with; encrypted fields will not open until they are added",
                                     metadata: ["missing_key_ids": "\(missing.joined(separator: ","))"])
                 }
+                let sealed = try await FreeTextSealing.sealClearValues(store: store)
+                if sealed > 0 { logger.notice("sealed free text an earlier version kept in clear", metadata: ["rows": "\(sealed)"]) }
                 return
             } catch let error as PGMigrationError {
                 logger.critical("migrations refused", metadata: ["error": "\(PGError.loggable(error))"])
