@@ -48,7 +48,8 @@ public struct SharedPart: Sendable, Equatable {
         if categories.contains(.needs) {
             self.needs = needs?.map { need in
                 var need = need
-                if !notes { need.note = nil }
+                // Why a need ended is free text about the person, released like its note.
+                if !notes { need.note = nil; need.reason = nil }
                 return need
             } ?? []
         }

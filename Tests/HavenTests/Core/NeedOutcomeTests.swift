@@ -52,3 +52,17 @@ import Testing
         #expect(closure.refusal(closing: open, successor: Self.need(status: .met, caseID: open.caseID)) != nil, "not by an ended need")
     }
 }
+
+extension NeedOutcomeTests {
+    @Test func aReferralsRecipientReadsWhyANeedEndedOnlyWhenNotesAreShared() {
+        var ended = Self.need(status: .cancelled)
+        ended.note = "Synthetic note"
+        ended.reason = "Synthetic reason"
+        let file = CaseClosingTests.file()
+        let withoutNotes = SharedPart(file, needs: [ended], services: nil, categories: [.profile, .needs])
+        #expect(withoutNotes.needs?.first?.reason == nil)
+        #expect(withoutNotes.needs?.first?.status == "cancelled", "the outcome itself is part of the need")
+        let withNotes = SharedPart(file, needs: [ended], services: nil, categories: [.profile, .needs, .notes])
+        #expect(withNotes.needs?.first?.reason == "Synthetic reason")
+    }
+}
