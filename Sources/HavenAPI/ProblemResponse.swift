@@ -69,6 +69,10 @@ enum ProblemResponse {
             return ReferralController.problem(refused)
         case let refused as ReferralService.OutsideMandate:
             return ReferralController.problem(refused)
+        case let limited as DuplicateHintLimited:
+            return APIError(.tooManyRequests, kind: "rate-limited",
+                            detail: "you have had as many duplicate checks against other organisations as an hour allows; nothing was saved, try again later",
+                            headers: [.retryAfter: String(limited.retryAfter)])
         case let error as any HTTPResponseError:
             let status = error.status
             switch status {

@@ -274,3 +274,20 @@ public enum AccessPolicy {
         }
     }
 }
+
+/// How far the duplicate hint at intake reaches for a user.
+public enum DuplicateHintReach: Sendable, Equatable {
+    /// Their own organisation's cases only: they are told to ask their supervisor about others.
+    case ownOrganisation
+    /// Whether another organisation has the person too (rate-limited, audited as `duplicate.hint`).
+    case everyOrganisation
+}
+
+extension AccessPolicy {
+    /// Whether someone is registered in another organisation is asked by name and birth year,
+    /// so typed freely it would tell anyone who is where: supervisors learn it, caseworkers ask
+    /// a supervisor. Everyone who registers cases learns of their own organisation's.
+    public static func duplicateHintReach(_ actor: Actor) -> DuplicateHintReach {
+        actor.role == .supervisor ? .everyOrganisation : .ownOrganisation
+    }
+}

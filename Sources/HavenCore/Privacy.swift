@@ -18,23 +18,46 @@ public enum BlindIndexInput {
 }
 
 /// What intake tells about a possible duplicate: references only for the caller's own
-/// organisation; for another, only that one exists (ask its supervisor).
+/// organisation; for another, only that one exists (ask its supervisor), and that only to a
+/// caller the access policy lets ask (`AccessPolicy.duplicateHintReach`). Anyone else is told to
+/// ask their supervisor, whether or not there is anything to find.
 public struct DuplicateHint: Codable, Sendable, Equatable {
     public var sameOrganisation: [String]
-    public var otherOrganisation: Bool
+    /// Absent for a caller who may not learn it.
+    public var otherOrganisation: Bool?
+    /// Set for a caller who may not learn about other organisations: their supervisor may.
+    public var askSupervisor: Bool?
 
-    public init(sameOrganisation: [String], otherOrganisation: Bool) {
+    public init(sameOrganisation: [String], otherOrganisation: Bool?, askSupervisor: Bool? = nil) {
         self.sameOrganisation = sameOrganisation
         self.otherOrganisation = otherOrganisation
+        self.askSupervisor = askSupervisor
     }
 
-    public var isEmpty: Bool { sameOrganisation.isEmpty && !otherOrganisation }
+    /// Nothing to say: no match the caller may know of, and nothing to ask.
+    public var isEmpty: Bool { !found && askSupervisor != true }
+
+    /// A match the caller may know of.
+    public var found: Bool { !sameOrganisation.isEmpty || otherOrganisation == true }
 
     public var message: String? {
         var parts: [String] = []
         if !sameOrganisation.isEmpty { parts.append("possible duplicate in your organisation: \(sameOrganisation.joined(separator: ", "))") }
-        if otherOrganisation { parts.append("possible duplicate in another organisation — ask its supervisor") }
+        if otherOrganisation == true { parts.append("possible duplicate in another organisation — ask its supervisor") }
+        if askSupervisor == true { parts.append("whether the person is registered in another organisation only your supervisor can check") }
         return parts.isEmpty ? nil : parts.joined(separator: "; ")
+    }
+}
+
+/// How many cross-organisation duplicate hints one user gets in an hour: enough for a
+/// supervisor's intakes, too few to sweep names and birth years through.
+public enum DuplicateHintLimit {
+    public static let perHour = 20
+    public static let window: TimeInterval = 3600
+
+    /// Seconds until the oldest hint in the window leaves it, at least one.
+    public static func retryAfter(oldest: Date, now: Date) -> Int {
+        max(1, Int((oldest.addingTimeInterval(window).timeIntervalSince(now)).rounded(.up)))
     }
 }
 

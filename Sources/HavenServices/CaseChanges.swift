@@ -28,11 +28,13 @@ extension CaseService {
             let draft = draft.assigningDefault(for: actor)
             if let assignee = draft.assignee { try CaseService.checkAssignee(assignee, organisation: actor.organisationID, on: transaction) }
             let file = try CaseStore.create(draft, reference: reference, actor: actor, keys: keys, today: today, on: transaction.connection)
-            let duplicates = try DuplicateCheck.record(caseID: file.id, identity: file.identity, birthYear: file.profile.birthYear, keys: keys,
-                                                       on: transaction.connection)
+            let duplicates = try CaseService.duplicateHint(caseID: file.id, identity: file.identity, birthYear: file.profile.birthYear,
+                                                           on: transaction)
+            // Whoever reads the case's history may read this: only its own organisation's matches count here.
             try transaction.audit(.create, "case.create", entityKind: "case", entityID: file.id.lowercasedString, caseID: file.id,
                                   subjectOrganisation: file.organisationID, purpose: .caseManagement,
-                                  detail: ["fields": .strings(CaseService.providedFields(draft)), "possible_duplicate": .bool(!duplicates.isEmpty)])
+                                  detail: ["fields": .strings(CaseService.providedFields(draft)),
+                                           "possible_duplicate": .bool(!duplicates.sameOrganisation.isEmpty)])
             return try answer(file, duplicates)
         }
     }
@@ -175,8 +177,8 @@ extension CaseService {
             }
             var duplicates: DuplicateHint?
             if saved.identity != current.identity || saved.profile.birthYear != current.profile.birthYear {
-                let hint = try DuplicateCheck.record(caseID: id, identity: saved.identity, birthYear: saved.profile.birthYear, keys: keys,
-                                                     on: transaction.connection)
+                let hint = try CaseService.duplicateHint(caseID: id, identity: saved.identity, birthYear: saved.profile.birthYear,
+                                                         on: transaction)
                 duplicates = hint.isEmpty ? nil : hint
             }
             try transaction.audit(.update, "case.update", entityKind: "case", entityID: id.lowercasedString, caseID: id,

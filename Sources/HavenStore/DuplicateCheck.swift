@@ -44,3 +44,18 @@ public enum DuplicateCheck {
         return DuplicateHint(sameOrganisation: same.sorted(), otherOrganisation: other)
     }
 }
+
+extension DuplicateCheck {
+    /// The cross-organisation hints `user` was given since `since` (from their `duplicate.hint`
+    /// events), and the oldest of them. Holds a lock on the user's count until the transaction
+    /// ends, so two intakes at once cannot both take the last hint.
+    public static func hintsGiven(to user: UUID, since: Date, on connection: PGConnection) throws -> (count: Int, oldest: Date?) {
+        try connection.execute("SELECT pg_advisory_xact_lock(hashtextextended('haven.duplicate-hint:' || $1::text, 0))", [user])
+        let result = try connection.query("""
+            SELECT count(*)::bigint, min(recorded) FROM audit_event
+            WHERE subtype = 'duplicate.hint' AND actor_user = $1 AND recorded > $2
+            """, [user, since])
+        guard let row = result.first else { return (0, nil) }
+        return (try row.decode(Int.self, at: 0), try row.decode(Date?.self, at: 1))
+    }
+}

@@ -27,6 +27,7 @@ extension ConsoleController {
             "months": value("trafficking.months_exploited"), "note": value("note"), "languages": value("person.languages"),
         ]
         model["idempotency_key"] = form["idempotency_key"] ?? UUID().uuidString.lowercased()
+        model["ask_supervisor"] = AccessPolicy.duplicateHintReach(visit.actor) == .ownOrganisation
         model["case_types"] = options("case_type", CaseType.allCases.map(\.rawValue), selected: form["case_type"] ?? "trafficking", visit)
         model["identifications"] = options("identification", IdentificationStatus.allCases.map(\.rawValue),
                                            selected: form["identification_status"] ?? "presumed", visit)
@@ -66,7 +67,7 @@ extension ConsoleController {
         let key = Idempotent.Request(key: form["idempotency_key"], scope: "console: new case", body: Array(bytes))
         do {
             let outcome = try await cases.intake(draft, request: key, context: visit.access) { file, duplicates in
-                Idempotent.Answer(body: Array((duplicates.isEmpty ? "" : "duplicates").utf8), location: "/cases/\(file.id.uuidString.lowercased())",
+                Idempotent.Answer(body: Array((duplicates.found ? "duplicates" : "").utf8), location: "/cases/\(file.id.uuidString.lowercased())",
                                   caseID: file.id)
             }
             switch outcome {
@@ -81,12 +82,17 @@ extension ConsoleController {
             return refuse(messages(for: failure, visit.language))
         } catch StoreError.invalid(let failure) {
             return refuse(messages(for: failure, visit.language))
+        } catch let limited as DuplicateHintLimited {
+            let minutes = String((limited.retryAfter + 59) / 60)
+            let text = catalogue.text("intake.duplicate_limit", visit.language, ["minutes": minutes])
+            return intakePage(visit, form: form, messages: [FieldMessage(field: "person.identity.given_name", text: text)], status: .tooManyRequests)
         }
     }
 
     /// The duplicate hint after saving: the case is registered; the person may already be known.
     func duplicatePage(_ visit: ConsoleVisit, location: String) -> Response {
-        render("duplicates", visit, title: "intake.duplicate_title", ["location": location])
+        render("duplicates", visit, title: "intake.duplicate_title",
+               ["location": location, "ask_supervisor": AccessPolicy.duplicateHintReach(visit.actor) == .ownOrganisation])
     }
 
     /// Decodes `body` as the API's decoder would; a refusal names the field as the API does.
