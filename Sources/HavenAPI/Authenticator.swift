@@ -39,6 +39,7 @@ struct Authenticator: Sendable {
         context.actor = session.actor
         context.tokenHash = hash
         context.passwordChangeRequired = session.passwordChangeRequired
+        context.secondFactorEnrolmentRequired = session.secondFactorEnrolmentRequired
         context.session = session
     }
 
@@ -56,6 +57,14 @@ struct Authenticator: Sendable {
     func refuseUntilPasswordChange(_ context: HavenRequestContext) async throws -> Never {
         try await auth.recordPasswordChangeRequired(context: context.access)
         throw APIError(.forbidden, kind: "password-change-required", detail: "change your password first: POST /v1/me/password")
+    }
+
+    /// The answer to a user who must enrol a second factor and asked for anything else: 403,
+    /// recorded like every refusal.
+    func refuseUntilEnrolment(_ context: HavenRequestContext) async throws -> Never {
+        try await auth.recordEnrolmentRequired(context: context.access)
+        throw APIError(.forbidden, kind: "second-factor-enrolment-required",
+                       detail: "enrol your authenticator first: POST /v1/me/second-factor, then POST /v1/me/second-factor/confirm")
     }
 
     /// Audits a rejected token, unless the address has sent too many: then 429, and one event

@@ -56,11 +56,10 @@ struct UserDTO: Encodable, Sendable {
     }
 }
 
-/// A user as just created or changed, with the TOTP enrolment URI when one was made (shown
-/// this once).
+/// A user as just created or changed. Never a second factor's secret: the user enrols their
+/// own authenticator at their first login.
 struct UserCreatedDTO: Encodable, Sendable {
     var user: UserDTO
-    var totpUri: String?
 }
 
 /// Query parameters shared by lists.

@@ -17,6 +17,8 @@ public struct HavenRequestContext: RequestContext {
     /// SHA-256 of the bearer token, for logout.
     public var tokenHash: [UInt8]?
     public var passwordChangeRequired = false
+    /// The user's role needs a second factor they have not enrolled yet.
+    public var secondFactorEnrolmentRequired = false
     /// The authenticated user and their organisation, as the token check found them.
     public var session: AuthenticatedSession?
 

@@ -6,8 +6,8 @@ import HTTPTypes
 import Hummingbird
 
 /// A person's whole record on request (subject access) and erasure of their identifying data
-/// before the retention date (S17). Supervisors only; the export also needs the supervisor's
-/// password or TOTP again, in the request.
+/// before the retention date (S17). Supervisors only; the export and the erasure also need the
+/// supervisor's password or TOTP again, in the request.
 struct PrivacyController: Sendable {
     let store: Store
     let auth: AuthService
@@ -39,7 +39,7 @@ struct PrivacyController: Sendable {
     static func reauthentication(_ request: Request) throws -> (password: String?, totp: String?) {
         guard let header = request.headers[.reauthenticate] else {
             throw APIError(.unauthorized, kind: "reauthentication-required",
-                           detail: "an export needs your password or TOTP again: X-Reauthenticate: totp <code> (or password <password>)",
+                           detail: "this needs your password or TOTP again: X-Reauthenticate: totp <code> (or password <password>)",
                            errors: [FieldError("X-Reauthenticate", "is required")])
         }
         let parts = header.split(separator: " ", maxSplits: 1)
@@ -81,7 +81,14 @@ struct PrivacyController: Sendable {
         let id = try request.uuidParameter("id", context)
         var request = request
         let body = try await request.decodeJSON(EraseRequest.self, limit: bodyLimit)
-        let file = try await PrivacyService(store: store, auth: auth).erase(id, reason: body.reason, context: context.access)
+        let file: CaseFile
+        do {
+            file = try await PrivacyService(store: store, auth: auth).erase(id, reason: body.reason, context: context.access) {
+                try PrivacyController.reauthentication(request)
+            }
+        } catch is PrivacyService.ReauthenticationFailed {
+            throw APIError(.unauthorized, kind: "reauthentication-failed", detail: "the password or TOTP given again is not right")
+        }
         return JSONResponse(CaseDTO(file), headers: [.eTag: ETag.make(file.version)])
     }
 }

@@ -10,7 +10,8 @@ enum RouteAccess: Sendable {
     case open
     /// A valid bearer token.
     case authenticated
-    /// A valid bearer token, even while the user must still change their password.
+    /// A valid bearer token, even while the user must still change their password or enrol
+    /// their second factor (the first login's steps).
     case authenticatedDuringPasswordChange
 }
 
@@ -44,6 +45,9 @@ struct Routes {
                 try await authenticator.authenticate(request, context: &context)
                 if context.passwordChangeRequired && access != .authenticatedDuringPasswordChange {
                     try await authenticator.refuseUntilPasswordChange(context)
+                }
+                if context.secondFactorEnrolmentRequired && access != .authenticatedDuringPasswordChange {
+                    try await authenticator.refuseUntilEnrolment(context)
                 }
             }
             return try await handler(request, context)

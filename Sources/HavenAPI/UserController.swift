@@ -19,9 +19,8 @@ struct UserController: Sendable {
             let (draft, bytes) = try await request.decodeJSONWithBytes(UserDraft.self, limit: bodyLimit)
             let key = Idempotent.Request(key: request.headers[.idempotencyKey], scope: "POST /v1/users", body: bytes)
             return try await Idempotency.respond(request, key: key) {
-                try await users.create(draft, request: key, context: context.access) { enrolled in
-                    try CreatedResponse(UserCreatedDTO(user: UserDTO(enrolled.user), totpUri: enrolled.totpURI),
-                                        location: "/v1/users/\(enrolled.user.id.uuidString)", version: enrolled.user.version).answer
+                try await users.create(draft, request: key, context: context.access) { user in
+                    try CreatedResponse(UserCreatedDTO(user: UserDTO(user)), location: "/v1/users/\(user.id.uuidString)", version: user.version).answer
                 }
             }
         }
@@ -43,7 +42,13 @@ struct UserController: Sendable {
             let patch = try await request.decodeJSON(UserPatch.self, limit: bodyLimit)
             let updated = try await users.update(id, patch, expectedVersion: expected, context: context.access)
             sessions.forget(user: id)
-            return JSONResponse(UserCreatedDTO(user: UserDTO(updated.user), totpUri: updated.totpURI), headers: [.eTag: ETag.make(updated.user.version)])
+            return JSONResponse(UserCreatedDTO(user: UserDTO(updated)), headers: [.eTag: ETag.make(updated.version)])
+        }
+        routes.post("/v1/users/:id/second-factor/reset") { request, context in
+            let id = try request.uuidParameter("id", context)
+            let user = try await users.resetSecondFactor(id, context: context.access)
+            sessions.forget(user: id)
+            return JSONResponse(UserDTO(user), headers: [.eTag: ETag.make(user.version)])
         }
     }
 }

@@ -4,8 +4,9 @@ import Foundation
 public enum Role: String, ClosedSet {
     case admin, supervisor, caseworker, partner, auditor
 
-    /// Supervisors and admins log in with a TOTP second factor (S6).
-    public var requiresSecondFactor: Bool { self == .admin || self == .supervisor }
+    /// Supervisors, admins and auditors (who can download national data) log in with a TOTP
+    /// second factor (S6), which each enrols for themselves at their first login.
+    public var requiresSecondFactor: Bool { self == .admin || self == .supervisor || self == .auditor }
 
     /// Who may be a case's assignee: the people who work cases.
     public var worksCases: Bool { self == .caseworker || self == .supervisor }

@@ -134,12 +134,14 @@ extension ClosedSet {
 /// What a login attempt must look like before any credential is checked, for the API's and the
 /// console's login alike.
 public enum LoginInput {
-    public static func check(username: String, password: String, totp: String?) throws {
+    public static func check(username: String, password: String, totp: String?, recoveryCode: String? = nil) throws {
         var check = Validator()
         check.text(username, "username", required: true, max: 64)
         check.check(!password.isEmpty && password.count <= PasswordPolicy.maximumLength, "password", "must be 1-\(PasswordPolicy.maximumLength) characters")
         check.check(!password.unicodeScalars.contains("\u{0}"), "password", "must not contain a NUL character")
         check.check(totp.map { $0.count <= 10 } ?? true, "totp", "must be at most 10 digits")
+        check.check(recoveryCode.map { $0.count <= 40 } ?? true, "recovery_code", "must be at most 40 characters")
+        check.check(totp == nil || recoveryCode == nil, "recovery_code", "give either a TOTP code or a recovery code, not both")
         try check.finish()
     }
 }

@@ -49,7 +49,6 @@ public struct Seeder: Sendable {
         try await AuditKeyCheck.record(store: store)
         let password = Seeder.password
         let hash = try await credentials.hash(password)
-        let keys = store.keys
         var rng = SystemRandomNumberGenerator()
         let services = ServiceType.allCases.filter { $0 != .other }
 
@@ -73,8 +72,8 @@ public struct Seeder: Sendable {
                     for n in 0..<count {
                         let username = "seed\(existing + index + 1)-\(role.rawValue)\(n + 1)"
                         let user = UserDraft(organisationId: org.id, role: role, username: username, password: password)
-                        let created = try UserStore.create(user, passwordHash: hash, mustChangePassword: false, keys: keys, on: transaction.connection)
-                        if role == .caseworker { workers[org.id, default: []].append(created.user.id) }
+                        let created = try UserStore.create(user, passwordHash: hash, mustChangePassword: false, on: transaction.connection)
+                        if role == .caseworker { workers[org.id, default: []].append(created.id) }
                         if role != .supervisor {
                             logins.append(.init(username: username, password: password, role: role.rawValue, organisationId: org.id.uuidString))
                         }

@@ -53,7 +53,13 @@ public struct PrivacyService: Sendable {
         }
     }
 
-    public func erase(_ id: UUID, reason: ErasureReason, context: AccessContext) async throws -> CaseFile {
+    /// Erasure cannot be undone, so like the export it needs the password or code again, asked
+    /// for only once the policy allows the caller to erase the case.
+    public func erase(_ id: UUID, reason: ErasureReason, context: AccessContext,
+                      credentials: () throws -> (password: String?, totp: String?)) async throws -> CaseFile {
+        _ = try await store.transaction(context) { try $0.authorizeCase(id, .eraseCase) }
+        let (password, totp) = try credentials()
+        guard try await auth.reauthenticate(password: password, totp: totp, context: context) else { throw ReauthenticationFailed() }
         let keys = store.keys
         return try await store.transaction(context) { transaction in
             let access = try transaction.authorizeCase(id, .eraseCase)

@@ -13,15 +13,12 @@ public struct UserService: Sendable {
         self.hasher = hasher
     }
 
-    /// A user as created or changed, with the TOTP enrolment to hand over once when one was made.
-    public struct Enrolled: Sendable {
-        public var user: User
-        public var totpURI: String?
-    }
-
+    /// Creates a user with the one-time password the administrator hands over. No second
+    /// factor is made here: a user whose role needs one enrols their own authenticator at their
+    /// first login, so the administrator never holds its secret.
     public func create(
         _ draft: UserDraft, request: Idempotent.Request, context: AccessContext,
-        answer: @escaping @Sendable (Enrolled) throws -> Idempotent.Answer
+        answer: @escaping @Sendable (User) throws -> Idempotent.Answer
     ) async throws -> Idempotent.Outcome {
         var draft = draft
         draft.username = draft.username.lowercased()
@@ -32,19 +29,16 @@ public struct UserService: Sendable {
             try await store.transaction(context) { try $0.authorize(.createUser, .collection, entityKind: "user") }
         }
         let hash = try await hasher.hash(draft.password)
-        let keys = store.keys
-        let hasher = self.hasher
         let checked = draft
         return try await Idempotent.run(request, store: store, context: context, collection: .createUser) { transaction in
             try transaction.authorize(.createUser, .collection, entityKind: "user", subjectOrganisation: checked.organisationId)
             guard try OrganisationStore.find(checked.organisationId, on: transaction.connection) != nil else {
                 throw StoreError.invalid(ValidationFailure("organisation_id", "is not an organisation"))
             }
-            let created = try UserStore.create(checked, passwordHash: hash, mustChangePassword: true, keys: keys, on: transaction.connection)
-            try transaction.audit(.create, "user.create", entityKind: "user", entityID: created.user.id.lowercasedString,
+            let created = try UserStore.create(checked, passwordHash: hash, mustChangePassword: true, on: transaction.connection)
+            try transaction.audit(.create, "user.create", entityKind: "user", entityID: created.id.lowercasedString,
                                   subjectOrganisation: checked.organisationId, purpose: .administration, detail: ["role": .string(checked.role.rawValue)])
-            let uri = created.totpSecret.map { hasher.provisioningURI(secret: $0, account: created.user.username) }
-            return try answer(Enrolled(user: created.user, totpURI: uri))
+            return try answer(created)
         }
     }
 
@@ -69,7 +63,7 @@ public struct UserService: Sendable {
     }
 
     /// Changes a user (role, activity, a password reset); the caller ends the user's cached sessions.
-    public func update(_ id: UUID, _ patch: UserPatch, expectedVersion: Int?, context: AccessContext) async throws -> Enrolled {
+    public func update(_ id: UUID, _ patch: UserPatch, expectedVersion: Int?, context: AccessContext) async throws -> User {
         guard let actor = context.actor else { throw StoreError.forbidden("log in first") }
         guard let target = try await store.withConnection({ try UserStore.find(id, on: $0) }) else { throw StoreError.notFound("no such user") }
         let facts = AccessTarget.user(UserFacts(userID: id, organisationID: target.organisationID))
@@ -85,10 +79,9 @@ public struct UserService: Sendable {
         var hash: String?
         if let password = patch.password, allowed { hash = try await hasher.hash(password) }
         let newHash = hash
-        let keys = store.keys
         let updated = try await store.transaction(context) { transaction in
             try transaction.authorize(.updateUser, facts, entityKind: "user", entityID: id.lowercasedString, subjectOrganisation: target.organisationID)
-            guard let updated = try UserStore.update(id, patch, passwordHash: newHash, expectedVersion: expectedVersion, keys: keys,
+            guard let updated = try UserStore.update(id, patch, passwordHash: newHash, expectedVersion: expectedVersion,
                                                      on: transaction.connection) else {
                 throw StoreError.notFound("no such user")
             }
@@ -96,6 +89,22 @@ public struct UserService: Sendable {
                                   subjectOrganisation: target.organisationID, purpose: .administration, detail: ["fields": .strings(updated.changed)])
             return updated
         }
-        return Enrolled(user: updated.user, totpURI: updated.totpSecret.map { hasher.provisioningURI(secret: $0, account: updated.user.username) })
+        return updated.user
+    }
+
+    /// An administrator clears a user's second factor (a lost phone): the secret and recovery
+    /// codes go, the user's sessions end, and their next login enrols a new authenticator.
+    /// The caller forgets the user's cached sessions.
+    public func resetSecondFactor(_ id: UUID, context: AccessContext) async throws -> User {
+        try await store.transaction(context) { transaction in
+            guard let target = try UserStore.find(id, forUpdate: true, on: transaction.connection) else { throw StoreError.notFound("no such user") }
+            try transaction.authorize(.updateUser, .user(UserFacts(userID: id, organisationID: target.organisationID)),
+                                      entityKind: "user", entityID: id.lowercasedString, subjectOrganisation: target.organisationID)
+            let had = try SecondFactorStore.reset(id, on: transaction.connection)
+            try transaction.audit(.update, "user.second-factor-reset", entityKind: "user", entityID: id.lowercasedString,
+                                  subjectOrganisation: target.organisationID, purpose: .administration, detail: ["had_second_factor": .bool(had)])
+            guard let user = try UserStore.find(id, on: transaction.connection) else { throw StoreError.notFound("no such user") }
+            return user
+        }
     }
 }

@@ -51,8 +51,12 @@ public struct AuthService: Sendable {
     }
 
     /// Checks the credentials; on success returns a new bearer token. Throws `LoginFailure`
-    /// (answer 401 for all of them alike).
-    public func login(username: String, password: String, totp: String?, context: AccessContext) async throws -> LoginSuccess {
+    /// (answer 401 for all of them alike). A role that needs a second factor gives a TOTP code
+    /// or one of its recovery codes; one whose user has not enrolled yet logs in with the
+    /// password (the one-time enrolment the administrator handed over) into a session that can
+    /// only enrol (`AuthenticatedSession.secondFactorEnrolmentRequired`).
+    public func login(username: String, password: String, totp: String?, recoveryCode: String? = nil,
+                      context: AccessContext) async throws -> LoginSuccess {
         let normalised = username.lowercased()
         let record = try await store.withConnection { connection in
             try connection.query("""
@@ -85,6 +89,7 @@ public struct AuthService: Sendable {
             let organisation: UUID = try row.decode(at: 5)
             var failure: LoginFailure?
             var totpStep: Int64?
+            var recoveryCodeUsed = false
             let organisationActive: Bool = try row.decode(at: 6)
             if settings.lockout.isLocked(lockout, now: now) {
                 failure = .locked
@@ -96,9 +101,13 @@ public struct AuthService: Sendable {
             } else if record.role.requiresSecondFactor {
                 let sealed: [UInt8]? = try row.decode(at: 3)
                 let lastStep: Int64? = try row.decode(at: 4)
-                if let totp, let sealed, let secret = try? UserStore.openTOTP(sealed, userID: record.id, keys: transaction.keys),
+                if sealed == nil {
+                    // Not enrolled: the session that opens can only enrol.
+                } else if let totp, let sealed, let secret = try? UserStore.openTOTP(sealed, userID: record.id, keys: transaction.keys),
                    let step = TOTP(secret: secret).matchingStep(totp, at: Int64(now.timeIntervalSince1970)), step > (lastStep ?? -1) {
                     totpStep = step
+                } else if totp == nil, let recoveryCode, try SecondFactorStore.spendRecoveryCode(record.id, code: recoveryCode, on: connection) {
+                    recoveryCodeUsed = true
                 } else {
                     failure = .secondFactor
                 }
@@ -122,11 +131,19 @@ public struct AuthService: Sendable {
                 """, [record.id, totpStep])
             let session = try SessionStore.create(userID: record.id, lifetime: settings.tokenLifetime, on: connection)
             guard let user = try UserStore.find(record.id, on: connection) else { return .failure(.invalidCredentials) }
+            if recoveryCodeUsed {
+                try transaction.audit(AuditEvent(
+                    recorded: now, action: .execute, subtype: "auth.recovery-code-used", outcome: .success,
+                    actorUser: actor.userID, actorOrganisation: actor.organisationID, actorRole: actor.role,
+                    entityKind: "user", entityID: record.id.lowercasedString, subjectOrganisation: organisation,
+                    purpose: .authentication, detail: ["unused": .int(try SecondFactorStore.unusedRecoveryCodes(record.id, on: connection))]))
+            }
+            let enrolling = user.role.requiresSecondFactor && !user.hasSecondFactor
             try transaction.audit(AuditEvent(
                 recorded: now, action: .execute, subtype: "auth.login", outcome: .success,
                 actorUser: actor.userID, actorOrganisation: actor.organisationID, actorRole: actor.role,
                 entityKind: "user", entityID: record.id.lowercasedString, subjectOrganisation: organisation,
-                purpose: .authentication))
+                purpose: .authentication, detail: enrolling ? ["second_factor": "enrolment-required"] : [:]))
             return .success(LoginSuccess(token: session.token, expiresAt: session.expiresAt, user: user))
         }
         return try outcome.get()
@@ -279,6 +296,11 @@ public struct AuthService: Sendable {
     /// A user who must change their password asked for something else.
     public func recordPasswordChangeRequired(context: AccessContext) async throws {
         try await recordRefusal("auth.password-change-required", context: context, detail: [:])
+    }
+
+    /// A user who must enrol a second factor asked for something else.
+    public func recordEnrolmentRequired(context: AccessContext) async throws {
+        try await recordRefusal("auth.second-factor-enrolment-required", context: context, detail: [:])
     }
 
     private func recordRefusal(_ subtype: String, context: AccessContext, detail: [String: AuditDetail]) async throws {

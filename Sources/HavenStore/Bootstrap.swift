@@ -3,13 +3,12 @@ import HavenCore
 import Postgres
 import Sealing
 
-/// The first admin of an empty database: created once, its one-time password and TOTP
-/// enrolment shown once to the operator who started Haven.
+/// The first admin of an empty database: created once, its one-time password shown once to the
+/// operator who started Haven. The admin enrols their authenticator at that first login.
 public enum Bootstrap {
     public struct Admin: Sendable {
         public var username: String
         public var password: String
-        public var totpURI: String
     }
 
     static let lockKey: Int64 = 0x4861_7665_6E42_6F6F
@@ -20,7 +19,6 @@ public enum Bootstrap {
         guard empty else { return nil }
         let password = try generatePassword()
         let hash = try await hasher.hash(password)
-        let keys = store.keys
         return try await store.transaction(.system) { transaction in
             let connection = transaction.connection
             // Two instances starting at once: one creates, the other finds a user and stops.
@@ -28,12 +26,11 @@ public enum Bootstrap {
             guard try UserStore.count(on: connection) == 0 else { return nil }
             let organisation = try OrganisationFinder.findOrCreateAdministration(country: country, on: connection)
             let draft = UserDraft(organisationId: organisation, role: .admin, username: "admin", displayName: "Bootstrap administrator", password: password)
-            let (user, secret) = try UserStore.create(draft, passwordHash: hash, mustChangePassword: true, keys: keys, on: connection)
+            let user = try UserStore.create(draft, passwordHash: hash, mustChangePassword: true, on: connection)
             try transaction.audit(AuditEvent(
                 recorded: Date(), action: .create, subtype: "user.create", entityKind: "user", entityID: user.id.lowercasedString,
                 subjectOrganisation: organisation, purpose: .administration, detail: ["role": "admin", "bootstrap": true]))
-            let uri = TOTP(secret: secret ?? []).provisioningURI(issuer: "Haven", account: "admin")
-            return Admin(username: "admin", password: password, totpURI: uri)
+            return Admin(username: "admin", password: password)
         }
     }
 

@@ -36,6 +36,8 @@ public struct AuthenticatedSession: Sendable {
     public var actor: Actor { user.actor }
     public var username: String { user.username }
     public var passwordChangeRequired: Bool { user.passwordMustChange }
+    /// The user's role needs a second factor they have not enrolled: the session can only enrol.
+    public var secondFactorEnrolmentRequired: Bool { user.role.requiresSecondFactor && !user.hasSecondFactor }
 }
 
 public enum SessionStore {

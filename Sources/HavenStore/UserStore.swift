@@ -24,21 +24,19 @@ public enum UserStore {
         try keys.open(sealed, associatedData: Array("totp:\(userID.lowercasedString)".utf8))
     }
 
-    /// Inserts a user whose password is already hashed. Returns the user and, for roles that
-    /// need a second factor, the new TOTP secret (to show once).
+    /// Inserts a user whose password is already hashed. No second factor: a user whose role
+    /// needs one enrols their own authenticator at their first login, so whoever creates the
+    /// user never holds its secret.
     public static func create(
-        _ draft: UserDraft, passwordHash: String, mustChangePassword: Bool, keys: KeyRing, on connection: PGConnection
-    ) throws -> (user: User, totpSecret: [UInt8]?) {
-        let id = UUID()
-        let secret = draft.role.requiresSecondFactor ? try TOTP.generateSecret() : nil
-        let sealed = try secret.map { try sealTOTP($0, userID: id, keys: keys) }
+        _ draft: UserDraft, passwordHash: String, mustChangePassword: Bool, on connection: PGConnection
+    ) throws -> User {
         do {
             let result = try connection.query("""
-                INSERT INTO app_user (id, organisation_id, role, username, display_name, password_hash, totp_secret, password_must_change)
-                VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+                INSERT INTO app_user (organisation_id, role, username, display_name, password_hash, password_must_change)
+                VALUES ($1, $2, $3, $4, $5, $6)
                 RETURNING id, organisation_id, role, username, display_name, active, totp_secret IS NOT NULL, locked_until, password_must_change, created_at, version
-                """, [id, draft.organisationId, draft.role.rawValue, draft.username, draft.displayName, passwordHash, sealed, mustChangePassword])
-            return (try decode(result[0]), secret)
+                """, [draft.organisationId, draft.role.rawValue, draft.username, draft.displayName, passwordHash, mustChangePassword])
+            return try decode(result[0])
         } catch let error as PGError where error.kind == .uniqueViolation {
             throw StoreError.conflict("the username is taken", field: "username")
         } catch let error as PGError where error.kind == .foreignKeyViolation {
@@ -74,19 +72,16 @@ public enum UserStore {
 
     /// Applies an admin's changes. A new password, deactivation or another role ends the user's
     /// sessions: a session carries what its login proved, and a role that needs a second factor
-    /// must be reached through a login that gave one. A role that now needs a second factor gets
-    /// a new TOTP secret, returned to show once. `expectedVersion` (from `If-Match`) is checked
-    /// against the row as it is locked, so two admins' changes never overwrite each other.
+    /// must be reached through a login that gave one (or enrolled one, when the user has none
+    /// yet). `expectedVersion` (from `If-Match`) is checked against the row as it is locked, so
+    /// two admins' changes never overwrite each other.
     public static func update(
-        _ id: UUID, _ patch: UserPatch, passwordHash: String?, expectedVersion: Int? = nil, keys: KeyRing, on connection: PGConnection
-    ) throws -> (user: User, totpSecret: [UInt8]?, changed: [String])? {
+        _ id: UUID, _ patch: UserPatch, passwordHash: String?, expectedVersion: Int? = nil, on connection: PGConnection
+    ) throws -> (user: User, changed: [String])? {
         guard let current = try find(id, forUpdate: true, on: connection) else { return nil }
         if let expectedVersion, expectedVersion != current.version { throw StoreError.preconditionFailed("the user changed since you read it") }
         let changed = patch.changes(to: current)
-        if changed.isEmpty { return (current, nil, []) }
-        var secret: [UInt8]?
-        if let role = patch.role, role.requiresSecondFactor, !current.hasSecondFactor { secret = try TOTP.generateSecret() }
-        let sealed = try secret.map { try sealTOTP($0, userID: id, keys: keys) }
+        if changed.isEmpty { return (current, []) }
         let result = try connection.query("""
             UPDATE app_user SET
                 role = coalesce($2, role), active = coalesce($3, active), display_name = coalesce($4, display_name),
@@ -95,15 +90,14 @@ public enum UserStore {
                 password_changed_at = CASE WHEN $5::text IS NULL THEN password_changed_at ELSE now() END,
                 failed_logins = CASE WHEN $5::text IS NULL THEN failed_logins ELSE 0 END,
                 locked_until = CASE WHEN $5::text IS NULL THEN locked_until ELSE NULL END,
-                totp_secret = coalesce($6, totp_secret), totp_last_step = CASE WHEN $6::bytea IS NULL THEN totp_last_step END,
                 updated_at = now(), version = version + 1
             WHERE id = $1
             RETURNING id, organisation_id, role, username, display_name, active, totp_secret IS NOT NULL, locked_until, password_must_change, created_at, version
-            """, [id, patch.role?.rawValue, patch.active, patch.displayName, passwordHash, sealed])
+            """, [id, patch.role?.rawValue, patch.active, patch.displayName, passwordHash])
         guard let row = result.first else { return nil }
         let roleChanged = patch.role.map { $0 != current.role } ?? false
         if passwordHash != nil || patch.active == false || roleChanged { try SessionStore.revokeAll(userID: id, on: connection) }
-        return (try decode(row), secret, changed)
+        return (try decode(row), changed)
     }
 
     /// The user's own password change; ends their other sessions.

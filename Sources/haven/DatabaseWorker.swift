@@ -74,9 +74,9 @@ struct DatabaseWorker: Service, CustomStringConvertible {
             Haven created its first administrator. This is shown once; store it safely.
               username:          \(admin.username)
               one-time password: \(admin.password)
-              TOTP enrolment:    \(admin.totpURI)
-            Log in with POST /v1/auth/login {"username", "password", "totp"}, then change the
-            password with POST /v1/me/password.
+            Log in at /login (or POST /v1/auth/login {"username", "password"}), change the
+            password, then enrol your authenticator app: the login shows its secret and asks
+            for a code from it (POST /v1/me/second-factor, then /v1/me/second-factor/confirm).
             ================================================================================
 
             """)

@@ -25,6 +25,7 @@ SCREENSHOTS = ROOT / "docs" / "console"
 UUID = re.compile(r"\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b", re.IGNORECASE)
 WAIT = 20  # seconds a page may take to appear before a test says what it saw instead
 SESSION_COOKIE = "haven_session"
+SECOND_FACTOR_ROLES = ("admin", "supervisor", "auditor")  # they enrol an authenticator at their first login
 
 
 # --- people and records ---------------------------------------------------------------------
@@ -39,6 +40,7 @@ class User:
     id: str = ""
     totp_secret: str | None = None
     last_step: int = -1  # the last TOTP step used: the server refuses a step at or before it
+    recovery_codes: list = field(default_factory=list)
 
     def code(self):
         """A TOTP code the server has not seen yet (it takes one step of drift either way)."""
@@ -98,6 +100,14 @@ class Api:
             body["totp"] = user.code()
         _, payload = self.call("POST", "/v1/auth/login", body=body, expect=200)
         return payload["token"]
+
+    def enrol(self, token, user):
+        """The first login's enrolment of the user's own authenticator: the secret Haven shows,
+        confirmed with a code from it; keeps the secret and the recovery codes on `user`."""
+        _, begun = self.call("POST", "/v1/me/second-factor", token, expect=200)
+        user.totp_secret = begun["secret"]
+        _, done = self.call("POST", "/v1/me/second-factor/confirm", token, {"code": user.code()}, expect=200)
+        user.recovery_codes = done["recovery_codes"]
 
 
 # --- reading HTML ---------------------------------------------------------------------------
@@ -308,14 +318,15 @@ def _wait_gone(element):
     wait_for(element.parent, "body")
 
 
-def log_in(driver, base, user):
-    """Logs in through #login-form and waits for the page it leads to (the worklist)."""
+def log_in(driver, base, user, code=None):
+    """Logs in through #login-form and waits for the page it leads to (the worklist). `code` goes
+    in the code field in place of the authenticator's (a recovery code)."""
     driver.get(base + "/login")
     form = wait_for(driver, "#login-form")
     fill(form, "username", user.username)
     fill(form, "password", user.password)
-    if user.totp_secret:
-        fill(form, "totp", user.code())
+    if code or user.totp_secret:
+        fill(form, "totp", code or user.code())
     submit(form)
     assert not driver.find_elements(By.CSS_SELECTOR, "#login-form"), f"login of {user.username} refused {describe(driver)}"
     assert path_of(driver) != "/password", f"{user.username} was sent to change the password {describe(driver)}"

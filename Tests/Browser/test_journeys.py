@@ -11,8 +11,8 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import Select
 
 from harness import (
-    SESSION_COOKIE, UUID, check_axe, click_link_to, console_session, cookie_session, describe, fill, html_lang, log_in,
-    screenshot, submit, text_of, wait_for,
+    SESSION_COOKIE, UUID, Api, User, check_axe, click_link_to, console_session, cookie_session, describe, fill, html_lang, log_in,
+    path_of, screenshot, submit, text_of, wait_for,
 )
 from journeys import (
     Person, add_need, case_id_of, case_with_referral, choose, field_error, fill_intake, fill_referral, land_on_case,
@@ -262,3 +262,51 @@ def test_refused_referral_has_no_axe_violations(world, driver):
     submit(fill_referral(driver, world.shelter["name"], {"identity"}))
     field_error(driver, "shared_categories")
     check_axe(driver, "the refused referral form")
+
+
+# --- 6: the first login of a role that needs a second factor ------------------------------------
+
+def test_auditor_enrols_an_authenticator_at_first_login(world, browser):
+    """The administrator hands over a first password only; at the first login the auditor chooses
+    a password, reads the new secret as text, confirms it with a code and gets recovery codes."""
+    api = Api(world.base)
+    admin_token = api.login(world.admin)
+    first = "synthetic first passphrase of an auditor 9"
+    _, created = api.call("POST", "/v1/users", admin_token, {
+        "organisation_id": world.ngo["id"], "role": "auditor", "username": "auditor.one",
+        "display_name": "Synthetic Auditor One", "password": first}, expect=201)
+    assert "otpauth" not in str(created) and not created["user"]["has_second_factor"], created
+    auditor = User("auditor.one", first, "Synthetic Auditor One", "auditor", world.ngo["name"])
+
+    driver = browser()
+    driver.get(world.base + "/login")
+    form = wait_for(driver, "#login-form")
+    fill(form, "username", auditor.username)
+    fill(form, "password", auditor.password)
+    submit(form)
+    form = wait_for(driver, "#password-form")
+    auditor.password = "synthetic passphrase of an auditor 10 changed"
+    fill(form, "current_password", first)
+    fill(form, "new_password", auditor.password)
+    submit(form)
+
+    form = wait_for(driver, "#second-factor-form")
+    assert path_of(driver) == "/second-factor", describe(driver)
+    assert not driver.find_elements(By.CSS_SELECTOR, "nav a[href='/audit']"), "navigation before the second factor is enrolled"
+    assert not driver.find_elements(By.CSS_SELECTOR, "img"), "the secret is drawn from nowhere else"
+    auditor.totp_secret = text_of(driver, "#totp-secret").replace(" ", "")
+    assert f"secret={auditor.totp_secret}" in text_of(driver, "#totp-uri")
+    check_axe(driver, "the second-factor enrolment")
+    fill(form, "code", auditor.code())
+    submit(form)
+    codes = [item.text.strip() for item in wait_for(driver, "#recovery-codes").find_elements(By.CSS_SELECTOR, "li")]
+    assert len(codes) == 10 and len(set(codes)) == 10, codes
+    check_axe(driver, "the recovery codes")
+    driver.get(world.base + "/audit")
+    wait_for(driver, "#audit-list")
+
+    # A lost phone: a recovery code in the code field logs in, once.
+    again = browser()
+    log_in(again, world.base, auditor, code=codes[0])
+    again.get(world.base + "/audit")
+    wait_for(again, "#audit-list")

@@ -20,6 +20,9 @@ extension ConsoleController {
         router.post("/users/:id") { request, context in
             await action(request, context) { visit, form in try await updateUser(try recordID(context), form, request, visit) }
         }
+        router.post("/users/:id/second-factor") { request, context in
+            await action(request, context) { visit, _ in try await resetSecondFactor(try recordID(context), visit) }
+        }
     }
 
     func recordID(_ context: HavenRequestContext) throws -> UUID {
@@ -96,7 +99,7 @@ extension ConsoleController {
     // MARK: Users
 
     func usersPage(_ request: Request, _ visit: ConsoleVisit, form: ConsoleForm = ConsoleForm(), messages: [FieldMessage] = [],
-                   status: HTTPResponse.Status = .ok, enrolment: String? = nil) async throws -> Response {
+                   status: HTTPResponse.Status = .ok) async throws -> Response {
         let users = UserService(store: store, hasher: hasher)
         let page = try await users.list(organisation: nil, role: nil, page: PageRequest(cursor: request.uri.queryParameters.get("cursor").map { String($0) },
                                                                                         limit: 100), context: visit.access)
@@ -106,7 +109,8 @@ extension ConsoleController {
         model["users"] = page.items.map { user in
             ["id": user.id.uuidString.lowercased(), "username": user.username, "name": user.displayName ?? "",
              "role": catalogue.label("role", user.role.rawValue, language), "organisation": names.organisations[user.organisationID] ?? "",
-             "active": user.active, "version": String(user.version), "self": user.id == visit.actor.userID] as [String: Any]
+             "active": user.active, "version": String(user.version), "self": user.id == visit.actor.userID,
+             "second_factor": user.hasSecondFactor, "needs_second_factor": user.role.requiresSecondFactor] as [String: Any]
         }
         let all = try await directory.organisations()
         model["organisations"] = all.map { ["value": $0.id.uuidString.lowercased(), "label": $0.name,
@@ -115,7 +119,6 @@ extension ConsoleController {
         model["form"] = ["username": form["username"] ?? "", "display_name": form["display_name"] ?? ""]
         model["idempotency_key"] = form["idempotency_key"] ?? UUID().uuidString.lowercased()
         model["minimum"] = String(PasswordPolicy.minimumLength)
-        if let enrolment { model["enrolment"] = enrolment }
         return render("users", visit, title: "users.title", model, status: status)
     }
 
@@ -129,12 +132,8 @@ extension ConsoleController {
         do {
             let draft = try decode(UserDraft.self, from: body)
             let key = Idempotent.Request(key: form["idempotency_key"], scope: "console: new user", body: Array(bytes))
-            let outcome = try await UserService(store: store, hasher: hasher).create(draft, request: key, context: visit.access) { enrolled in
-                Idempotent.Answer(body: Array((enrolled.totpURI ?? "").utf8), location: "/users", caseID: nil)
-            }
-            if case .created(let answer) = outcome, !answer.body.isEmpty {
-                // The second factor's enrolment, shown once to hand over in person.
-                return try await usersPage(request, visit, enrolment: String(decoding: answer.body, as: UTF8.self))
+            let outcome = try await UserService(store: store, hasher: hasher).create(draft, request: key, context: visit.access) { _ in
+                Idempotent.Answer(body: [], location: "/users", caseID: nil)
             }
             return created(outcome, fallback: "/users")
         } catch {
@@ -150,10 +149,9 @@ extension ConsoleController {
         if let active = form["active"] { patch["active"] = active == "true" }
         if let password = form["password"], !password.isEmpty { patch["password"] = password }
         do {
-            let updated = try await UserService(store: store, hasher: hasher).update(id, try decode(UserPatch.self, from: patch),
-                                                                                  expectedVersion: form["version"].flatMap { Int($0) }, context: visit.access)
+            _ = try await UserService(store: store, hasher: hasher).update(id, try decode(UserPatch.self, from: patch),
+                                                                        expectedVersion: form["version"].flatMap { Int($0) }, context: visit.access)
             sessions.forget(user: id)
-            if let uri = updated.totpURI { return try await usersPage(request, visit, enrolment: uri) }
         } catch {
             guard let messages = refusal(error, visit.language) else { throw error }
             return try await usersPage(request, visit, messages: messages.map { message in
@@ -162,6 +160,14 @@ extension ConsoleController {
                 return message
             }, status: .unprocessableContent)
         }
+        return ConsoleRenderer.redirect("/users")
+    }
+
+    /// A lost authenticator: the user's second factor is cleared and they enrol anew at their
+    /// next login.
+    func resetSecondFactor(_ id: UUID, _ visit: ConsoleVisit) async throws -> Response {
+        _ = try await UserService(store: store, hasher: hasher).resetSecondFactor(id, context: visit.access)
+        sessions.forget(user: id)
         return ConsoleRenderer.redirect("/users")
     }
 }

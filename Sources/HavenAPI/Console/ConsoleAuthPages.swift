@@ -5,7 +5,8 @@ import HavenStore
 import HTTPTypes
 import Hummingbird
 
-/// Login, logout, the first-login password change and the language switch.
+/// Login, logout, the first login's password change and second-factor enrolment, and the
+/// language switch.
 extension ConsoleController {
     func loginPage(_ request: Request, language: Language, status: HTTPResponse.Status, username: String = "", error: String? = nil) -> Response {
         var model = layout(nil, language: language, path: "/login", title: catalogue.text("login.title", language))
@@ -23,7 +24,11 @@ extension ConsoleController {
             let form = try await ConsoleForm.read(request, limit: bodyLimit)
             let username = form["username"]?.trimmingCharacters(in: .whitespaces) ?? ""
             let password = form["password"] ?? ""
-            guard (try? LoginInput.check(username: username, password: password, totp: form.text("totp"))) != nil else {
+            // One field takes the authenticator's code or, in its place, a recovery code.
+            let code = form.text("totp")?.trimmingCharacters(in: .whitespaces)
+            let isTOTP = code.map { $0.count <= 10 && $0.allSatisfy(\.isASCII) && $0.allSatisfy(\.isNumber) } ?? true
+            let totp = isTOTP ? code : nil, recoveryCode = isTOTP ? nil : code
+            guard (try? LoginInput.check(username: username, password: password, totp: totp, recoveryCode: recoveryCode)) != nil else {
                 return loginPage(request, language: language, status: .unprocessableContent, username: username, error: "login.missing")
             }
             if case .heldBack(let first) = loginLimiter.check(context.clientAddress ?? "unknown") {
@@ -32,7 +37,7 @@ extension ConsoleController {
             }
             let success: AuthService.LoginSuccess
             do {
-                success = try await auth.login(username: username, password: password, totp: form.text("totp"), context: context.access)
+                success = try await auth.login(username: username, password: password, totp: totp, recoveryCode: recoveryCode, context: context.access)
             } catch is AuthService.LoginFailure {
                 // One answer for every failure: it must not tell which part was wrong or whether the user exists.
                 return loginPage(request, language: language, status: .unauthorized, username: username, error: "login.failed")
@@ -42,7 +47,8 @@ extension ConsoleController {
             if let chosen = try await accounts.language(of: success.user.id) {
                 headers.append(HTTPField(name: .setCookie, value: languageCookie(chosen, secure: secure)))
             }
-            return ConsoleRenderer.redirect(success.user.passwordMustChange ? "/password" : "/worklist", headers: headers)
+            let enrolling = success.user.role.requiresSecondFactor && !success.user.hasSecondFactor
+            return ConsoleRenderer.redirect(success.user.passwordMustChange ? "/password" : enrolling ? "/second-factor" : "/worklist", headers: headers)
         } catch {
             return errorPage(error, language: language, context: context)
         }
@@ -69,7 +75,33 @@ extension ConsoleController {
             return passwordPage(visit, messages: messages(for: failure, visit.language), status: .unprocessableContent)
         }
         sessions.forget(user: visit.actor.userID)
-        return ConsoleRenderer.redirect("/worklist")
+        return ConsoleRenderer.redirect(visit.session.secondFactorEnrolmentRequired ? "/second-factor" : "/worklist")
+    }
+
+    /// The secret to add to an authenticator app, as text (the `otpauth://` URI and the key in
+    /// groups of four): nothing is fetched from elsewhere to draw it. The same secret shows
+    /// again until it is confirmed; once enrolled it never shows.
+    func secondFactorPage(_ visit: ConsoleVisit, messages: [FieldMessage] = [], status: HTTPResponse.Status = .ok) async throws -> Response {
+        guard visit.session.secondFactorEnrolmentRequired else { return ConsoleRenderer.redirect("/worklist") }
+        let enrolment = try await auth.pendingEnrolment(fresh: false, context: visit.access)
+        var model = ConsoleController.errorModel(messages)
+        let key = Array(enrolment.secret)
+        model["secret"] = stride(from: 0, to: key.count, by: 4).map { String(key[$0..<min($0 + 4, key.count)]) }.joined(separator: " ")
+        model["uri"] = enrolment.uri
+        return render("second-factor", visit, title: "second_factor.title", model, status: status)
+    }
+
+    /// A code from the new authenticator confirms it; the recovery codes show this once.
+    func confirmSecondFactor(_ visit: ConsoleVisit, _ form: ConsoleForm) async throws -> Response {
+        guard visit.session.secondFactorEnrolmentRequired else { return ConsoleRenderer.redirect("/worklist") }
+        let codes: [String]
+        do {
+            codes = try await auth.confirmEnrolment(code: form.text("code")?.filter { $0 != " " } ?? "", context: visit.access)
+        } catch StoreError.invalid(let failure) {
+            return try await secondFactorPage(visit, messages: messages(for: failure, visit.language), status: .unprocessableContent)
+        }
+        sessions.forget(user: visit.actor.userID)
+        return render("recovery-codes", visit, title: "second_factor.codes_title", ["codes": codes])
     }
 
     /// A path of this site, or nil: one slash, then only the characters Haven's own paths and

@@ -42,6 +42,12 @@ struct ConsoleController: Sendable {
         router.post("/password") { request, context in
             await action(request, context, duringPasswordChange: true) { visit, form in try await changePassword(visit, form) }
         }
+        router.get("/second-factor") { request, context in
+            await page(request, context, duringPasswordChange: true) { visit in try await secondFactorPage(visit) }
+        }
+        router.post("/second-factor") { request, context in
+            await action(request, context, duringPasswordChange: true) { visit, form in try await confirmSecondFactor(visit, form) }
+        }
         registerIntakePages(router)
         registerCaseForms(router)
         registerWorkPages(router)
@@ -105,7 +111,9 @@ struct ConsoleController: Sendable {
         return (host + port).lowercased() == authority.lowercased()
     }
 
-    /// Runs `body` for a signed-in visitor, or sends them to the login page.
+    /// Runs `body` for a signed-in visitor, or sends them to the login page. Until the first
+    /// login's steps are done (a new password, a second factor enrolled) only the pages of
+    /// those steps (`duringPasswordChange`) open; the others lead to the step still to do.
     func visit(_ request: Request, _ context: HavenRequestContext, duringPasswordChange: Bool = false,
                _ body: (ConsoleVisit) async throws -> Response) async -> Response {
         let language = language(request)
@@ -125,11 +133,17 @@ struct ConsoleController: Sendable {
             if session.passwordChangeRequired && !duringPasswordChange {
                 try await authenticator.refuseUntilPasswordChange(context)
             }
+            context.secondFactorEnrolmentRequired = session.secondFactorEnrolmentRequired
+            if session.secondFactorEnrolmentRequired && !duringPasswordChange {
+                try await authenticator.refuseUntilEnrolment(context)
+            }
             let visit = ConsoleVisit(session: session, tokenHash: hash, language: language, formToken: forms.token(for: hash), context: context,
                                      path: request.uri.path, secure: isSecure(request, context))
             return try await body(visit)
         } catch let error as APIError where error.kind == "password-change-required" {
             return ConsoleRenderer.redirect("/password")
+        } catch let error as APIError where error.kind == "second-factor-enrolment-required" {
+            return ConsoleRenderer.redirect("/second-factor")
         } catch {
             return errorPage(error, language: language, context: context)
         }
@@ -164,7 +178,7 @@ struct ConsoleController: Sendable {
             model["csrf"] = visit.formToken
             model["session"] = ["user": visit.session.user.displayName ?? visit.session.username, "organisation": visit.session.organisation.name,
                                 "role": catalogue.label("role", visit.actor.role.rawValue, language)]
-            if !visit.session.passwordChangeRequired {
+            if !visit.session.passwordChangeRequired && !visit.session.secondFactorEnrolmentRequired {
                 let can = Capabilities(visit.actor)
                 var nav: [(String, String)] = []
                 if can.listCases || can.listReferrals { nav.append(("/worklist", "nav.worklist")) }

@@ -54,7 +54,7 @@ import Testing
         }
     }
 
-    @Test(arguments: [Role.supervisor, .admin])
+    @Test(arguments: [Role.supervisor, .admin, .auditor])
     func secondFactorIsRequired(role: Role) async throws {
         try await TestApp.run { app, client in
             let organisation = try await app.organisation()

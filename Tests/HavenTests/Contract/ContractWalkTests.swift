@@ -2,6 +2,7 @@ import Foundation
 import HavenAPI
 import HavenCore
 import HTTPTypes
+import Sealing
 import Testing
 
 /// Walks every operation of the API with synthetic people and organisations, as the roles that
@@ -143,9 +144,26 @@ struct ContractWalk: Sendable {
         let created = try await api.call(.post, "/v1/users", token: adminToken, json: newCaseworker,
                                          headers: [ContractClient.idempotencyKey: "contract-user-\(suffix)"], expect: .created)
         let createdID = try created.uuid("user.id")
-        try await api.call(.post, "/v1/users", token: adminToken, json: [
-            "organisation_id": .id(ngo.id), "role": "supervisor", "username": .string(freshUsername("sv")), "password": .string(strongPassword()),
+        // A supervisor's first login enrols their own authenticator; an administrator can reset it.
+        let newSupervisor = freshUsername("sv"), supervisorPassword = strongPassword()
+        let createdSupervisor = try await api.call(.post, "/v1/users", token: adminToken, json: [
+            "organisation_id": .id(ngo.id), "role": "supervisor", "username": .string(newSupervisor), "password": .string(supervisorPassword),
         ], expect: .created)
+        let newSupervisorID = try createdSupervisor.uuid("user.id")
+        let firstLogin = try await api.call(.post, "/v1/auth/login", json: ["username": .string(newSupervisor), "password": .string(supervisorPassword)],
+                                            expect: .ok)
+        let enrolling = try #require(firstLogin["token"]?.stringValue)
+        try await api.call(.get, "/v1/users/\(newSupervisorID)", token: enrolling, expect: .forbidden)
+        let begun = try await api.call(.post, "/v1/me/second-factor", token: enrolling, expect: .ok)
+        let secret = try #require(begun["secret"]?.stringValue.flatMap(Base32.decode))
+        let now = Int64(Date().timeIntervalSince1970)
+        try await api.call(.post, "/v1/me/second-factor/confirm", token: enrolling, json: ["code": .string(TOTP(secret: secret).code(at: now + 900))],
+                           expect: .unprocessableContent)
+        try await api.call(.post, "/v1/me/second-factor/confirm", token: enrolling, json: ["code": .string(TOTP(secret: secret).code(at: now))], expect: .ok)
+        try await api.call(.post, "/v1/me/second-factor", token: enrolling, expect: .conflict)
+        try await api.call(.post, "/v1/me/second-factor", token: worker, expect: .conflict)
+        try await api.call(.post, "/v1/users/\(caseworker.id)/second-factor/reset", token: worker, expect: .forbidden)
+        try await api.call(.post, "/v1/users/\(newSupervisorID)/second-factor/reset", token: adminToken, expect: .ok)
         try await api.call(.post, "/v1/users", token: adminToken, json: newCaseworker, expect: .conflict)
         try await api.call(.post, "/v1/users", token: adminToken, json: [
             "organisation_id": .id(ngo.id), "role": "caseworker", "username": .string(freshUsername("weak")), "password": "short",
@@ -471,9 +489,11 @@ struct ContractWalk: Sendable {
         let erase = "/v1/cases/\(violenceID)/erase"
         try await api.call(.post, erase, token: boss, json: ["reason": "bored"], expect: .unprocessableContent)
         try await api.call(.post, erase, token: worker, json: ["reason": "subject-request"], expect: .forbidden)
-        let erased = try await api.call(.post, erase, token: boss, json: ["reason": "subject-request"], expect: .ok)
+        try await api.call(.post, erase, token: boss, json: ["reason": "subject-request"], expect: .unauthorized)
+        let reauthenticated: HTTPFields = [reauthenticate: "password \(supervisor.password)"]
+        let erased = try await api.call(.post, erase, token: boss, json: ["reason": "subject-request"], headers: reauthenticated, expect: .ok)
         #expect(erased["anonymised"] == true, "an erased case is anonymised: \(erased.text.prefix(300))")
-        try await api.call(.post, erase, token: boss, json: ["reason": "subject-request"], expect: .conflict)
+        try await api.call(.post, erase, token: boss, json: ["reason": "subject-request"], headers: reauthenticated, expect: .conflict)
         try await api.call(.post, "/v1/cases/\(violenceID)/reopen", token: boss, json: ["reason": "client-returned"], expect: .conflict)
 
         // Reports that identify no one.

@@ -149,7 +149,8 @@ struct PrivacyDuplicateTests {
             let someone = Someone()
             let first = try await CaseKit.call(client, .post, "/v1/cases", supervisor.token, PrivacyKit.intake(identity: someone.identity()))
             let firstID = try CaseKit.id(first)
-            let erase = try await CaseKit.call(client, .post, "/v1/cases/\(firstID.uuidString)/erase", supervisor.token, ["reason": "subject-request"])
+            let erase = try await CaseKit.call(client, .post, "/v1/cases/\(firstID.uuidString)/erase", supervisor.token, ["reason": "subject-request"],
+                                               headers: ["X-Reauthenticate": "password \(supervisor.user.password)"])
             #expect(erase.status == .ok, "\(erase.text)")
             #expect(try CaseKit.count(app, "case_file", where: "id = $1 AND blind_index IS NULL", [firstID]) == 1)
             let again = try await CaseKit.call(client, .post, "/v1/cases", supervisor.token, PrivacyKit.intake(identity: someone.identity()))

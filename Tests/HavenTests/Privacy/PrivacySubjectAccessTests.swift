@@ -215,7 +215,8 @@ struct PrivacySubjectAccessTests {
             #expect(badReason.status == .unprocessableContent || badReason.status == .badRequest, "\(badReason.text)")
             #expect(try CaseKit.count(app, "case_file", where: "id = $1 AND identity_sealed IS NOT NULL", [world.caseID]) == 1, "nothing erased yet")
 
-            let erased = try await CaseKit.call(client, .post, path, world.supervisor.token, ["reason": "subject-request"])
+            let again = ["X-Reauthenticate": "password \(world.supervisor.user.password)"]
+            let erased = try await CaseKit.call(client, .post, path, world.supervisor.token, ["reason": "subject-request"], headers: again)
             #expect(erased.status == .ok, "\(erased.text)")
             let body = try erased.json()
             #expect(PrivacyKit.isAbsent(PrivacyKit.object(body["person"])["identity"]), "\(erased.text)")
@@ -235,14 +236,36 @@ struct PrivacySubjectAccessTests {
             #expect(try CaseKit.count(app, "audit_event", where: "subtype = 'case.erase' AND case_id = $1 AND actor_user = $2", [world.caseID, world.supervisor.id]) == 1)
             #expect(try CaseKit.count(app, "audit_event", where: "subtype = 'case.erase' AND (detail::jsonb ->> 'reason') = 'subject-request'") == 1)
 
-            let again = try await CaseKit.call(client, .post, path, world.supervisor.token, ["reason": "subject-request"])
-            CaseKit.expectProblem(again, .conflict)
+            let twice = try await CaseKit.call(client, .post, path, world.supervisor.token, ["reason": "subject-request"], headers: again)
+            CaseKit.expectProblem(twice, .conflict)
             #expect(try PrivacyKit.auditCount(app, subtype: "case.erase") == 1)
 
             // What an export gives after erasure holds nothing identifying either.
             let export = try await Self.export(client, world.supervisor, world.caseID, reauthenticate: "password \(world.supervisor.user.password)")
             #expect(export.status == .ok, "\(export.text)")
             CaseKit.expectAbsent(world.person.identifyingValues + world.notes, in: export.text, "export after erasure")
+        }
+    }
+
+    @Test("erasure cannot be undone, so like the export it asks for the password or code again: without it, or with a wrong one, 401 and nothing is erased")
+    func erasureAsksForReauthentication() async throws {
+        try await TestApp.run { app, client in
+            let world = try await Self.world(app, client)
+            let path = "/v1/cases/\(world.caseID.uuidString)/erase"
+            let missing = try await CaseKit.call(client, .post, path, world.supervisor.token, ["reason": "subject-request"])
+            CaseKit.expectProblem(missing, .unauthorized)
+            #expect(missing.problemFields.contains("X-Reauthenticate"), "\(missing.text)")
+            let wrong = try await CaseKit.call(client, .post, path, world.supervisor.token, ["reason": "subject-request"],
+                                               headers: ["X-Reauthenticate": "totp \(PrivacyKit.wrongTOTP(world.supervisor.user))"])
+            CaseKit.expectProblem(wrong, .unauthorized)
+            #expect(try CaseKit.count(app, "case_file", where: "id = $1 AND identity_sealed IS NOT NULL", [world.caseID]) == 1, "nothing erased")
+            #expect(try PrivacyKit.auditCount(app, subtype: "case.erase") == 0)
+            #expect(try PrivacyKit.auditCount(app, subtype: "auth.reauthenticate-failed", actor: world.supervisor.id) == 1)
+            let code = try #require(TestApp.totp(world.supervisor.user, offset: 1))
+            let erased = try await CaseKit.call(client, .post, path, world.supervisor.token, ["reason": "subject-request"],
+                                                headers: ["X-Reauthenticate": "totp \(code)"])
+            #expect(erased.status == .ok, "\(erased.text)")
+            #expect(try PrivacyKit.auditCount(app, subtype: "auth.reauthenticate", actor: world.supervisor.id) == 1)
         }
     }
 
@@ -266,7 +289,8 @@ struct PrivacySubjectAccessTests {
             #expect(retry.status == .created && retry.text.contains(person.givenName))
             #expect(try CaseKit.id(retry) == caseID, "a replay of the first answer")
 
-            let erased = try await CaseKit.call(client, .post, "/v1/cases/\(caseID.uuidString)/erase", supervisor.token, ["reason": "subject-request"])
+            let erased = try await CaseKit.call(client, .post, "/v1/cases/\(caseID.uuidString)/erase", supervisor.token, ["reason": "subject-request"],
+                                                headers: ["X-Reauthenticate": "password \(supervisor.user.password)"])
             #expect(erased.status == .ok, "\(erased.text)")
             let secrets = person.identifyingValues + [note, needNote]
 

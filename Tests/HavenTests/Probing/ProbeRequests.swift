@@ -195,7 +195,8 @@ enum ProbeExceptions {
             routes: ["PATCH /v1/organisations/{id}"], roles: [.supervisor, .caseworker, .partner, .auditor], kinds: [],
             reason: "organisations are public (the directory above), so refusing another role's change with 403 rather than 404 tells nothing new"),
         Exception(
-            routes: ["GET /v1/users", "GET /v1/users/{id}", "PATCH /v1/users/{id}", "POST /v1/users"], roles: [.admin],
+            routes: ["GET /v1/users", "GET /v1/users/{id}", "PATCH /v1/users/{id}", "POST /v1/users", "POST /v1/users/{id}/second-factor/reset"],
+            roles: [.admin],
             kinds: [.organisationID, .userID, .username],
             reason: "admins manage the users of every organisation (AccessPolicy.decideUser: an admin sees every user); no case content"),
         Exception(

@@ -59,6 +59,7 @@ struct TestApp: Sendable {
         var user: User
         var password: String
         var totpSecret: [UInt8]?
+        var recoveryCodes: [String] = []
         var actor: Actor { user.actor }
         var id: UUID { user.id }
         var organisationID: UUID { user.organisationID }
@@ -73,15 +74,23 @@ struct TestApp: Sendable {
         return try await store.transaction(.system) { try OrganisationStore.create(draft, on: $0.connection) }
     }
 
-    func user(_ role: Role, in organisation: UUID, username: String? = nil, password: String = "synthetic-pass-\(UUID().uuidString.prefix(6))") async throws -> TestUser {
+    /// A user with their own password; one whose role needs a second factor has enrolled one
+    /// already (as at their first login), unless `enrolled` is false.
+    func user(_ role: Role, in organisation: UUID, username: String? = nil, password: String = "synthetic-pass-\(UUID().uuidString.prefix(6))",
+              enrolled: Bool = true) async throws -> TestUser {
         let name = username ?? "\(role.rawValue)-\(UUID().uuidString.prefix(8).lowercased())"
         let hash = try await credentials.hash(password)
         let keys = store.keys
         let draft = UserDraft(organisationId: organisation, role: role, username: name, password: password)
-        let (user, secret) = try await store.transaction(.system) {
-            try UserStore.create(draft, passwordHash: hash, mustChangePassword: false, keys: keys, on: $0.connection)
+        let secret = role.requiresSecondFactor && enrolled ? try TOTP.generateSecret() : nil
+        let (user, codes) = try await store.transaction(.system) { transaction in
+            var user = try UserStore.create(draft, passwordHash: hash, mustChangePassword: false, on: transaction.connection)
+            guard let secret else { return (user, [String]()) }
+            let codes = try SecondFactorStore.install(user.id, secret: secret, lastStep: nil, keys: keys, on: transaction.connection)
+            user = try UserStore.find(user.id, on: transaction.connection) ?? user
+            return (user, codes)
         }
-        return TestUser(user: user, password: password, totpSecret: secret)
+        return TestUser(user: user, password: password, totpSecret: secret, recoveryCodes: codes)
     }
 
     /// The current TOTP code for a user (RFC 6238, 30 s steps), `offset` steps ahead.
