@@ -33,6 +33,20 @@ public enum Suppression {
         public func columnTotalIsSmall(_ column: Int) -> Bool { small.contains(cellCount + rowTotals.count + column) }
         public var totalIsSmall: Bool { small.contains(cellCount + rowTotals.count + columnTotals.count) }
         var cellCount: Int { rowKeys.count * max(1, columnKeys.count) }
+
+        static func cellKey(_ row: String, _ column: String) -> String { "cell|" + row + "|" + column }
+
+        /// Which entries are hidden, named by their keys so tables of other periods can match them.
+        var hiddenEntries: Set<String> {
+            var hidden = Set<String>()
+            for (r, row) in cells.enumerated() {
+                for (c, value) in row.enumerated() where value == nil { hidden.insert(Table.cellKey(rowKeys[r], columnKeys.isEmpty ? "" : columnKeys[c])) }
+            }
+            for (r, value) in rowTotals.enumerated() where value == nil { hidden.insert("row|" + rowKeys[r]) }
+            for (c, value) in columnTotals.enumerated() where value == nil { hidden.insert("column|" + columnKeys[c]) }
+            if total == nil { hidden.insert("total") }
+            return hidden
+        }
     }
 
     public static func isSmall(_ count: Int) -> Bool { count > 0 && count < k }
@@ -91,6 +105,44 @@ public enum Suppression {
             rowTotals: twoDimensional ? (0..<rowKeys.count).map { value(rowTotalStart + $0) } : [],
             columnTotals: twoDimensional ? (0..<columns).map { value(columnTotalStart + $0) } : [],
             total: value(totalIndex), small: small)
+    }
+
+    /// The table of a period made of whole months (a quarter, a year), published consistently
+    /// with `months`, the tables of its months as `table` published them: an entry is hidden
+    /// wherever any of its months hides it (a small count is hidden in every month it is in).
+    /// What the period publishes is then the sum of what its months publish, so setting it
+    /// beside them (a year minus three quarters, a quarter minus two months) gives nothing back
+    /// that the months alone do not.
+    public static func table(rowKeys: [String], columnKeys: [String], counts: [[Int]], rowTotals: [Int], columnTotals: [Int], total: Int,
+                             within months: [Table]) -> Table {
+        var hiddenInMonths = Set<String>()
+        for month in months { hiddenInMonths.formUnion(month.hiddenEntries) }
+        let columns = max(1, columnKeys.count)
+        var table = exact(rowKeys: rowKeys, columnKeys: columnKeys, counts: counts, rowTotals: rowTotals, columnTotals: columnTotals, total: total)
+        var small = Set<Int>()
+        var index = 0
+        func consider(_ value: inout Int?, _ key: String) {
+            if let count = value, isSmall(count) { small.insert(index) }
+            if let count = value, isSmall(count) || hiddenInMonths.contains(key) { value = nil }
+            index += 1
+        }
+        for r in rowKeys.indices {
+            for c in 0..<columns { consider(&table.cells[r][c], Table.cellKey(rowKeys[r], columnKeys.isEmpty ? "" : columnKeys[c])) }
+        }
+        for r in table.rowTotals.indices { consider(&table.rowTotals[r], "row|" + rowKeys[r]) }
+        for c in table.columnTotals.indices { consider(&table.columnTotals[c], "column|" + columnKeys[c]) }
+        consider(&table.total, "total")
+        table.small = small
+        return table
+    }
+
+    /// A table published as it is: an organisation's own figures for its own supervisors
+    /// (`ReportRelease.operational`).
+    public static func exact(rowKeys: [String], columnKeys: [String], counts: [[Int]], rowTotals: [Int], columnTotals: [Int], total: Int) -> Table {
+        let columns = max(1, columnKeys.count)
+        return Table(rowKeys: rowKeys, columnKeys: columnKeys, cells: counts.map { Array($0.prefix(columns)).map(Optional.some) },
+                     rowTotals: columnKeys.isEmpty ? [] : rowTotals.map(Optional.some),
+                     columnTotals: columnKeys.isEmpty ? [] : columnTotals.map(Optional.some), total: total, small: [])
     }
 
     /// The first hidden entry whose value the published numbers pin down, small ones first.

@@ -67,16 +67,23 @@ public enum Turnaround {
     /// Whether a time measured over `count` referrals may be published.
     public static func publishesTime(over count: Int) -> Bool { count >= Suppression.k }
 
-    /// The groups (in the order given) and the whole scope, as they may be published.
-    public static func publish(_ groups: [Group], overall: Group) -> Published {
-        let keys = groups.map(\.key)
-        func counts(_ measure: KeyPath<Group, Measured>) -> Suppression.Table {
-            Suppression.table(rowKeys: keys, columnKeys: [], counts: groups.map { [$0[keyPath: measure].count] }, rowTotals: [], columnTotals: [],
-                              total: overall[keyPath: measure].count)
+    /// The groups (in the order given) and the whole scope, as they may be released: exactly
+    /// for an operational release; else counts suppressed (consistently with `within`, the
+    /// measures of the months a quarter or year is made of) and times over fewer than k hidden.
+    public static func publish(_ groups: [Group], overall: Group, release: ReportRelease = .published,
+                               within months: [(groups: [Group], overall: Group)] = []) -> Published {
+        func counts(_ groups: [Group], _ overall: Group, _ measure: KeyPath<Group, Measured>, within: [Suppression.Table]) -> Suppression.Table {
+            let (keys, values, total) = (groups.map(\.key), groups.map { [$0[keyPath: measure].count] }, overall[keyPath: measure].count)
+            if !release.suppresses { return Suppression.exact(rowKeys: keys, columnKeys: [], counts: values, rowTotals: [], columnTotals: [], total: total) }
+            if within.isEmpty { return Suppression.table(rowKeys: keys, columnKeys: [], counts: values, rowTotals: [], columnTotals: [], total: total) }
+            return Suppression.table(rowKeys: keys, columnKeys: [], counts: values, rowTotals: [], columnTotals: [], total: total, within: within)
         }
-        let answered = counts(\.firstAnswer), completed = counts(\.completion)
+        func measure(_ path: KeyPath<Group, Measured>) -> Suppression.Table {
+            counts(groups, overall, path, within: months.map { counts($0.groups, $0.overall, path, within: []) })
+        }
+        let answered = measure(\.firstAnswer), completed = measure(\.completion)
         func figure(_ measured: Measured, count: Int?, small: Bool) -> Figure {
-            let shown = publishesTime(over: measured.count)
+            let shown = release.suppresses ? publishesTime(over: measured.count) : measured.count > 0
             return Figure(count: count, countIsSmall: small, median: shown ? measured.median.map(rounded) : nil,
                           p90: shown ? measured.p90.map(rounded) : nil)
         }
