@@ -6,9 +6,11 @@ import Hummingbird
 import Logging
 import NIOCore
 
-/// Reports and exports that never identify anyone (S18): counts with every cell of 1–10 shown
-/// as `<11` and complementary suppression, only for cases whose consent allows statistics.
-/// Supervisors see their organisation; auditors the national view. `?format=csv` too.
+/// Reports and exports that never identify anyone (S18), only for cases whose consent allows
+/// statistics. Supervisors read their organisation exactly; what leaves an organisation (the
+/// auditors' national view, the export) has every cell of 1–10 shown as `<11` with
+/// complementary suppression and covers one whole month, quarter or year (`ReportRelease`).
+/// `?format=csv` too.
 struct ReportController: Sendable {
     let reports: ReportService
 
@@ -20,23 +22,42 @@ struct ReportController: Sendable {
     }
 
     struct Query {
-        var from: CalendarDate?
-        var to: CalendarDate?
+        var period: ReportService.Period
         var csv: Bool
-        var period: ReportService.Period { ReportService.Period(from: from, to: to) }
 
+        /// `from` and `to` (both days counted), or `period` (`2026`, `2026-Q4`, `2026-03`); malformed is a 400.
+        /// Whether the period may be asked for is the release's to say (a 422 naming these fields).
         init(_ request: Request) throws {
+            period = try Query.period(request)
+            csv = try Query.csv(request)
+        }
+
+        static func period(_ request: Request) throws -> ReportService.Period {
+            let query = request.uri.queryParameters
             func date(_ name: String) throws -> CalendarDate? {
-                guard let text = request.uri.queryParameters.get(name) else { return nil }
+                guard let text = query.get(name) else { return nil }
                 guard let date = DateInput.day(text) else { throw APIError.badRequest(name, "must be a real date as YYYY-MM-DD in the years 1900–2200") }
                 return date
             }
-            from = try date("from")
-            to = try date("to")
-            if let from, let to, to < from { throw APIError.badRequest("to", "must not be before from") }
+            let from = try date("from"), to = try date("to")
+            if let text = query.get("period") {
+                guard from == nil, to == nil else { throw APIError.badRequest("period", "is given by period or by from and to, not both") }
+                guard let period = ReportPeriod(name: String(text)) else {
+                    throw APIError.badRequest("period", "must be a year such as 2026, a quarter such as 2026-Q4 or a month such as 2026-03")
+                }
+                return ReportService.Period(period, fields: ["period"])
+            }
+            if from == nil, to == nil { return ReportService.Period(nil, fields: ["from", "to"]) }
+            // One end alone leaves the other open.
+            let first = from ?? CalendarDate(year: 1900, month: 1, day: 1)!, last = to ?? CalendarDate(year: 2200, month: 12, day: 31)!
+            guard let period = ReportPeriod(first: first, last: last) else { throw APIError.badRequest("to", "must not be before from") }
+            return ReportService.Period(period, fields: ["from", "to"])
+        }
+
+        static func csv(_ request: Request) throws -> Bool {
             switch request.uri.queryParameters.get("format").map({ String($0) }) {
-            case nil, "json": csv = false
-            case "csv": csv = true
+            case nil, "json": return false
+            case "csv": return true
             default: throw APIError.badRequest("format", "must be json or csv")
             }
         }
@@ -59,7 +80,7 @@ struct ReportController: Sendable {
         let query = try Query(request)
         let dimensions = try ReportController.dimensions(request, CaseDimension.self, default: .caseType)
         let report = try await reports.cases(by: dimensions, period: query.period, context: context.access)
-        return try ReportController.render(report.table, dimensions: dimensions.map(\.rawValue), scope: report.scope, csv: query.csv, extra: [:])
+        return try ReportController.render(report, dimensions: dimensions.map(\.rawValue), csv: query.csv, extra: [:])
     }
 
     func referrals(_ request: Request, _ context: HavenRequestContext) async throws -> Response {
@@ -69,8 +90,10 @@ struct ReportController: Sendable {
         let times = report.times
         let suppressed = report.table
         let timing: [JSONValue] = times.map { group in
+            // Unsuppressed, a missing time is one no referral reached.
+            let missing: JSONValue = report.release.suppresses ? .string("<11") : .null
             func hours(_ median: Double?, _ p90: Double?) -> JSONValue {
-                .object(["median": median.map { .double($0) } ?? .string("<11"), "p90": p90.map { .double($0) } ?? .string("<11")])
+                .object(["median": median.map { .double($0) } ?? missing, "p90": p90.map { .double($0) } ?? missing])
             }
             // A group's count is shown exactly as the table shows it: hidden there, hidden here.
             let shown = ReportController.publishedCount(of: group.key, in: suppressed)
@@ -81,8 +104,7 @@ struct ReportController: Sendable {
                 "hours_to_completed": hours(group.toCompletedMedian, group.toCompletedP90),
             ])
         }
-        return try ReportController.render(suppressed, dimensions: dimensions.map(\.rawValue), scope: report.scope, csv: query.csv,
-                                           extra: ["times": .array(timing)])
+        return try ReportController.render(report, dimensions: dimensions.map(\.rawValue), csv: query.csv, extra: ["times": .array(timing)])
     }
 
     /// How the table publishes the count of a first-dimension group (`all`: the total).
@@ -93,9 +115,12 @@ struct ReportController: Sendable {
         return (table.rowTotals[row], table.rowTotalIsSmall(row))
     }
 
+    static func release(_ release: ReportRelease) -> String { release == .operational ? "operational" : "published" }
+
     static func count(_ value: Int?, small: Bool) -> JSONValue { .string(Suppression.display(value, small: small)).intIfCount(value) }
 
-    static func render(_ table: Suppression.Table, dimensions: [String], scope: UUID?, csv: Bool, extra: [String: JSONValue]) throws -> Response {
+    static func render(_ report: ReportService.Report, dimensions: [String], csv: Bool, extra: [String: JSONValue]) throws -> Response {
+        let table = report.table
         let twoDimensional = dimensions.count == 2
         var cells: [JSONValue] = []
         var lines: [[String]] = [dimensions + ["count"]]
@@ -110,7 +135,8 @@ struct ReportController: Sendable {
             }
         }
         var body: [String: JSONValue] = [
-            "scope": .string(scope == nil ? "national" : "organisation"), "k": .int(Suppression.k),
+            "scope": .string(report.scope == nil ? "national" : "organisation"), "k": .int(Suppression.k),
+            "release": .string(release(report.release)), "period": report.period.map { .string($0.description) } ?? .null,
             "dimensions": .strings(dimensions), "cells": .array(cells), "total": count(table.total, small: table.totalIsSmall),
         ]
         if twoDimensional {
@@ -134,7 +160,7 @@ struct ReportController: Sendable {
         return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: data)))
     }
 
-    /// One row per case, no identifying field, ages in bands, dates to the month; audited.
+    /// One row per case, k-anonymous (`StatisticsExport`); audited.
     func export(_ request: Request, _ context: HavenRequestContext) async throws -> Response {
         CSV.response(try await reports.exportRows(context: context.access), filename: "cases.csv")
     }

@@ -7,7 +7,8 @@ import NIOCore
 
 /// `GET /v1/reports/turnaround`: how long recipients take to answer and to complete referrals,
 /// median and p90 per group, each with the count behind it; a time over fewer than 11 referrals
-/// and a small count are shown `<11` (S18). `?period=2026-Q4` or `2026` (else all time),
+/// and a small count are shown `<11` when the report leaves the organisation (S18).
+/// `?period=2026-03`, `2026-Q4` or `2026` (else all time for a supervisor, the current year for an auditor),
 /// `?by=` one `TurnaroundDimension`, `?format=csv`.
 extension ReportController {
     struct TurnaroundQuery {
@@ -25,15 +26,7 @@ extension ReportController {
                 }
                 dimension = value
             }
-            if let text = query.get("period") {
-                // Whole quarters or years only, as in the console, so two reports never differ by a day.
-                guard let (from, to) = ConsoleController.ReportQuery.range(String(text)) else {
-                    throw APIError.badRequest("period", "must be a year such as 2026 or a quarter such as 2026-Q4")
-                }
-                period = ReportService.Period(from: from, to: to)
-            } else {
-                period = ReportService.Period(from: nil, to: nil)
-            }
+            period = try ReportController.Query.period(request)
             switch query.get("format").map({ String($0) }) {
             case nil, "json": csv = false
             case "csv": csv = true
@@ -51,7 +44,8 @@ extension ReportController {
     static func renderTurnaround(_ report: ReportService.TurnaroundReport, csv: Bool) throws -> Response {
         let figures = report.figures
         if csv { return CSV.response(turnaroundLines(report), filename: "turnaround.csv") }
-        func time(_ value: Double?) -> JSONValue { value.map { .double($0) } ?? .string("<11") }
+        // Unsuppressed, a missing time is one nothing was measured for.
+        func time(_ value: Double?) -> JSONValue { value.map { .double($0) } ?? (report.release.suppresses ? .string("<11") : .null) }
         func group(_ entry: Turnaround.PublishedGroup) -> JSONValue {
             .object([
                 "group": .string(entry.key),
@@ -67,6 +61,7 @@ extension ReportController {
         }
         let body: JSONValue = .object([
             "scope": .string(report.scope == nil ? "national" : "organisation"), "k": .int(Suppression.k),
+            "release": .string(release(report.release)), "period": report.period.map { .string($0.description) } ?? .null,
             "dimension": .string(report.dimension.rawValue),
             "groups": .array(figures.groups.map(group)), "overall": group(figures.overall),
         ])
@@ -78,9 +73,10 @@ extension ReportController {
     static func turnaroundLines(_ report: ReportService.TurnaroundReport) -> [[String]] {
         let header = [report.dimension.rawValue, "first_answer_referrals", "first_answer_median_hours", "first_answer_p90_hours",
                       "completion_referrals", "completion_median_days", "completion_p90_days"]
+        func time(_ value: Double?) -> String { value == nil && !report.release.suppresses ? "" : Turnaround.Figure.shown(value) }
         func line(_ key: String, _ entry: Turnaround.PublishedGroup) -> [String] {
-            [key, entry.firstAnswer.shownCount, Turnaround.Figure.shown(entry.firstAnswer.median), Turnaround.Figure.shown(entry.firstAnswer.p90),
-             entry.completion.shownCount, Turnaround.Figure.shown(entry.completion.median), Turnaround.Figure.shown(entry.completion.p90)]
+            [key, entry.firstAnswer.shownCount, time(entry.firstAnswer.median), time(entry.firstAnswer.p90),
+             entry.completion.shownCount, time(entry.completion.median), time(entry.completion.p90)]
         }
         return [header] + report.figures.groups.map { line($0.key, $0) } + [line("(all)", report.figures.overall)]
     }

@@ -16,58 +16,96 @@ public struct ReportService: Sendable {
         self.replica = replica
     }
 
+    /// The period asked for (nil: none) and the query parameters it came from, which a refusal names.
     public struct Period: Sendable, Equatable {
-        public var from: CalendarDate?
-        public var to: CalendarDate?
+        public var asked: ReportPeriod?
+        public var fields: [String]
 
-        public init(from: CalendarDate?, to: CalendarDate?) {
-            (self.from, self.to) = (from, to)
+        public init(_ asked: ReportPeriod?, fields: [String]) {
+            (self.asked, self.fields) = (asked, fields)
         }
     }
 
-    /// A report's table, suppressed, and the scope it covers (nil: national).
+    /// A report's table as it may be released, the scope it covers (nil: national), how it is
+    /// released and the period it covers (nil: every day).
     public struct Report: Sendable {
         public var table: Suppression.Table
         public var scope: UUID?
+        public var release: ReportRelease = .published
+        public var period: ReportPeriod?
         /// Referral reports only: time to acceptance and to completion, overall then by the first dimension.
         public var times: [ReferralTimes] = []
     }
 
     public func cases(by dimensions: [CaseDimension], period: Period, context: AccessContext) async throws -> Report {
-        let scope = try await authorize(context)
+        let (scope, release, days) = try await authorize(context, period)
         let table = try await read(context) { transaction in
-            try ReportStore.cases(by: dimensions, organisation: scope, from: period.from, to: period.to, on: transaction.connection)
+            try ReportService.table(release, days) { from, to in
+                try ReportStore.cases(by: dimensions, organisation: scope, from: from, to: to, on: transaction.connection)
+            }
         }
-        try await audit(context, "report.cases", scope: scope, detail: ["by": .strings(dimensions.map(\.rawValue))])
-        return Report(table: table.suppressed, scope: scope)
+        try await audit(context, "report.cases", scope: scope, detail: detail(dimensions.map(\.rawValue), release, days))
+        return Report(table: table, scope: scope, release: release, period: days)
     }
 
     public func referrals(by dimensions: [ReferralDimension], period: Period, context: AccessContext) async throws -> Report {
-        let scope = try await authorize(context)
+        let (scope, release, days) = try await authorize(context, period)
+        let minimum = release.suppresses ? Suppression.k : 1
         let (table, times) = try await read(context) { transaction in
-            let table = try ReportStore.referrals(by: dimensions, organisation: scope, from: period.from, to: period.to, on: transaction.connection)
-            let overall = try ReportStore.referralTimes(by: nil, organisation: scope, from: period.from, to: period.to, on: transaction.connection)
-            let byFirst = try ReportStore.referralTimes(by: dimensions.first, organisation: scope, from: period.from, to: period.to,
+            let table = try ReportService.table(release, days) { from, to in
+                try ReportStore.referrals(by: dimensions, organisation: scope, from: from, to: to, on: transaction.connection)
+            }
+            let overall = try ReportStore.referralTimes(by: nil, organisation: scope, from: days?.first, to: days?.last, minimum: minimum,
                                                         on: transaction.connection)
+            let byFirst = try ReportStore.referralTimes(by: dimensions.first, organisation: scope, from: days?.first, to: days?.last,
+                                                        minimum: minimum, on: transaction.connection)
             return (table, overall + byFirst)
         }
-        try await audit(context, "report.referrals", scope: scope, detail: ["by": .strings(dimensions.map(\.rawValue))])
-        return Report(table: table.suppressed, scope: scope, times: times)
+        try await audit(context, "report.referrals", scope: scope, detail: detail(dimensions.map(\.rawValue), release, days))
+        return Report(table: table, scope: scope, release: release, period: days, times: times)
     }
 
-    /// One row per case, no identifying field, ages in bands, dates to the month; audited as an export.
+    /// The table of `period` as `release` allows: exact, or suppressed; a published quarter or
+    /// year is also counted month by month and published consistently with its months.
+    static func table(_ release: ReportRelease, _ period: ReportPeriod?, _ count: (CalendarDate?, CalendarDate?) throws -> RawTable) throws -> Suppression.Table {
+        let whole = try count(period?.first, period?.last)
+        guard release.suppresses else { return whole.exact }
+        guard let period, period.unit != .month, period.unit != nil else { return whole.suppressed }
+        let months = try period.months.map { try count($0.first, $0.last).suppressed }
+        return whole.suppressed(within: months)
+    }
+
+    func detail(_ dimensions: [String], _ release: ReportRelease, _ period: ReportPeriod?) -> [String: AuditDetail] {
+        var detail: [String: AuditDetail] = ["by": .strings(dimensions), "release": .string(release == .operational ? "operational" : "published")]
+        if let period { detail["period"] = .string(period.description) }
+        return detail
+    }
+
+    /// The statistics export: row-level, so it always leaves the organisation and is
+    /// k-anonymous (`StatisticsExport`); audited as an export with how many rows it holds and
+    /// how many cases it left out.
     public func exportRows(context: AccessContext) async throws -> [[String]] {
-        let scope = try await authorize(context)
-        let rows = try await read(context) { transaction in try ReportStore.exportRows(organisation: scope, on: transaction.connection) }
-        try await audit(context, "export", action: .execute, scope: scope, detail: ["kind": "statistics-csv", "rows": .int(rows.count)])
-        return [ReportStore.exportHeader] + rows
+        let (scope, _, _) = try await authorize(context, Period(nil, fields: []), rowLevel: true)
+        let cases = try await read(context) { transaction in try ReportStore.exportCases(organisation: scope, on: transaction.connection) }
+        let release = StatisticsExport.release(cases)
+        try await audit(context, "export", action: .execute, scope: scope,
+                        detail: ["kind": "statistics-csv", "rows": .int(release.rows.count), "left_out": .int(release.leftOut)])
+        return [StatisticsExport.header] + release.rows
     }
 
-    /// Asks the policy (recording a refusal) and answers the organisation the reader is limited to.
-    func authorize(_ context: AccessContext) async throws -> UUID? {
+    /// Asks the policy (recording a refusal) and answers the organisation the reader is limited
+    /// to, how the figures may be released to them (`AccessPolicy.release`) and the period that
+    /// release allows (a refusal names the period's parameters, 422).
+    func authorize(_ context: AccessContext, _ period: Period, rowLevel: Bool = false) async throws -> (UUID?, ReportRelease, ReportPeriod?) {
         guard let actor = context.actor else { throw StoreError.forbidden("log in first") }
         try await primary.transaction(context) { try $0.authorize(.readReports, .collection, entityKind: "report") }
-        return try AccessScope.nationalOrOrganisation(AccessPolicy.scope(actor, .readReports))
+        let scope = try AccessScope.nationalOrOrganisation(AccessPolicy.scope(actor, .readReports))
+        let release = AccessPolicy.release(actor, rowLevel: rowLevel)
+        do {
+            return (scope, release, try release.period(period.asked, fields: period.fields, today: CalendarDate.of(Date())))
+        } catch let failure as ValidationFailure {
+            throw StoreError.invalid(failure)
+        }
     }
 
     /// Reads as Haven itself: aggregates span organisations (an auditor's national view) that no

@@ -53,6 +53,17 @@ public struct RawTable: Sendable {
     public var suppressed: Suppression.Table {
         Suppression.table(rowKeys: rowKeys, columnKeys: columnKeys, counts: counts, rowTotals: rowTotals, columnTotals: columnTotals, total: total)
     }
+
+    /// Suppressed consistently with the tables of the months it is made of.
+    public func suppressed(within months: [Suppression.Table]) -> Suppression.Table {
+        Suppression.table(rowKeys: rowKeys, columnKeys: columnKeys, counts: counts, rowTotals: rowTotals, columnTotals: columnTotals, total: total,
+                          within: months)
+    }
+
+    /// As counted: an organisation's own figures for its own supervisors.
+    public var exact: Suppression.Table {
+        Suppression.exact(rowKeys: rowKeys, columnKeys: columnKeys, counts: counts, rowTotals: rowTotals, columnTotals: columnTotals, total: total)
+    }
 }
 
 /// Elapsed times of referrals in a group, in hours; nil where the group is too small to publish.
@@ -77,7 +88,8 @@ public enum ReportStore {
         filter.add("c.statistics_consent")
         if let organisation { filter.add("c.organisation_id = ?", organisation) }
         if let from { filter.add("c.identified_on >= ?::date", from.description) }
-        if let to { filter.add("c.identified_on < ?::date", to.description) }
+        // `to` is the last day counted, included.
+        if let to { filter.add("c.identified_on <= ?::date", to.description) }
         let multiValued = dimensions.contains(.exploitationType)
         let source = multiValued
             ? " FROM case_file c CROSS JOIN LATERAL unnest(CASE WHEN cardinality(c.exploitation_types) = 0 THEN ARRAY['none'] ELSE c.exploitation_types END) e(type)"
@@ -100,13 +112,15 @@ public enum ReportStore {
         filter.add("c.statistics_consent")
         if let organisation { filter.add("(r.from_organisation_id = ? OR r.to_organisation_id = ?)", organisation, organisation) }
         if let from { filter.add("r.created_at >= ?::date", from.description) }
-        if let to { filter.add("r.created_at < ?::date", to.description) }
+        if let to { filter.add("r.created_at < ?::date + 1", to.description) }
         return filter
     }
 
     /// Median and 90th percentile of the time from request to acceptance and to completion, by
     /// one dimension (or overall for nil).
-    public static func referralTimes(by dimension: ReferralDimension?, organisation: UUID?, from: CalendarDate?, to: CalendarDate?, on connection: PGConnection) throws -> [ReferralTimes] {
+    /// Times over fewer than `minimum` referrals are not published.
+    public static func referralTimes(by dimension: ReferralDimension?, organisation: UUID?, from: CalendarDate?, to: CalendarDate?,
+                                     minimum: Int = Suppression.k, on connection: PGConnection) throws -> [ReferralTimes] {
         let filter = referralFilter(organisation: organisation, from: from, to: to)
         let key = dimension?.sql ?? "'all'"
         let sql = """
@@ -135,8 +149,8 @@ public enum ReportStore {
         return try connection.query(sql, filter.parameters).rows.map { row in
             let accepted: Int = try row.decode(at: 2)
             let completed: Int = try row.decode(at: 5)
-            // A time is published only for a group of at least k referrals that reached it.
-            func publish(_ value: Double?, _ count: Int) -> Double? { count >= Suppression.k ? value.map { ($0 * 10).rounded() / 10 } : nil }
+            // A time is published only for a group of at least `minimum` referrals that reached it.
+            func publish(_ value: Double?, _ count: Int) -> Double? { count >= max(minimum, 1) ? value.map { ($0 * 10).rounded() / 10 } : nil }
             return ReferralTimes(
                 key: try row.decode(String?.self, at: 0) ?? "unknown", referrals: try row.decode(at: 1),
                 acceptedCount: accepted, toAcceptedMedian: publish(try row.decode(at: 3), accepted), toAcceptedP90: publish(try row.decode(at: 4), accepted),
@@ -190,30 +204,23 @@ public enum ReportStore {
         return table
     }
 
-    /// One row per case for the statistics export: no identifying field, ages in bands,
-    /// dates to the month.
-    public static func exportRows(organisation: UUID?, on connection: PGConnection) throws -> [[String]] {
+    /// What the statistics export reads of each case with a statistics consent, in no useful
+    /// order; `StatisticsExport` generalises and suppresses it.
+    public static func exportCases(organisation: UUID?, on connection: PGConnection) throws -> [StatisticsExport.Case] {
         var filter = SQLFilter()
         filter.add("c.statistics_consent")
         if let organisation { filter.add("c.organisation_id = ?", organisation) }
         let sql = """
-            SELECT o.type, c.case_type, c.identification_status, c.identified_by, to_char(c.identified_on, 'YYYY-MM'), c.risk_level,
-                   c.status, coalesce(to_char(c.closed_at, 'YYYY-MM'), ''), c.sex, coalesce(c.age_band, ''), coalesce(c.citizenship, ''),
-                   coalesce(c.minor::text, ''), coalesce(c.disability::text, ''), array_to_string(c.exploitation_types, ';'),
-                   array_to_string(c.means_of_control, ';'), coalesce(c.recruiter_relation, ''), coalesce(c.country_of_exploitation, ''),
-                   coalesce(c.months_exploited::text, ''), array_to_string(c.violence_types, ';'), coalesce(c.perpetrator_relation, ''),
-                   (SELECT count(*) FROM need n WHERE n.case_id = c.id)::text,
-                   (SELECT count(*) FROM service_episode s WHERE s.case_id = c.id)::text,
-                   (SELECT count(*) FROM referral r WHERE r.case_id = c.id)::text
-            FROM case_file c JOIN organisation o ON o.id = c.organisation_id
-            """ + filter.whereClause + " ORDER BY random()"
-        return try connection.query(sql, filter.parameters).rows.map { row in try (0..<23).map { try row.decode(String.self, at: $0) } }
+            SELECT c.identified_on::text, c.case_type, c.sex, c.age_band, c.citizenship, c.country_of_exploitation, c.months_exploited,
+                   c.means_of_control
+            FROM case_file c
+            """ + filter.whereClause
+        return try connection.query(sql, filter.parameters).rows.compactMap { row in
+            guard let day = CalendarDate(try row.decode(String.self, at: 0)) else { return nil }
+            return StatisticsExport.Case(
+                identifiedOn: day, caseType: try row.decode(at: 1), sex: try row.decode(at: 2), ageBand: try row.decode(at: 3),
+                citizenship: try row.decode(at: 4), countryOfExploitation: try row.decode(at: 5), monthsExploited: try row.decode(at: 6),
+                meansOfControl: try row.decodeArray(String.self, at: 7) ?? [])
+        }
     }
-
-    public static let exportHeader = [
-        "organisation_type", "case_type", "identification_status", "identified_by", "identified_month", "risk_level", "status",
-        "closed_month", "sex", "age_band", "citizenship", "minor", "disability", "exploitation_types", "means_of_control",
-        "recruiter_relation", "country_of_exploitation", "months_exploited", "violence_types", "perpetrator_relation",
-        "needs", "services", "referrals",
-    ]
 }

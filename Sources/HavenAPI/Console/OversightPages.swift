@@ -19,13 +19,14 @@ extension ConsoleController {
         router.get("/reports") { request, context in await page(request, context) { visit in try await reportPage(request, visit) } }
         router.get("/reports.csv") { request, context in
             await page(request, context) { visit in
-                let query = try ReportQuery(request)
+                let query = ReportQuery(request)
+                guard query.chosen != nil else { return try await reportPage(request, visit) }
                 var response: Response
                 if query.kind == "turnaround" {
                     response = try ReportController.renderTurnaround(try await runTurnaround(query, visit), csv: true)
                 } else {
                     let report = try await run(query, visit)
-                    response = try ReportController.render(report.table, dimensions: [query.dimension], scope: report.scope, csv: true, extra: [:])
+                    response = try ReportController.render(report, dimensions: [query.dimension], csv: true, extra: [:])
                 }
                 response.headers.append(contentsOf: ConsoleRenderer.securityHeaders)
                 return response
@@ -90,26 +91,28 @@ extension ConsoleController {
 
     // MARK: Reports
 
-    /// What the reports page asks for: a kind, one dimension and a whole quarter or year, so two
-    /// reports never differ by a day.
+    /// What the reports page asks for: a kind, one dimension and one calendar month, quarter
+    /// or year (`ReportPeriod`), so two reports never differ by a day. Anything else sent as the
+    /// period is kept and refused next to its field.
     struct ReportQuery {
         var kind: String
         var dimension: String
+        /// As sent (the current quarter when nothing was).
         var period: String
-        var from: CalendarDate
-        var to: CalendarDate
+        /// nil: the period sent is no calendar month, quarter or year.
+        var chosen: ReportPeriod?
 
-        init(_ request: Request) throws {
+        init(_ request: Request) {
             let query = request.uri.queryParameters
             kind = query.get("kind").map { String($0) }.flatMap { ReportQuery.kinds.contains($0) ? $0 : nil } ?? "cases"
             let dimensions = ReportQuery.dimensions(of: kind)
             dimension = query.get("by").map { String($0) }.flatMap { dimensions.contains($0) ? $0 : nil } ?? dimensions[0]
-            let today = CalendarDate.of(Date())
-            let current = "\(today.year)-Q\((today.month - 1) / 3 + 1)"
+            let current = ReportPeriod.containing(CalendarDate.of(Date()), .quarter)?.description ?? ""
             period = query.get("period").map { String($0) } ?? current
-            guard let range = ReportQuery.range(period) else { throw StoreError.badQuery(FieldError("period", "must be a year or a quarter such as 2026-Q4")) }
-            (from, to) = range
+            chosen = ReportPeriod(name: period)
         }
+
+        var servicePeriod: ReportService.Period { ReportService.Period(chosen, fields: ["period"]) }
 
         static let kinds = ["cases", "referrals", "turnaround"]
 
@@ -120,36 +123,24 @@ extension ConsoleController {
             default: return CaseDimension.allCases.map(\.rawValue)
             }
         }
-
-        /// `2026` or `2026-Q4` as the first day and the day after the last. Exactly those shapes:
-        /// `+2026`, `2026-Q` or an empty text are no period.
-        static func range(_ period: String) -> (CalendarDate, CalendarDate)? {
-            let parts = period.split(separator: "-Q", omittingEmptySubsequences: false)
-            guard let first = parts.first, first.count == 4, first.allSatisfy(\.isASCII), first.allSatisfy(\.isNumber),
-                  let year = Int(first), (1900...2200).contains(year) else { return nil }
-            if parts.count == 1 {
-                guard let from = CalendarDate(year: year, month: 1, day: 1), let to = CalendarDate(year: year + 1, month: 1, day: 1) else { return nil }
-                return (from, to)
-            }
-            guard parts.count == 2, parts[1].count == 1, let quarter = Int(parts[1]), (1...4).contains(quarter),
-                  let from = CalendarDate(year: year, month: 3 * quarter - 2, day: 1),
-                  let to = quarter == 4 ? CalendarDate(year: year + 1, month: 1, day: 1) : CalendarDate(year: year, month: 3 * quarter + 1, day: 1)
-            else { return nil }
-            return (from, to)
-        }
     }
 
     func run(_ query: ReportQuery, _ visit: ConsoleVisit) async throws -> ReportService.Report {
         let reports = ReportService(primary: store)
-        let period = ReportService.Period(from: query.from, to: query.to)
         if query.kind == "referrals" {
-            return try await reports.referrals(by: [ReferralDimension(rawValue: query.dimension) ?? .status], period: period, context: visit.access)
+            return try await reports.referrals(by: [ReferralDimension(rawValue: query.dimension) ?? .status], period: query.servicePeriod,
+                                               context: visit.access)
         }
-        return try await reports.cases(by: [CaseDimension(rawValue: query.dimension) ?? .caseType], period: period, context: visit.access)
+        return try await reports.cases(by: [CaseDimension(rawValue: query.dimension) ?? .caseType], period: query.servicePeriod, context: visit.access)
     }
 
     func reportPage(_ request: Request, _ visit: ConsoleVisit) async throws -> Response {
-        let query = try ReportQuery(request)
+        let query = ReportQuery(request)
+        guard query.chosen != nil else {
+            let refused = ValidationFailure("period", "must be a calendar month, quarter or year")
+            let model = ConsoleController.errorModel(messages(for: refused, visit.language)).merging(["refused": true]) { own, _ in own }
+            return render("reports", visit, title: "reports.title", model.merging(reportFilters(query, visit)) { own, _ in own }, status: .unprocessableContent)
+        }
         if query.kind == "turnaround" {
             let report = try await runTurnaround(query, visit)
             return render("reports", visit, title: "reports.title", turnaroundModel(report, visit).merging(reportFilters(query, visit)) { own, _ in own })
@@ -178,6 +169,7 @@ extension ConsoleController {
                 : Suppression.display(table.total, small: table.totalIsSmall),
             "chart": ReportChart.svg(rows.map { ($0.label, $0.count, $0.shown) }, title: catalogue.text("reports.chart", language)),
             "national": report.scope == nil,
+            "suppressed": report.release.suppresses,
         ]
         return render("reports", visit, title: "reports.title", model.merging(reportFilters(query, visit)) { own, _ in own })
     }
@@ -192,7 +184,7 @@ extension ConsoleController {
             "csv": components.string ?? "/reports.csv",
             "kinds": options("report_kind", ReportQuery.kinds, selected: query.kind, visit),
             "dimensions": options("dimension", ReportQuery.dimensions(of: query.kind), selected: query.dimension, visit),
-            "periods": ConsoleController.periods(selected: query.period).map { ["value": $0, "label": $0, "selected": $0 == query.period] as [String: Any] },
+            "period_groups": periodGroups(query, visit),
             "dimension_label": catalogue.label("dimension", query.dimension, visit.language),
         ]
     }
@@ -203,19 +195,18 @@ extension ConsoleController {
         "status": "referral_status", "service_type": "service_type", "recipient_type": "organisation_type", "priority": "priority",
     ]
 
-    /// The last eight quarters and the last three years, newest first.
-    static func periods(selected: String) -> [String] {
-        let today = CalendarDate.of(Date())
-        var quarter = (today.month - 1) / 3 + 1
-        var year = today.year
-        var periods: [String] = []
-        for _ in 0..<8 {
-            periods.append("\(year)-Q\(quarter)")
-            quarter -= 1
-            if quarter == 0 { (quarter, year) = (4, year - 1) }
+    static let unitKey: [ReportPeriod.Unit: String] = [.month: "reports.unit_month", .quarter: "reports.unit_quarter", .year: "reports.unit_year"]
+
+    /// The choices of period, by unit (the last twelve months, eight quarters and three years,
+    /// newest first), with the chosen one among them.
+    func periodGroups(_ query: ReportQuery, _ visit: ConsoleVisit) -> [[String: Any]] {
+        var periods = ReportPeriod.recent(CalendarDate.of(Date()))
+        if let chosen = query.chosen, !periods.contains(chosen) { periods.insert(chosen, at: 0) }
+        return ReportPeriod.Unit.allCases.map { unit in
+            let choices = periods.filter { $0.unit == unit }.map { period in
+                ["value": period.description, "label": period.description, "selected": period.description == query.period] as [String: Any]
+            }
+            return ["label": catalogue.text(ConsoleController.unitKey[unit] ?? "reports.period", visit.language), "choices": choices]
         }
-        periods += (0..<3).map { String(today.year - $0) }
-        if !periods.contains(selected) { periods.insert(selected, at: 0) }
-        return periods
     }
 }

@@ -10,7 +10,7 @@ import Hummingbird
 extension ConsoleController {
     func runTurnaround(_ query: ReportQuery, _ visit: ConsoleVisit) async throws -> ReportService.TurnaroundReport {
         try await ReportService(primary: store).turnaround(by: TurnaroundDimension(rawValue: query.dimension) ?? .serviceType,
-                                                           period: ReportService.Period(from: query.from, to: query.to), context: visit.access)
+                                                           period: query.servicePeriod, context: visit.access)
     }
 
     /// The model the reports template reads for a turnaround report.
@@ -18,7 +18,8 @@ extension ConsoleController {
         let language = visit.language
         let prefix = ConsoleController.labelPrefix[report.dimension.rawValue]
         func label(_ key: String) -> String { prefix.map { catalogue.label($0, key, language) } ?? key }
-        func time(_ value: Double?) -> String { value.map { ConsoleController.decimal($0, language) } ?? "<11" }
+        let missing = report.release.suppresses ? "<11" : "–"
+        func time(_ value: Double?) -> String { value.map { ConsoleController.decimal($0, language) } ?? missing }
         func count(_ figure: Turnaround.Figure) -> String {
             figure.count == nil && !figure.countIsSmall ? catalogue.text("reports.hidden", language) : figure.shownCount
         }
@@ -30,7 +31,7 @@ extension ConsoleController {
         func bars(_ figure: Turnaround.Figure, unit: String) -> [ReportChart.Bar] {
             [(figure.median, "turnaround.median"), (figure.p90, "turnaround.p90")].map { value, key in
                 // "<11" stands alone: a unit after it would read as a measured time.
-                let shown = value.map { time($0) + " " + catalogue.text(unit, language) } ?? "<11"
+                let shown = value.map { time($0) + " " + catalogue.text(unit, language) } ?? missing
                 return ReportChart.Bar(value: value, text: catalogue.text(key, language, ["value": shown]))
             }
         }
@@ -44,6 +45,7 @@ extension ConsoleController {
             "turnaround_rows": groups.map { row(label($0.key), $0) },
             "turnaround_total": row(catalogue.text("reports.total", language), report.figures.overall),
             "national": report.scope == nil,
+            "suppressed": report.release.suppresses,
         ]
     }
 

@@ -76,7 +76,8 @@ import Testing
             #expect(csv.status == .ok)
             #expect(csv.headers[.contentType]?.hasPrefix("text/csv") == true)
             let bad = try await ConsoleKit.get(client, "/reports?period=2026-Q9", cookie: browser.cookie)
-            #expect(bad.status == .badRequest)
+            #expect(bad.status == .unprocessableContent)
+            #expect(bad.text.contains("id=\"period-error\""), "the refusal sits next to the period")
         }
     }
 }

@@ -41,7 +41,8 @@ import Testing
             #expect(byPriority.status == .ok)
             #expect(byPriority.text.contains("Urgent (72 h)"))
             let bad = try await ConsoleKit.get(client, "/reports?kind=turnaround&period=2026-Q", cookie: browser.cookie)
-            #expect(bad.status == .badRequest)
+            #expect(bad.status == .unprocessableContent)
+            #expect(bad.text.contains("id=\"period-error\""), "the refusal sits next to the period")
 
             // In Romanian: its words, and a decimal comma in the table and beside the bars.
             let switched = try await ConsoleKit.post(client, "/language", ["csrf": browser.formToken, "language": "ro", "back": "/reports"],

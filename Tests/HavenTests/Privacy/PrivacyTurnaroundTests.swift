@@ -92,15 +92,17 @@ struct PrivacyTurnaroundTests {
         Dictionary((body["groups"] as? [[String: Any]] ?? []).map { ($0["group"] as? String ?? "?", $0) }, uniquingKeysWith: { a, _ in a })
     }
 
-    @Test("JSON and CSV: median and p90 of a group of 12 come out right; a group of 5 shows <11; audited by dimension only")
+    @Test("JSON and CSV: median and p90 of a group of 12 come out right; a group of 5 shows <11 nationally; audited by dimension only")
     func turnaroundReport() async throws {
         try await TestApp.run { app, client in
             let world = try await Self.world(app, client)
             let year = CalendarDate.of(Date()).year
-            let response = try await CaseKit.call(client, .get, "/v1/reports/turnaround?period=\(year)&by=service_type", world.supervisor.token)
+            // The national view (every referral of the world is the organisation's): published, so suppressed.
+            let response = try await CaseKit.call(client, .get, "/v1/reports/turnaround?period=\(year)&by=service_type", world.auditor.token)
             #expect(response.status == .ok, "\(response.text)")
             let body = try response.json()
-            #expect(body["scope"] as? String == "organisation")
+            #expect(body["scope"] as? String == "national")
+            #expect(body["release"] as? String == "published")
             #expect(body["k"] as? Int == 11)
             #expect(body["dimension"] as? String == "service_type")
             let groups = Self.groups(body)
@@ -133,7 +135,7 @@ struct PrivacyTurnaroundTests {
             #expect(all["referrals"] as? Int == 17, "\(all)")
             CaseKit.expectAbsent(world.identifying, in: response.text, "turnaround report")
 
-            let csv = try await CaseKit.call(client, .get, "/v1/reports/turnaround?period=\(year)&by=service_type&format=csv", world.supervisor.token)
+            let csv = try await CaseKit.call(client, .get, "/v1/reports/turnaround?period=\(year)&by=service_type&format=csv", world.auditor.token)
             #expect(csv.status == .ok, "\(csv.text)")
             #expect(csv.headers[.contentType]?.hasPrefix("text/csv") == true)
             let lines = csv.text.split(whereSeparator: \.isNewline).map(String.init)
@@ -146,9 +148,20 @@ struct PrivacyTurnaroundTests {
 
             // One event per read, naming the dimension and nothing measured.
             let events = try CaseKit.ownerRows(app, "SELECT detail::text FROM audit_event WHERE subtype = 'report.turnaround' AND actor_user = $1",
-                                               [world.supervisor.id])
+                                               [world.auditor.id])
             #expect(events.count == 2, "\(events)")
             for event in events { #expect(event[0]?.contains("service_type") == true && event[0]?.contains("6.5") == false, "\(event)") }
+
+            // The organisation's own supervisor reads the same figures exactly, for any span of days.
+            let own = try await CaseKit.call(client, .get, "/v1/reports/turnaround?by=service_type&from=\(CaseKit.daysAgo(3))&to=\(CaseKit.daysAhead(1))",
+                                             world.supervisor.token)
+            #expect(own.status == .ok, "\(own.text)")
+            let ownBody = try own.json()
+            #expect(ownBody["scope"] as? String == "organisation" && ownBody["release"] as? String == "operational", "\(own.text)")
+            let ownCounselling = PrivacyKit.object(Self.groups(ownBody)["counselling"]?["first_answer"])
+            #expect(ownCounselling["referrals"] as? Int == 5, "\(own.text)")
+            #expect(ownCounselling["median_hours"] is Double, "\(own.text)")
+            #expect(!own.text.contains("<11"), "nothing hidden; no completion time where none completed: \(own.text)")
         }
     }
 
