@@ -38,20 +38,24 @@ public struct AuditCheckpointFolder: Sendable {
         return found
     }
 
-    /// Replaces `latest.json` whole (written aside, then renamed) and, with `history`, appends a
-    /// line to the day's history file.
+    /// Replaces `latest.json` whole (written aside, then renamed over it, which is atomic) and,
+    /// with `history`, appends a line to the day's history file. The background signer and an
+    /// auditor's request can sign at the same moment: writes are taken one at a time, and a
+    /// checkpoint shorter than the one already kept never replaces it.
     func write(_ checkpoint: AuditCheckpoint, history: Bool, day: Date) throws {
-        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
-        let line = Data((checkpoint.line + "\n").utf8)
-        let latest = url.appendingPathComponent(AuditCheckpointFolder.latestName)
-        let staged = url.appendingPathComponent(".latest-\(UUID().uuidString).json")
-        try line.write(to: staged)
-        if FileManager.default.fileExists(atPath: latest.path) {
-            _ = try FileManager.default.replaceItemAt(latest, withItemAt: staged)
-        } else {
-            try FileManager.default.moveItem(at: staged, to: latest)
+        try AuditCheckpointFolder.writing.withLock {
+            try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+            if let kept = try latest(), kept.length > checkpoint.length { return }
+            let line = Data((checkpoint.line + "\n").utf8)
+            try line.write(to: url.appendingPathComponent(AuditCheckpointFolder.latestName), options: .atomic)
+            guard history else { return }
+            try appendToHistory(line, day: day)
         }
-        guard history else { return }
+    }
+
+    private static let writing = NSLock()
+
+    private func appendToHistory(_ line: Data, day: Date) throws {
         let dayName = ISO8601DateFormatter.string(from: day, timeZone: TimeZone(identifier: "UTC") ?? .current, formatOptions: [.withFullDate])
         let file = url.appendingPathComponent("checkpoints-\(dayName).jsonl")
         if !FileManager.default.fileExists(atPath: file.path) {

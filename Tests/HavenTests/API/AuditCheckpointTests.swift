@@ -176,6 +176,28 @@ import Testing
         }
     }
 
+    /// Seal rows deleted but their events kept: the sealer chains the events again, and the
+    /// keyed links come out the same, so the trail still extends its checkpoint and a new one is
+    /// signed (this answered 500 while the sealer had not caught up).
+    @Test func sealRowsDeletedAloneAreResealedIdentically() async throws {
+        try await AuditCheckpointTests.run { app, client, trail, checkpoint in
+            let links = "SELECT seq::text, encode(hash, 'hex') FROM audit_seal WHERE seq >= $1 ORDER BY audit_seal.seq"
+            let before = try app.ownerRows(links, [checkpoint.length - 2])
+            try AuditTamperTests.tamper(app) { owner in
+                _ = try owner.execute("DELETE FROM audit_seal WHERE seq >= $1", [checkpoint.length - 2])
+            }
+            let early = try await client.send(.get, "/v1/audit/checkpoint", token: trail.auditorToken)
+            #expect(early.status == .ok || early.status == .conflict || early.status == .serviceUnavailable, "\(early.status) \(early.text)")
+            try await AuditTamperTests.sealEverything(app)
+            let after = try app.ownerRows(links, [checkpoint.length - 2]).prefix(before.count)
+            #expect(!before.isEmpty && after.map { $0[1] } == before.map { $0[1] }, "the same links again")
+            let answer = try await client.send(.get, "/v1/audit/checkpoint", token: trail.auditorToken)
+            #expect(answer.status == .ok, "\(answer.text)")
+            let verify = try await client.send(.get, "/v1/audit/verify", token: trail.auditorToken).json()
+            #expect(verify["ok"] as? Bool == true, "\(verify)")
+        }
+    }
+
     /// Haven refuses to sign a chain that no longer extends its last checkpoint.
     @Test func checkpointerRefusesACutChain() async throws {
         try await AuditCheckpointTests.run { app, client, trail, checkpoint in
