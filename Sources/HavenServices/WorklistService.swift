@@ -72,7 +72,7 @@ public struct WorklistService: Sendable {
                                                                 keys: keys, on: connection)
                     .items.map { (service: $0.0, reference: $0.1) }
                 worklist.consentsExpiring = try ConsentStore.expiring(actor: actor, now: now, before: now.addingTimeInterval(Self.consentNotice),
-                                                                      limit: Self.referralLimit, on: connection)
+                                                                      limit: Self.referralLimit, keys: keys, on: connection)
                     .map { (consent: $0.0, reference: $0.1) }
                 worklist.parts.formUnion([.overdueNeeds, .servicesDue, .consentsExpiring, .openCases])
                 if can.closesCasesDirectly {

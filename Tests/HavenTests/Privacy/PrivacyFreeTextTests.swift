@@ -50,7 +50,8 @@ struct PrivacyFreeTextTests {
         let patched = try await CaseKit.call(client, .patch, base + "/services/\(service.uuidString)", cast.caseworker.token,
                                              ["status": "in_progress", "outcome": marks.serviceOutcome])
         #expect(patched.status == .ok, "service outcome: \(patched.text)")
-        var consentBody = CaseKit.consent(to: [cast.shelter.id], categories: ["profile", "needs", "services"])
+        // Ending within the week, so the worklist lists it too.
+        var consentBody = CaseKit.consent(to: [cast.shelter.id], categories: ["profile", "needs", "services"], expiresAt: Date().addingTimeInterval(3 * 86_400))
         consentBody["provisions"] = [["recipient_organisation": cast.shelter.id.uuidString, "purpose": marks.purpose,
                                       "categories": ["profile", "needs", "services"]]]
         let consent = try await CaseKit.create(client, cast.caseworker.token, base + "/consents", consentBody)
@@ -89,6 +90,8 @@ struct PrivacyFreeTextTests {
         #expect(try referral.json()["outcome"] as? String == marks.referralOutcome, "\(referral.text)", sourceLocation: sourceLocation)
         let history = try await CaseKit.call(client, .get, "/v1/referrals/\(records.referralID.uuidString)/history", cast.caseworker.token)
         #expect(history.text.contains(marks.referralOutcome), "\(history.text)", sourceLocation: sourceLocation)
+        let worklist = try await CaseKit.call(client, .get, "/v1/worklist", cast.caseworker.token)
+        #expect(worklist.status == .ok && worklist.text.contains(marks.purpose), "worklist: \(worklist.text.prefix(600))", sourceLocation: sourceLocation)
         let browser = try await ConsoleKit.login(client, cast.caseworker.user)
         let page = try await ConsoleKit.get(client, "/referrals/\(records.referralID.uuidString.lowercased())", cookie: browser.cookie)
         #expect(page.status == .ok && page.text.contains(marks.referralOutcome), "console referral page: \(page.text.prefix(400))",
