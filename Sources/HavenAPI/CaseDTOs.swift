@@ -183,6 +183,7 @@ struct ConsentDTO: Encodable, Sendable {
     var statistics: Bool
     var provisions: [Consent.Provision]
     var version: Int
+    var capacityAssessedBy: UUID?
 
     init(_ consent: Consent) {
         id = consent.id
@@ -196,6 +197,7 @@ struct ConsentDTO: Encodable, Sendable {
         statistics = consent.statistics
         provisions = consent.provisions
         version = consent.version
+        capacityAssessedBy = consent.capacityAssessedBy
     }
 }
 

@@ -33,8 +33,14 @@ struct OrganisationController: Sendable {
             let region = try request.queryString("region")
             let country = try request.queryString("country")
             if let country, !CountryCode.isValid(country) { throw APIError.badRequest("country", "must be an ISO 3166-1 alpha-2 code such as MD") }
-            let page = try await organisations.matching(serviceType, country: country, region: region, page: try ListQuery(request).page,
-                                                        context: context.access)
+            // Who the person is, as far as known (e.g. child,male): only mandates serving them match.
+            let named = try request.queryString("population")?.split(separator: ",").map { String($0) } ?? []
+            let population = named.compactMap(Population.init(rawValue:))
+            if population.count != named.count || Set(population).isSuperset(of: [.adult, .child]) || Set(population).isSuperset(of: [.female, .male]) {
+                throw APIError.badRequest("population", "must list at most one of adult, child and one of female, male, comma-separated")
+            }
+            let page = try await organisations.matching(serviceType, country: country, region: region, population: population,
+                                                        page: try ListQuery(request).page, context: context.access)
             return JSONResponse(ListResponse(page) { $0 })
         }
         routes.get("/v1/organisations/:id") { request, context in

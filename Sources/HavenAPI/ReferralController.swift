@@ -45,7 +45,15 @@ struct ReferralController: Sendable {
     }
 
     static func problem(_ refusal: ReferralService.OutsideMandate) -> APIError {
-        APIError(.unprocessableContent, kind: "outside-mandate",
+        if !refusal.unserved.isEmpty {
+            let who = refusal.unserved.map(\.rawValue).joined(separator: ", ")
+            return APIError(.conflict, kind: "population-not-served",
+                            detail: "\(refusal.recipient) does not serve this person (\(who)); the organisations listed do",
+                            errors: [FieldError("to_organisation", "does not serve this person: \(who)")],
+                            extensions: ["organisations": .array(refusal.covering.map(OrganisationSummary.init).map(\.json)),
+                                         "unserved_populations": .strings(refusal.unserved.map(\.rawValue))])
+        }
+        return APIError(.unprocessableContent, kind: "outside-mandate",
                  detail: "\(refusal.recipient) does not take referrals for \(refusal.serviceType.rawValue)",
                  errors: [FieldError("to_organisation", "does not provide \(refusal.serviceType.rawValue)")],
                  extensions: ["organisations": .array(refusal.covering.map(OrganisationSummary.init).map(\.json))])
@@ -71,6 +79,7 @@ struct ReferralController: Sendable {
         let view = try await referrals.read(id, context: context.access)
         var dto = ReferralDTO(view.referral, side: view.side)
         dto.case = view.shared.map(SharedCase.init)
+        dto.coveringOrganisations = view.coveringOrganisations?.map(OrganisationSummary.init)
         return JSONResponse(dto, headers: [.eTag: ETag.make(dto.version)])
     }
 

@@ -26,9 +26,11 @@ public struct Consent: Sendable, Equatable {
     public var statistics: Bool
     public var provisions: [Provision]
     public var version: Int
+    /// The supervisor who assessed that a young person of 15 to 17 could consent alone.
+    public var capacityAssessedBy: UUID?
 
     public init(id: UUID, caseID: UUID, grantor: ConsentGrantor, method: ConsentMethod, grantedAt: Date, expiresAt: Date?,
-                withdrawnAt: Date?, statistics: Bool, provisions: [Provision], version: Int) {
+                withdrawnAt: Date?, statistics: Bool, provisions: [Provision], version: Int, capacityAssessedBy: UUID? = nil) {
         self.id = id
         self.caseID = caseID
         self.grantor = grantor
@@ -39,6 +41,7 @@ public struct Consent: Sendable, Equatable {
         self.statistics = statistics
         self.provisions = provisions
         self.version = version
+        self.capacityAssessedBy = capacityAssessedBy
     }
 
     public func status(at now: Date) -> ConsentStatus {
@@ -66,15 +69,19 @@ public struct ConsentDraft: Codable, Sendable, Equatable {
     public var expiresAt: Date?
     public var statistics: Bool?
     public var provisions: [Consent.Provision]
+    /// A supervisor recording this consent states that they assessed the young person's capacity
+    /// to consent alone (ConsentCapacity).
+    public var capacityAssessed: Bool?
 
     public init(grantor: ConsentGrantor, method: ConsentMethod, grantedAt: Date? = nil, expiresAt: Date? = nil,
-                statistics: Bool? = nil, provisions: [Consent.Provision]) {
+                statistics: Bool? = nil, provisions: [Consent.Provision], capacityAssessed: Bool? = nil) {
         self.grantor = grantor
         self.method = method
         self.grantedAt = grantedAt
         self.expiresAt = expiresAt
         self.statistics = statistics
         self.provisions = provisions
+        self.capacityAssessed = capacityAssessed
     }
 
     public func validate(now: Date) throws {

@@ -22,6 +22,27 @@ public enum ServiceType: String, ClosedSet {
 /// Who an organisation serves.
 public enum Population: String, ClosedSet {
     case adult, child, female, male
+
+    /// What Haven knows of a person's populations: a child while they may be under 18 (the
+    /// youngest age their birth year or date allows, else the minor flag or age band), an adult
+    /// when they are surely 18; female or male from the recorded sex. Unknown facts add nothing.
+    public static func of(_ profile: PersonProfile, dateOfBirth: CalendarDate? = nil, today: CalendarDate) -> [Population] {
+        var found: [Population] = []
+        let age = ConsentCapacity.youngestAge(birthYear: profile.birthYear, dateOfBirth: dateOfBirth, today: today)
+        if ConsentCapacity.mayBeChild(age: age, minor: profile.minor, ageBand: profile.ageBand) {
+            found.append(.child)
+        } else if age != nil || profile.minor == false || profile.ageBand != nil {
+            found.append(.adult)
+        }
+        switch profile.sex {
+        case .female: found.append(.female)
+        case .male: found.append(.male)
+        default: break
+        }
+        return found
+    }
+
+    static let ages: Set<Population> = [.adult, .child]
 }
 
 /// What an organisation does, where, for whom, and whether it takes referrals now.
@@ -68,7 +89,17 @@ public struct Mandate: Codable, Sendable, Equatable {
     public func covers(serviceType: ServiceType, region: String?, population: [Population] = []) -> Bool {
         guard acceptsReferrals, serviceTypes.contains(serviceType) else { return false }
         if let region, !regions.isEmpty, !regions.contains(where: { $0.equalsIgnoringCase(region) }) { return false }
-        if !populations.isEmpty, !population.allSatisfy(populations.contains) { return false }
+        return serves(population)
+    }
+
+    /// Age and sex are two dimensions: one the mandate names nothing of serves everyone in it
+    /// (a women's shelter listing only `female` takes girls and women); one it names must
+    /// include what is known of the person.
+    public func serves(_ population: [Population]) -> Bool {
+        for dimension in [Population.ages, [.female, .male]] {
+            let served = populations.filter(dimension.contains)
+            if !served.isEmpty, !population.filter(dimension.contains).allSatisfy(served.contains) { return false }
+        }
         return true
     }
 }

@@ -34,8 +34,22 @@ extension CaseService {
                     check.add("provisions[\(index)].recipient_organisation", "is deactivated: consent to share with it releases nothing")
                 }
             }
+            // Under 18 the person consents alone only from 15 and with a supervisor's assessment of capacity.
+            let assessed = draft.capacityAssessed == true
+            if assessed && actor.role != .supervisor {
+                check.add("capacity_assessed", "can be recorded only by a supervisor")
+            }
+            if let file = try CaseStore.find(caseID, keys: transaction.keys, open: true, on: transaction.connection) {
+                let age = ConsentCapacity.youngestAge(birthYear: file.profile.birthYear, dateOfBirth: file.identity?.dateOfBirth,
+                                                      today: CalendarDate.of(Date()))
+                if let reason = ConsentCapacity.refusal(grantor: draft.grantor, age: age, minor: file.profile.minor, ageBand: file.profile.ageBand,
+                                                        capacityAssessed: assessed && actor.role == .supervisor) {
+                    check.add("grantor", reason)
+                }
+            }
             do { try check.finish() } catch let failure as ValidationFailure { throw StoreError.invalid(failure) }
-            let consent = try ConsentStore.create(caseID: caseID, draft, actor: actor, now: Date(), keys: transaction.keys, on: transaction.connection)
+            let consent = try ConsentStore.create(caseID: caseID, draft, actor: actor, capacityAssessedBy: assessed ? actor.userID : nil,
+                                                  now: Date(), keys: transaction.keys, on: transaction.connection)
             try transaction.audit(.create, "consent.create", entityKind: "consent", entityID: consent.id.lowercasedString, caseID: caseID,
                                   subjectOrganisation: access.facts.owningOrganisation, purpose: access.purpose,
                                   detail: ["provisions": .int(draft.provisions.count), "statistics": .bool(consent.statistics)])

@@ -34,13 +34,14 @@ public struct OrganisationService: Sendable {
 
     /// Organisations whose mandate covers `serviceType`, the caller's own left out. A region is a
     /// region of a country: the one named, or the caller's own.
-    public func matching(_ serviceType: ServiceType, country: String?, region: String?, page: PageRequest,
+    public func matching(_ serviceType: ServiceType, country: String?, region: String?, population: [Population] = [], page: PageRequest,
                          context: AccessContext) async throws -> Page<Organisation> {
         try await store.transaction(context) { transaction in
             try transaction.authorize(.matchOrganisations, .collection, entityKind: "organisation")
             let own = try transaction.actor.flatMap { try OrganisationStore.find($0.organisationID, on: transaction.connection) }
             return try OrganisationStore.matching(serviceType: serviceType, country: country ?? (region == nil ? nil : own?.country), region: region,
-                                                  excluding: own?.id, after: page.cursor, limit: page.limit, on: transaction.connection)
+                                                  excluding: own?.id, population: population, after: page.cursor, limit: page.limit,
+                                                  on: transaction.connection)
         }
     }
 

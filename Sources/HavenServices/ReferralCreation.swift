@@ -17,6 +17,9 @@ extension ReferralService {
         public var recipient: String
         public var serviceType: ServiceType
         public var covering: [Organisation]
+        /// Set when the recipient provides the service but not to this person (409): what is
+        /// known of them that its mandate does not serve.
+        public var unserved: [Population] = []
     }
 
     public func create(
@@ -74,10 +77,15 @@ extension ReferralService {
         if !missing.isEmpty {
             throw NotCovered(recipient: recipient.name, missing: missing, consentStatus: consent.status(at: Date()))
         }
-        guard recipient.mandate.covers(serviceType: serviceType, region: nil) else {
+        // The person's age and sex as the case records them: a boy is not sent to a women's shelter.
+        let population = Population.of(file.profile, dateOfBirth: file.identity?.dateOfBirth, today: CalendarDate.of(Date()))
+        guard recipient.mandate.covers(serviceType: serviceType, region: nil, population: population) else {
             let covering = try OrganisationStore.matching(serviceType: serviceType, country: nil, region: nil, excluding: actor.organisationID,
-                                                          after: nil, limit: ReferralService.suggestions, on: connection).items
-            throw OutsideMandate(recipient: recipient.name, serviceType: serviceType, covering: covering)
+                                                          population: population, after: nil, limit: ReferralService.suggestions,
+                                                          on: connection).items
+            let provides = recipient.mandate.covers(serviceType: serviceType, region: nil)
+            throw OutsideMandate(recipient: recipient.name, serviceType: serviceType, covering: covering,
+                                 unserved: provides ? population.filter { !recipient.mandate.serves([$0]) } : [])
         }
         if let previous = draft.previousReferralId {
             guard let old = try ReferralStore.find(previous, keys: keys, openNote: false, on: connection), old.caseID == file.id, old.status.isTerminal else {

@@ -76,12 +76,27 @@ public struct ReferralService: Sendable {
             if side == .recipient && referral.status.isOpen {
                 view.shared = try ReferralService.sharedPart(of: referral, on: transaction)
             }
+            // The sender is the one who must find another organisation after an outside-mandate rejection.
+            if side == .sender { view.coveringOrganisations = try ReferralService.suggestions(after: referral, on: transaction) }
             try transaction.audit(.read, "referral.read", entityKind: "referral", entityID: id.lowercasedString, caseID: referral.caseID,
                                   subjectOrganisation: referral.caseOrganisation, purpose: access.purpose,
                                   detail: ["side": .string(side.rawValue),
                                            "released_categories": .strings(view.shared == nil ? [] : referral.sharedCategories.map(\.rawValue))])
             return view
         }
+    }
+
+    /// After an `outside-mandate` rejection, organisations whose mandate covers the service and
+    /// serves the person, neither side of the referral; nil after anything else.
+    static func suggestions(after referral: Referral, on transaction: StoreTransaction) throws -> [Organisation]? {
+        guard referral.status == .rejected, referral.statusReason == RejectionReason.outsideMandate.rawValue else { return nil }
+        let profile = try CaseStore.find(referral.caseID, keys: transaction.keys, open: false, on: transaction.connection)?.profile
+        let population = profile.map { Population.of($0, today: CalendarDate.of(Date())) } ?? []
+        // One more than shown, as the sender is left out here.
+        return try OrganisationStore.matching(
+            serviceType: referral.serviceType, country: nil, region: nil, excluding: referral.toOrganisation, population: population,
+            after: nil, limit: ReferralService.suggestions + 1, on: transaction.connection).items
+            .filter { $0.id != referral.fromOrganisation }.prefix(ReferralService.suggestions).map { $0 }
     }
 
     /// The part of the case the referral's consented categories release; sealed values are
@@ -134,13 +149,7 @@ public struct ReferralService: Sendable {
             try transaction.audit(.update, "referral.transition", entityKind: "referral", entityID: id.lowercasedString, caseID: current.caseID,
                                   subjectOrganisation: current.caseOrganisation, purpose: access.purpose, detail: detail)
             var view = View(referral: updated, side: side)
-            if move.to == .rejected, move.reason == RejectionReason.outsideMandate.rawValue {
-                // One more than shown, as the sender is left out here.
-                view.coveringOrganisations = try OrganisationStore.matching(
-                    serviceType: current.serviceType, country: nil, region: nil, excluding: current.toOrganisation, after: nil,
-                    limit: ReferralService.suggestions + 1, on: transaction.connection).items
-                    .filter { $0.id != current.fromOrganisation }.prefix(ReferralService.suggestions).map { $0 }
-            }
+            view.coveringOrganisations = try ReferralService.suggestions(after: updated, on: transaction)
             return view
         }
     }

@@ -7,6 +7,8 @@ public enum ConsentStore {
     static let columns = "id, case_id, grantor, method, granted_at, expires_at, withdrawn_at, statistics, provisions::text, version"
     /// With the sealed purposes, for reading a consent whole.
     static let sealedColumns = columns + ", purposes_sealed"
+    /// With who assessed a young person's capacity, read by `decode(_:keys:assessed:)`.
+    static let wholeColumns = sealedColumns + ", capacity_assessed_by"
 
     /// The provisions' purposes are free text, sealed together apart from the provisions (whose
     /// recipients and categories stay readable, each with an empty purpose).
@@ -18,8 +20,9 @@ public enum ConsentStore {
         return PGJSON(text: String(decoding: try FieldSealing.encoder.encode(blank), as: UTF8.self))
     }
 
-    /// Opens the purposes when given `keys` (and the row has `sealedColumns`).
-    static func decode(_ row: PGRow, keys: KeyRing? = nil) throws -> Consent {
+    /// Opens the purposes when given `keys` (and the row has `sealedColumns`); reads the assessor
+    /// when `assessed` (and the row has `wholeColumns`).
+    static func decode(_ row: PGRow, keys: KeyRing? = nil, assessed: Bool = false) throws -> Consent {
         let id: UUID = try row.decode(at: 0)
         var provisions = (try? FieldSealing.decoder.decode([Consent.Provision].self, from: Data((try row.decode(String.self, at: 8)).utf8))) ?? []
         // A consent recorded before purposes were sealed keeps its clear ones until start-up seals them.
@@ -30,43 +33,47 @@ public enum ConsentStore {
             id: try row.decode(at: 0), caseID: try row.decode(at: 1),
             grantor: try row.code(ConsentGrantor.self, at: 2), method: try row.code(ConsentMethod.self, at: 3),
             grantedAt: try row.decode(at: 4), expiresAt: try row.decode(at: 5), withdrawnAt: try row.decode(at: 6),
-            statistics: try row.decode(at: 7), provisions: provisions, version: try row.decode(at: 9))
+            statistics: try row.decode(at: 7), provisions: provisions, version: try row.decode(at: 9),
+            capacityAssessedBy: try assessed ? row.decode(UUID?.self, at: 11) : nil)
     }
 
-    public static func create(caseID: UUID, _ draft: ConsentDraft, actor: Actor, now: Date, keys: KeyRing, on connection: PGConnection) throws -> Consent {
+    /// `capacityAssessedBy`: the supervisor who assessed a young person's capacity to consent alone.
+    public static func create(caseID: UUID, _ draft: ConsentDraft, actor: Actor, capacityAssessedBy: UUID? = nil, now: Date, keys: KeyRing,
+                              on connection: PGConnection) throws -> Consent {
         let id = UUID()
         let result = try connection.query("""
-            INSERT INTO consent (id, case_id, grantor, method, granted_at, expires_at, statistics, provisions, purposes_sealed, created_by)
-            VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb, $9, $10) RETURNING
-            """ + " " + sealedColumns, [
+            INSERT INTO consent (id, case_id, grantor, method, granted_at, expires_at, statistics, provisions, purposes_sealed, created_by,
+                                 capacity_assessed_by)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb, $9, $10, $11) RETURNING
+            """ + " " + wholeColumns, [
                 id, caseID, draft.grantor.rawValue, draft.method.rawValue, draft.grantedAt ?? now, draft.expiresAt,
                 draft.statistics ?? false, try provisionsJSON(draft.provisions),
-                try FieldSealing.seal(draft.provisions.map(\.purpose), purposesLabel(id), keys: keys), actor.userID,
+                try FieldSealing.seal(draft.provisions.map(\.purpose), purposesLabel(id), keys: keys), actor.userID, capacityAssessedBy,
             ])
         if draft.statistics == true { try StatisticsConsent.refresh(caseID: caseID, on: connection) }
-        return try decode(result[0], keys: keys)
+        return try decode(result[0], keys: keys, assessed: true)
     }
 
     public static func list(caseID: UUID, keys: KeyRing, on connection: PGConnection) throws -> [Consent] {
-        try connection.query("SELECT " + sealedColumns + " FROM consent WHERE case_id = $1 ORDER BY granted_at, id", [caseID]).rows.map {
-            try decode($0, keys: keys)
+        try connection.query("SELECT " + wholeColumns + " FROM consent WHERE case_id = $1 ORDER BY granted_at, id", [caseID]).rows.map {
+            try decode($0, keys: keys, assessed: true)
         }
     }
 
     public static func find(_ id: UUID, caseID: UUID, keys: KeyRing, forUpdate: Bool = false, on connection: PGConnection) throws -> Consent? {
-        let sql = "SELECT " + sealedColumns + " FROM consent WHERE id = $1 AND case_id = $2" + (forUpdate ? " FOR UPDATE" : "")
-        return try connection.query(sql, [id, caseID]).first.map { try decode($0, keys: keys) }
+        let sql = "SELECT " + wholeColumns + " FROM consent WHERE id = $1 AND case_id = $2" + (forUpdate ? " FOR UPDATE" : "")
+        return try connection.query(sql, [id, caseID]).first.map { try decode($0, keys: keys, assessed: true) }
     }
 
     /// Withdraws the consent and, in the same transaction, cancels every open referral relying
     /// on it (S16). Returns the ids of the cancelled referrals.
     public static func withdraw(_ consent: Consent, actor: Actor, keys: KeyRing, on connection: PGConnection) throws -> (Consent, [UUID]) {
         let result = try connection.query(
-            "UPDATE consent SET withdrawn_at = now(), version = version + 1 WHERE id = $1 AND withdrawn_at IS NULL RETURNING " + sealedColumns,
+            "UPDATE consent SET withdrawn_at = now(), version = version + 1 WHERE id = $1 AND withdrawn_at IS NULL RETURNING " + wholeColumns,
             [consent.id])
         guard let row = result.first else { throw StoreError.conflict("the consent is already withdrawn", field: nil) }
         let cancelled = try ReferralStore.cancelOpen(.relyingOn(consent: consent.id), reason: .consentWithdrawn, actor: actor, on: connection)
         try StatisticsConsent.refresh(caseID: consent.caseID, on: connection)
-        return (try decode(row, keys: keys), cancelled)
+        return (try decode(row, keys: keys, assessed: true), cancelled)
     }
 }

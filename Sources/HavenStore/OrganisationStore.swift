@@ -112,11 +112,15 @@ public enum OrganisationStore {
     /// Organisations whose mandate covers a need: they provide the service, take referrals, are
     /// in `country` when one is named, and cover `region` when one is named (listing it, or
     /// covering their whole country: no regions). By name, a page at a time.
+    /// `population`: what is known of the person (Population.of); a mandate naming nothing of
+    /// an age or a sex serves everyone in it (Mandate.serves).
     public static func matching(
-        serviceType: ServiceType, country: String?, region: String?, excluding: UUID? = nil, after cursor: String?, limit: Int,
-        on connection: PGConnection
+        serviceType: ServiceType, country: String?, region: String?, excluding: UUID? = nil, population: [Population] = [],
+        after cursor: String?, limit: Int, on connection: PGConnection
     ) throws -> Page<Organisation> {
         let after = try nameCursor(cursor)
+        let age = population.first { $0 == .adult || $0 == .child }?.rawValue
+        let sex = population.first { $0 == .female || $0 == .male }?.rawValue
         let result = try connection.query("SELECT " + columns + """
             , lower(name) FROM organisation
             WHERE active AND accepts_referrals AND $1 = ANY (service_types)
@@ -124,8 +128,10 @@ public enum OrganisationStore {
               AND ($3::text IS NULL OR cardinality(regions_covered) = 0 OR lower($3) = ANY (SELECT lower(r) FROM unnest(regions_covered) r))
               AND ($4::uuid IS NULL OR id <> $4)
               AND (lower(name), id) > ($5, $6::uuid)
+              AND ($8::text IS NULL OR NOT (populations && ARRAY['adult', 'child']) OR $8 = ANY (populations))
+              AND ($9::text IS NULL OR NOT (populations && ARRAY['female', 'male']) OR $9 = ANY (populations))
             ORDER BY lower(name), id LIMIT $7
-            """, [serviceType.rawValue, country, region, excluding, after.key, after.id, limit + 1])
+            """, [serviceType.rawValue, country, region, excluding, after.key, after.id, limit + 1, age, sex])
         return try pageByName(result, limit: limit)
     }
 

@@ -47,10 +47,13 @@ extension ConsoleController {
              "services": organisation.mandate.serviceTypes.map { catalogue.label("service_type", $0.rawValue, language) }.joined(separator: ", "),
              "service_boxes": checkboxes("service_type", ServiceType.allCases.map(\.rawValue), ticked: organisation.mandate.serviceTypes.map(\.rawValue), visit)
                 .map { box in box.merging(["id": "\(organisation.id.uuidString.lowercased())-\(box["value"] ?? "")"]) { _, new in new } },
+             "population_boxes": checkboxes("population", Population.allCases.map(\.rawValue), ticked: organisation.mandate.populations.map(\.rawValue), visit)
+                .map { box in box.merging(["id": "\(organisation.id.uuidString.lowercased())-population-\(box["value"] ?? "")"]) { _, new in new } },
              "self": organisation.id == visit.actor.organisationID] as [String: Any]
         }
         model["types"] = options("organisation_type", OrganisationType.allCases.map(\.rawValue), selected: form["type"] ?? "ngo", visit)
         model["services"] = checkboxes("service_type", ServiceType.allCases.map(\.rawValue), ticked: form.all("service_types"), visit)
+        model["population_boxes"] = checkboxes("population", Population.allCases.map(\.rawValue), ticked: form.all("populations"), visit)
         model["form"] = ["name": form["name"] ?? "", "country": form["country"] ?? visit.session.organisation.country, "region": form["region"] ?? ""]
         model["idempotency_key"] = form["idempotency_key"] ?? UUID().uuidString.lowercased()
         if let next = page.nextCursor { model["next"] = "/organisations?cursor=" + (next.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "") }
@@ -58,7 +61,8 @@ extension ConsoleController {
     }
 
     func createOrganisation(_ form: ConsoleForm, _ request: Request, _ visit: ConsoleVisit) async throws -> Response {
-        var body: [String: Any] = ["mandate": ["service_types": form.all("service_types"), "accepts_referrals": form["accepts_referrals"] != nil]]
+        var body: [String: Any] = ["mandate": ["service_types": form.all("service_types"), "populations": form.all("populations"),
+                                               "accepts_referrals": form["accepts_referrals"] != nil]]
         for name in ["name", "type", "country", "region"] { body[name] = form.text(name) }
         let bytes = try JSONSerialization.data(withJSONObject: body, options: [.sortedKeys])
         do {
@@ -81,7 +85,9 @@ extension ConsoleController {
     func updateOrganisation(_ id: UUID, _ form: ConsoleForm, _ request: Request, _ visit: ConsoleVisit) async throws -> Response {
         var patch: [String: Any] = ["active": form["active"] != nil]
         if form["mandate"] != nil {
-            patch["mandate"] = ["service_types": form.all("service_types"), "accepts_referrals": form["accepts_referrals"] != nil]
+            // Populations are sent as ticked: the mandate is replaced whole, never left half the old one.
+            patch["mandate"] = ["service_types": form.all("service_types"), "populations": form.all("populations"),
+                                "accepts_referrals": form["accepts_referrals"] != nil]
         }
         do {
             _ = try await organisations.update(id, try decode(OrganisationPatch.self, from: patch), expectedVersion: form["version"].flatMap { Int($0) },

@@ -112,12 +112,14 @@ extension ConsoleController {
         model["purpose"] = form["purpose"] ?? ""
         model["expires_on"] = form["expires_on"] ?? ""
         model["statistics"] = form["statistics"] != nil
+        model["capacity_assessed"] = form["capacity_assessed"] != nil
         model["idempotency_key"] = form["idempotency_key"] ?? UUID().uuidString.lowercased()
         return render("consent", visit, title: "consent.title", model, status: status)
     }
 
     func recordConsent(_ id: UUID, _ form: ConsoleForm, _ visit: ConsoleVisit) async throws -> Response {
         var body: [String: Any] = ["statistics": form["statistics"] != nil]
+        if form["capacity_assessed"] != nil { body["capacity_assessed"] = true }
         for name in ["grantor", "method"] { body[name] = form.text(name) }
         // The form names one recipient; the API's body is a list of provisions.
         var provision: [String: Any] = ["categories": form.all("categories")]
@@ -209,8 +211,10 @@ extension ConsoleController {
                 : catalogue.text("error.consent_inactive", language)
             return try await referPage(id, visit, form: form, messages: [FieldMessage(field: "shared_categories", text: text)], status: .conflict)
         } catch let refused as ReferralService.OutsideMandate {
-            let text = catalogue.text("error.outside_mandate", language, ["organisation": refused.recipient])
-            return try await referPage(id, visit, form: form, messages: [FieldMessage(field: "to_organisation", text: text)], status: .unprocessableContent)
+            let text = catalogue.text(refused.unserved.isEmpty ? "error.outside_mandate" : "error.population_not_served", language,
+                                      ["organisation": refused.recipient])
+            return try await referPage(id, visit, form: form, messages: [FieldMessage(field: "to_organisation", text: text)],
+                                       status: refused.unserved.isEmpty ? .unprocessableContent : .conflict)
         } catch {
             guard let messages = refusal(error, language) else { throw error }
             return try await referPage(id, visit, form: form, messages: messages, status: .unprocessableContent)

@@ -31,7 +31,7 @@ import Testing
         "method": ConsentMethod.allCases.map(\.rawValue), "outcome": AuditEvent.Outcome.allCases.map(\.rawValue),
         "problem": ["changed", "deleted", "inserted", "reordered", "wrong-key"], "report_kind": ["cases", "referrals", "turnaround"],
         "dimension": CaseDimension.allCases.map(\.rawValue) + ReferralDimension.allCases.map(\.rawValue) + TurnaroundDimension.allCases.map(\.rawValue),
-        "organisation_type": OrganisationType.allCases.map(\.rawValue),
+        "organisation_type": OrganisationType.allCases.map(\.rawValue), "population": Population.allCases.map(\.rawValue),
     ]
 
     @Test func everyLanguageHasEveryKeyAndNoOther() throws {
