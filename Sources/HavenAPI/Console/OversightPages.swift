@@ -39,11 +39,20 @@ extension ConsoleController {
     func auditPage(_ request: Request, _ visit: ConsoleVisit, verification: AuditVerificationReport? = nil) async throws -> Response {
         let query = request.uri.queryParameters
         let day = { (name: String) in query.get(name).flatMap { DateInput.day($0) } }
+        // The case as the supervisor knows it: its reference (or an id, as the case page links).
+        let caseText = query.get("case_id").map { String($0).trimmingCharacters(in: .whitespaces) } ?? ""
+        let caseID = try await auditedCase(caseText, visit)
         let filter = AuditFilter(
-            caseID: query.get("case_id").flatMap { UUID(text: String($0)) }, actor: nil, organisation: nil,
+            caseID: caseID, actor: nil, organisation: nil,
             subtype: query.get("subtype").map { String($0) }.flatMap { $0.isEmpty ? nil : $0 },
             outcome: query.get("outcome").flatMap { AuditEvent.Outcome(rawValue: String($0)) },
             from: day("from").map(ConsoleController.start(of:)), to: day("to").map { ConsoleController.start(of: $0).addingTimeInterval(86_400) })
+        guard caseText.isEmpty || caseID != nil else {
+            var model = auditFilterModel(request, filter, visit)
+            model["empty"] = true
+            model.merge(ConsoleController.errorModel([FieldMessage(field: "case_id", text: catalogue.text("audit.no_such_case", visit.language))])) { _, new in new }
+            return render("audit", visit, title: "audit.title", model, status: .unprocessableContent)
+        }
         let page = try await AuditService(store: store).events(filter, page: PageRequest(cursor: query.get("cursor").map { String($0) }, limit: 50),
                                                                context: visit.access)
         let names = try await directory.names(users: Set(page.items.compactMap(\.actorUser)), organisations: Set(page.items.compactMap(\.actorOrganisation)),
@@ -59,11 +68,8 @@ extension ConsoleController {
                  "outcome_code": record.outcome] as [String: Any]
             },
             "empty": page.items.isEmpty,
-            "filter": ["case_id": query.get("case_id").map { String($0) } ?? "", "subtype": filter.subtype ?? "",
-                       "from": query.get("from").map { String($0) } ?? "", "to": query.get("to").map { String($0) } ?? ""],
-            "outcomes": options("outcome", AuditEvent.Outcome.allCases.map(\.rawValue), selected: filter.outcome?.rawValue, visit),
-            "verifies": visit.actor.role == .auditor,
         ]
+        model.merge(auditFilterModel(request, filter, visit)) { _, new in new }
         if let verification {
             model["verification"] = [
                 "ok": verification.ok,
@@ -208,5 +214,26 @@ extension ConsoleController {
             }
             return ["label": catalogue.text(ConsoleController.unitKey[unit] ?? "reports.period", visit.language), "choices": choices]
         }
+    }
+}
+
+extension ConsoleController {
+    /// The audit page's filter form as the user filled it in.
+    func auditFilterModel(_ request: Request, _ filter: AuditFilter, _ visit: ConsoleVisit) -> [String: Any] {
+        let query = request.uri.queryParameters
+        let typed = { (name: String) -> String in query.get(name).map { String($0) } ?? "" }
+        let form: [String: String] = ["case_id": typed("case_id"), "subtype": filter.subtype ?? "", "from": typed("from"), "to": typed("to")]
+        let outcomes = options("outcome", AuditEvent.Outcome.allCases.map(\.rawValue), selected: filter.outcome?.rawValue, visit)
+        return ["filter": form, "outcomes": outcomes, "verifies": visit.actor.role == .auditor]
+    }
+
+    /// A case named in the audit filter by its reference, looked up among the cases the user may
+    /// list (an auditor lists none, and names a case by id), or by id. Nil when none matches.
+    func auditedCase(_ text: String, _ visit: ConsoleVisit) async throws -> UUID? {
+        guard !text.isEmpty else { return nil }
+        if let id = UUID(text: text) { return id }
+        guard Capabilities(visit.actor).listCases, text.count <= 64 else { return nil }
+        let found = try await cases.list(CaseFilter(search: CaseSearch(reference: text)), page: PageRequest(cursor: nil, limit: 1), context: visit.access)
+        return found.items.first?.id
     }
 }

@@ -23,6 +23,16 @@ import Testing
             #expect(trail.text.contains("id=\"audit-list\""))
             #expect(trail.text.contains("Closure requested"))
             #expect(!trail.text.contains("id=\"verify-form\""), "verification is the auditors'")
+            // The supervisor names the case by the reference they know, not its id.
+            let byReference = try await ConsoleKit.get(client, "/audit?case_id=\(reference)", cookie: boss.cookie)
+            #expect(byReference.status == .ok)
+            #expect(byReference.text.contains("Closure requested"))
+            // A reference that matches no case they may see lists nothing and says so by the field, input kept.
+            let unknown = try await ConsoleKit.get(client, "/audit?case_id=NO-SUCH-REF-1", cookie: boss.cookie)
+            #expect(unknown.status == .unprocessableContent)
+            #expect(unknown.text.contains("id=\"case_id-error\"") && unknown.text.contains("No case you may see has this reference"))
+            #expect(unknown.text.contains("value=\"NO-SUCH-REF-1\""))
+            #expect(!unknown.text.contains("id=\"audit-list\""))
             // A caseworker has no trail page: the same 404 as anything out of reach.
             let worker = try await ConsoleKit.login(client, caseworker.user)
             #expect(try await ConsoleKit.get(client, "/audit", cookie: worker.cookie).status == .notFound)
