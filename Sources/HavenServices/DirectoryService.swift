@@ -60,12 +60,12 @@ extension DirectoryService.Names {
 }
 
 extension DirectoryService {
-    /// Active organisations whose mandate covers `serviceType`, the viewer's own left out:
-    /// whom a need can be referred to.
-    public func covering(_ serviceType: ServiceType, viewer: Actor) async throws -> [Organisation] {
+    /// Active organisations whose mandate covers `serviceType` and serves `population`, the
+    /// viewer's own left out: whom a need can be referred to.
+    public func covering(_ serviceType: ServiceType, population: [Population] = [], viewer: Actor) async throws -> [Organisation] {
         try await store.withConnection { connection in
-            try OrganisationStore.matching(serviceType: serviceType, country: nil, region: nil, excluding: viewer.organisationID, after: nil,
-                                           limit: ReferralService.suggestions, on: connection).items
+            try OrganisationStore.matching(serviceType: serviceType, country: nil, region: nil, excluding: viewer.organisationID,
+                                           population: population, after: nil, limit: ReferralService.suggestions, on: connection).items
         }
     }
 }

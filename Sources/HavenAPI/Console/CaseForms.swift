@@ -157,7 +157,8 @@ extension ConsoleController {
     func referPage(_ id: UUID, _ visit: ConsoleVisit, form: ConsoleForm, messages: [FieldMessage] = [],
                    status: HTTPResponse.Status = .ok) async throws -> Response {
         var model = ConsoleController.errorModel(messages)
-        model["case"] = try await caseHeader(id, visit)
+        let file = try await cases.read(id, context: visit.access)
+        model["case"] = ["id": id.uuidString.lowercased(), "reference": file.reference]
         let language = visit.language
         let needs = try await cases.needs(of: id, context: visit.access).filter { $0.status == "open" }
         let chosen = needs.first { $0.id.uuidString.lowercased() == form["need_id"]?.lowercased() }
@@ -167,7 +168,9 @@ extension ConsoleController {
         }
         if let chosen {
             model["need"] = ["id": chosen.id.uuidString.lowercased(), "service": catalogue.label("service_type", chosen.serviceType.rawValue, language)]
-            let covering = try await directory.covering(chosen.serviceType, viewer: visit.actor)
+            // Only organisations that serve this person: a boy is not offered a women's shelter.
+            let population = Population.of(file.profile, dateOfBirth: file.identity?.dateOfBirth, today: CalendarDate.of(Date()))
+            let covering = try await directory.covering(chosen.serviceType, population: population, viewer: visit.actor)
             model["organisations"] = covering.map { ["value": $0.id.uuidString.lowercased(), "label": $0.name,
                                                      "checked": form["to_organisation"] == $0.id.uuidString.lowercased()] as [String: Any] }
             model["has_organisations"] = !covering.isEmpty

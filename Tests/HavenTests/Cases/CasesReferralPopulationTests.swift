@@ -137,4 +137,29 @@ struct CasesReferralPopulationTests {
             #expect(page.text.contains("Жінки та дівчата"))
         }
     }
+
+    @Test func theConsolesReferFormOffersOnlyOrganisationsThatServeThePersonAndSaysWhyInTheUsersLanguage() async throws {
+        try await TestApp.run { app, client in
+            let scene = try await Self.scene(app, client)
+            let browser = try await ConsoleKit.login(client, scene.caseworker.user)
+            let caseID = scene.caseID.uuidString.lowercased()
+            let page = try await ConsoleKit.get(client, "/cases/\(caseID)/referrals/new?need=\(scene.needID.uuidString.lowercased())", cookie: browser.cookie)
+            #expect(page.status == .ok)
+            // The consent's recipients are listed by name elsewhere on the page: the offer is the radio buttons.
+            let offered = { (organisation: Organisation) in page.text.contains("id=\"org-\(organisation.id.uuidString.lowercased())\"") }
+            #expect(offered(scene.children) && offered(scene.everyone))
+            #expect(!offered(scene.women) && !offered(scene.otherWomen))
+
+            let form = "csrf=\(browser.formToken)&idempotency_key=referral-boy&need_id=\(scene.needID.uuidString.lowercased())"
+                + "&to_organisation=\(scene.women.id.uuidString.lowercased())&consent_id=\(scene.consentID.uuidString.lowercased())"
+                + "&shared_categories=needs&confirm=yes"
+            let refused = try await client.executeRequest(uri: "/cases/\(caseID)/referrals", method: .post,
+                                                          headers: [.contentType: "application/x-www-form-urlencoded", .cookie: browser.cookie,
+                                                                    .acceptLanguage: "ru"], body: .init(string: form))
+            #expect(refused.status == .conflict)
+            #expect(refused.text.contains("id=\"to_organisation-error\""))
+            #expect(refused.text.contains("не обслуживает этого человека"), "\(refused.text.prefix(300))")
+            #expect(try CaseKit.count(app, "referral") == 0)
+        }
+    }
 }
