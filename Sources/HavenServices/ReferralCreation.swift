@@ -32,7 +32,8 @@ extension ReferralService {
             let access = try transaction.authorizeCase(caseID, .createReferral)
             try transaction.requireOpen(access.status)
             guard let actor = transaction.actor,
-                  let file = try CaseStore.find(caseID, keys: keys, open: false, on: transaction.connection)
+                  // Opened for the date of birth only: the person's age decides whom the mandate serves, as in the console.
+                  let file = try CaseStore.find(caseID, keys: keys, open: true, on: transaction.connection)
             else { throw StoreError.notFound("no such case") }
             let new = try ReferralService.resolve(draft, file: file, actor: actor, on: transaction)
             let referral = try ReferralStore.create(new, actor: actor, keys: keys, now: Date(), on: transaction.connection)

@@ -90,8 +90,8 @@ public struct ReferralService: Sendable {
     /// serves the person, neither side of the referral; nil after anything else.
     static func suggestions(after referral: Referral, on transaction: StoreTransaction) throws -> [Organisation]? {
         guard referral.status == .rejected, referral.statusReason == RejectionReason.outsideMandate.rawValue else { return nil }
-        let profile = try CaseStore.find(referral.caseID, keys: transaction.keys, open: false, on: transaction.connection)?.profile
-        let population = profile.map { Population.of($0, today: CalendarDate.of(Date())) } ?? []
+        let file = try CaseStore.find(referral.caseID, keys: transaction.keys, open: true, on: transaction.connection)
+        let population = file.map { Population.of($0.profile, dateOfBirth: $0.identity?.dateOfBirth, today: CalendarDate.of(Date())) } ?? []
         // One more than shown, as the sender is left out here.
         return try OrganisationStore.matching(
             serviceType: referral.serviceType, country: nil, region: nil, excluding: referral.toOrganisation, population: population,
