@@ -21,9 +21,12 @@ enum CaseKit {
 
         init() { tag = String(UUID().uuidString.replacingOccurrences(of: "-", with: "").prefix(10)).lowercased() }
 
-        var givenName: String { "Givenqx\(tag)" }
-        var familyName: String { "Familyqx\(tag)" }
-        var alias: String { "Aliasqx\(tag)" }
+        /// The tag in letters only: a name's digits split it into words for the name search, and
+        /// a tag with many digits made more words than a search takes.
+        var letters: String { String(tag.map { $0.isNumber ? Character(UnicodeScalar(UInt8(ascii: "g") + UInt8($0.wholeNumberValue ?? 0))) : $0 }) }
+        var givenName: String { "Givenqx\(letters)" }
+        var familyName: String { "Familyqx\(letters)" }
+        var alias: String { "Aliasqx\(letters)" }
         var phone: String { "+000-\(tag)-77" }
         var email: String { "mailqx\(tag)@example.invalid" }
         var address: String { "Streetqx\(tag) 1, Synthetic Town" }
