@@ -355,8 +355,8 @@ async def caseworker(client, run, world, login, deadline, rng):
                 "risk_level": rng.choice(["high", "medium", "low"]),
                 "person": {"identity": {"given_name": synthetic_name(rng), "family_name": synthetic_name(rng),
                                         "contact": {"phone": "+000 %07d" % rng.randint(0, 9999999)}},
-                           "sex": rng.choice(["female", "male", "other", "unknown"]), "birth_year": rng.randint(1960, 2008),
-                           "citizenship": "MD", "languages": ["ro"]},
+                           "sex": rng.choice(["female", "male", "other", "unknown"]), "birth_year": rng.randint(1960, 2006),
+                           "citizenship": "MD", "languages": ["ro"]},  # adults: a person under 18 cannot consent alone
             }
             if kind != "domestic_violence":
                 body["trafficking"] = {"exploitation_types": [rng.choice(["forced_labour", "sexual", "begging"])], "months_exploited": rng.randint(1, 24)}
@@ -443,8 +443,9 @@ async def partner(client, run, world, login, deadline, rng):
             body["outcome"] = "service delivered"
         if rng.random() < 0.2:
             body["business_status"] = "appointment-scheduled"
+        # Completing a referral also meets the need it served (need.close): two events.
         status, _, moved, rid = await client.call("referral.transition", "POST", f"/v1/referrals/{rid_}/transitions", body,
-                                                  ok=(200,), soft=(409,))
+                                                  ok=(200,), soft=(409,), events=2 if target == "completed" else 1)
         if status == 200:
             run.transitions.append((rid_, current, target, rid))
         if rng.random() < 0.1:
