@@ -182,6 +182,7 @@ class Run:
         self.latencies = collections.defaultdict(list)  # op -> [seconds]
         self.records = []  # (t_start, t_end, status, op, conn, upstream)
         self.expected = {}  # request id -> (events expected, acknowledged?, attempts)
+        self.referrals_with_needs = set()  # referrals this run created, each serving a need of its own
         self.retried = 0
         self.failures = []  # samples of unexpected answers
         self.failure_count = 0
@@ -386,6 +387,7 @@ async def caseworker(client, run, world, login, deadline, rng):
                 ok=(201,))
             if status == 201 and referral:
                 run.created.append(("referral", referral["id"], rid))
+                run.referrals_with_needs.add(referral["id"].lower())
                 referrals.append(referral["id"])
                 if len(referrals) > 50:
                     referrals.pop(0)
@@ -443,9 +445,11 @@ async def partner(client, run, world, login, deadline, rng):
             body["outcome"] = "service delivered"
         if rng.random() < 0.2:
             body["business_status"] = "appointment-scheduled"
-        # Completing a referral also meets the need it served (need.close): two events.
+        # Completing a referral this run created also meets the need it served (need.close): two
+        # events. The seed's referrals serve no recorded need.
+        meets_need = target == "completed" and str(rid_).lower() in run.referrals_with_needs
         status, _, moved, rid = await client.call("referral.transition", "POST", f"/v1/referrals/{rid_}/transitions", body,
-                                                  ok=(200,), soft=(409,), events=2 if target == "completed" else 1)
+                                                  ok=(200,), soft=(409,), events=2 if meets_need else 1)
         if status == 200:
             run.transitions.append((rid_, current, target, rid))
         if rng.random() < 0.1:
