@@ -99,6 +99,7 @@ func buildRouter(configuration: AppConfiguration, dependencies: HavenDependencie
     CaseController(store: store, bodyLimit: limit, breakGlassDuration: configuration.breakGlassDuration).register(routes)
     CaseDetailsController(store: store, bodyLimit: limit).register(routes)
     ReferralController(store: store, bodyLimit: limit).register(routes)
+    ReferralEpisodeController(store: store, bodyLimit: limit).register(routes)
     BreakGlassController(store: store, bodyLimit: limit).register(routes)
     PrivacyController(store: store, auth: auth, bodyLimit: limit).register(routes)
     ReportController(reports: ReportService(primary: store, replica: dependencies.replica)).register(routes)

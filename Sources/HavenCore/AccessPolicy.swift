@@ -14,6 +14,8 @@ public enum AccessOperation: String, CaseIterable, Sendable {
     case exportCase, eraseCase
     // Referrals seen from either side
     case listReferrals, readReferral, transitionReferralAsSender, transitionReferralAsRecipient
+    /// The receiving organisation's own service episodes and sessions on a referral it works.
+    case recordReferralService, readReferralServices
     // Break-glass
     case breakGlass, listBreakGlassGrants, readBreakGlassGrant, reviewBreakGlassGrant
     // Audit trail and statistics
@@ -40,11 +42,17 @@ public struct ReferralFacts: Sendable, Equatable {
     public var fromOrganisation: UUID
     public var toOrganisation: UUID
     public var caseFacts: CaseFacts
+    /// Where the referral stands, for the operations on the recipient's episodes (nil: unknown).
+    public var status: ReferralStatus?
+    /// Whether the referral's consented categories include `services`.
+    public var sharesServices: Bool
 
-    public init(fromOrganisation: UUID, toOrganisation: UUID, caseFacts: CaseFacts) {
+    public init(fromOrganisation: UUID, toOrganisation: UUID, caseFacts: CaseFacts, status: ReferralStatus? = nil, sharesServices: Bool = false) {
         self.fromOrganisation = fromOrganisation
         self.toOrganisation = toOrganisation
         self.caseFacts = caseFacts
+        self.status = status
+        self.sharesServices = sharesServices
     }
 }
 
@@ -252,6 +260,15 @@ public enum AccessPolicy {
             return side == .recipient ? .allow(.referral) : .forbidden
         case .transitionReferralAsSender:
             return side == .sender && actor.role != .partner ? .allow(.referral) : .forbidden
+        case .recordReferralService:
+            // Only the recipient, and only on a referral it accepted that is still open.
+            return side == .recipient && facts.status?.isBeingWorked == true ? .allow(.referral) : .forbidden
+        case .readReferralServices:
+            // The recipient while it works the referral; the sender only within the consented `services`.
+            switch side {
+            case .recipient: return facts.status?.isBeingWorked == true ? .allow(.referral) : .forbidden
+            case .sender: return facts.sharesServices ? .allow(.referral) : .forbidden
+            }
         default:
             return .forbidden
         }

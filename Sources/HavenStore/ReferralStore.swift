@@ -155,8 +155,10 @@ public enum ReferralStore {
         let target = request.to
         var episodeID = referral.episodeID
         if target == .accepted, episodeID == nil, let actor {
+            // Due within the priority's response time, so an episode nobody moves becomes overdue.
+            let now = Date()
             let draft = ServiceDraft(type: referral.serviceType, providerOrganisation: referral.toOrganisation, needId: referral.needID,
-                                     status: .inProgress, startOn: CalendarDate.of(Date()))
+                                     status: .inProgress, startOn: CalendarDate.of(now), dueOn: referral.priority.serviceDue(acceptedAt: now))
             episodeID = try ServiceStore.create(caseID: referral.caseID, draft, referralID: referral.id, actor: actor, keys: keys, on: connection).id
         }
         if let episodeID, target != referral.status {

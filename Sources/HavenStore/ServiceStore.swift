@@ -55,15 +55,37 @@ public enum ServiceStore {
         try FieldSealing.seal(detail?.counselling.map { $0.map(\.counsellor) }, counsellorsLabel(episode), keys: keys)
     }
 
-    /// Counselling notes go to `session_note`, sealed one by one.
+    /// Counselling notes go to `session_note`, sealed one by one. A session sent without its
+    /// note keeps the note it has (re-sending a list never erases notes); only the notes of
+    /// sessions no longer in the list go.
     static func saveNotes(_ episode: UUID, caseID: UUID, detail: ServiceDetail?, keys: KeyRing, on connection: PGConnection) throws {
         guard let sessions = detail?.counselling else { return }
-        try connection.execute("DELETE FROM session_note WHERE episode_id = $1", [episode])
+        try connection.execute("DELETE FROM session_note WHERE episode_id = $1 AND session_index >= $2", [episode, sessions.count])
         for (index, session) in sessions.enumerated() {
-            guard let sealed = try FieldSealing.sealText(session.note, noteLabel(episode, index), keys: keys) else { continue }
-            try connection.execute("INSERT INTO session_note (episode_id, session_index, case_id, note_sealed) VALUES ($1, $2, $3, $4)",
-                                   [episode, index, caseID, sealed])
+            try saveNote(episode, index: index, caseID: caseID, note: session.note, keys: keys, on: connection)
         }
+    }
+
+    /// One session's note: nil keeps it as it is, an empty note removes it.
+    static func saveNote(_ episode: UUID, index: Int, caseID: UUID, note: String?, keys: KeyRing, on connection: PGConnection) throws {
+        guard let note else { return }
+        guard let sealed = try FieldSealing.sealText(note, noteLabel(episode, index), keys: keys) else {
+            try connection.execute("DELETE FROM session_note WHERE episode_id = $1 AND session_index = $2", [episode, index])
+            return
+        }
+        try connection.execute("""
+            INSERT INTO session_note (episode_id, session_index, case_id, note_sealed) VALUES ($1, $2, $3, $4)
+            ON CONFLICT (episode_id, session_index) DO UPDATE SET note_sealed = excluded.note_sealed
+            """, [episode, index, caseID, sealed])
+    }
+
+    /// An episode the receiving organisation recorded on a referral (not the one its acceptance
+    /// started) is seen beyond that referral only when the referral shares `services`.
+    static func releasedBeyondReferral(_ alias: String) -> String {
+        """
+        NOT EXISTS (SELECT 1 FROM referral r WHERE r.id = \(alias).referral_id AND r.episode_id IS DISTINCT FROM \(alias).id
+                    AND NOT ('services' = ANY (r.shared_categories)))
+        """
     }
 
     /// Puts the sealed counselling notes back into the episodes' detail.
@@ -107,13 +129,15 @@ public enum ServiceStore {
 
     /// The case's services; their counselling notes (stored sealed apart) only with `openNotes`.
     public static func list(caseID: UUID, keys: KeyRing, openNotes: Bool = true, on connection: PGConnection) throws -> [ServiceEpisode] {
-        let episodes = try connection.query("SELECT " + sealedColumns + " FROM service_episode WHERE case_id = $1 ORDER BY created_at, id", [caseID])
+        let episodes = try connection.query("SELECT " + sealedColumns + " FROM service_episode s WHERE case_id = $1 AND "
+                                            + releasedBeyondReferral("s") + " ORDER BY created_at, id", [caseID])
             .rows.map { try decode($0, keys: keys) }
         return openNotes ? try attachNotes(episodes, keys: keys, on: connection) : episodes
     }
 
     public static func find(_ id: UUID, caseID: UUID, keys: KeyRing, forUpdate: Bool = false, on connection: PGConnection) throws -> ServiceEpisode? {
-        let sql = "SELECT " + sealedColumns + " FROM service_episode WHERE id = $1 AND case_id = $2" + (forUpdate ? " FOR UPDATE" : "")
+        let sql = "SELECT " + sealedColumns + " FROM service_episode s WHERE id = $1 AND case_id = $2 AND " + releasedBeyondReferral("s")
+            + (forUpdate ? " FOR UPDATE OF s" : "")
         guard let episode = try connection.query(sql, [id, caseID]).first.map({ try decode($0, keys: keys) }) else { return nil }
         return try attachNotes([episode], keys: keys, on: connection).first
     }
@@ -154,6 +178,11 @@ public enum ServiceStore {
         var sql = SQLFilter()
         sql.add("s.status IN ('planned', 'in_progress') AND s.due_on < ?::date", today.description)
         sql.add("c.organisation_id = s.case_organisation_id")
+        // As `releasedBeyondReferral("s")`: a partner's own episode only within its referral's `services`.
+        sql.add("""
+            NOT EXISTS (SELECT 1 FROM referral r WHERE r.id = s.referral_id AND r.episode_id IS DISTINCT FROM s.id
+                        AND NOT ('services' = ANY (r.shared_categories)))
+            """)
         sql.restrict(to: AccessPolicy.scope(actor, .listCases), organisation: "s.case_organisation_id = ?", ownCases: "(c.assigned_to = ? OR c.created_by = ?)")
         if let cursor {
             let (date, id) = try Cursor.dateAndID(cursor)

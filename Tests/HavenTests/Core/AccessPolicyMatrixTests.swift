@@ -45,6 +45,11 @@ import Testing
         case referralSentOnColleagueCase
         /// A referral addressed to the actor's organisation.
         case referralReceived
+        /// A referral addressed to the actor's organisation, accepted and being worked.
+        case referralReceivedAccepted
+        /// A referral sent by the actor's organisation on a case assigned to the actor, accepted,
+        /// sharing `services`.
+        case referralSentSharingServices
         /// A referral between two other organisations.
         case referralNeither
         /// A break-glass grant on a case of the actor's organisation, held by an outsider.
@@ -84,6 +89,12 @@ import Testing
             case .referralReceived:
                 return .referral(ReferralFacts(fromOrganisation: other, toOrganisation: own,
                     caseFacts: CaseFacts(owningOrganisation: other, assignee: stranger, createdBy: stranger)))
+            case .referralReceivedAccepted:
+                return .referral(ReferralFacts(fromOrganisation: other, toOrganisation: own,
+                    caseFacts: CaseFacts(owningOrganisation: other, assignee: stranger, createdBy: stranger), status: .inProgress))
+            case .referralSentSharingServices:
+                return .referral(ReferralFacts(fromOrganisation: own, toOrganisation: other,
+                    caseFacts: CaseFacts(owningOrganisation: own, assignee: me, createdBy: colleague), status: .accepted, sharesServices: true))
             case .referralNeither:
                 return .referral(ReferralFacts(fromOrganisation: other, toOrganisation: third,
                     caseFacts: CaseFacts(owningOrganisation: other, assignee: stranger, createdBy: stranger)))
@@ -257,6 +268,23 @@ import Testing
         row(.supervisor, .referralSentOnColleagueCase, .visible, allow([.readReferral, .transitionReferralAsSender], as: .referral)),
         row(.supervisor, .referralReceived, .visible, allow([.readReferral, .transitionReferralAsRecipient], as: .referral)),
         row(.supervisor, .referralNeither, .hidden),
+        // The recipient's own episodes: recorded by the recipient while it works the referral;
+        // read by the sender only within the consented `services`.
+        row(.admin, .referralReceivedAccepted, .hidden),
+        row(.admin, .referralSentSharingServices, .hidden),
+        row(.auditor, .referralReceivedAccepted, .hidden),
+        row(.auditor, .referralSentSharingServices, .hidden),
+        row(.partner, .referralReceivedAccepted, .visible, allow([.readReferral, .transitionReferralAsRecipient,
+                                                                 .recordReferralService, .readReferralServices], as: .referral)),
+        row(.partner, .referralSentSharingServices, .visible, allow([.readReferral, .readReferralServices], as: .referral)),
+        row(.caseworker, .referralReceivedAccepted, .visible, allow([.readReferral, .transitionReferralAsRecipient,
+                                                                    .recordReferralService, .readReferralServices], as: .referral)),
+        row(.caseworker, .referralSentSharingServices, .visible, allow([.readReferral, .transitionReferralAsSender, .readReferralServices],
+                                                                       as: .referral)),
+        row(.supervisor, .referralReceivedAccepted, .visible, allow([.readReferral, .transitionReferralAsRecipient,
+                                                                    .recordReferralService, .readReferralServices], as: .referral)),
+        row(.supervisor, .referralSentSharingServices, .visible, allow([.readReferral, .transitionReferralAsSender, .readReferralServices],
+                                                                       as: .referral)),
 
         // ── Break-glass grants: the case's organisation's supervisors review, never the holder ─
         row(.supervisor, .grantOnOwnOrgCase, .visible, allow([.reviewBreakGlassGrant, .readBreakGlassGrant], as: .supervision)),
