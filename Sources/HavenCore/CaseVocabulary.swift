@@ -242,6 +242,11 @@ public struct CalendarDate: Codable, Sendable, Hashable, Comparable, CustomStrin
         self.init(year: year, month: month, day: day)
     }
 
+    /// The date `days` later (earlier when negative); nil outside years 1–9999.
+    public func adding(days: Int) -> CalendarDate? {
+        CalendarDate(daysSince1970: daysSince1970 + days)
+    }
+
     static func days(in month: Int, year: Int) -> Int {
         switch month {
         case 2: return (year % 4 == 0 && year % 100 != 0) || year % 400 == 0 ? 29 : 28

@@ -41,7 +41,7 @@ public struct ReportService: Sendable {
         let (scope, release, days) = try await authorize(context, period)
         let table = try await read(context) { transaction in
             try ReportService.table(release, days) { from, to in
-                try ReportStore.cases(by: dimensions, organisation: scope, from: from, to: to, on: transaction.connection)
+                try ReportStore.cases(by: dimensions, organisation: scope, from: from, to: to, frozen: release.freezes, on: transaction.connection)
             }
         }
         try await audit(context, "report.cases", scope: scope, detail: detail(dimensions.map(\.rawValue), release, days))
@@ -86,7 +86,7 @@ public struct ReportService: Sendable {
     /// how many cases it left out.
     public func exportRows(context: AccessContext) async throws -> [[String]] {
         let (scope, _, _) = try await authorize(context, Period(nil, fields: []), rowLevel: true)
-        let cases = try await read(context) { transaction in try ReportStore.exportCases(organisation: scope, on: transaction.connection) }
+        let cases = try await read(context) { transaction in try ReportStore.exportCases(organisation: scope, today: CalendarDate.of(Date()), on: transaction.connection) }
         let release = StatisticsExport.release(cases)
         try await audit(context, "export", action: .execute, scope: scope,
                         detail: ["kind": "statistics-csv", "rows": .int(release.rows.count), "left_out": .int(release.leftOut)])

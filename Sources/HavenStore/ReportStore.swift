@@ -83,10 +83,14 @@ public struct ReferralTimes: Sendable, Equatable {
 public enum ReportStore {
     /// Counts of cases by one or two dimensions with margins, in one scan (GROUPING SETS).
     /// `organisation` nil is the national view.
-    public static func cases(by dimensions: [CaseDimension], organisation: UUID?, from: CalendarDate?, to: CalendarDate?, on connection: PGConnection) throws -> RawTable {
+    /// `frozen`: only cases registered by their identification month's publication day
+    /// (`ReportRelease.freezes`).
+    public static func cases(by dimensions: [CaseDimension], organisation: UUID?, from: CalendarDate?, to: CalendarDate?, frozen: Bool,
+                             on connection: PGConnection) throws -> RawTable {
         var filter = SQLFilter()
         filter.add("c.statistics_consent")
         if let organisation { filter.add("c.organisation_id = ?", organisation) }
+        if frozen { filter.add("c.created_at < ((date_trunc('month', c.identified_on) + interval '1 month')::date + ?::int)", ReportRelease.graceDays) }
         if let from { filter.add("c.identified_on >= ?::date", from.description) }
         // `to` is the last day counted, included.
         if let to { filter.add("c.identified_on <= ?::date", to.description) }
@@ -205,11 +209,16 @@ public enum ReportStore {
     }
 
     /// What the statistics export reads of each case with a statistics consent, in no useful
-    /// order; `StatisticsExport` generalises and suppresses it.
-    public static func exportCases(organisation: UUID?, on connection: PGConnection) throws -> [StatisticsExport.Case] {
+    /// order; `StatisticsExport` generalises and suppresses it. Only months published by
+    /// `today`, and the cases registered by their month's publication day: the export is as
+    /// frozen as the published reports.
+    public static func exportCases(organisation: UUID?, today: CalendarDate, on connection: PGConnection) throws -> [StatisticsExport.Case] {
         var filter = SQLFilter()
         filter.add("c.statistics_consent")
         if let organisation { filter.add("c.organisation_id = ?", organisation) }
+        // A month is published `graceDays` after it ends (`ReportPeriod.publishedOn`).
+        filter.add("(date_trunc('month', c.identified_on) + interval '1 month')::date + ?::int <= ?::date", ReportRelease.graceDays, today.description)
+        filter.add("c.created_at < ((date_trunc('month', c.identified_on) + interval '1 month')::date + ?::int)", ReportRelease.graceDays)
         let sql = """
             SELECT c.identified_on::text, c.case_type, c.sex, c.age_band, c.citizenship, c.country_of_exploitation, c.months_exploited,
                    c.means_of_control

@@ -19,14 +19,19 @@ extension ConsoleController {
         router.get("/reports") { request, context in await page(request, context) { visit in try await reportPage(request, visit) } }
         router.get("/reports.csv") { request, context in
             await page(request, context) { visit in
-                let query = ReportQuery(request)
+                let query = ReportQuery(request, release: AccessPolicy.release(visit.actor))
                 guard query.chosen != nil else { return try await reportPage(request, visit) }
                 var response: Response
-                if query.kind == "turnaround" {
-                    response = try ReportController.renderTurnaround(try await runTurnaround(query, visit), csv: true)
-                } else {
-                    let report = try await run(query, visit)
-                    response = try ReportController.render(report, dimensions: [query.dimension], csv: true, extra: [:])
+                do {
+                    if query.kind == "turnaround" {
+                        response = try ReportController.renderTurnaround(try await runTurnaround(query, visit), csv: true)
+                    } else {
+                        let report = try await run(query, visit)
+                        response = try ReportController.render(report, dimensions: [query.dimension], csv: true, extra: [:])
+                    }
+                } catch StoreError.invalid {
+                    // A refused period: the page says why, next to it.
+                    return try await reportPage(request, visit)
                 }
                 response.headers.append(contentsOf: ConsoleRenderer.securityHeaders)
                 return response
@@ -103,17 +108,22 @@ extension ConsoleController {
     struct ReportQuery {
         var kind: String
         var dimension: String
-        /// As sent (the current quarter when nothing was).
+        /// As sent (when nothing was: the current quarter, or the latest published one for a
+        /// reader whose figures are published, `ReportRelease`).
         var period: String
         /// nil: the period sent is no calendar month, quarter or year.
         var chosen: ReportPeriod?
+        var release: ReportRelease
 
-        init(_ request: Request) {
+        init(_ request: Request, release: ReportRelease) {
+            self.release = release
             let query = request.uri.queryParameters
             kind = query.get("kind").map { String($0) }.flatMap { ReportQuery.kinds.contains($0) ? $0 : nil } ?? "cases"
             let dimensions = ReportQuery.dimensions(of: kind)
             dimension = query.get("by").map { String($0) }.flatMap { dimensions.contains($0) ? $0 : nil } ?? dimensions[0]
-            let current = ReportPeriod.containing(CalendarDate.of(Date()), .quarter)?.description ?? ""
+            let today = CalendarDate.of(Date())
+            let current = (release == .published ? ReportPeriod.latestPublished(.quarter, today: today)
+                : ReportPeriod.containing(today, .quarter))?.description ?? ""
             period = query.get("period").map { String($0) } ?? current
             chosen = ReportPeriod(name: period)
         }
@@ -141,12 +151,29 @@ extension ConsoleController {
     }
 
     func reportPage(_ request: Request, _ visit: ConsoleVisit) async throws -> Response {
-        let query = ReportQuery(request)
+        let query = ReportQuery(request, release: AccessPolicy.release(visit.actor))
         guard query.chosen != nil else {
-            let refused = ValidationFailure("period", "must be a calendar month, quarter or year")
-            let model = ConsoleController.errorModel(messages(for: refused, visit.language)).merging(["refused": true]) { own, _ in own }
-            return render("reports", visit, title: "reports.title", model.merging(reportFilters(query, visit)) { own, _ in own }, status: .unprocessableContent)
+            return refusedReport(query, visit, messages(for: ValidationFailure("period", "must be a calendar month, quarter or year"), visit.language))
         }
+        do {
+            return try await answeredReport(query, visit)
+        } catch StoreError.invalid(let failure) {
+            // The service refused the period: most often one not published yet, said with its day.
+            var said = messages(for: failure, visit.language)
+            if let chosen = query.chosen, chosen.publishedOn > CalendarDate.of(Date()) {
+                said = [FieldMessage(field: "period", text: catalogue.text("error.period_unpublished", visit.language,
+                                                                           ["period": chosen.description, "date": visit.format.date(chosen.publishedOn)]))]
+            }
+            return refusedReport(query, visit, said)
+        }
+    }
+
+    func refusedReport(_ query: ReportQuery, _ visit: ConsoleVisit, _ said: [FieldMessage]) -> Response {
+        let model = ConsoleController.errorModel(said).merging(["refused": true]) { own, _ in own }
+        return render("reports", visit, title: "reports.title", model.merging(reportFilters(query, visit)) { own, _ in own }, status: .unprocessableContent)
+    }
+
+    func answeredReport(_ query: ReportQuery, _ visit: ConsoleVisit) async throws -> Response {
         if query.kind == "turnaround" {
             let report = try await runTurnaround(query, visit)
             return render("reports", visit, title: "reports.title", turnaroundModel(report, visit).merging(reportFilters(query, visit)) { own, _ in own })
@@ -204,9 +231,11 @@ extension ConsoleController {
     static let unitKey: [ReportPeriod.Unit: String] = [.month: "reports.unit_month", .quarter: "reports.unit_quarter", .year: "reports.unit_year"]
 
     /// The choices of period, by unit (the last twelve months, eight quarters and three years,
-    /// newest first), with the chosen one among them.
+    /// newest first; only those already published when the reader's figures are), with the
+    /// chosen one among them.
     func periodGroups(_ query: ReportQuery, _ visit: ConsoleVisit) -> [[String: Any]] {
-        var periods = ReportPeriod.recent(CalendarDate.of(Date()))
+        let today = CalendarDate.of(Date())
+        var periods = ReportPeriod.recent(today).filter { query.release == .operational || $0.publishedOn <= today }
         if let chosen = query.chosen, !periods.contains(chosen) { periods.insert(chosen, at: 0) }
         return ReportPeriod.Unit.allCases.map { unit in
             let choices = periods.filter { $0.unit == unit }.map { period in

@@ -12,7 +12,7 @@ import Testing
             let world = try await PrivacyTurnaroundTests.world(app, client)
             // An auditor of their own: the world's auditor spent its one-time code logging in to the API.
             let browser = try await ConsoleKit.login(client, try await app.user(.auditor, in: world.auditor.organisation))
-            let year = String(CalendarDate.of(Date()).year)
+            let year = String(PrivacyKit.publishedYear)
             let page = try await ConsoleKit.get(client, "/reports?kind=turnaround&by=service_type&period=\(year)", cookie: browser.cookie)
             #expect(page.status == .ok, "\(page.text.prefix(500))")
             let text = page.text
@@ -44,6 +44,13 @@ import Testing
             let bad = try await ConsoleKit.get(client, "/reports?kind=turnaround&period=2026-Q", cookie: browser.cookie)
             #expect(bad.status == .unprocessableContent)
             #expect(bad.text.contains("id=\"period-error\""), "the refusal sits next to the period")
+            // This year is not published yet: refused next to the period, which is kept.
+            let running = try await ConsoleKit.get(client, "/reports?kind=turnaround&period=\(CaseKit.thisYear)", cookie: browser.cookie)
+            #expect(running.status == .unprocessableContent, "\(running.text.prefix(300))")
+            #expect(running.text.contains("id=\"period-error\""), "the refusal sits next to the period")
+            #expect(!running.text.contains("turnaround-table"), "no figures")
+            // The choices offered are published periods only.
+            #expect(!page.text.contains("value=\"\(CaseKit.thisYear)\""), "this year is not offered")
 
             // In Romanian: its words, and a decimal comma in the table and beside the bars.
             let switched = try await ConsoleKit.post(client, "/language", ["csrf": browser.formToken, "language": "ro", "back": "/reports"],

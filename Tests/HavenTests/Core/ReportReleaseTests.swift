@@ -42,7 +42,7 @@ import Testing
     @Test func aPublishedReleaseTakesOnlyOneWholeMonthQuarterOrYearWithToIncluded() throws {
         let today = Self.day("2026-12-07")
         func asked(_ from: String, _ to: String) -> ReportPeriod { ReportPeriod(first: Self.day(from), last: Self.day(to))! }
-        for (from, to) in [("2026-03-01", "2026-03-31"), ("2026-01-01", "2026-03-31"), ("2026-01-01", "2026-12-31"), ("2024-02-01", "2024-02-29")] {
+        for (from, to) in [("2026-03-01", "2026-03-31"), ("2026-01-01", "2026-03-31"), ("2025-01-01", "2025-12-31"), ("2024-02-01", "2024-02-29")] {
             #expect(try ReportRelease.published.period(asked(from, to), fields: ["from", "to"], today: today) == asked(from, to))
         }
         // A day short or long, two months, a quarter out of step, a span across years: refused, naming both fields.
@@ -59,8 +59,43 @@ import Testing
             // An organisation's own supervisors may ask for any span.
             #expect(try ReportRelease.operational.period(asked(from, to), fields: ["from", "to"], today: today) == asked(from, to))
         }
-        #expect(try ReportRelease.published.period(nil, fields: [], today: today)?.description == "2026", "no period: this year")
+        #expect(try ReportRelease.published.period(nil, fields: [], today: today)?.description == "2026-Q3", "no period: the latest published quarter")
         #expect(try ReportRelease.operational.period(nil, fields: [], today: today) == nil, "no period: every day")
+    }
+
+    @Test func aPublishedPeriodIsReleasedThirtyDaysAfterItEndsAndNotBefore() throws {
+        #expect(ReportRelease.graceDays == 30)
+        #expect(ReportPeriod(name: "2026-10")?.publishedOn == Self.day("2026-12-01"))
+        #expect(ReportPeriod(name: "2026-02")?.publishedOn == Self.day("2026-03-31"))
+        #expect(ReportPeriod(name: "2026-Q3")?.publishedOn == Self.day("2026-10-31"))
+        #expect(ReportPeriod(name: "2025")?.publishedOn == Self.day("2026-01-31"))
+        #expect(ReportPeriod(name: "2024-12")?.publishedOn == Self.day("2025-01-31"), "across a year's end")
+        let today = Self.day("2026-12-07")
+        // The running month, quarter and year, and a month ended a week ago: each still changes.
+        for name in ["2026-12", "2026-Q4", "2026", "2026-11"] {
+            let period = try #require(ReportPeriod(name: name))
+            do {
+                _ = try ReportRelease.published.period(period, fields: ["period"], today: today)
+                Issue.record("\(name) is not published on \(today)")
+            } catch let failure as ValidationFailure {
+                #expect(failure.errors.map(\.field) == ["period"])
+                #expect(failure.errors.first?.reason.contains("published from") == true, "\(failure.errors)")
+            }
+            #expect(try ReportRelease.operational.period(period, fields: ["period"], today: today) == period, "a supervisor's own figures run to today")
+        }
+        #expect(try ReportRelease.published.period(ReportPeriod(name: "2026-10"), fields: ["period"], today: today)?.description == "2026-10")
+        #expect(throws: ValidationFailure.self, "refused the day before") {
+            try ReportRelease.published.period(ReportPeriod(name: "2026-10"), fields: ["period"], today: Self.day("2026-11-30"))
+        }
+    }
+
+    @Test func theLatestPublishedPeriodOfEachUnit() {
+        let today = Self.day("2026-12-07")
+        #expect(ReportPeriod.latestPublished(.month, today: today)?.description == "2026-10")
+        #expect(ReportPeriod.latestPublished(.quarter, today: today)?.description == "2026-Q3")
+        #expect(ReportPeriod.latestPublished(.year, today: today)?.description == "2025")
+        #expect(ReportPeriod.latestPublished(.quarter, today: Self.day("2026-01-30"))?.description == "2025-Q3", "Q4 2025 comes out on 30 January")
+        #expect(ReportPeriod.latestPublished(.quarter, today: Self.day("2026-01-31"))?.description == "2025-Q4")
     }
 
     @Test func recentChoicesAreMonthsQuartersAndYearsNewestFirst() {

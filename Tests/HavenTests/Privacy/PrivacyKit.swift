@@ -165,6 +165,23 @@ enum PrivacyKit {
         return made
     }
 
+    /// The year published figures are read for: two years back, published whatever today is
+    /// (`ReportRelease`: a period is published 30 days after it ends).
+    static var publishedYear: Int { CaseKit.thisYear - 2 }
+
+    /// Moves everything recorded so far to mid-June of `publishedYear`, as if registered then:
+    /// identification dates, registrations, referrals and their moves shift by one interval, so
+    /// every duration between them stays as it was. Published figures count a case only when it
+    /// was registered by its month's publication day, and only for a period already published.
+    static func moveToPublishedYear(_ app: TestApp) throws {
+        let shift = "(now() - make_timestamptz(\(publishedYear), 6, 15, 12, 0, 0, 'UTC'))"
+        for sql in ["UPDATE case_file SET identified_on = (identified_on - \(shift))::date, created_at = created_at - \(shift)",
+                    "UPDATE referral SET created_at = created_at - \(shift), updated_at = updated_at - \(shift), due_at = due_at - \(shift)",
+                    "UPDATE referral_transition SET at = at - \(shift)"] {
+            _ = try CaseKit.ownerRows(app, sql)
+        }
+    }
+
     // MARK: Database peeks (as the owner, which row-level security does not filter)
 
     static func bytes(_ app: TestApp, _ sql: String, _ parameters: [(any PGEncodable)?] = []) throws -> [[UInt8]?] {

@@ -20,7 +20,7 @@ struct PrivacyReleaseTests {
         var target: UUID
     }
 
-    /// In 2025, organisation A: 24 cases of one common description (female, MD, 27–29, sexual
+    /// In 2025 (each registered two days after its identification), organisation A: 24 cases of one common description (female, MD, 27–29, sexual
     /// exploitation, presumed) identified on 1–10 March, the target of the same description
     /// identified alone on 14 March, 12 others (male, UA, 48+, begging, identified) in February,
     /// and 3 more of the common description in May. Every case consents to statistics.
@@ -32,7 +32,7 @@ struct PrivacyReleaseTests {
         let cases = try await PrivacyKit.seed(client, caseworkerA, count: 40)
         func describe(_ id: UUID, day: String, male: Bool) throws {
             let rows = try CaseKit.ownerRows(app, """
-                UPDATE case_file SET identified_on = $2::date, case_type = 'trafficking', sex = $3, citizenship = $4, age_band = $5,
+                UPDATE case_file SET identified_on = $2::date, created_at = $2::date + interval '2 days', case_type = 'trafficking', sex = $3, citizenship = $4, age_band = $5,
                        exploitation_types = $6::text[], identification_status = $7 WHERE id = $1 RETURNING id::text
                 """, [id, day, male ? "male" : "female", male ? "UA" : "MD", male ? "48+" : "27-29", male ? "{begging}" : "{sexual}",
                       male ? "identified" : "presumed"])
@@ -164,6 +164,50 @@ struct PrivacyReleaseTests {
             let national = try await CaseKit.call(client, .get, "/v1/reports/cases?by=sex&from=2025-05-01&to=2025-05-31", world.auditor.token)
             #expect(national.status == .ok, "\(national.text)")
             #expect(PrivacyReportTests.oneD(try national.json(), "sex").cells["female"] == .small, "\(national.text)")
+        }
+    }
+
+    @Test("a published period gives the same answer on every day: the running month is refused, and a case registered after its month was published leaves it as it was")
+    func publishedFiguresDoNotChangeOverTime() async throws {
+        try await TestApp.run { app, client in
+            let world = try await Self.world(app, client)
+            let today = CalendarDate.of(Date())
+            // The running month (and year) still change every day: refused, naming the field.
+            for period in [String(today.description.prefix(7)), String(today.year)] {
+                let running = try await CaseKit.call(client, .get, "/v1/reports/cases?by=sex&period=\(period)", world.auditor.token)
+                CaseKit.expectProblem(running, .unprocessableContent)
+                #expect(running.problemFields == ["period"], "\(period): \(running.text)")
+                #expect(running.text.contains("published from"), "\(running.text)")
+            }
+            func march(_ reader: CaseKit.Member) async throws -> [String: Shown] {
+                let response = try await CaseKit.call(client, .get, "/v1/reports/cases?by=citizenship&period=2025-03", reader.token)
+                #expect(response.status == .ok, "\(response.text)")
+                let (cells, total) = PrivacyReportTests.oneD(try response.json(), "citizenship")
+                return cells.merging(["total": total]) { own, _ in own }
+            }
+            func export() async throws -> [String] {
+                let response = try await CaseKit.call(client, .get, "/v1/exports/cases.csv", world.auditor.token)
+                #expect(response.status == .ok, "\(response.text)")
+                return response.text.split(whereSeparator: \.isNewline).map(String.init).sorted()
+            }
+            let before = try await march(world.auditor), exportBefore = try await export()
+            #expect(before["MD"] == .number(25), "24 + the target, all registered in time: \(before)")
+
+            // Today, eleven people of the common description identified on 14 March 2025 are
+            // registered: were they counted, comparing the two answers would single out what
+            // was registered between them.
+            let late = try await PrivacyKit.seed(client, try await CaseKit.member(app, client, .caseworker, in: world.organisation), count: 11)
+            for seeded in late {
+                _ = try CaseKit.ownerRows(app, """
+                    UPDATE case_file SET identified_on = '2025-03-14', case_type = 'trafficking', sex = 'female', citizenship = 'MD', age_band = '27-29',
+                           exploitation_types = '{sexual}', identification_status = 'presumed' WHERE id = $1 RETURNING id::text
+                    """, [seeded.id])
+            }
+            #expect(try await march(world.auditor) == before, "the published March is as it was")
+            #expect(try await export() == exportBefore, "so is the export")
+            // The organisation's own supervisors count them at once: their figures are operational.
+            let own = try await CaseKit.call(client, .get, "/v1/reports/cases?by=citizenship&period=2025-03", world.supervisorA.token)
+            #expect(PrivacyReportTests.oneD(try own.json(), "citizenship").cells["MD"] == .number(36), "\(own.text)")
         }
     }
 }

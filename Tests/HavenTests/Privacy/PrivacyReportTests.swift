@@ -113,7 +113,8 @@ struct PrivacyReportTests {
 
     /// Organisation A: trafficking 14 (12 female, 2 male), domestic violence 3, both 12 — all
     /// with statistics consent — plus a trafficking case without any consent and one whose
-    /// statistics consent was withdrawn. Organisation B: 5 trafficking cases with consent.
+    /// statistics consent was withdrawn. Organisation B: 5 trafficking cases with consent. All
+    /// moved to `PrivacyKit.publishedYear`, which national figures are asked for.
     static func world(_ app: TestApp, _ client: any TestClientProtocol) async throws -> World {
         let orgA = try await app.organisation(country: "MD")
         let orgB = try await app.organisation(country: "MD")
@@ -136,6 +137,7 @@ struct PrivacyReportTests {
         #expect(withdraw.status == .ok, "withdraw: \(withdraw.text)")
         excluded += withdrawn
         seeded += try await PrivacyKit.seed(client, supervisorB, count: 5, caseType: "trafficking", sex: "female", birthYear: 1999)
+        try PrivacyKit.moveToPublishedYear(app)
         return World(orgA: orgA, orgB: orgB, shelter: shelter, supervisorA: supervisorA, caseworkerA: caseworkerA, supervisorB: supervisorB,
                      partner: partner, auditor: auditor, admin: admin, seeded: seeded, excluded: excluded)
     }
@@ -146,12 +148,12 @@ struct PrivacyReportTests {
     func caseReportOneDimension() async throws {
         try await TestApp.run { app, client in
             let world = try await Self.world(app, client)
-            let response = try await CaseKit.call(client, .get, "/v1/reports/cases?by=case_type", world.auditor.token)
+            let response = try await CaseKit.call(client, .get, "/v1/reports/cases?by=case_type&period=\(PrivacyKit.publishedYear)", world.auditor.token)
             #expect(response.status == .ok, "\(response.text)")
             let body = try response.json()
             #expect(body["scope"] as? String == "national")
             #expect(body["release"] as? String == "published")
-            #expect(body["period"] as? String == String(CaseKit.thisYear), "no period: this year: \(response.text)")
+            #expect(body["period"] as? String == String(PrivacyKit.publishedYear), "\(response.text)")
             #expect(body["k"] as? Int == 11)
             #expect(body["dimensions"] as? [String] == ["case_type"])
             let (cells, total) = Self.oneD(body, "case_type")
@@ -187,7 +189,7 @@ struct PrivacyReportTests {
             #expect(ownTable.cells == [[.number(12), .number(0)], [.number(3), .number(0)], [.number(12), .number(2)]], "exact for A's supervisor: \(own.text)")
             #expect(ownTable.total == .number(29))
             for reader in [world.auditor] {
-                let response = try await CaseKit.call(client, .get, "/v1/reports/cases?by=case_type,sex", reader.token)
+                let response = try await CaseKit.call(client, .get, "/v1/reports/cases?by=case_type,sex&period=\(PrivacyKit.publishedYear)", reader.token)
                 #expect(response.status == .ok, "\(response.text)")
                 let table = Self.twoD(try response.json(), "case_type", "sex")
                 let national = reader.role == .auditor
@@ -216,7 +218,7 @@ struct PrivacyReportTests {
     func reportScope() async throws {
         try await TestApp.run { app, client in
             let world = try await Self.world(app, client)
-            let national = try await CaseKit.call(client, .get, "/v1/reports/cases?by=case_type", world.auditor.token)
+            let national = try await CaseKit.call(client, .get, "/v1/reports/cases?by=case_type&period=\(PrivacyKit.publishedYear)", world.auditor.token)
             #expect(national.status == .ok, "\(national.text)")
             let nationalBody = try national.json()
             #expect(nationalBody["scope"] as? String == "national")
@@ -232,7 +234,7 @@ struct PrivacyReportTests {
             #expect(ownTotal == .number(5), "\(own.text)")
 
             // By organisation, the national view: organisation A's row is there, B's is hidden.
-            let byOrganisation = try await CaseKit.call(client, .get, "/v1/reports/cases?by=organisation", world.auditor.token)
+            let byOrganisation = try await CaseKit.call(client, .get, "/v1/reports/cases?by=organisation&period=\(PrivacyKit.publishedYear)", world.auditor.token)
             let (orgCells, _) = Self.oneD(try byOrganisation.json(), "organisation")
             let shownA = orgCells[world.orgA.id.uuidString.lowercased()] ?? orgCells[world.orgA.id.uuidString]
             let shownB = orgCells[world.orgB.id.uuidString.lowercased()] ?? orgCells[world.orgB.id.uuidString]
@@ -257,7 +259,7 @@ struct PrivacyReportTests {
     func csvReport() async throws {
         try await TestApp.run { app, client in
             let world = try await Self.world(app, client)
-            let csv = try await CaseKit.call(client, .get, "/v1/reports/cases?by=case_type&format=csv", world.auditor.token)
+            let csv = try await CaseKit.call(client, .get, "/v1/reports/cases?by=case_type&format=csv&period=\(PrivacyKit.publishedYear)", world.auditor.token)
             #expect(csv.status == .ok, "\(csv.text)")
             #expect(csv.headers[.contentType]?.hasPrefix("text/csv") == true, "\(csv.headers[.contentType] ?? "none")")
             let lines = csv.text.split(whereSeparator: \.isNewline).map(String.init)
@@ -269,7 +271,7 @@ struct PrivacyReportTests {
                     "complementary suppression in CSV too: \(lines)")
             CaseKit.expectAbsent(world.identifying, in: csv.text, "CSV report")
 
-            let twoD = try await CaseKit.call(client, .get, "/v1/reports/cases?by=case_type,sex&format=csv", world.auditor.token)
+            let twoD = try await CaseKit.call(client, .get, "/v1/reports/cases?by=case_type,sex&format=csv&period=\(PrivacyKit.publishedYear)", world.auditor.token)
             #expect(twoD.status == .ok)
             let twoDLines = twoD.text.split(whereSeparator: \.isNewline).map(String.init)
             #expect(twoDLines.first == "case_type,sex,count", "\(twoDLines)")
@@ -298,7 +300,7 @@ struct PrivacyReportTests {
         try await TestApp.run { app, client in
             let world = try await Self.world(app, client)
             for dimension in ["age_band", "exploitation_type", "period", "citizenship", "identification_status", "sex"] {
-                let response = try await CaseKit.call(client, .get, "/v1/reports/cases?by=\(dimension)", world.auditor.token)
+                let response = try await CaseKit.call(client, .get, "/v1/reports/cases?by=\(dimension)&period=\(PrivacyKit.publishedYear)", world.auditor.token)
                 #expect(response.status == .ok, "\(dimension): \(response.text)")
                 let (cells, _) = Self.oneD(try response.json(), dimension)
                 #expect(!cells.isEmpty, "\(dimension): \(response.text)")
@@ -306,14 +308,22 @@ struct PrivacyReportTests {
                 CaseKit.expectAbsent(world.identifying, in: response.text, "report by \(dimension)")
             }
             // Ages are bands: 1999 → 27, 1985 → 41, 1975 → 51, 2004 → 22 in 2026.
-            let ages = try await CaseKit.call(client, .get, "/v1/reports/cases?by=age_band", world.auditor.token)
+            let ages = try await CaseKit.call(client, .get, "/v1/reports/cases?by=age_band&period=\(PrivacyKit.publishedYear)", world.auditor.token)
             let (bands, _) = Self.oneD(try ages.json(), "age_band")
             #expect(Set(bands.keys).isSubset(of: Set(AgeBand.allCases.map(\.rawValue) + ["unknown"])), "\(bands.keys)")
             #expect(!ages.text.contains("1999") && !ages.text.contains("2004"), "no birth year in the age report")
-            // A year after this one holds nothing.
-            let future = try await CaseKit.call(client, .get, "/v1/reports/cases?by=case_type&period=\(CaseKit.thisYear + 1)", world.auditor.token)
-            #expect(future.status == .ok)
-            #expect(Self.oneD(try future.json(), "case_type").total == .number(0), "\(future.text)")
+            // The year before holds nothing; this year and the next are not published yet, and no
+            // period at all is the latest published quarter.
+            let after = try await CaseKit.call(client, .get, "/v1/reports/cases?by=case_type&period=\(PrivacyKit.publishedYear - 1)", world.auditor.token)
+            #expect(after.status == .ok)
+            #expect(Self.oneD(try after.json(), "case_type").total == .number(0), "\(after.text)")
+            for year in [CaseKit.thisYear, CaseKit.thisYear + 1] {
+                let future = try await CaseKit.call(client, .get, "/v1/reports/cases?by=case_type&period=\(year)", world.auditor.token)
+                CaseKit.expectProblem(future, .unprocessableContent, field: "period")
+            }
+            let latest = try await CaseKit.call(client, .get, "/v1/reports/cases?by=case_type", world.auditor.token)
+            #expect(try latest.json()["period"] as? String == ReportPeriod.latestPublished(.quarter, today: CalendarDate.of(Date()))?.description,
+                    "\(latest.text)")
         }
     }
 
@@ -355,9 +365,10 @@ struct PrivacyReportTests {
                 #expect(moved.status == .ok, "\(moved.text)")
             }
             for _ in 0..<3 { _ = try await refer(notCounted.id, silentConsent) }
+            try PrivacyKit.moveToPublishedYear(app)
 
             // As the national view reads them (this organisation's are all there are): suppressed.
-            let response = try await CaseKit.call(client, .get, "/v1/reports/referrals?by=status", auditor.token)
+            let response = try await CaseKit.call(client, .get, "/v1/reports/referrals?by=status&period=\(PrivacyKit.publishedYear)", auditor.token)
             #expect(response.status == .ok, "\(response.text)")
             let body = try response.json()
             let (cells, total) = Self.oneD(body, "status")
@@ -399,12 +410,12 @@ struct PrivacyReportTests {
             let twoD = try await CaseKit.call(client, .get, "/v1/reports/referrals?by=service_type,recipient_type", supervisor.token)
             #expect(twoD.status == .ok, "\(twoD.text)")
             Self.expectNoDifferencing(Self.twoD(try twoD.json(), "service_type", "recipient_type").attack, "referrals by service and recipient type")
-            let csv = try await CaseKit.call(client, .get, "/v1/reports/referrals?by=status&format=csv", auditor.token)
+            let csv = try await CaseKit.call(client, .get, "/v1/reports/referrals?by=status&format=csv&period=\(PrivacyKit.publishedYear)", auditor.token)
             #expect(csv.headers[.contentType]?.hasPrefix("text/csv") == true)
             #expect(csv.text.contains("entered-in-error,<11"), "\(csv.text)")
             let refused = try await CaseKit.call(client, .get, "/v1/reports/referrals", partner.token)
             #expect(refused.status == .forbidden || refused.status == .notFound)
-            let national = try await CaseKit.call(client, .get, "/v1/reports/referrals", auditor.token)
+            let national = try await CaseKit.call(client, .get, "/v1/reports/referrals?period=\(PrivacyKit.publishedYear)", auditor.token)
             let nationalScope = try national.json()["scope"] as? String
             #expect(national.status == .ok && nationalScope == "national")
             #expect(try CaseKit.count(app, "audit_event", where: "subtype = 'report.referrals'") == 4)

@@ -27,7 +27,7 @@ struct PrivacyRetentionTests {
         let pairs: [[CaseDimension]] = [[.caseType, .sex], [.ageBand, .citizenship], [.exploitationType, .sex], [.period, .identificationStatus]]
         for dimensions in single + pairs {
             let table = try await store.transaction(.system) {
-                try ReportStore.cases(by: dimensions, organisation: nil, from: nil, to: nil, on: $0.connection)
+                try ReportStore.cases(by: dimensions, organisation: nil, from: nil, to: nil, frozen: false, on: $0.connection)
             }
             lines.append("\(dimensions.map(\.rawValue)): rows \(table.rowKeys) columns \(table.columnKeys) counts \(table.counts) "
                          + "row totals \(table.rowTotals) column totals \(table.columnTotals) total \(table.total)")
