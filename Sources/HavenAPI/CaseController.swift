@@ -13,7 +13,15 @@ struct CaseController: Sendable {
     var cases: CaseService { CaseService(store: store) }
 
     struct AssignRequest: Decodable { var assignee: UUID }
-    struct CloseRequest: Decodable { var reason: ClosureReason }
+    /// The reason, and (closing at once) a decision for every open referral, service and need.
+    struct CloseRequest: Decodable {
+        var reason: ClosureReason
+        var referrals: [ClosureDecisions.ReferralItem]?
+        var services: [ClosureDecisions.ServiceItem]?
+        var needs: [ClosureDecisions.NeedItem]?
+
+        var decisions: ClosureDecisions { ClosureDecisions(referrals: referrals ?? [], services: services ?? [], needs: needs ?? []) }
+    }
     struct ReopenRequest: Decodable { var reason: ReopenReason }
     struct BreakGlassRequest: Decodable { var reason: String }
 
@@ -105,13 +113,28 @@ struct CaseController: Sendable {
         let expected = try ETag.optionalVersion(request)
         var request = request
         let body = try await request.decodeJSON(CloseRequest.self, limit: bodyLimit)
-        let (file, closed) = try await cases.close(id, reason: body.reason, expectedVersion: expected, context: context.access)
-        return answer(file, status: closed ? .ok : .accepted)
+        do {
+            let (file, closed) = try await cases.close(id, reason: body.reason, decisions: body.decisions, expectedVersion: expected,
+                                                       context: context.access)
+            return answer(file, status: closed ? .ok : .accepted)
+        } catch let refusal as ClosureUndecided {
+            throw ClosureController.problem(refusal)
+        }
     }
 
+    /// The decisions for every open referral, service and need (`ClosureDecisions`); a case with
+    /// nothing open may be approved without a body.
     func approveClosure(_ request: Request, _ context: HavenRequestContext) async throws -> JSONResponse<CaseDTO> {
         let id = try request.uuidParameter("id", context)
-        return answer(try await cases.approveClosure(id, expectedVersion: try ETag.optionalVersion(request), context: context.access))
+        let expected = try ETag.optionalVersion(request)
+        var request = request
+        let decisions = request.headers[.contentType] == nil && request.headers[.contentLength].map({ $0 == "0" }) != false
+            ? ClosureDecisions() : try await request.decodeJSON(ClosureDecisions.self, limit: bodyLimit)
+        do {
+            return answer(try await cases.approveClosure(id, decisions: decisions, expectedVersion: expected, context: context.access))
+        } catch let refusal as ClosureUndecided {
+            throw ClosureController.problem(refusal)
+        }
     }
 
     func reopen(_ request: Request, _ context: HavenRequestContext) async throws -> JSONResponse<CaseDTO> {

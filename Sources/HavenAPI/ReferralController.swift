@@ -20,6 +20,19 @@ struct ReferralController: Sendable {
         routes.get("/v1/referrals/:id") { request, context in try await read(request, context) }
         routes.post("/v1/referrals/:id/transitions") { request, context in try await transition(request, context) }
         routes.get("/v1/referrals/:id/history") { request, context in try await history(request, context) }
+        routes.post("/v1/referrals/:id/handler") { request, context in try await setHandler(request, context) }
+    }
+
+    struct HandlerRequest: Decodable { var user: UUID? }
+
+    /// Takes the referral (no `user`) or hands it to a colleague of the receiving organisation.
+    func setHandler(_ request: Request, _ context: HavenRequestContext) async throws -> JSONResponse<ReferralDTO> {
+        let id = try request.uuidParameter("id", context)
+        var request = request
+        let body = try await request.decodeJSON(HandlerRequest.self, limit: bodyLimit)
+        let view = try await referrals.setHandler(id, to: body.user, context: context.access)
+        let dto = ReferralDTO(view.referral, side: view.side)
+        return JSONResponse(dto, headers: [.eTag: ETag.make(dto.version)])
     }
 
     func create(_ request: Request, _ context: HavenRequestContext) async throws -> Response {

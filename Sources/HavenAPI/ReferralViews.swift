@@ -28,6 +28,9 @@ struct ReferralDTO: Encodable, Sendable {
     var createdAt: Date
     var updatedAt: Date
     var version: Int
+    /// Who in the receiving organisation handles it: shown to that organisation only.
+    var handler: UUID?
+    var handledSince: Date?
     var `case`: SharedCase?
     var coveringOrganisations: [OrganisationSummary]?
 
@@ -55,6 +58,8 @@ struct ReferralDTO: Encodable, Sendable {
         createdAt = referral.createdAt
         updatedAt = referral.updatedAt
         version = referral.version
+        handler = referral.handler(seenFrom: side)
+        handledSince = handler == nil ? nil : referral.handledSince
     }
 }
 

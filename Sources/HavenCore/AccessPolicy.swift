@@ -9,11 +9,15 @@ public enum AccessOperation: String, CaseIterable, Sendable {
     // Cases and what hangs off them
     case createCase, listCases, readCase, updateCase, assignCase
     case closeCase, requestCaseClosure, approveCaseClosure, reopenCase
+    /// The queue of closure requests waiting for a supervisor of the organisation.
+    case listClosureRequests
     case readCaseDetails, writeCaseDetails
     case createReferral
     case exportCase, eraseCase
     // Referrals seen from either side
     case listReferrals, readReferral, transitionReferralAsSender, transitionReferralAsRecipient
+    /// Taking a referral in the inbox, or handing it to a colleague ("handled by").
+    case handleReferral
     /// The receiving organisation's own service episodes and sessions on a referral it works.
     case recordReferralService, readReferralServices
     // Break-glass
@@ -181,7 +185,7 @@ public enum AccessPolicy {
             return .allow(.caseManagement)
         case (.listReferrals, .caseworker), (.listReferrals, .supervisor), (.listReferrals, .partner):
             return .allow(.referral)
-        case (.listBreakGlassGrants, .supervisor):
+        case (.listBreakGlassGrants, .supervisor), (.listClosureRequests, .supervisor):
             return .allow(.supervision)
         case (.readAuditTrail, .supervisor), (.readAuditTrail, .auditor), (.verifyAuditTrail, .auditor):
             return .allow(.audit)
@@ -256,7 +260,7 @@ public enum AccessPolicy {
         switch operation {
         case .readReferral:
             return .allow(.referral)
-        case .transitionReferralAsRecipient:
+        case .transitionReferralAsRecipient, .handleReferral:
             return side == .recipient ? .allow(.referral) : .forbidden
         case .transitionReferralAsSender:
             return side == .sender && actor.role != .partner ? .allow(.referral) : .forbidden
@@ -272,6 +276,12 @@ public enum AccessPolicy {
         default:
             return .forbidden
         }
+    }
+
+    /// Who may handle a referral its organisation received: an active user of that organisation
+    /// whose role works referrals (admins and auditors never do).
+    public static func mayHandleReferral(role: Role, active: Bool, organisation: UUID, _ facts: ReferralFacts) -> Bool {
+        active && organisation == facts.toOrganisation && [.partner, .caseworker, .supervisor].contains(role)
     }
 
     private static func decideGrant(_ actor: Actor, _ operation: AccessOperation, _ grant: GrantFacts) -> AccessDecision {

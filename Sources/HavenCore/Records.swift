@@ -109,11 +109,15 @@ public struct Referral: Sendable, Equatable {
     public var createdAt: Date
     public var updatedAt: Date
     public var version: Int
+    /// The user of the receiving organisation who took the referral ("handled by"), and since when.
+    public var handler: UUID?
+    public var handledSince: Date?
 
     public init(id: UUID, caseID: UUID, caseOrganisation: UUID, caseReference: String, needID: UUID?, serviceType: ServiceType, fromOrganisation: UUID,
                 fromUser: UUID, toOrganisation: UUID, consentID: UUID, sharedCategories: [DataCategory], priority: NeedPriority,
                 dueAt: Date, status: ReferralStatus, businessStatus: String?, statusReason: String?, outcome: String?, note: String?,
-                previousReferralID: UUID?, episodeID: UUID?, createdAt: Date, updatedAt: Date, version: Int) {
+                previousReferralID: UUID?, episodeID: UUID?, createdAt: Date, updatedAt: Date, version: Int,
+                handler: UUID? = nil, handledSince: Date? = nil) {
         self.id = id
         self.caseID = caseID
         self.caseOrganisation = caseOrganisation
@@ -137,10 +141,23 @@ public struct Referral: Sendable, Equatable {
         self.createdAt = createdAt
         self.updatedAt = updatedAt
         self.version = version
+        self.handler = handler
+        self.handledSince = handledSince
     }
 }
 
 extension Referral {
+    /// Who handles the referral is the receiving organisation's own arrangement: its users see
+    /// it, the sender does not.
+    public func handler(seenFrom side: ReferralSide) -> UUID? {
+        side == .recipient ? handler : nil
+    }
+
+    /// The same for a viewer, by their organisation.
+    public func handler(seenBy actor: Actor) -> UUID? {
+        handler(seenFrom: actor.organisationID == toOrganisation ? .recipient : .sender)
+    }
+
     /// The sender's note as one side may read it (S15, S16): the sender always; the recipient
     /// only when the consent shared notes, and only while the referral is open. An ended
     /// referral leaves its recipient the status line and its own outcome, nothing the sender

@@ -89,8 +89,10 @@ extension CaseService {
         }
     }
 
-    /// A supervisor closes at once (`closed` true); a caseworker's request waits for a supervisor's approval.
-    public func close(_ id: UUID, reason: ClosureReason, expectedVersion: Int?, context: AccessContext) async throws -> (file: CaseFile, closed: Bool) {
+    /// A supervisor closes at once (`closed` true), deciding every open referral, service and
+    /// need; a caseworker's request waits for a supervisor's approval (and its decisions).
+    public func close(_ id: UUID, reason: ClosureReason, decisions: ClosureDecisions = ClosureDecisions(), expectedVersion: Int?,
+                      context: AccessContext) async throws -> (file: CaseFile, closed: Bool) {
         guard let actor = context.actor else { throw StoreError.forbidden("log in first") }
         let operation = AccessPolicy.closure(actor)
         let direct = operation == .closeCase
@@ -98,7 +100,8 @@ extension CaseService {
                                        context: context) { file, actor, transaction in
             try transaction.requireOpen(file.status)
             if direct {
-                try CaseService.closeNow(&file, reason: reason.rawValue, actor: actor, on: transaction)
+                try CaseService.closeNow(&file, reason: reason.rawValue, decisions: decisions, actor: actor,
+                                         purpose: actor.userID == file.assignee ? .caseManagement : .supervision, on: transaction)
             } else {
                 guard file.closureRequestedAt == nil else { throw StoreError.conflict("closure is already requested", field: nil) }
                 file.closureRequestedAt = Date()
@@ -110,25 +113,17 @@ extension CaseService {
         return (file, direct)
     }
 
-    public func approveClosure(_ id: UUID, expectedVersion: Int?, context: AccessContext) async throws -> CaseFile {
+    /// Approves a requested closure with a decision for every open referral, service and need.
+    public func approveClosure(_ id: UUID, decisions: ClosureDecisions = ClosureDecisions(), expectedVersion: Int?,
+                               context: AccessContext) async throws -> CaseFile {
         try await lifecycle(id, expectedVersion: expectedVersion, operation: .approveCaseClosure, subtype: "case.close", context: context) { file, actor, transaction in
             try transaction.requireOpen(file.status)
             guard let reason = file.closureReason, file.closureRequestedAt != nil else {
                 throw StoreError.conflict("no closure request is waiting for approval", field: nil)
             }
-            try CaseService.closeNow(&file, reason: reason, actor: actor, on: transaction)
+            try CaseService.closeNow(&file, reason: reason, decisions: decisions, actor: actor,
+                                     purpose: actor.userID == file.assignee ? .caseManagement : .supervision, on: transaction)
             return ["reason": .string(reason), "approved": true]
-        }
-    }
-
-    static func closeNow(_ file: inout CaseFile, reason: String, actor: Actor, on transaction: StoreTransaction) throws {
-        let years = try OrganisationStore.retentionYears(file.organisationID, on: transaction.connection)
-        file.close(reason: reason, by: actor.userID, at: Date(), retentionYears: years)
-        // A closed case's referrals end with it: the recipient's access to the case ends too.
-        for referral in try ReferralStore.cancelOpen(.ofCase(file.id), reason: .caseClosed, actor: actor, on: transaction.connection) {
-            try transaction.audit(.update, "referral.transition", entityKind: "referral", entityID: referral.lowercasedString, caseID: file.id,
-                                  subjectOrganisation: file.organisationID, purpose: .caseManagement,
-                                  detail: ["to": "cancelled", "reason": .string(CancellationReason.caseClosed.rawValue)])
         }
     }
 

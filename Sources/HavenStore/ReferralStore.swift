@@ -11,7 +11,7 @@ public enum ReferralStore {
     static let columns = """
         id, case_id, case_organisation_id, case_reference, need_id, service_type, from_organisation_id, from_user_id, to_organisation_id,
         consent_id, shared_categories, priority, due_at, status, business_status, status_reason, outcome, note_sealed,
-        previous_referral_id, episode_id, created_at, updated_at, version, outcome_sealed
+        previous_referral_id, episode_id, created_at, updated_at, version, outcome_sealed, handler_user_id, handled_since
         """
 
     static func noteLabel(_ id: UUID) -> String { "referral:\(id.lowercasedString):note" }
@@ -34,7 +34,8 @@ public enum ReferralStore {
             outcome: try FieldSealing.openText(try row.decode([UInt8]?.self, at: 23), outcomeLabel(id), keys: keys) ?? (try row.decode(at: 16)),
             note: openNote ? try FieldSealing.openText(try row.decode([UInt8]?.self, at: 17), noteLabel(id), keys: keys) : nil,
             previousReferralID: try row.decode(at: 18), episodeID: try row.decode(at: 19), createdAt: try row.decode(at: 20),
-            updatedAt: try row.decode(at: 21), version: try row.decode(at: 22))
+            updatedAt: try row.decode(at: 21), version: try row.decode(at: 22),
+            handler: try row.decode(at: 24), handledSince: try row.decode(at: 25))
     }
 
     public struct NewReferral: Sendable {

@@ -34,7 +34,12 @@ extension ConsoleController {
         router.post("/cases/:id/close/approve") { request, context in
             await action(request, context) { visit, _ in
                 let id = try caseID(context)
-                _ = try await cases.approveClosure(id, expectedVersion: nil, context: visit.access)
+                do {
+                    _ = try await cases.approveClosure(id, expectedVersion: nil, context: visit.access)
+                } catch is ClosureUndecided {
+                    // Open work needs a decision per item: the closure page asks for them.
+                    return ConsoleRenderer.redirect("/cases/\(id.uuidString.lowercased())/closure")
+                }
                 return ConsoleRenderer.redirect("/cases/\(id.uuidString.lowercased())")
             }
         }
@@ -239,6 +244,9 @@ extension ConsoleController {
         } catch StoreError.conflict {
             return try await casePage(id, visit, messages: [FieldMessage(field: "closure_reason", text: catalogue.text("error.closure_conflict", visit.language))],
                                       status: .conflict)
+        } catch is ClosureUndecided {
+            // Closing at once with work still open: the closure page lists it with a choice for each.
+            return try await closurePage(id, visit, form: form, status: .unprocessableContent)
         }
         return ConsoleRenderer.redirect("/cases/\(id.uuidString.lowercased())")
     }

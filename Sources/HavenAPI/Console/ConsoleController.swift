@@ -56,6 +56,8 @@ struct ConsoleController: Sendable {
         registerBreakGlassPages(router)
         registerCaseActions(router)
         registerReferralPages(router)
+        registerReferralHandlerPages(router)
+        registerClosurePages(router)
     }
 
     // MARK: Sessions and checks

@@ -27,8 +27,8 @@ extension ConsoleController {
         let direction = query.get("direction").flatMap(ReferralDirection.init(rawValue:)) ?? .incoming
         let page = try await referrals.list(direction: direction, status: nil, page: PageRequest(cursor: query.get("cursor").map { String($0) }, limit: 50),
                                             context: visit.access)
-        let names = try await directory.names(users: [], organisations: Set(page.items.flatMap { [$0.fromOrganisation, $0.toOrganisation] }),
-                                              viewer: visit.actor)
+        let names = try await directory.names(users: Set(page.items.compactMap { $0.handler(seenBy: visit.actor) }),
+                                              organisations: Set(page.items.flatMap { [$0.fromOrganisation, $0.toOrganisation] }), viewer: visit.actor)
         var model: [String: Any] = ["referrals": page.items.map { referralRow($0, names: names, visit) }, "empty": page.items.isEmpty,
                                     "incoming": direction == .incoming]
         if let next = page.nextCursor {
@@ -42,7 +42,9 @@ extension ConsoleController {
 
     func referralRow(_ referral: Referral, names: DirectoryService.Names, _ visit: ConsoleVisit) -> [String: Any] {
         let language = visit.language
-        return ["id": referral.id.uuidString.lowercased(), "reference": referral.caseReference,
+        // Who handles it, for the receiving organisation only (empty otherwise; shown as text, never as a section).
+        let handler = referral.handler(seenBy: visit.actor).flatMap { names.user($0) } ?? ""
+        return ["id": referral.id.uuidString.lowercased(), "reference": referral.caseReference, "handler": handler,
                 "service": catalogue.label("service_type", referral.serviceType.rawValue, language),
                 "from": names.organisations[referral.fromOrganisation] ?? "", "to": names.organisations[referral.toOrganisation] ?? "",
                 "priority": catalogue.label("priority", referral.priority.rawValue, language), "priority_code": referral.priority.rawValue,
@@ -69,6 +71,7 @@ extension ConsoleController {
         if view.side == .sender { row["case_id"] = referral.caseID.uuidString.lowercased() }
         model["referral"] = row
         model["recipient"] = view.side == .recipient
+        model.merge(try await handlerModel(view, visit)) { _, new in new }
         if let shared = view.shared { model["shared"] = sharedModel(shared, visit) }
         model["history"] = history.map { step in
             var entry: [String: Any] = [

@@ -124,6 +124,13 @@ struct CasesAccessMatrixTests {
         }
     }
 
+    /// A decision for each of the scene's open referral, service and need: a closure takes one for every item.
+    static func closureDecisions(_ scene: Scene) -> [String: Any] {
+        ["referrals": [["id": scene.referralID.uuidString, "decision": "cancel", "reason": "case-closed"]],
+         "services": [["id": scene.serviceID.uuidString, "decision": "cancel"]],
+         "needs": [["id": scene.needID.uuidString, "decision": "cancelled"]]]
+    }
+
     static var endpoints: [Endpoint] {
         func c(_ scene: Scene) -> String { "/v1/cases/\(scene.caseID.uuidString)" }
         return [
@@ -138,16 +145,19 @@ struct CasesAccessMatrixTests {
                      mutates: true, expect: caseScoped(200)),
             Endpoint(name: "POST /v1/cases/{id}/assign", method: .post, path: { c($0) + "/assign" }, body: { _, world in ["assignee": world.caseworker.id.uuidString] },
                      mutates: true, expect: supervisorOnly(200)),
-            Endpoint(name: "POST /v1/cases/{id}/close", method: .post, path: { c($0) + "/close" }, body: { _, _ in ["reason": "services-completed"] },
+            Endpoint(name: "POST /v1/cases/{id}/close", method: .post, path: { c($0) + "/close" },
+                     body: { scene, _ in closureDecisions(scene).merging(["reason": "services-completed"]) { a, _ in a } },
                      mutates: true, expect: { $0.worksCase ? ($0.role == .supervisor ? 200 : 202) : 404 }),
-            Endpoint(name: "POST /v1/cases/{id}/close/approve", method: .post, path: { c($0) + "/close/approve" }, mutates: true,
+            Endpoint(name: "POST /v1/cases/{id}/close/approve", method: .post, path: { c($0) + "/close/approve" }, body: { scene, _ in closureDecisions(scene) },
+                     mutates: true,
                      prepare: { scene, world, client in
                          let request = try await CaseKit.call(client, .post, c(scene) + "/close", world.caseworker.token, ["reason": "lost-contact"])
                          #expect(request.status == .accepted, "closure request: \(request.text)")
                      }, expect: supervisorOnly(200)),
             Endpoint(name: "POST /v1/cases/{id}/reopen", method: .post, path: { c($0) + "/reopen" }, body: { _, _ in ["reason": "new-needs"] }, mutates: true,
                      prepare: { scene, world, client in
-                         let close = try await CaseKit.call(client, .post, c(scene) + "/close", world.supervisor.token, ["reason": "services-completed"])
+                         let close = try await CaseKit.call(client, .post, c(scene) + "/close", world.supervisor.token,
+                                                            closureDecisions(scene).merging(["reason": "services-completed"]) { a, _ in a })
                          #expect(close.status == .ok, "closing: \(close.text)")
                      }, expect: caseScoped(200)),
             Endpoint(name: "GET /v1/cases/{id}/history", method: .get, path: { c($0) + "/history" }, expect: caseScoped(200)),

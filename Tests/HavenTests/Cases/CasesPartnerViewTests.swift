@@ -207,7 +207,9 @@ struct CasesPartnerViewTests {
             #expect(try await CaseKit.transition(client, scene.partner.token, referral, ["to": "accepted"]).status == .ok)
             #expect(try await Self.partnerRead(client, scene, referral).json()["case"] != nil)
 
-            let close = try await CaseKit.call(client, .post, "/v1/cases/\(scene.caseID.uuidString)/close", supervisor.token, ["reason": "services-completed"])
+            var decisions = try await CaseKit.decideAll(client, scene.caseID, supervisor.token)
+            decisions["reason"] = "services-completed"
+            let close = try await CaseKit.call(client, .post, "/v1/cases/\(scene.caseID.uuidString)/close", supervisor.token, decisions)
             #expect(close.status == .ok, "\(close.text)")
             let after = try await Self.partnerRead(client, scene, referral)
             let body = try after.json()

@@ -87,7 +87,7 @@ struct CasesPrivacyTests {
             _ = try await send("break-glass read", .get, base, outsider.token)
             _ = try await send("denied", .get, base, partner.token)
             _ = try await send("close request", .post, base + "/close", caseworker.token, ["reason": "services-completed"])
-            _ = try await send("close", .post, base + "/close/approve", supervisor.token)
+            _ = try await send("close", .post, base + "/close/approve", supervisor.token, try await CaseKit.decideAll(client, caseID, supervisor.token))
             _ = try await send("reopen", .post, base + "/reopen", supervisor.token, ["reason": "new-needs"])
             let history = try await send("history", .get, base + "/history", supervisor.token)
             #expect(history.status == .ok, "\(history.text)")

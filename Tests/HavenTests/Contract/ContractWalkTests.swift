@@ -402,6 +402,9 @@ struct ContractWalk: Sendable {
 
         // The recipient moves the referral through the state machine.
         let transitions = "/v1/referrals/\(referralID)/transitions"
+        try await api.call(.post, "/v1/referrals/\(referralID)/handler", token: partnerToken, json: [:], expect: .ok)
+        try await api.call(.post, "/v1/referrals/\(referralID)/handler", token: partnerToken, json: ["user": .string(UUID().uuidString)], expect: .unprocessableContent)
+        try await api.call(.post, "/v1/referrals/\(referralID)/handler", token: worker, json: [:], expect: .forbidden)
         try await api.call(.post, transitions, token: partnerToken, json: ["to": "received"], expect: .ok)
         let accepted = try await api.call(.post, transitions, token: partnerToken, json: ["to": "accepted", "note": "Synthetic: bed reserved."],
                                           expect: .ok)
@@ -462,7 +465,21 @@ struct ContractWalk: Sendable {
         try await api.call(.post, "/v1/cases/\(caseID)/close", token: worker, json: ["reason": "services-completed"], expect: .accepted)
         try await api.call(.post, "/v1/cases/\(caseID)/close", token: worker, json: ["reason": "services-completed"], expect: .conflict)
         try await api.call(.post, "/v1/cases/\(caseID)/close/approve", token: worker, expect: .forbidden)
-        let closed = try await api.call(.post, "/v1/cases/\(caseID)/close/approve", token: boss, expect: .ok)
+        try await api.call(.get, "/v1/closures", token: boss, expect: .ok)
+        try await api.call(.get, "/v1/closures", token: worker, expect: .forbidden)
+        try await api.call(.get, "/v1/cases/\(caseID)/closure", token: worker, expect: .forbidden)
+        try await api.call(.post, "/v1/cases/\(caseID)/close/approve", token: boss, expect: .unprocessableContent)
+        try await api.call(.post, "/v1/cases/\(caseID)/close/decline", token: boss, json: ["reason": "work-still-open"], expect: .ok)
+        try await api.call(.post, "/v1/cases/\(caseID)/close/decline", token: boss, json: ["reason": "work-still-open"], expect: .conflict)
+        try await api.call(.post, "/v1/cases/\(caseID)/close", token: worker, json: ["reason": "services-completed"], expect: .accepted)
+        let review = try await api.call(.get, "/v1/cases/\(caseID)/closure", token: boss, expect: .ok)
+        func ids(_ key: String) -> [ContractJSON] { (review[key]?.arrayValue ?? []).compactMap { $0["id"] } }
+        let decisions: ContractJSON = .object([
+            "referrals": .array(ids("referrals").map { .object(["id": $0, "decision": .string("cancel"), "reason": .string("person-moved")]) }),
+            "services": .array(ids("services").map { .object(["id": $0, "decision": .string("complete")]) }),
+            "needs": .array(ids("needs").map { .object(["id": $0, "decision": .string("met")]) }),
+        ])
+        let closed = try await api.call(.post, "/v1/cases/\(caseID)/close/approve", token: boss, json: decisions, expect: .ok)
         try await api.call(.patch, "/v1/cases/\(caseID)", token: worker, json: ["risk_level": "low"],
                            headers: ContractWalkTests.ifMatch(closed.eTag), expect: .conflict)
         try await api.call(.post, "/v1/cases/\(caseID)/needs", token: worker, json: [

@@ -163,7 +163,7 @@ import Testing
             .merging(allow([.listUsers], as: .administration)) { a, _ in a }
             .merging(allow([.createCase, .listCases], as: .caseManagement)) { a, _ in a }
             .merging(allow([.listReferrals], as: .referral)) { a, _ in a }
-            .merging(allow([.listBreakGlassGrants], as: .supervision)) { a, _ in a }
+            .merging(allow([.listBreakGlassGrants, .listClosureRequests], as: .supervision)) { a, _ in a }
             .merging(allow([.readAuditTrail], as: .audit)) { a, _ in a }
             .merging(allow([.readReports], as: .statistics)) { a, _ in a }),
         row(.caseworker, .collection, .visible, everyoneOnCollections
@@ -256,17 +256,17 @@ import Testing
         // Partners: addressed to or sent by their organisation; move only what is addressed to them.
         row(.partner, .referralSentOnMyCase, .visible, allow([.readReferral], as: .referral)),
         row(.partner, .referralSentOnColleagueCase, .visible, allow([.readReferral], as: .referral)),
-        row(.partner, .referralReceived, .visible, allow([.readReferral, .transitionReferralAsRecipient], as: .referral)),
+        row(.partner, .referralReceived, .visible, allow([.readReferral, .transitionReferralAsRecipient, .handleReferral], as: .referral)),
         row(.partner, .referralNeither, .hidden),
         // Caseworkers: on the sending side only referrals of cases they work.
         row(.caseworker, .referralSentOnMyCase, .visible, allow([.readReferral, .transitionReferralAsSender], as: .referral)),
         row(.caseworker, .referralSentOnColleagueCase, .hidden),
-        row(.caseworker, .referralReceived, .visible, allow([.readReferral, .transitionReferralAsRecipient], as: .referral)),
+        row(.caseworker, .referralReceived, .visible, allow([.readReferral, .transitionReferralAsRecipient, .handleReferral], as: .referral)),
         row(.caseworker, .referralNeither, .hidden),
         // Supervisors: every referral their organisation sent ("sender or its supervisor").
         row(.supervisor, .referralSentOnMyCase, .visible, allow([.readReferral, .transitionReferralAsSender], as: .referral)),
         row(.supervisor, .referralSentOnColleagueCase, .visible, allow([.readReferral, .transitionReferralAsSender], as: .referral)),
-        row(.supervisor, .referralReceived, .visible, allow([.readReferral, .transitionReferralAsRecipient], as: .referral)),
+        row(.supervisor, .referralReceived, .visible, allow([.readReferral, .transitionReferralAsRecipient, .handleReferral], as: .referral)),
         row(.supervisor, .referralNeither, .hidden),
         // The recipient's own episodes: recorded by the recipient while it works the referral;
         // read by the sender only within the consented `services`.

@@ -107,6 +107,10 @@ enum ProbeRequests {
             return ["reason": "services-completed"]
         case "POST /v1/cases/{id}/reopen":
             return ["reason": "new-needs"]
+        case "POST /v1/cases/{id}/close/decline":
+            return ["reason": "work-still-open"]
+        case "POST /v1/referrals/{id}/handler":
+            return ["user": ids.user.uuidString]
         case "POST /v1/cases/{id}/break-glass":
             return ["reason": "Probe emergency: unconscious, need contacts now"]
         case "POST /v1/cases/{id}/needs":
