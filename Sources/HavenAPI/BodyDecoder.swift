@@ -17,11 +17,63 @@ enum BodyDecoder {
         var integer: Bool
     }
 
-    static func decode<T: Decodable>(_ type: T.Type, from tree: JSONTree) throws -> T {
-        let reads = Reads()
-        let value = try TreeDecoder(tree, path: [], reads: reads).read(T.self)
-        if let unknown = reads.firstUnread() { throw UnknownMember(path: unknown) }
-        return value
+    /// A member that could not be read, where it is in the body (path parts as sent) and why.
+    struct Located: Error {
+        var path: [String]
+        var error: any Error
+    }
+
+    /// Every member the body got wrong, each once, in the order met; `value` is the body read
+    /// with a stand-in for each wrong member (for checking the rules of the rest), when one could
+    /// be built; `paths` are the wrong members' paths, to set aside rule failures under them.
+    struct Invalid: Error {
+        var failures: [any Error]
+        var paths: [String]
+        var value: Any?
+
+        /// Whether `field` is a wrong member or lies inside one.
+        func covers(_ field: String) -> Bool {
+            paths.contains { $0 == "body" || field == $0 || field.hasPrefix($0 + ".") || field.hasPrefix($0 + "[") }
+        }
+    }
+
+    /// Reads the whole body, however many of its members are wrong: each wrong member is noted
+    /// and read again as a stand-in, so one answer names every one (a client fixes all at once).
+    /// `refuseUnknown` false lets members no field reads pass (the console's own form bodies).
+    static func decode<T: Decodable>(_ type: T.Type, from tree: JSONTree, refuseUnknown: Bool = true) throws -> T {
+        let hollow = Hollow()
+        var failures: [Located] = []
+        // Each pass finds one more wrong member; a body has at most as many as it has values.
+        for _ in 0..<200 {
+            let reads = Reads()
+            do {
+                let value = try TreeDecoder(tree, path: [], reads: reads, hollow: hollow).read(T.self)
+                let unknown = refuseUnknown ? reads.unread() : []
+                if failures.isEmpty && unknown.isEmpty { return value }
+                throw Invalid(failures: failures.map(\.error) + unknown.map { UnknownMember(path: $0) },
+                              paths: failures.map { JSONTree.path($0.path) }, value: value)
+            } catch let located as Located {
+                // A stand-in that could not be built: report what is known.
+                if hollow.covers(located.path) { break }
+                failures.append(located)
+                hollow.paths.insert(located.path)
+            } catch let invalid as Invalid {
+                throw invalid
+            } catch {
+                failures.append(Located(path: [], error: error))
+                break
+            }
+        }
+        throw Invalid(failures: failures.map(\.error), paths: failures.map { JSONTree.path($0.path) }, value: nil)
+    }
+
+    /// The paths of members found wrong, read as stand-ins on the next pass.
+    final class Hollow {
+        var paths: Set<[String]> = []
+
+        func covers(_ path: [String]) -> Bool {
+            paths.contains { $0.count <= path.count && Array(path.prefix($0.count)) == $0 }
+        }
     }
 
     /// Which members of each object the decoding read, by the object's path. Several containers
@@ -40,12 +92,11 @@ enum BodyDecoder {
 
         func read(_ member: String, of path: [String]) { read[path, default: []].insert(member) }
 
-        func firstUnread() -> String? {
-            for (path, members) in objects {
+        func unread() -> [String] {
+            objects.flatMap { path, members in
                 let seen = read[path] ?? []
-                if let member = members.first(where: { !seen.contains($0) }) { return JSONTree.path(path + [member]) }
+                return members.filter { !seen.contains($0) }.map { JSONTree.path(path + [$0]) }
             }
-            return nil
         }
     }
 }
@@ -53,14 +104,16 @@ enum BodyDecoder {
 /// Decodes a `[String: Value]` member by member, its keys as sent (no snake_case mapping), as
 /// Foundation's decoder does.
 protocol StringKeyedDictionary {
-    static func decodeMembers(_ members: [(key: String, value: JSONTree)], path: [String], reads: BodyDecoder.Reads, codingPath: [any CodingKey]) throws -> Self
+    static func decodeMembers(_ members: [(key: String, value: JSONTree)], path: [String], reads: BodyDecoder.Reads, hollow: BodyDecoder.Hollow,
+                              codingPath: [any CodingKey]) throws -> Self
 }
 
 extension Dictionary: StringKeyedDictionary where Key == String, Value: Decodable {
-    static func decodeMembers(_ members: [(key: String, value: JSONTree)], path: [String], reads: BodyDecoder.Reads, codingPath: [any CodingKey]) throws -> Self {
+    static func decodeMembers(_ members: [(key: String, value: JSONTree)], path: [String], reads: BodyDecoder.Reads, hollow: BodyDecoder.Hollow,
+                              codingPath: [any CodingKey]) throws -> Self {
         var result: [String: Value] = [:]
         for member in members {
-            result[member.key] = try TreeDecoder(member.value, path: path + [member.key], reads: reads,
+            result[member.key] = try TreeDecoder(member.value, path: path + [member.key], reads: reads, hollow: hollow,
                                                  codingPath: codingPath + [TreeKey(member.key)]).read(Value.self)
         }
         return result
@@ -81,14 +134,20 @@ struct TreeDecoder: Decoder {
     /// The path as sent (member names and `[index]`), for refusals.
     let path: [String]
     let reads: BodyDecoder.Reads
+    let hollow: BodyDecoder.Hollow
     let codingPath: [any CodingKey]
+    /// A member found wrong on an earlier pass (or inside one): read as a stand-in value.
+    let standIn: Bool
     var userInfo: [CodingUserInfoKey: Any] { [DateInput.userInfoKey: true] }
 
-    init(_ node: JSONTree, path: [String], reads: BodyDecoder.Reads, codingPath: [any CodingKey] = []) {
-        self.node = node
+    init(_ node: JSONTree, path: [String], reads: BodyDecoder.Reads, hollow: BodyDecoder.Hollow, codingPath: [any CodingKey] = [],
+         standIn: Bool = false) {
+        self.node = standIn ? .null : node
         self.path = path
         self.reads = reads
+        self.hollow = hollow
         self.codingPath = codingPath
+        self.standIn = standIn || hollow.paths.contains(path)
     }
 
     func context(_ description: String) -> DecodingError.Context {
@@ -96,7 +155,44 @@ struct TreeDecoder: Decoder {
     }
 
     /// A value of `T`: scalars and dates here, everything else through its own `init(from:)`.
+    /// A refusal carries the path of the member refused.
     func read<T: Decodable>(_ type: T.Type) throws -> T {
+        do {
+            return standIn ? try standInValue(T.self) : try readValue(T.self)
+        } catch let located as BodyDecoder.Located {
+            throw located
+        } catch DecodingError.keyNotFound(let key, let context) {
+            throw BodyDecoder.Located(path: path + [SnakeCaseKey.name(key)], error: DecodingError.keyNotFound(key, context))
+        } catch {
+            throw BodyDecoder.Located(path: path, error: error)
+        }
+    }
+
+    /// Something of `T` in place of a wrong member, so the rest of the body can still be read.
+    private func standInValue<T: Decodable>(_ type: T.Type) throws -> T {
+        func first<C: CaseIterable>(_ type: C.Type) -> Any? { C.allCases.first }
+        switch T.self {
+        case is String.Type: return try cast("")
+        case is Bool.Type: return try cast(false)
+        case is Date.Type: return try cast(Date(timeIntervalSince1970: 0))
+        case is Double.Type: return try cast(0.0)
+        case is Float.Type: return try cast(Float(0))
+        case is UUID.Type: return try cast(UUID(uuid: (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)))
+        case is CalendarDate.Type:
+            guard let day = CalendarDate(year: 2000, month: 1, day: 1) else { throw DecodingError.valueNotFound(T.self, context("no stand-in")) }
+            return try cast(day)
+        case let integer as any FixedWidthInteger.Type: return try cast(integer.init(0))
+        case let dictionary as any StringKeyedDictionary.Type:
+            return try cast(try dictionary.decodeMembers([], path: path, reads: reads, hollow: hollow, codingPath: codingPath))
+        case let closed as any CaseIterable.Type:
+            guard let value = first(closed) else { throw DecodingError.valueNotFound(T.self, context("no stand-in")) }
+            return try cast(value)
+        default:
+            return try T(from: self)
+        }
+    }
+
+    private func readValue<T: Decodable>(_ type: T.Type) throws -> T {
         switch T.self {
         case is String.Type:
             guard case .string(let text) = node else { throw mismatch(String.self) }
@@ -120,7 +216,7 @@ struct TreeDecoder: Decoder {
             return try cast(value)
         case let dictionary as any StringKeyedDictionary.Type:
             guard case .object(let members) = node else { throw DecodingError.typeMismatch([String: Any].self, context("not an object")) }
-            return try cast(try dictionary.decodeMembers(members, path: path, reads: reads, codingPath: codingPath))
+            return try cast(try dictionary.decodeMembers(members, path: path, reads: reads, hollow: hollow, codingPath: codingPath))
         default:
             return try T(from: self)
         }
@@ -140,10 +236,11 @@ struct TreeDecoder: Decoder {
     }
 
     func child(_ node: JSONTree, name: String, key: any CodingKey) -> TreeDecoder {
-        TreeDecoder(node, path: path + [name], reads: reads, codingPath: codingPath + [key])
+        TreeDecoder(node, path: path + [name], reads: reads, hollow: hollow, codingPath: codingPath + [key], standIn: standIn)
     }
 
     func container<Key: CodingKey>(keyedBy type: Key.Type) throws -> KeyedDecodingContainer<Key> {
+        if standIn { return KeyedDecodingContainer(TreeKeyedContainer<Key>(decoder: self, members: [])) }
         switch node {
         case .object(let members):
             reads.opened(path, members: members.map(\.key))
@@ -156,6 +253,7 @@ struct TreeDecoder: Decoder {
     }
 
     func unkeyedContainer() throws -> any UnkeyedDecodingContainer {
+        if standIn { return TreeUnkeyedContainer(decoder: self, elements: []) }
         switch node {
         case .array(let elements): return TreeUnkeyedContainer(decoder: self, elements: elements)
         case .null: throw DecodingError.valueNotFound([Any].self, context("must not be null"))
@@ -193,13 +291,22 @@ struct TreeKeyedContainer<Key: CodingKey>: KeyedDecodingContainerProtocol {
 
     private func child(_ key: Key) throws -> TreeDecoder {
         let (name, value) = member(key)
+        // A wrong member's stand-in has every member it needs; a member found missing on an
+        // earlier pass is stood in for.
+        if decoder.standIn || decoder.hollow.paths.contains(decoder.path + [name]) {
+            return TreeDecoder(value ?? .null, path: decoder.path + [name], reads: decoder.reads, hollow: decoder.hollow,
+                               codingPath: codingPath + [key], standIn: true)
+        }
         guard let value else {
             throw DecodingError.keyNotFound(key, DecodingError.Context(codingPath: codingPath, debugDescription: "is required"))
         }
         return decoder.child(value, name: name, key: key)
     }
 
-    func contains(_ key: Key) -> Bool { member(key).value != nil }
+    func contains(_ key: Key) -> Bool {
+        let (name, value) = member(key)
+        return value != nil || decoder.hollow.paths.contains(decoder.path + [name])
+    }
 
     func decodeNil(forKey key: Key) throws -> Bool {
         if case .null = try child(key).node { return true }

@@ -155,20 +155,46 @@ extension APIError {
     /// A request body as `T`, strictly (`JSONTree`, `BodyDecoder`): 400 for broken JSON or a
     /// member sent twice, 422 naming the field for a missing, mistyped, out-of-range or unknown one.
     static func decodingBody<T: Decodable>(_ type: T.Type, from bytes: [UInt8]) throws -> T {
+        let tree: JSONTree
         do {
-            return try BodyDecoder.decode(T.self, from: try JSONTree.parse(bytes))
-        } catch JSONTree.Refusal.syntax {
+            tree = try JSONTree.parse(bytes)
+        } catch .syntax {
             throw APIError.badRequest("body", "is not valid JSON")
-        } catch JSONTree.Refusal.duplicate(let path) {
+        } catch .duplicate(let path) {
             throw APIError.badRequest(path, "is sent more than once")
-        } catch JSONTree.Refusal.numberOutOfRange(let path) {
+        } catch .numberOutOfRange(let path) {
             throw APIError.invalid(path, "must be a number within range")
-        } catch let error as BodyDecoder.NumberOutOfRange {
-            throw APIError.invalid(error.path, error.integer ? "must be an integer within range" : "must be a number within range")
-        } catch let error as BodyDecoder.UnknownMember {
-            throw APIError.invalid(error.path, "is not a field of this request")
-        } catch let error as DecodingError {
-            throw APIError.decoding(error)
+        }
+        do {
+            return try BodyDecoder.decode(T.self, from: tree)
+        } catch let invalid as BodyDecoder.Invalid {
+            throw refusal(invalid)
+        }
+    }
+
+    /// Every wrong member at once, with the rules the rest of the body breaks (`RuleChecked`),
+    /// so the client fixes them all in one go; a body that is not even an object is 400 alone.
+    static func refusal(_ invalid: BodyDecoder.Invalid) -> APIError {
+        let answers = invalid.failures.map(member)
+        if answers.count == 1, answers[0].status != .unprocessableContent { return answers[0] }
+        var errors = answers.flatMap(\.errors)
+        if let checked = invalid.value as? any RuleChecked {
+            errors += checked.ruleFailures().filter { !invalid.covers($0.field) }
+        }
+        return .invalid(ValidationFailure(errors))
+    }
+
+    /// What one wrong member tells the client.
+    static func member(_ error: any Error) -> APIError {
+        switch error {
+        case let error as BodyDecoder.NumberOutOfRange:
+            return .invalid(error.path, error.integer ? "must be an integer within range" : "must be a number within range")
+        case let error as BodyDecoder.UnknownMember:
+            return .invalid(error.path, "is not a field of this request")
+        case let error as DecodingError:
+            return .decoding(error)
+        default:
+            return .badRequest("body", "could not be read")
         }
     }
 

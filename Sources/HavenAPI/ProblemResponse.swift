@@ -100,7 +100,7 @@ enum ProblemResponse {
         members["detail"] = .string(problem.detail)
         members["request_id"] = .string(requestID)
         if !problem.errors.isEmpty {
-            members["errors"] = .array(problem.errors.map { .object(["field": .string($0.field), "reason": .string($0.reason)]) })
+            members["errors"] = .array(problem.errors.map { .object(["field": .string($0.field), "detail": .string($0.reason), "reason": .string($0.reason)]) })
         }
         let data = (try? JSONCoding.encoder.encode(JSONValue.object(members))) ?? Array("{}".utf8)
         var headers = problem.headers

@@ -98,10 +98,14 @@ extension ConsoleController {
     /// Decodes `body` as the API's decoder would; a refusal names the field as the API does.
     func decode<T: Decodable>(_ type: T.Type, from body: [String: Any]) throws -> T {
         let data = try JSONSerialization.data(withJSONObject: body, options: [.sortedKeys])
+        // Every wrong field at once, each shown beside its input; members the form's body carries
+        // beyond the type's fields are the console's own and pass.
         do {
-            return try JSONCoding.decoder.decode(T.self, from: data)
-        } catch let error as DecodingError {
-            throw ValidationFailure(APIError.decoding(error, body: Array(data)).errors)
+            return try BodyDecoder.decode(T.self, from: try JSONTree.parse(Array(data)), refuseUnknown: false)
+        } catch let invalid as BodyDecoder.Invalid {
+            throw ValidationFailure(APIError.refusal(invalid).errors)
+        } catch is JSONTree.Refusal {
+            throw ValidationFailure("body", "is not valid JSON")
         }
     }
 }
