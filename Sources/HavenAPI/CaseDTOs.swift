@@ -184,6 +184,10 @@ struct ConsentDTO: Encodable, Sendable {
     var provisions: [Consent.Provision]
     var version: Int
     var capacityAssessedBy: UUID?
+    var supersedes: UUID?
+    var supersededBy: UUID?
+    var supersededAt: Date?
+    var withdrawnRecipients: [Consent.RecipientWithdrawal]
 
     init(_ consent: Consent) {
         id = consent.id
@@ -198,6 +202,10 @@ struct ConsentDTO: Encodable, Sendable {
         provisions = consent.provisions
         version = consent.version
         capacityAssessedBy = consent.capacityAssessedBy
+        supersedes = consent.supersedes
+        supersededBy = consent.supersededBy
+        supersededAt = consent.supersededAt
+        withdrawnRecipients = consent.withdrawnRecipients
     }
 }
 

@@ -25,6 +25,7 @@ struct CaseDetailsController: Sendable {
         routes.get("/v1/cases/:id/consents") { request, context in try await listConsents(request, context) }
         routes.get("/v1/cases/:id/consents/:cid") { request, context in try await readConsent(request, context) }
         routes.post("/v1/cases/:id/consents/:cid/withdraw") { request, context in try await withdrawConsent(request, context) }
+        routes.post("/v1/cases/:id/consents/:cid/versions") { request, context in try await amendConsent(request, context) }
     }
 
     // MARK: Needs
@@ -139,11 +140,59 @@ struct CaseDetailsController: Sendable {
         var cancelledReferrals: [UUID]
     }
 
-    /// Withdrawal cancels every open referral relying on the consent, in the same transaction.
+    /// Withdrawal cancels every open referral relying on the consent, in the same transaction;
+    /// with a body naming `recipient_organisation`, only that recipient's, and the consent holds
+    /// for the others.
     func withdrawConsent(_ request: Request, _ context: HavenRequestContext) async throws -> JSONResponse<WithdrawalDTO> {
         let caseID = try request.uuidParameter("id", context)
         let consentID = try request.uuidParameter("cid", context)
-        let (consent, cancelled) = try await cases.withdrawConsent(consentID, of: caseID, context: context.access)
+        var request = request
+        let bytes: [UInt8]
+        do {
+            bytes = [UInt8]((try await request.collectBody(upTo: bodyLimit)).readableBytesView)
+        } catch {
+            throw APIError(.contentTooLarge, kind: "body-too-large", detail: "the request body is larger than \(bodyLimit) bytes")
+        }
+        var recipient: UUID?
+        if !bytes.isEmpty {
+            guard RequestGuard.isJSON(request.headers[.contentType]) else {
+                throw APIError(.unsupportedMediaType, kind: "unsupported-media-type", detail: "send the body as application/json",
+                               errors: [FieldError("Content-Type", "must be application/json")])
+            }
+            recipient = try APIError.decodingBody(RecipientWithdrawalRequest.self, from: bytes).recipientOrganisation
+        }
+        let (consent, cancelled) = if let recipient {
+            try await cases.withdrawConsent(consentID, of: caseID, for: recipient, context: context.access)
+        } else {
+            try await cases.withdrawConsent(consentID, of: caseID, context: context.access)
+        }
         return JSONResponse(WithdrawalDTO(consent: ConsentDTO(consent), cancelledReferrals: cancelled))
+    }
+
+    struct RecipientWithdrawalRequest: Decodable, Sendable {
+        var recipientOrganisation: UUID?
+    }
+
+    struct AmendmentDTO: Encodable, Sendable {
+        var consent: ConsentDTO
+        var movedReferrals: [UUID]
+        var cancelledReferrals: [UUID]
+    }
+
+    /// A new version of a consent, superseding it: its open referrals move to the new version or
+    /// end, as `Consent.carried` decides.
+    func amendConsent(_ request: Request, _ context: HavenRequestContext) async throws -> Response {
+        let caseID = try request.uuidParameter("id", context)
+        let consentID = try request.uuidParameter("cid", context)
+        var request = request
+        let (draft, bytes) = try await request.decodeJSONWithBytes(ConsentDraft.self, limit: bodyLimit)
+        let key = Idempotent.Request(key: request.headers[.idempotencyKey], scope: "POST /v1/cases/\(caseID)/consents/\(consentID)/versions",
+                                     body: bytes)
+        return try await Idempotency.respond(request, key: key) {
+            try await cases.amendConsent(consentID, of: caseID, draft, request: key, context: context.access) { consent, moved, cancelled in
+                try CreatedResponse(AmendmentDTO(consent: ConsentDTO(consent), movedReferrals: moved, cancelledReferrals: cancelled),
+                                    location: "/v1/cases/\(caseID.uuidString)/consents/\(consent.id.uuidString)", caseID: caseID).answer
+            }
+        }
     }
 }

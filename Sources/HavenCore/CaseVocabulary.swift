@@ -151,7 +151,8 @@ public enum ConsentMethod: String, ClosedSet {
 }
 
 public enum ConsentStatus: String, ClosedSet {
-    case active, expired, withdrawn
+    /// `superseded`: amended by a later version, which is the one that releases data now.
+    case active, expired, withdrawn, superseded
 }
 
 /// Calendar dates as `YYYY-MM-DD`, with no time zone to get wrong.

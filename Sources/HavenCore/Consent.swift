@@ -28,6 +28,24 @@ public struct Consent: Sendable, Equatable {
     public var version: Int
     /// The supervisor who assessed that a young person of 15 to 17 could consent alone.
     public var capacityAssessedBy: UUID?
+    /// The earlier version this one amends (both are kept).
+    public var supersedes: UUID?
+    /// The later version that amends this one, and when: a superseded consent releases nothing new.
+    public var supersededBy: UUID?
+    public var supersededAt: Date?
+    /// Recipients for whom the person withdrew this consent while keeping it for the others.
+    public var withdrawnRecipients: [RecipientWithdrawal] = []
+
+    /// The person withdrew the consent for one recipient organisation only.
+    public struct RecipientWithdrawal: Codable, Sendable, Equatable {
+        public var recipientOrganisation: UUID
+        public var withdrawnAt: Date
+
+        public init(recipientOrganisation: UUID, withdrawnAt: Date) {
+            self.recipientOrganisation = recipientOrganisation
+            self.withdrawnAt = withdrawnAt
+        }
+    }
 
     public init(id: UUID, caseID: UUID, grantor: ConsentGrantor, method: ConsentMethod, grantedAt: Date, expiresAt: Date?,
                 withdrawnAt: Date?, statistics: Bool, provisions: [Provision], version: Int, capacityAssessedBy: UUID? = nil) {
@@ -46,19 +64,72 @@ public struct Consent: Sendable, Equatable {
 
     public func status(at now: Date) -> ConsentStatus {
         if withdrawnAt != nil { return .withdrawn }
+        if supersededBy != nil || supersededAt != nil { return .superseded }
         if let expiresAt, expiresAt <= now { return .expired }
         return .active
     }
 
-    /// The categories this consent lets `recipient` receive now (empty when not active).
+    /// Whether the person withdrew this consent for `recipient` alone.
+    public func isWithdrawn(for recipient: UUID) -> Bool {
+        withdrawnRecipients.contains { $0.recipientOrganisation == recipient }
+    }
+
+    /// The recipient organisations the consent names, each once, in the provisions' order.
+    public var recipients: [UUID] {
+        var seen = Set<UUID>()
+        return provisions.map(\.recipientOrganisation).filter { seen.insert($0).inserted }
+    }
+
+    /// The categories this consent lets `recipient` receive now (empty when not active, or when
+    /// withdrawn for that recipient).
     public func categories(for recipient: UUID, at now: Date) -> Set<DataCategory> {
-        guard status(at: now) == .active else { return [] }
+        guard status(at: now) == .active, !isWithdrawn(for: recipient) else { return [] }
         return Set(provisions.filter { $0.recipientOrganisation == recipient }.flatMap(\.categories))
+    }
+
+    /// What an amendment does to an open referral that relied on the version it supersedes: the
+    /// referral carries on under the new version when that version still releases everything the
+    /// referral shares with its recipient (the caseworker changed something else, or widened it);
+    /// otherwise the person narrowed what that recipient may receive and the referral ends as if
+    /// the consent were withdrawn for it (S16).
+    public enum Carried: Sendable, Equatable {
+        case moved, cancelled
+    }
+
+    public static func carried(recipient: UUID, shared: Set<DataCategory>, to amended: Consent, at now: Date) -> Carried {
+        amended.missingCategories(shared, for: recipient, at: now).isEmpty ? .moved : .cancelled
     }
 
     /// Which of `requested` the consent does not cover for `recipient`, in a stable order.
     public func missingCategories(_ requested: Set<DataCategory>, for recipient: UUID, at now: Date) -> [DataCategory] {
         requested.subtracting(categories(for: recipient, at: now)).sorted()
+    }
+}
+
+extension Consent {
+    /// An amendment is a whole new version: what it states replaces the old version's terms.
+    /// The amended version must be active (neither withdrawn, expired nor already superseded).
+    public static func amendable(_ consent: Consent, at now: Date) -> String? {
+        switch consent.status(at: now) {
+        case .active: return nil
+        case .superseded: return "has already been amended: amend its latest version"
+        case .withdrawn: return "is withdrawn: record a new consent instead"
+        case .expired: return "has expired: record a new consent instead"
+        }
+    }
+
+    /// Why the consent cannot be withdrawn for `recipient` alone, nil when it can: `conflict`
+    /// when the consent's state refuses it (409), otherwise the recipient is wrong (422).
+    public func recipientWithdrawalRefusal(_ recipient: UUID, at now: Date) -> (conflict: Bool, reason: String)? {
+        switch status(at: now) {
+        case .active: break
+        case .superseded: return (true, "the consent has been amended: withdraw it from its latest version")
+        case .withdrawn: return (true, "the consent is already withdrawn")
+        case .expired: return (true, "the consent has expired")
+        }
+        if !recipients.contains(recipient) { return (false, "is not a recipient of this consent") }
+        if isWithdrawn(for: recipient) { return (true, "the consent is already withdrawn for this recipient") }
+        return nil
     }
 }
 

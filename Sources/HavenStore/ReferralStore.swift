@@ -216,12 +216,16 @@ public enum ReferralStore {
     public enum OpenReferrals: Sendable {
         case relyingOn(consent: UUID)
         case ofCase(UUID)
+        /// These referrals, where still open.
+        case listed([UUID])
 
-        /// The consent and the case to match, one of them nil (a NULL that matches nothing).
-        var keys: (consent: UUID?, caseID: UUID?) {
+        /// The consent, the case and the referrals to match, all but one nil or empty (a NULL
+        /// matches nothing).
+        var keys: (consent: UUID?, caseID: UUID?, ids: [UUID]) {
             switch self {
-            case .relyingOn(let id): return (id, nil)
-            case .ofCase(let id): return (nil, id)
+            case .relyingOn(let id): return (id, nil, [])
+            case .ofCase(let id): return (nil, id, [])
+            case .listed(let ids): return (nil, nil, ids)
             }
         }
     }
@@ -232,7 +236,7 @@ public enum ReferralStore {
         let result = try connection.query("""
             WITH open AS (
                 SELECT id, status, episode_id FROM referral
-                WHERE (consent_id = $1 OR case_id = $5) AND status IN ('requested', 'received', 'accepted', 'in-progress', 'on-hold')
+                WHERE (consent_id = $1 OR case_id = $5 OR id = ANY ($6::uuid[])) AND status IN ('requested', 'received', 'accepted', 'in-progress', 'on-hold')
                 FOR UPDATE
             ), cancelled AS (
                 UPDATE referral r SET status = 'cancelled', status_reason = $2, updated_at = now(), version = r.version + 1
@@ -246,7 +250,8 @@ public enum ReferralStore {
                 WHERE id IN (SELECT episode_id FROM cancelled) AND status IN ('planned', 'in_progress')
             )
             SELECT id FROM cancelled
-            """, [which.keys.consent, reason.rawValue, actor?.userID, actor?.organisationID, which.keys.caseID])
+            """, [which.keys.consent, reason.rawValue, actor?.userID, actor?.organisationID, which.keys.caseID,
+                  PGTextArray(which.keys.ids.map(\.uuidString))])
         return try result.rows.map { try $0.decode(UUID.self, at: 0) }
     }
 

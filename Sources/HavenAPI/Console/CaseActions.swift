@@ -6,18 +6,35 @@ import HTTPTypes
 import Hummingbird
 
 /// The small forms on the case page and the review queue: assigning the case, withdrawing a
-/// consent, and a supervisor's emergency access to another organisation's case by its reference.
+/// consent (whole or for one recipient), amending one (`ConsentVersionPages`), and a supervisor's emergency access to another organisation's case by its reference.
 extension ConsoleController {
     func registerCaseActions(_ router: Router<HavenRequestContext>) {
         router.post("/cases/:id/assign") { request, context in
             await action(request, context) { visit, form in try await assign(try caseID(context), form, visit) }
         }
         router.post("/cases/:id/consents/:consent/withdraw") { request, context in
-            await action(request, context) { visit, _ in
+            await action(request, context) { visit, form in
                 let id = try caseID(context)
                 guard let consent = context.parameters.get("consent").flatMap(UUID.init(text:)) else { throw StoreError.notFound("no such consent") }
-                _ = try await cases.withdrawConsent(consent, of: id, context: visit.access)
+                // A recipient named: the consent is withdrawn for that organisation only.
+                if let recipient = form.text("recipient_organisation").flatMap(UUID.init(text:)) {
+                    _ = try await cases.withdrawConsent(consent, of: id, for: recipient, context: visit.access)
+                } else {
+                    _ = try await cases.withdrawConsent(consent, of: id, context: visit.access)
+                }
                 return ConsoleRenderer.redirect("/cases/\(id.uuidString.lowercased())#consents")
+            }
+        }
+        router.get("/cases/:id/consents/:consent/amend") { request, context in
+            await page(request, context) { visit in
+                guard let consent = context.parameters.get("consent").flatMap(UUID.init(text:)) else { throw StoreError.notFound("no such consent") }
+                return try await amendConsentPage(try caseID(context), consent, visit)
+            }
+        }
+        router.post("/cases/:id/consents/:consent/amend") { request, context in
+            await action(request, context) { visit, form in
+                guard let consent = context.parameters.get("consent").flatMap(UUID.init(text:)) else { throw StoreError.notFound("no such consent") }
+                return try await amendConsent(try caseID(context), consent, form, visit)
             }
         }
         router.post("/break-glass") { request, context in

@@ -48,13 +48,23 @@ extension ConsoleController {
                  "due": episode.dueOn.map(format.date) ?? ""] as [String: Any]
             },
             "consents": consents.map { consent in
-                ["id": consent.id.uuidString.lowercased(), "withdrawable": file.status == .open && folder.emergencyUntil == nil && consent.status(at: Date()) == .active,
+                let changeable = file.status == .open && folder.emergencyUntil == nil && consent.status(at: Date()) == .active
+                // One withdrawal button per recipient, on its first provision.
+                var offered = Set<UUID>()
+                return ["id": consent.id.uuidString.lowercased(), "withdrawable": changeable,
                  "granted": format.dateTime(consent.grantedAt), "expires": consent.expiresAt.map(format.dateTime) ?? "",
                  "status": catalogue.label("consent_status", consent.status(at: Date()).rawValue, language),
                  "grantor": catalogue.label("grantor", consent.grantor.rawValue, language),
+                 "has_supersedes": consent.supersedes != nil,
                  "recipients": consent.provisions.map { provision in
-                     ["organisation": names.organisations[provision.recipientOrganisation] ?? "",
-                      "categories": provision.categories.map { catalogue.label("category", $0.rawValue, language) }.joined(separator: ", ")]
+                     let recipient = provision.recipientOrganisation
+                     return ["organisation": names.organisations[recipient] ?? "",
+                             "recipient_id": recipient.uuidString.lowercased(),
+                             "withdrawn_for": consent.isWithdrawn(for: recipient),
+                             "withdrawable_for": changeable && !consent.isWithdrawn(for: recipient) && offered.insert(recipient).inserted
+                                 && consent.recipients.count > 1,
+                             "categories": provision.categories.map { catalogue.label("category", $0.rawValue, language) }.joined(separator: ", ")]
+                         as [String: Any]
                  }] as [String: Any]
             },
             "referrals": caseReferrals.map { referralRow($0, names: names, visit) },
