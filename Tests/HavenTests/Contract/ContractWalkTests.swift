@@ -356,6 +356,28 @@ struct ContractWalk: Sendable {
         ], expect: .unprocessableContent)
         try await api.call(.get, "/v1/cases/\(caseID)/consents", token: worker, expect: .ok)
         try await api.call(.get, "/v1/cases/\(caseID)/consents/\(try consent.uuid())", token: worker, expect: .ok)
+        // A consent amended by a new version, then withdrawn for its one recipient.
+        let amendable = try await api.call(.post, "/v1/cases/\(caseID)/consents", token: worker, json: [
+            "grantor": "self", "method": "written",
+            "provisions": [["recipient_organisation": .id(shelter.id), "purpose": "Synthetic: legal aid", "categories": ["profile"]]],
+        ], expect: .created)
+        let amendableID = try amendable.uuid()
+        let amended = try await api.call(.post, "/v1/cases/\(caseID)/consents/\(amendableID)/versions", token: worker, json: [
+            "grantor": "self", "method": "written",
+            "provisions": [["recipient_organisation": .id(shelter.id), "purpose": "Synthetic: legal aid", "categories": ["profile", "needs"]]],
+        ], headers: [ContractClient.idempotencyKey: "contract-consent-version-\(suffix)"], expect: .created)
+        let amendedID = try #require(amended["consent"]?["id"]?.stringValue, "\(amended.text)")
+        try await api.call(.post, "/v1/cases/\(caseID)/consents/\(amendableID)/versions", token: worker, json: [
+            "grantor": "self", "method": "written",
+            "provisions": [["recipient_organisation": .id(shelter.id), "purpose": "Synthetic", "categories": ["profile"]]],
+        ], expect: .conflict)
+        try await api.call(.post, "/v1/cases/\(caseID)/consents/\(amendedID)/versions", token: worker, json: [
+            "grantor": "self", "method": "written", "provisions": "none",
+        ], expect: .unprocessableContent)
+        try await api.call(.post, "/v1/cases/\(caseID)/consents/\(amendedID)/withdraw", token: worker,
+                           json: ["recipient_organisation": .string(UUID().uuidString)], expect: .unprocessableContent)
+        try await api.call(.post, "/v1/cases/\(caseID)/consents/\(amendedID)/withdraw", token: worker,
+                           json: ["recipient_organisation": .id(shelter.id)], expect: .ok)
 
         // Referrals.
         let referral = try await api.call(.post, "/v1/cases/\(caseID)/referrals", token: worker, json: [
