@@ -246,13 +246,21 @@ public enum AccessPolicy {
     }
 
     /// The side of a referral the actor works it from; nil when they are on neither. On the
-    /// sending side, caseworkers and supervisors work the referrals of cases they work.
+    /// sending side, caseworkers and supervisors work the referrals of cases they work. A
+    /// partner user of the sending organisation works no case, so is on neither side: the
+    /// consent behind the referral released nothing to them, and they see no more of it than a
+    /// caseworker of that organisation who does not work the case (nothing).
     public static func referralSide(_ actor: Actor, _ facts: ReferralFacts) -> ReferralSide? {
         guard actor.role != .admin, actor.role != .auditor else { return nil }
         if facts.toOrganisation == actor.organisationID { return .recipient }
         guard facts.fromOrganisation == actor.organisationID else { return nil }
-        if actor.role == .partner { return .sender }
         return caseAccess(actor, facts.caseFacts).map { $0 != .breakGlass } == true ? .sender : nil
+    }
+
+    /// How far an actor's outbox reaches: the referrals `referralSide` puts them on the sending
+    /// side of (a partner's reaches none).
+    public static func outgoingReferralScope(_ actor: Actor) -> AccessScope {
+        actor.role == .partner ? .nothing : scope(actor, .listReferrals)
     }
 
     private static func decideReferral(_ actor: Actor, _ operation: AccessOperation, _ facts: ReferralFacts) -> AccessDecision {

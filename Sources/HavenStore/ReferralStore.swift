@@ -130,7 +130,7 @@ public enum ReferralStore {
         case (.incoming, _):
             sql.restrict(to: scope, organisation: "to_organisation_id = ?", ownCases: "false")
         case (.outgoing, _):
-            sql.restrict(to: scope, organisation: "from_organisation_id = ?",
+            sql.restrict(to: AccessPolicy.outgoingReferralScope(actor), organisation: "from_organisation_id = ?",
                          ownCases: "case_id IN (SELECT id FROM case_file WHERE assigned_to = ? OR created_by = ?)")
         }
         if let status { sql.add("status = ?", status.rawValue) }

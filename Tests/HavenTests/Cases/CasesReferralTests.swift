@@ -218,11 +218,20 @@ struct CasesReferralTests {
                 CaseKit.expectProblem(refused, .conflict, field: "to")
                 #expect(Set(try refused.json()["allowed"] as? [String] ?? []) == ["entered-in-error", "cancelled"], "\(refused.text)")
             }
-            // A partner of the sending organisation sees the referral but makes no sender moves.
-            let senderPartner = try await CaseKit.transition(client, scene.senderPartner.token, referral, ["to": "cancelled"])
-            CaseKit.expectProblem(senderPartner, .forbidden)
-            let senderPartnerError = try await CaseKit.transition(client, scene.senderPartner.token, referral, ["to": "entered-in-error"])
-            CaseKit.expectProblem(senderPartnerError, .forbidden)
+            // A partner user of the sending organisation works no case: the referral is not
+            // there for them, exactly as for a caseworker of that organisation who does not work it.
+            let unassigned = try await CaseKit.member(app, client, .caseworker, in: scene.sender)
+            for member in [scene.senderPartner, unassigned] {
+                for to in ["cancelled", "entered-in-error"] {
+                    CaseKit.expectProblem(try await CaseKit.transition(client, member.token, referral, ["to": to]), .notFound)
+                }
+                for path in ["", "/history"] {
+                    let read = try await CaseKit.call(client, .get, "/v1/referrals/\(referral.uuidString)\(path)", member.token)
+                    CaseKit.expectProblem(read, .notFound)
+                    CaseKit.expectAbsent([scene.caseID.uuidString.lowercased(), scene.consentID.uuidString.lowercased()], in: read.text.lowercased(),
+                                         "\(member.role) reading \(path)")
+                }
+            }
             #expect(try await Self.status(client, sender, referral)["status"] as? String == "requested", "refused moves change nothing")
 
             // Rejection needs one of the reasons.
@@ -318,7 +327,8 @@ struct CasesReferralTests {
             #expect(try await list(scene.caseworker, "direction=incoming") == [])
             #expect(Set(try await list(scene.supervisor, "direction=outgoing")) == [first, second, third])
             #expect(try await list(unassigned, "direction=outgoing") == [], "a caseworker's outbox is their own cases'")
-            #expect(Set(try await list(scene.senderPartner, "direction=outgoing")) == [first, second, third])
+            #expect(try await list(scene.senderPartner, "direction=outgoing") == [],
+                    "the sending organisation's partner users work no case: no more than a caseworker who works none of them")
 
             // Incoming items never carry the case id, the consent or the sender's note.
             let inbox = try await CaseKit.call(client, .get, "/v1/referrals?direction=incoming", scene.partner.token)

@@ -254,8 +254,9 @@ import Testing
         row(.auditor, .referralReceived, .hidden),
         row(.auditor, .referralNeither, .hidden),
         // Partners: addressed to or sent by their organisation; move only what is addressed to them.
-        row(.partner, .referralSentOnMyCase, .visible, allow([.readReferral], as: .referral)),
-        row(.partner, .referralSentOnColleagueCase, .visible, allow([.readReferral], as: .referral)),
+        // A partner user of the sending organisation works no case: nothing of its outgoing referrals.
+        row(.partner, .referralSentOnMyCase, .hidden),
+        row(.partner, .referralSentOnColleagueCase, .hidden),
         row(.partner, .referralReceived, .visible, allow([.readReferral, .transitionReferralAsRecipient, .handleReferral], as: .referral)),
         row(.partner, .referralNeither, .hidden),
         // Caseworkers: on the sending side only referrals of cases they work.
