@@ -6,7 +6,8 @@ import Hummingbird
 import NIOCore
 
 /// `GET /v1/reports/turnaround`: how long recipients take to answer and to complete referrals,
-/// median and p90 per group, each with the count behind it; a time over fewer than 11 referrals
+/// median and p90 per group, each with the count behind it, and the share of first answers given
+/// by the priority's deadline (`in_time_percent`); a time or share over fewer than 11 referrals
 /// and a small count are shown `<11` when the report leaves the organisation (S18).
 /// `?period=2026-03`, `2026-Q4` or `2026` (else all time for a supervisor, the current year for an auditor),
 /// `?by=` one `TurnaroundDimension`, `?format=csv`.
@@ -52,6 +53,7 @@ extension ReportController {
                 "first_answer": .object([
                     "referrals": count(entry.firstAnswer.count, small: entry.firstAnswer.countIsSmall),
                     "median_hours": time(entry.firstAnswer.median), "p90_hours": time(entry.firstAnswer.p90),
+                    "in_time_percent": entry.firstAnswer.inTimePercent.map { .int($0) } ?? (report.release.suppresses ? .string("<11") : .null),
                 ]),
                 "completion": .object([
                     "referrals": count(entry.completion.count, small: entry.completion.countIsSmall),
@@ -72,11 +74,12 @@ extension ReportController {
     /// A header row, one row per group, then `(all)`: hidden figures as `<11` or `suppressed`.
     static func turnaroundLines(_ report: ReportService.TurnaroundReport) -> [[String]] {
         let header = [report.dimension.rawValue, "first_answer_referrals", "first_answer_median_hours", "first_answer_p90_hours",
-                      "completion_referrals", "completion_median_days", "completion_p90_days"]
+                      "first_answer_in_time_percent", "completion_referrals", "completion_median_days", "completion_p90_days"]
         func time(_ value: Double?) -> String { value == nil && !report.release.suppresses ? "" : Turnaround.Figure.shown(value) }
+        func percent(_ value: Int?) -> String { value.map(String.init) ?? (report.release.suppresses ? "<11" : "") }
         func line(_ key: String, _ entry: Turnaround.PublishedGroup) -> [String] {
             [key, entry.firstAnswer.shownCount, time(entry.firstAnswer.median), time(entry.firstAnswer.p90),
-             entry.completion.shownCount, time(entry.completion.median), time(entry.completion.p90)]
+             percent(entry.firstAnswer.inTimePercent), entry.completion.shownCount, time(entry.completion.median), time(entry.completion.p90)]
         }
         return [header] + report.figures.groups.map { line($0.key, $0) } + [line("(all)", report.figures.overall)]
     }

@@ -6,7 +6,9 @@ import Foundation
 /// the recipient's first `accepted` or `rejected` (a `received` is an acknowledgement, not an
 /// answer); **completion** is the days from creation to `completed` (a `failed` referral never
 /// completes). Each is reported per group as a median and a 90th percentile with the count of
-/// referrals behind them.
+/// referrals behind them. The first answer is also set against the deadline of the referral's
+/// priority (`NeedPriority`: emergency 24 hours, urgent 72, normal 14 days): of the referrals
+/// answered or past their deadline unanswered, the share answered by it, in whole percent.
 ///
 /// A median or p90 of fewer than k (11) referrals is never published: with so few, the slowest
 /// answer is one organisation's handling of one person. The counts themselves go through
@@ -24,9 +26,13 @@ public enum Turnaround {
         public var count: Int
         public var median: Double?
         public var p90: Double?
+        /// First answers only: the referrals that were due (answered, or past their deadline
+        /// unanswered) and those of them answered by their deadline.
+        public var due: Int
+        public var inTime: Int
 
-        public init(count: Int, median: Double?, p90: Double?) {
-            (self.count, self.median, self.p90) = (count, median, p90)
+        public init(count: Int, median: Double?, p90: Double?, due: Int = 0, inTime: Int = 0) {
+            (self.count, self.median, self.p90, self.due, self.inTime) = (count, median, p90, due, inTime)
         }
     }
 
@@ -48,6 +54,9 @@ public enum Turnaround {
         public var countIsSmall: Bool
         public var median: Double?
         public var p90: Double?
+        /// First answers only: the share answered by the deadline, in whole percent; nil when
+        /// hidden (fewer than k due, shown `<11`) or, unsuppressed, when none was due.
+        public var inTimePercent: Int?
 
         public var shownCount: String { Suppression.display(count, small: countIsSmall) }
         public static func shown(_ time: Double?) -> String { time.map { String(format: "%.1f", $0) } ?? "<11" }
@@ -84,8 +93,11 @@ public enum Turnaround {
         let answered = measure(\.firstAnswer), completed = measure(\.completion)
         func figure(_ measured: Measured, count: Int?, small: Bool) -> Figure {
             let shown = release.suppresses ? publishesTime(over: measured.count) : measured.count > 0
+            // A share over fewer than k due referrals would tell one organisation's handling of one person.
+            let share = release.suppresses ? publishesTime(over: measured.due) : measured.due > 0
             return Figure(count: count, countIsSmall: small, median: shown ? measured.median.map(rounded) : nil,
-                          p90: shown ? measured.p90.map(rounded) : nil)
+                          p90: shown ? measured.p90.map(rounded) : nil,
+                          inTimePercent: share ? Int((Double(measured.inTime) * 100 / Double(measured.due)).rounded()) : nil)
         }
         let published = groups.indices.map { index in
             PublishedGroup(

@@ -18,7 +18,8 @@ public enum TurnaroundDimension: String, ClosedSet {
 }
 
 extension ReportStore {
-    /// Turnaround of the referrals created in the period (`Turnaround` says what is measured),
+    /// Turnaround of the referrals created in the period (`Turnaround` says what is measured,
+    /// the first answer against the deadline `due_at` the priority set),
     /// by one dimension, then over the whole scope, in one scan (GROUPING SETS). Only referrals
     /// of cases that consent to statistics, in the scope the referral report uses: sent by or
     /// addressed to `organisation`, or national for nil.
@@ -31,7 +32,9 @@ extension ReportStore {
             WITH spans AS (
                 SELECT coalesce((\(dimension.sql))::text, 'unknown') AS key,
                        extract(epoch FROM t.answered_at - r.created_at) / 3600 AS answer_hours,
-                       extract(epoch FROM t.completed_at - r.created_at) / 86400 AS completion_days
+                       extract(epoch FROM t.completed_at - r.created_at) / 86400 AS completion_days,
+                       t.answered_at IS NOT NULL OR r.due_at < now() AS due,
+                       t.answered_at <= r.due_at AS in_time
             """ + referralSource + """
              LEFT JOIN LATERAL (
                     SELECT min(x.at) FILTER (WHERE x.to_status IN ('accepted', 'rejected')) AS answered_at,
@@ -47,7 +50,8 @@ extension ReportStore {
                    percentile_cont(0.9) WITHIN GROUP (ORDER BY answer_hours)::float8,
                    count(completion_days),
                    percentile_cont(0.5) WITHIN GROUP (ORDER BY completion_days)::float8,
-                   percentile_cont(0.9) WITHIN GROUP (ORDER BY completion_days)::float8
+                   percentile_cont(0.9) WITHIN GROUP (ORDER BY completion_days)::float8,
+                   count(*) FILTER (WHERE due), count(*) FILTER (WHERE in_time)
             FROM spans GROUP BY GROUPING SETS ((key), ()) ORDER BY GROUPING(key), key
             """
         var groups: [Turnaround.Group] = []
@@ -55,7 +59,8 @@ extension ReportStore {
         for row in try connection.query(sql, filter.parameters).rows {
             let group = Turnaround.Group(
                 key: try row.decode(String?.self, at: 0) ?? "unknown",
-                firstAnswer: .init(count: try row.decode(at: 2), median: try row.decode(at: 3), p90: try row.decode(at: 4)),
+                firstAnswer: .init(count: try row.decode(at: 2), median: try row.decode(at: 3), p90: try row.decode(at: 4),
+                                   due: try row.decode(at: 8), inTime: try row.decode(at: 9)),
                 completion: .init(count: try row.decode(at: 5), median: try row.decode(at: 6), p90: try row.decode(at: 7)))
             let grouping: Int = try row.decode(at: 1)
             if grouping == 0 { groups.append(group) } else { overall = Turnaround.Group(key: "all", firstAnswer: group.firstAnswer, completion: group.completion) }

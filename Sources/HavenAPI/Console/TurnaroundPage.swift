@@ -25,7 +25,9 @@ extension ConsoleController {
         }
         func row(_ label: String, _ entry: Turnaround.PublishedGroup) -> [String: Any] {
             ["label": label, "answered": count(entry.firstAnswer), "answer_median": time(entry.firstAnswer.median),
-             "answer_p90": time(entry.firstAnswer.p90), "completed": count(entry.completion),
+             "answer_p90": time(entry.firstAnswer.p90),
+             "in_time": entry.firstAnswer.inTimePercent.map { catalogue.text("turnaround.percent", language, ["value": String($0)]) } ?? missing,
+             "completed": count(entry.completion),
              "completion_median": time(entry.completion.median), "completion_p90": time(entry.completion.p90)]
         }
         func bars(_ figure: Turnaround.Figure, unit: String) -> [ReportChart.Bar] {

@@ -142,16 +142,26 @@ struct PrivacyTurnaroundTests {
             #expect(csv.headers[.contentType]?.hasPrefix("text/csv") == true)
             let lines = csv.text.split(whereSeparator: \.isNewline).map(String.init)
             #expect(lines.first == "service_type,first_answer_referrals,first_answer_median_hours,first_answer_p90_hours,"
-                    + "completion_referrals,completion_median_days,completion_p90_days", "\(lines)")
-            #expect(lines.contains { $0.hasPrefix("safe_accommodation,") && $0.hasSuffix(",6.5,10.9,11,6.0,10.0") }, "\(lines)")
-            #expect(lines.contains("counselling,<11,<11,<11,0,<11,<11"), "\(lines)")
-            #expect(lines.contains("(all),17,9.0,100.0,11,6.0,10.0"), "\(lines)")
+                    + "first_answer_in_time_percent,completion_referrals,completion_median_days,completion_p90_days", "\(lines)")
+            // Every answer came within its priority's deadline (urgent 72 hours, normal 14 days).
+            #expect(lines.contains { $0.hasPrefix("safe_accommodation,") && $0.hasSuffix(",6.5,10.9,100,11,6.0,10.0") }, "\(lines)")
+            #expect(lines.contains("counselling,<11,<11,<11,<11,0,<11,<11"), "\(lines)")
+            #expect(lines.contains("(all),17,9.0,100.0,100,11,6.0,10.0"), "\(lines)")
+
+            // Had the shelter referrals been due 6 hours after they were sent, the answers after
+            // 7…12 hours were late: half of the twelve in time, and 11 of the 17 overall.
+            _ = try CaseKit.ownerRows(app, "UPDATE referral SET due_at = created_at + interval '6 hours' WHERE service_type = 'safe_accommodation'")
+            let late = try await CaseKit.call(client, .get, "/v1/reports/turnaround?period=\(year)&by=service_type", world.auditor.token)
+            let lateBody = try late.json()
+            #expect(PrivacyKit.object(Self.groups(lateBody)["safe_accommodation"]?["first_answer"])["in_time_percent"] as? Int == 50, "\(late.text)")
+            #expect(PrivacyKit.object(Self.groups(lateBody)["counselling"]?["first_answer"])["in_time_percent"] as? String == "<11", "\(late.text)")
+            #expect(PrivacyKit.object(PrivacyKit.object(lateBody["overall"])["first_answer"])["in_time_percent"] as? Int == 65, "\(late.text)")
             CaseKit.expectAbsent(world.identifying, in: csv.text, "turnaround CSV")
 
             // One event per read, naming the dimension and nothing measured.
             let events = try CaseKit.ownerRows(app, "SELECT detail::text FROM audit_event WHERE subtype = 'report.turnaround' AND actor_user = $1",
                                                [world.auditor.id])
-            #expect(events.count == 2, "\(events)")
+            #expect(events.count == 3, "\(events)")
             for event in events { #expect(event[0]?.contains("service_type") == true && event[0]?.contains("6.5") == false, "\(event)") }
 
             // The organisation's own supervisor reads the same figures exactly, for any span of days.
