@@ -15,6 +15,7 @@ extension ConsoleController {
         router.post("/referrals/:id/transition") { request, context in
             await action(request, context) { visit, form in try await transition(try referralID(context), form, visit) }
         }
+        registerReferralEpisodePages(router)
     }
 
     func referralID(_ context: HavenRequestContext) throws -> UUID {
@@ -53,7 +54,7 @@ extension ConsoleController {
     }
 
     func referralPage(_ id: UUID, _ visit: ConsoleVisit, form: ConsoleForm = ConsoleForm(), messages: [FieldMessage] = [],
-                      status: HTTPResponse.Status = .ok) async throws -> Response {
+                      status: HTTPResponse.Status = .ok, refusedEpisode: EpisodeForm? = nil) async throws -> Response {
         let view = try await referrals.read(id, context: visit.access)
         let referral = view.referral
         let history = try await referrals.history(id, context: visit.access)
@@ -73,6 +74,7 @@ extension ConsoleController {
         model["recipient"] = view.side == .recipient
         model.merge(try await handlerModel(view, visit)) { _, new in new }
         if let shared = view.shared { model["shared"] = sharedModel(shared, visit) }
+        model.merge(try await episodesModel(view, visit, refused: refusedEpisode)) { _, new in new }
         model["history"] = history.map { step in
             var entry: [String: Any] = [
                 "at": format.dateTime(step.at), "to": catalogue.label("referral_status", step.to.rawValue, language),

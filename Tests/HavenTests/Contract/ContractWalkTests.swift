@@ -431,6 +431,35 @@ struct ContractWalk: Sendable {
         let accepted = try await api.call(.post, transitions, token: partnerToken, json: ["to": "accepted", "note": "Synthetic: bed reserved."],
                                           expect: .ok)
         #expect(accepted["episode_id"] != nil, "accepting starts a service episode at the recipient: \(accepted.text.prefix(300))")
+
+        // The recipient records its own episodes and sessions on the referral it accepted.
+        let episodes = "/v1/referrals/\(referralID)/episodes"
+        try await api.call(.get, episodes, token: partnerToken, expect: .ok)
+        try await api.call(.get, episodes, token: worker, expect: .forbidden)
+        try await api.call(.get, episodes, token: outsider, expect: .notFound)
+        let ownEpisode = try await api.call(.post, episodes, token: partnerToken, json: ["type": "counselling"], expect: .created)
+        let ownCounsellingID = try ownEpisode.uuid()
+        try await api.call(.post, episodes, token: partnerToken, json: ["type": "counselling", "detail": ["counselling": []]],
+                           expect: .unprocessableContent)
+        try await api.call(.post, episodes, token: worker, json: ["type": "medical"], expect: .forbidden)
+        try await api.call(.get, "\(episodes)/\(ownCounsellingID)", token: partnerToken, expect: .ok)
+        try await api.call(.post, "\(episodes)/\(ownCounsellingID)/sessions", token: partnerToken, json: [
+            "date": "2026-01-05", "counsellor": "Synthetic counsellor", "minutes": 50, "modality": "individual", "note": "Synthetic: first session.",
+        ], expect: .created)
+        try await api.call(.post, "\(episodes)/\(ownCounsellingID)/sessions", token: partnerToken, json: [
+            "date": "2026-01-06", "counsellor": "Synthetic counsellor", "minutes": 0, "modality": "individual",
+        ], expect: .unprocessableContent)
+        try await api.call(.patch, "\(episodes)/\(ownCounsellingID)/sessions/0", token: partnerToken, json: ["minutes": 45], expect: .ok)
+        try await api.call(.patch, "\(episodes)/\(ownCounsellingID)/sessions/9", token: partnerToken, json: ["minutes": 45], expect: .notFound)
+        let stay = try await api.call(.post, episodes, token: partnerToken, json: [
+            "type": "safe_accommodation", "start_on": "2026-01-05", "detail": ["accommodation": ["from": "2026-01-05", "planned_until": "2026-02-05"]],
+        ], expect: .created)
+        let stayID = try stay.uuid()
+        try await api.call(.post, "\(episodes)/\(stayID)/extensions", token: partnerToken, json: ["until": "2026-03-05"], expect: .ok)
+        try await api.call(.post, "\(episodes)/\(stayID)/extensions", token: partnerToken, json: ["until": "2026-01-01"], expect: .unprocessableContent)
+        try await api.call(.patch, "\(episodes)/\(ownCounsellingID)", token: partnerToken, json: [
+            "status": "completed", "end_on": "2026-01-20", "outcome": "Synthetic: six sessions.",
+        ], expect: .ok)
         try await api.call(.post, transitions, token: partnerToken, json: ["to": "accepted", "business_status": "appointment-scheduled"], expect: .ok)
         try await api.call(.post, transitions, token: partnerToken, json: ["to": "in-progress"], expect: .ok)
         try await api.call(.post, transitions, token: partnerToken, json: ["to": "on-hold", "business_status": "waitlisted"], expect: .ok)

@@ -41,13 +41,18 @@ enum ProbeRequests {
                 previous = segment
                 continue
             }
+            // A counselling session is named by its index in the episode.
+            if previous == "sessions" {
+                parts.append("0")
+                continue
+            }
             let id: UUID
             switch previous {
             case "organisations": id = ids.organisation
             case "users": id = ids.user
             case "cases": id = homeCase ?? ids.caseID
             case "needs": id = ids.need
-            case "services": id = ids.service
+            case "services", "episodes": id = ids.service
             case "consents": id = ids.consent
             case "referrals": id = ids.referral
             case "break-glass": id = ids.grant
@@ -105,6 +110,16 @@ enum ProbeRequests {
             return ["assignee": ids.user.uuidString]
         case "POST /v1/cases/{id}/close":
             return ["reason": "services-completed"]
+        case "POST /v1/referrals/{id}/episodes":
+            return ["type": "medical"]
+        case "POST /v1/referrals/{id}/episodes/{eid}/extensions":
+            return ["until": "2030-01-01"]
+        case "POST /v1/referrals/{id}/episodes/{eid}/sessions":
+            return ["date": "2026-01-05", "counsellor": "Probe counsellor", "minutes": 30, "modality": "individual", "note": "probe"]
+        case "PATCH /v1/referrals/{id}/episodes/{eid}/sessions/{index}":
+            return ["minutes": 30]
+        case "PATCH /v1/referrals/{id}/episodes/{eid}":
+            return ["outcome": "probe"]
         case "POST /v1/cases/{id}/reopen":
             return ["reason": "new-needs"]
         case "POST /v1/cases/{id}/close/decline":
