@@ -9,7 +9,8 @@ extension ConsentStore {
     /// their case's reference: renewed in time, the referrals relying on them go on.
     public static func expiring(actor: Actor, now: Date, before: Date, limit: Int, keys: KeyRing, on connection: PGConnection) throws -> [(Consent, String)] {
         var sql = SQLFilter()
-        sql.add("k.withdrawn_at IS NULL AND k.expires_at > ? AND k.expires_at <= ?", now, before)
+        // A superseded version is not renewed: its latest version is.
+        sql.add("k.withdrawn_at IS NULL AND k.superseded_at IS NULL AND k.expires_at > ? AND k.expires_at <= ?", now, before)
         sql.add("c.status = 'open'")
         sql.restrict(to: AccessPolicy.scope(actor, .listCases), organisation: "c.organisation_id = ?", ownCases: "(c.assigned_to = ? OR c.created_by = ?)")
         let limitPlaceholder = sql.bind(limit)

@@ -84,6 +84,21 @@ struct CasesConsentVersionTests {
         }
     }
 
+    @Test("a new version that no longer agrees to statistics takes the case out of them: the superseded one no longer counts")
+    func amendmentSaysForItself() async throws {
+        try await TestApp.run { app, client in
+            let scene = try await CasesReferralTests.scene(app, client)
+            let cases = "/v1/cases/\(scene.caseID.uuidString)/consents"
+            var body = CaseKit.consent(to: [scene.shelter], categories: ["profile"], expiresAt: Date().addingTimeInterval(3 * 86_400))
+            let counted = try await CaseKit.create(client, scene.caseworker.token, cases, body)
+            #expect(try CaseKit.count(app, "case_file", where: "id = $1 AND statistics_consent", [scene.caseID]) == 1)
+            body["statistics"] = false
+            let amend = try await CaseKit.call(client, .post, Self.consentPath(scene, counted) + "/versions", scene.caseworker.token, body)
+            #expect(amend.status == .created, "\(amend.text)")
+            #expect(try CaseKit.count(app, "case_file", where: "id = $1 AND statistics_consent", [scene.caseID]) == 0)
+        }
+    }
+
     @Test("an amendment is checked like a consent: a recipient that is no organisation is 422 and nothing changes")
     func amendmentChecked() async throws {
         try await TestApp.run { app, client in
