@@ -31,7 +31,9 @@ extension ConsoleController {
         let names = try await directory.names(users: Set(page.items.compactMap { $0.handler(seenBy: visit.actor) }),
                                               organisations: Set(page.items.flatMap { [$0.fromOrganisation, $0.toOrganisation] }), viewer: visit.actor)
         var model: [String: Any] = ["referrals": page.items.map { referralRow($0, names: names, visit) }, "empty": page.items.isEmpty,
-                                    "incoming": direction == .incoming]
+                                    "incoming": direction == .incoming,
+                                    // Partner users send nothing: their organisation's outbox is not theirs to see.
+                                    "sends": AccessPolicy.outgoingReferralScope(visit.actor) != .nothing]
         if let next = page.nextCursor {
             var components = URLComponents()
             components.path = "/referrals"

@@ -83,6 +83,12 @@ import Testing
             #expect(referral.text.contains("id=\"shared-case\""))
             #expect(!referral.text.contains("/cases/"))
             #expect(!referral.text.contains("Givenqx"))
+            // Partner users send nothing: their referrals page offers no outbox; a caseworker's does.
+            let inbox = try await ConsoleKit.get(client, "/referrals", cookie: partner.cookie)
+            #expect(inbox.status == .ok)
+            #expect(!inbox.text.contains("direction=outgoing"), "a partner is offered no outbox")
+            let caseworker = try await ConsoleKit.login(client, world.caseworker.user)
+            #expect(try await ConsoleKit.get(client, "/referrals", cookie: caseworker.cookie).text.contains("direction=outgoing"))
         }
     }
 
