@@ -11,6 +11,14 @@ struct ReferralController: Sendable {
     let store: Store
     let bodyLimit: Int
     var referrals: ReferralService { ReferralService(store: store) }
+    var directory: DirectoryService { DirectoryService(store: store) }
+
+    /// `items` with the names their viewer may see beside the ids.
+    func named(_ items: [ReferralDTO], _ context: HavenRequestContext) async throws -> [ReferralDTO] {
+        let wanted = ReferralDTO.wanted(items)
+        let names = try await directory.names(users: wanted.users, organisations: wanted.organisations, viewer: try context.requireActor())
+        return items.map { $0.named(names) }
+    }
     static let suggestions = ReferralService.suggestions
 
     func register(_ routes: Routes) {
@@ -75,7 +83,7 @@ struct ReferralController: Sendable {
     func listForCase(_ request: Request, _ context: HavenRequestContext) async throws -> JSONResponse<ListResponse<ReferralDTO>> {
         let caseID = try request.uuidParameter("id", context)
         let found = try await referrals.list(caseID: caseID, context: context.access)
-        return JSONResponse(ListResponse(items: found.map { ReferralDTO($0, side: .sender) }, nextCursor: nil))
+        return JSONResponse(ListResponse(items: try await named(found.map { ReferralDTO($0, side: .sender) }, context), nextCursor: nil))
     }
 
     func list(_ request: Request, _ context: HavenRequestContext) async throws -> JSONResponse<ListResponse<ReferralDTO>> {
@@ -84,7 +92,8 @@ struct ReferralController: Sendable {
         let direction = try request.queryEnum("direction", ReferralDirection.self) ?? .incoming
         let status = try request.queryEnum("status", ReferralStatus.self)
         let page = try await referrals.list(direction: direction, status: status, page: query.page, context: context.access)
-        return JSONResponse(ListResponse(page) { ReferralDTO($0, side: direction == .incoming ? .recipient : .sender) })
+        let items = try await named(page.items.map { ReferralDTO($0, side: direction == .incoming ? .recipient : .sender) }, context)
+        return JSONResponse(ListResponse(items: items, nextCursor: page.nextCursor))
     }
 
     func read(_ request: Request, _ context: HavenRequestContext) async throws -> JSONResponse<ReferralDTO> {
@@ -93,6 +102,7 @@ struct ReferralController: Sendable {
         var dto = ReferralDTO(view.referral, side: view.side)
         dto.case = view.shared.map(SharedCase.init)
         dto.coveringOrganisations = view.coveringOrganisations?.map(OrganisationSummary.init)
+        dto = try await named([dto], context).first ?? dto
         return JSONResponse(dto, headers: [.eTag: ETag.make(dto.version)])
     }
 

@@ -1,5 +1,6 @@
 import Foundation
 import HavenCore
+import HavenServices
 import HavenStore
 
 /// A referral as either side sees it. The recipient gets the case reduced to the consented
@@ -33,6 +34,27 @@ struct ReferralDTO: Encodable, Sendable {
     var handledSince: Date?
     var `case`: SharedCase?
     var coveringOrganisations: [OrganisationSummary]?
+    /// Names the viewer may see beside the ids: both organisations', and the sending user's to
+    /// their colleagues (`DirectoryService.Names`).
+    var fromOrganisationName: String?
+    var toOrganisationName: String?
+    var fromUserName: String?
+    var handlerName: String?
+
+    /// The same with the names `names` holds for it.
+    func named(_ names: DirectoryService.Names) -> ReferralDTO {
+        var named = self
+        named.fromOrganisationName = names.organisations[fromOrganisation]
+        named.toOrganisationName = names.organisations[toOrganisation]
+        named.fromUserName = fromUser.flatMap { names.users[$0] }
+        named.handlerName = handler.flatMap { names.users[$0] }
+        return named
+    }
+
+    /// The people and organisations a set of referrals names, to look up at once.
+    static func wanted(_ items: [ReferralDTO]) -> (users: Set<UUID>, organisations: Set<UUID>) {
+        (Set(items.flatMap { [$0.fromUser, $0.handler].compactMap { $0 } }), Set(items.flatMap { [$0.fromOrganisation, $0.toOrganisation] }))
+    }
 
     init(_ referral: Referral, side: ReferralSide) {
         let sender = side == .sender

@@ -330,13 +330,24 @@ struct CasesReferralTests {
             #expect(try await list(scene.senderPartner, "direction=outgoing") == [],
                     "the sending organisation's partner users work no case: no more than a caseworker who works none of them")
 
-            // Incoming items never carry the case id, the consent or the sender's note.
+            // Incoming items never carry the case id, the consent or the sender's note; they name
+            // both organisations, never the person who sent them.
             let inbox = try await CaseKit.call(client, .get, "/v1/referrals?direction=incoming", scene.partner.token)
             for item in try inbox.jsonArray() {
                 #expect(item["case_id"] == nil && item["consent_id"] == nil, "\(item)")
+                #expect((item["from_organisation_name"] as? String)?.isEmpty == false, "\(item)")
+                #expect((item["to_organisation_name"] as? String)?.isEmpty == false, "\(item)")
+                #expect(item["from_user_name"] == nil || item["from_user_name"] is NSNull, "the recipient is not told who sent it: \(item)")
                 #expect(item["case"] == nil, "lists never carry the shared case")
             }
             CaseKit.expectAbsent([scene.caseID.uuidString, scene.caseID.uuidString.lowercased()], in: inbox.text, "recipient's inbox")
+
+            // The sender's colleagues read who sent each one, by name.
+            let outbox = try await CaseKit.call(client, .get, "/v1/referrals?direction=outgoing", scene.supervisor.token)
+            for item in try outbox.jsonArray() {
+                #expect((item["from_user_name"] as? String)?.isEmpty == false, "\(item)")
+                #expect(item["from_organisation_name"] as? String == (try inbox.jsonArray().first?["from_organisation_name"] as? String), "\(item)")
+            }
 
             // Paging the outbox.
             let page = try await CaseKit.call(client, .get, "/v1/referrals?direction=outgoing&limit=2", scene.caseworker.token)
