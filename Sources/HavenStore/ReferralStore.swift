@@ -233,6 +233,12 @@ public enum ReferralStore {
     /// Cancels open referrals with `reason`, each with its transition, and their service
     /// episodes. Returns the ids of the cancelled referrals.
     public static func cancelOpen(_ which: OpenReferrals, reason: CancellationReason, actor: Actor?, on connection: PGConnection) throws -> [UUID] {
+        try cancelOpen(which, reasonCode: reason.rawValue, actor: actor, on: connection)
+    }
+
+    /// The same with the reason's code, whichever fixed list it comes from (`CancellationReason`,
+    /// `ClosureCancellation`): the recipient reads it as the referral's status reason.
+    static func cancelOpen(_ which: OpenReferrals, reasonCode: String, actor: Actor?, on connection: PGConnection) throws -> [UUID] {
         let result = try connection.query("""
             WITH open AS (
                 SELECT id, status, episode_id FROM referral
@@ -250,7 +256,7 @@ public enum ReferralStore {
                 WHERE id IN (SELECT episode_id FROM cancelled) AND status IN ('planned', 'in_progress')
             )
             SELECT id FROM cancelled
-            """, [which.keys.consent, reason.rawValue, actor?.userID, actor?.organisationID, which.keys.caseID,
+            """, [which.keys.consent, reasonCode, actor?.userID, actor?.organisationID, which.keys.caseID,
                   PGTextArray(which.keys.ids.map(\.uuidString))])
         return try result.rows.map { try $0.decode(UUID.self, at: 0) }
     }
