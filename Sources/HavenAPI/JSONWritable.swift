@@ -81,6 +81,12 @@ struct JSONObjectWriter {
         writer.writeArray(values, writer.writeString)
     }
 
+    mutating func ints(_ name: StaticString, _ values: [Int]?) {
+        guard let values else { return }
+        key(name)
+        writer.writeArray(values) { writer.writeInteger($0) }
+    }
+
     mutating func objects<Element: JSONWritable>(_ name: StaticString, _ values: [Element]?) throws {
         guard let values else { return }
         key(name)
@@ -161,6 +167,11 @@ extension TraffickingProfile: JSONWritable {
         object.word("recruiter_relation", recruiterRelation)
         object.string("country_of_exploitation", countryOfExploitation)
         object.int("months_exploited", monthsExploited)
+        object.word("recruitment_type", recruitmentType)
+        object.strings("transit_countries", transitCountries)
+        object.strings("other_countries_of_exploitation", otherCountriesOfExploitation)
+        object.ints("years_of_exploitation", yearsOfExploitation)
+        object.bool("trafficked_as_child", traffickedAsChild)
         object.end()
     }
 }
@@ -171,6 +182,12 @@ extension ViolenceProfile: JSONWritable {
         object.words("types", types)
         object.word("perpetrator_relation", perpetratorRelation)
         object.string("location", location)
+        object.day("incident_date", incidentDate)
+        object.day("reported_on", reportedOn)
+        object.int("perpetrator_count", perpetratorCount)
+        object.word("perpetrator_sex", perpetratorSex)
+        object.word("perpetrator_age_group", perpetratorAgeGroup)
+        object.int("days_to_first_service", daysToFirstService)
         object.end()
     }
 }

@@ -55,8 +55,8 @@ public struct CaseDraft: Codable, Sendable, Equatable {
         }
         person?.identity?.validate(&check, today: today)
         person?.profile.validate(&check, today: today)
-        trafficking?.validate(&check)
-        violence?.validate(&check)
+        trafficking?.validate(&check, today: today)
+        violence?.validate(&check, today: today)
         check.text(note, "note", max: 10_000, multiline: true)
     }
 }

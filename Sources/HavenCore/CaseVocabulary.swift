@@ -256,3 +256,25 @@ public struct CalendarDate: Codable, Sendable, Hashable, Comparable, CustomStrin
         }
     }
 }
+
+/// How the person was recruited (HTCDS "type of recruitment").
+public enum RecruitmentType: String, ClosedSet {
+    case jobOffer = "job_offer"
+    case romanticRelationship = "romantic_relationship"
+    case abduction
+    case soldByFamily = "sold_by_family"
+    case online
+    case other, unknown
+}
+
+/// The alleged perpetrators' sex, as GBVIMS records it ("both" when there were several).
+public enum PerpetratorSex: String, ClosedSet {
+    case female, male, both, unknown
+}
+
+/// The alleged perpetrators' age group, GBVIMS's bands.
+public enum PerpetratorAgeGroup: String, ClosedSet {
+    case age0to11 = "0-11", age12to17 = "12-17", age18to25 = "18-25", age26to40 = "26-40", age41to60 = "41-60"
+    case age61plus = "61+"
+    case unknown
+}

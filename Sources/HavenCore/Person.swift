@@ -190,21 +190,52 @@ public struct TraffickingProfile: Codable, Sendable, Equatable {
     public var recruiterRelation: RecruiterRelation?
     public var countryOfExploitation: String?
     public var monthsExploited: Int?
+    public var recruitmentType: RecruitmentType?
+    public var transitCountries: [String]?
+    /// Countries of exploitation besides `countryOfExploitation` (CTDC records several).
+    public var otherCountriesOfExploitation: [String]?
+    public var yearsOfExploitation: [Int]?
+    public var traffickedAsChild: Bool?
 
     public init(exploitationTypes: [ExploitationType]? = nil, labourSector: String? = nil, meansOfControl: [MeansOfControl]? = nil,
-                recruiterRelation: RecruiterRelation? = nil, countryOfExploitation: String? = nil, monthsExploited: Int? = nil) {
+                recruiterRelation: RecruiterRelation? = nil, countryOfExploitation: String? = nil, monthsExploited: Int? = nil,
+                recruitmentType: RecruitmentType? = nil, transitCountries: [String]? = nil, otherCountriesOfExploitation: [String]? = nil,
+                yearsOfExploitation: [Int]? = nil, traffickedAsChild: Bool? = nil) {
         self.exploitationTypes = exploitationTypes
         self.labourSector = labourSector
         self.meansOfControl = meansOfControl
         self.recruiterRelation = recruiterRelation
         self.countryOfExploitation = countryOfExploitation
         self.monthsExploited = monthsExploited
+        self.recruitmentType = recruitmentType
+        self.transitCountries = transitCountries
+        self.otherCountriesOfExploitation = otherCountriesOfExploitation
+        self.yearsOfExploitation = yearsOfExploitation
+        self.traffickedAsChild = traffickedAsChild
     }
 
-    func validate(_ check: inout Validator) {
+    func validate(_ check: inout Validator, today: CalendarDate) {
         check.text(labourSector, "trafficking.labour_sector", max: 100)
         check.countryCode(countryOfExploitation, "trafficking.country_of_exploitation")
         if let monthsExploited { check.check((0...600).contains(monthsExploited), "trafficking.months_exploited", "must be 0-600") }
+        Self.countries(&check, transitCountries, "trafficking.transit_countries")
+        Self.countries(&check, otherCountriesOfExploitation, "trafficking.other_countries_of_exploitation")
+        if let others = otherCountriesOfExploitation, let main = countryOfExploitation, others.contains(main) {
+            check.add("trafficking.other_countries_of_exploitation", "must not repeat country_of_exploitation")
+        }
+        if let years = yearsOfExploitation {
+            check.check(years.count <= 130 && years.allSatisfy { (1900...today.year).contains($0) }, "trafficking.years_of_exploitation",
+                        "must be years between 1900 and \(today.year)")
+            check.distinct(years, "trafficking.years_of_exploitation")
+        }
+    }
+
+    private static func countries(_ check: inout Validator, _ codes: [String]?, _ field: String) {
+        guard let codes else { return }
+        if codes.count > 50 || !codes.allSatisfy(CountryCode.isValid) {
+            check.add(field, "must be ISO 3166-1 alpha-2 codes such as MD")
+        }
+        check.distinct(codes, field)
     }
 }
 
@@ -213,14 +244,65 @@ public struct ViolenceProfile: Codable, Sendable, Equatable {
     public var perpetratorRelation: PerpetratorRelation?
     /// Coarse only: a region or district, never an address.
     public var location: String?
+    public var incidentDate: CalendarDate?
+    public var reportedOn: CalendarDate?
+    public var perpetratorCount: Int?
+    public var perpetratorSex: PerpetratorSex?
+    public var perpetratorAgeGroup: PerpetratorAgeGroup?
+    /// Derived, never given: days from the incident to the start of the case's first service
+    /// episode (`elapsed(toFirstService:)`); not read from a request.
+    public var daysToFirstService: Int? = nil
 
-    public init(types: [ViolenceType]? = nil, perpetratorRelation: PerpetratorRelation? = nil, location: String? = nil) {
+    enum CodingKeys: String, CodingKey {
+        case types, perpetratorRelation, location, incidentDate, reportedOn, perpetratorCount, perpetratorSex, perpetratorAgeGroup
+        case daysToFirstService
+    }
+
+    /// Reads everything but the derived days, so a request that sends them is refused by name.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(
+            types: try container.decodeIfPresent([ViolenceType].self, forKey: .types),
+            perpetratorRelation: try container.decodeIfPresent(PerpetratorRelation.self, forKey: .perpetratorRelation),
+            location: try container.decodeIfPresent(String.self, forKey: .location),
+            incidentDate: try container.decodeIfPresent(CalendarDate.self, forKey: .incidentDate),
+            reportedOn: try container.decodeIfPresent(CalendarDate.self, forKey: .reportedOn),
+            perpetratorCount: try container.decodeIfPresent(Int.self, forKey: .perpetratorCount),
+            perpetratorSex: try container.decodeIfPresent(PerpetratorSex.self, forKey: .perpetratorSex),
+            perpetratorAgeGroup: try container.decodeIfPresent(PerpetratorAgeGroup.self, forKey: .perpetratorAgeGroup))
+    }
+
+    public init(types: [ViolenceType]? = nil, perpetratorRelation: PerpetratorRelation? = nil, location: String? = nil,
+                incidentDate: CalendarDate? = nil, reportedOn: CalendarDate? = nil, perpetratorCount: Int? = nil,
+                perpetratorSex: PerpetratorSex? = nil, perpetratorAgeGroup: PerpetratorAgeGroup? = nil) {
         self.types = types
         self.perpetratorRelation = perpetratorRelation
         self.location = location
+        self.incidentDate = incidentDate
+        self.reportedOn = reportedOn
+        self.perpetratorCount = perpetratorCount
+        self.perpetratorSex = perpetratorSex
+        self.perpetratorAgeGroup = perpetratorAgeGroup
     }
 
-    func validate(_ check: inout Validator) {
+    func validate(_ check: inout Validator, today: CalendarDate) {
         check.text(location, "violence.location", max: 100)
+        if let incidentDate {
+            check.check(incidentDate <= today && incidentDate.year >= 1900, "violence.incident_date", "must be a date between 1900 and today")
+            if let reportedOn, incidentDate > reportedOn {
+                check.add("violence.incident_date", "must not be after reported_on")
+            }
+        }
+        if let reportedOn {
+            check.check(reportedOn <= today && reportedOn.year >= 1900, "violence.reported_on", "must be a date between 1900 and today")
+        }
+        if let perpetratorCount { check.check((1...99).contains(perpetratorCount), "violence.perpetrator_count", "must be 1-99") }
+    }
+
+    /// The days from the incident to the first service's start, when both are known and the
+    /// service did not start before the incident.
+    public static func elapsed(from incident: CalendarDate?, toFirstService start: CalendarDate?) -> Int? {
+        guard let incident, let start, start >= incident else { return nil }
+        return start.daysSince1970 - incident.daysSince1970
     }
 }

@@ -68,8 +68,11 @@ public enum CaseStore {
         assigned_to, created_by, closure_requested_at, closure_requested_by, closure_reason, closed_at, closed_by, reopened_count,
         retention_due, anonymised_at, sex, birth_year, age_band, citizenship, languages, minor, disability,
         exploitation_types, labour_sector, means_of_control, recruiter_relation, country_of_exploitation, months_exploited,
-        violence_types, perpetrator_relation, violence_location, created_at, updated_at, version, identity_sealed, note_sealed,
-        labour_sector_sealed, violence_location_sealed
+        violence_types, perpetrator_relation, violence_location, recruitment_type, transit_countries, other_countries_of_exploitation,
+        years_of_exploitation, trafficked_as_child, incident_date, reported_on, perpetrator_count, perpetrator_sex, perpetrator_age_group,
+        (SELECT min(e.start_on) FROM service_episode e
+          WHERE e.case_id = case_file.id AND e.status <> 'cancelled' AND e.start_on <= current_date) AS first_service_on,
+        created_at, updated_at, version, identity_sealed, note_sealed, labour_sector_sealed, violence_location_sealed
         """
 
     /// Without the sealed columns: lists never open them, so they need not travel.
@@ -95,6 +98,10 @@ public enum CaseStore {
             let values = (try row.decodeArray(String.self, at: column) ?? []).compactMap(T.init(rawValue:))
             return values.isEmpty ? nil : values
         }
+        func list<T: PGDecodable>(_ type: T.Type, _ column: Int) throws -> [T]? {
+            let values = try row.decodeArray(T.self, at: column) ?? []
+            return values.isEmpty ? nil : values
+        }
         let profile = PersonProfile(
             sex: try enumValue(Sex.self, 19), birthYear: try row.decode(at: 20),
             ageBand: (try row.decode(String?.self, at: 21)).flatMap(AgeBand.init(rawValue:)),
@@ -105,11 +112,18 @@ public enum CaseStore {
             exploitationTypes: try enumArray(ExploitationType.self, 26), labourSector: try row.decode(at: 27),
             meansOfControl: try enumArray(MeansOfControl.self, 28),
             recruiterRelation: (try row.decode(String?.self, at: 29)).flatMap(RecruiterRelation.init(rawValue:)),
-            countryOfExploitation: try row.decode(at: 30), monthsExploited: try row.decode(at: 31))
-        let violence = ViolenceProfile(
+            countryOfExploitation: try row.decode(at: 30), monthsExploited: try row.decode(at: 31),
+            recruitmentType: (try row.decode(String?.self, at: 35)).flatMap(RecruitmentType.init(rawValue:)),
+            transitCountries: try list(String.self, 36), otherCountriesOfExploitation: try list(String.self, 37),
+            yearsOfExploitation: try list(Int.self, 38), traffickedAsChild: try row.decode(at: 39))
+        var violence = ViolenceProfile(
             types: try enumArray(ViolenceType.self, 32),
             perpetratorRelation: (try row.decode(String?.self, at: 33)).flatMap(PerpetratorRelation.init(rawValue:)),
-            location: try row.decode(at: 34))
+            location: try row.decode(at: 34), incidentDate: try row.decode(at: 40), reportedOn: try row.decode(at: 41),
+            perpetratorCount: try row.decode(at: 42),
+            perpetratorSex: (try row.decode(String?.self, at: 43)).flatMap(PerpetratorSex.init(rawValue:)),
+            perpetratorAgeGroup: (try row.decode(String?.self, at: 44)).flatMap(PerpetratorAgeGroup.init(rawValue:)))
+        violence.daysToFirstService = ViolenceProfile.elapsed(from: violence.incidentDate, toFirstService: try row.decode(at: 45))
         let caseType = try enumValue(CaseType.self, 3)
         var file = CaseFile(
             id: id, organisationID: try row.decode(at: 1), reference: try row.decode(at: 2), caseType: caseType,
@@ -123,18 +137,18 @@ public enum CaseStore {
             profile: profile, identity: nil,
             trafficking: trafficking == TraffickingProfile() ? nil : trafficking,
             violence: violence == ViolenceProfile() ? nil : violence,
-            note: nil, createdAt: try row.decode(at: 35), updatedAt: try row.decode(at: 36), version: try row.decode(at: 37))
+            note: nil, createdAt: try row.decode(at: 46), updatedAt: try row.decode(at: 47), version: try row.decode(at: 48))
         if open {
-            file.identity = try FieldSealing.open(try row.decode([UInt8]?.self, at: 38), as: PersonIdentity.self, identityLabel(id), keys: keys)
-            file.note = try FieldSealing.openText(try row.decode([UInt8]?.self, at: 39), noteLabel(id), keys: keys)
+            file.identity = try FieldSealing.open(try row.decode([UInt8]?.self, at: 49), as: PersonIdentity.self, identityLabel(id), keys: keys)
+            file.note = try FieldSealing.openText(try row.decode([UInt8]?.self, at: 50), noteLabel(id), keys: keys)
         }
         if openProfile ?? open {
-            if let sector = try FieldSealing.openText(try row.decode([UInt8]?.self, at: 40), labourSectorLabel(id), keys: keys) {
+            if let sector = try FieldSealing.openText(try row.decode([UInt8]?.self, at: 51), labourSectorLabel(id), keys: keys) {
                 var profile = file.trafficking ?? TraffickingProfile()
                 profile.labourSector = sector
                 file.trafficking = profile
             }
-            if let location = try FieldSealing.openText(try row.decode([UInt8]?.self, at: 41), violenceLocationLabel(id), keys: keys) {
+            if let location = try FieldSealing.openText(try row.decode([UInt8]?.self, at: 52), violenceLocationLabel(id), keys: keys) {
                 var profile = file.violence ?? ViolenceProfile()
                 profile.location = location
                 file.violence = profile
@@ -167,9 +181,11 @@ public enum CaseStore {
             INSERT INTO case_file (id, organisation_id, reference, case_type, identification_status, identified_by, identified_on,
                 risk_level, assigned_to, created_by, sex, birth_year, age_band, citizenship, languages, minor, disability,
                 identity_sealed, exploitation_types, labour_sector_sealed, means_of_control, recruiter_relation, country_of_exploitation,
-                months_exploited, violence_types, perpetrator_relation, violence_location_sealed, note_sealed)
+                months_exploited, violence_types, perpetrator_relation, violence_location_sealed, note_sealed,
+                recruitment_type, transit_countries, other_countries_of_exploitation, years_of_exploitation, trafficked_as_child,
+                incident_date, reported_on, perpetrator_count, perpetrator_sex, perpetrator_age_group)
             VALUES ($1, $2, $3, $4, $5, $6, $7::date, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24,
-                $25, $26, $27, $28)
+                $25, $26, $27, $28, $29, $30, $31, $32::text[]::integer[], $33, $34::date, $35::date, $36, $37, $38)
             RETURNING
             """ + " " + columns, [
                 id, actor.organisationID, reference, draft.caseType.rawValue, draft.identificationStatus.rawValue,
@@ -184,7 +200,7 @@ public enum CaseStore {
                 PGTextArray((violence?.types ?? []).map(\.rawValue)), violence?.perpetratorRelation?.rawValue,
                 try FieldSealing.sealText(violence?.location, violenceLocationLabel(id), keys: keys),
                 try FieldSealing.sealText(draft.note, noteLabel(id), keys: keys),
-            ])
+            ] + standardFields(trafficking, violence))
         return try decode(result[0], keys: keys, open: true)
     }
 
@@ -276,6 +292,17 @@ public enum CaseStore {
         "created_at": "(created_at, id) > (timestamptz 'epoch' + ?::bigint * interval '1 microsecond', ?::uuid)",
     ]
 
+    /// The CTDC / GBVIMS core fields as parameters, in the order `create` and `save` bind them.
+    static func standardFields(_ trafficking: TraffickingProfile?, _ violence: ViolenceProfile?) -> [(any PGEncodable)?] {
+        [
+            trafficking?.recruitmentType?.rawValue, PGTextArray(trafficking?.transitCountries ?? []),
+            PGTextArray(trafficking?.otherCountriesOfExploitation ?? []),
+            PGTextArray((trafficking?.yearsOfExploitation ?? []).map(String.init)), trafficking?.traffickedAsChild,
+            violence?.incidentDate?.description, violence?.reportedOn?.description, violence?.perpetratorCount,
+            violence?.perpetratorSex?.rawValue, violence?.perpetratorAgeGroup?.rawValue,
+        ]
+    }
+
     /// Writes the changed case back whole (after the caller applied a patch to it), bumping
     /// the version only if it is still `expectedVersion`.
     public static func save(_ file: CaseFile, expectedVersion: Int, keys: KeyRing, on connection: PGConnection) throws -> CaseFile? {
@@ -288,6 +315,9 @@ public enum CaseStore {
                 identity_sealed = $24, exploitation_types = $25, labour_sector_sealed = $26, labour_sector = NULL, means_of_control = $27,
                 recruiter_relation = $28, country_of_exploitation = $29, months_exploited = $30, violence_types = $31,
                 perpetrator_relation = $32, violence_location_sealed = $33, violence_location = NULL, note_sealed = $34,
+                recruitment_type = $35, transit_countries = $36, other_countries_of_exploitation = $37,
+                years_of_exploitation = $38::text[]::integer[], trafficked_as_child = $39, incident_date = $40::date, reported_on = $41::date,
+                perpetrator_count = $42, perpetrator_sex = $43, perpetrator_age_group = $44,
                 updated_at = now(), version = version + 1
             WHERE id = $1 AND version = $2
             RETURNING
@@ -306,7 +336,7 @@ public enum CaseStore {
                 PGTextArray((file.violence?.types ?? []).map(\.rawValue)), file.violence?.perpetratorRelation?.rawValue,
                 try FieldSealing.sealText(file.violence?.location, violenceLocationLabel(file.id), keys: keys),
                 try FieldSealing.sealText(file.note, noteLabel(file.id), keys: keys),
-            ])
+            ] + standardFields(file.trafficking, file.violence))
         return try result.first.map { try decode($0, keys: keys, open: true) }
     }
 }

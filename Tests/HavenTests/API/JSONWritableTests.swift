@@ -22,9 +22,19 @@ struct JSONWritableTests {
             identity: full ? identity : nil,
             trafficking: full ? TraffickingProfile(exploitationTypes: [.forcedLabour, .begging], labourSector: "farming",
                                                    meansOfControl: [.debtBondage], recruiterRelation: .other, countryOfExploitation: "XX",
-                                                   monthsExploited: 7) : nil,
-            violence: full ? ViolenceProfile(types: [.rape], perpetratorRelation: .intimatePartner, location: "district 3") : nil,
+                                                   monthsExploited: 7, recruitmentType: .jobOffer, transitCountries: ["UA"],
+                                                   otherCountriesOfExploitation: ["DE", "PL"], yearsOfExploitation: [2024, 2025],
+                                                   traffickedAsChild: false) : nil,
+            violence: full ? Self.violence : nil,
             note: full ? "a synthetic note" : nil, createdAt: instant, updatedAt: instant.addingTimeInterval(60), version: 3)
+    }
+
+    static var violence: ViolenceProfile {
+        var profile = ViolenceProfile(types: [.rape], perpetratorRelation: .intimatePartner, location: "district 3",
+                                      incidentDate: CalendarDate(year: 2026, month: 1, day: 3), reportedOn: CalendarDate(year: 2026, month: 1, day: 5),
+                                      perpetratorCount: 2, perpetratorSex: .both, perpetratorAgeGroup: .age18to25)
+        profile.daysToFirstService = 4
+        return profile
     }
 
     static let identity = PersonIdentity(
