@@ -17,6 +17,8 @@ public struct AppConfiguration: Sendable {
     public var lockoutDuration: Duration
     /// Login attempts per client address per minute.
     public var loginRatePerMinute: Int
+    /// How long an address's emptied allowance takes to fill again (a minute).
+    public var loginRateRefill: Duration = .seconds(60)
     public var breakGlassDuration: Duration
     /// How long a checked token is trusted without asking the database again (0: never; the
     /// service runs with 1 s).

@@ -85,13 +85,13 @@ func buildRouter(configuration: AppConfiguration, dependencies: HavenDependencie
         tokenLifetime: configuration.tokenLifetime))
     let sessions = SessionCache(lifetime: configuration.sessionCacheLifetime)
     let authenticator = Authenticator(store: store, auth: auth, configuration: configuration, cache: sessions,
-                                      rejections: LoginRateLimiter(perMinute: configuration.loginRatePerMinute))
+                                      rejections: LoginRateLimiter(perMinute: configuration.loginRatePerMinute, refill: configuration.loginRateRefill))
     let routes = Routes(router: router, table: table, authenticator: authenticator)
     let limit = configuration.bodyLimit
     HealthController(store: store, schema: dependencies.schema).register(routes)
     MetricsController(metrics: metrics, store: store).register(routes)
     // One limiter for both login doors: the API's and the console's form.
-    let loginLimiter = LoginRateLimiter(perMinute: configuration.loginRatePerMinute)
+    let loginLimiter = LoginRateLimiter(perMinute: configuration.loginRatePerMinute, refill: configuration.loginRateRefill)
     AuthController(store: store, auth: auth, limiter: loginLimiter, sessions: sessions, bodyLimit: limit).register(routes)
     OrganisationController(store: store, bodyLimit: limit).register(routes)
     UserController(store: store, hasher: dependencies.hasher, sessions: sessions, bodyLimit: limit).register(routes)

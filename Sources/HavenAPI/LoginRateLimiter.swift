@@ -12,9 +12,9 @@ final class LoginRateLimiter: Sendable {
         /// single attempts the trickle of refills lets through meanwhile.
         var holding = false
 
-        /// The tokens it holds at `now`, refilled continuously up to `perMinute`.
-        func tokens(at now: ContinuousClock.Instant, perMinute: Double) -> Double {
-            min(perMinute, tokens + (now - updated).seconds * perMinute / 60)
+        /// The tokens it holds at `now`, refilled continuously up to `perMinute` in `refill` seconds.
+        func tokens(at now: ContinuousClock.Instant, perMinute: Double, refill: Double) -> Double {
+            min(perMinute, tokens + (now - updated).seconds * perMinute / refill)
         }
     }
 
@@ -25,12 +25,16 @@ final class LoginRateLimiter: Sendable {
     }
 
     private let perMinute: Double
+    /// Seconds an empty bucket takes to fill: a minute, as the name says, except where a test
+    /// must not depend on how fast the machine sends its requests.
+    private let refill: Double
     private let buckets = NIOLockedValueBox<[String: Bucket]>([:])
 
     private let capacity: Int
 
-    init(perMinute: Int, capacity: Int = 100_000) {
+    init(perMinute: Int, refill: Duration = .seconds(60), capacity: Int = 100_000) {
         self.perMinute = Double(max(1, perMinute))
+        self.refill = max(1, refill.seconds)
         self.capacity = capacity
     }
 
@@ -50,12 +54,12 @@ final class LoginRateLimiter: Sendable {
             if buckets.count > capacity {
                 // Forget the buckets that have refilled, then (if still too many) those that may
                 // still try: an address held back stays held back, however many others come along.
-                let perMinute = self.perMinute
-                buckets = buckets.filter { $0.value.tokens(at: now, perMinute: perMinute) < perMinute }
-                if buckets.count > capacity { buckets = buckets.filter { $0.value.tokens(at: now, perMinute: perMinute) < 1 } }
+                let (perMinute, refill) = (self.perMinute, self.refill)
+                buckets = buckets.filter { $0.value.tokens(at: now, perMinute: perMinute, refill: refill) < perMinute }
+                if buckets.count > capacity { buckets = buckets.filter { $0.value.tokens(at: now, perMinute: perMinute, refill: refill) < 1 } }
             }
             var bucket = buckets[address] ?? Bucket(tokens: perMinute, updated: now)
-            bucket.tokens = bucket.tokens(at: now, perMinute: perMinute)
+            bucket.tokens = bucket.tokens(at: now, perMinute: perMinute, refill: refill)
             bucket.updated = now
             if bucket.tokens >= perMinute { bucket.holding = false }
             guard bucket.tokens >= 1 else {

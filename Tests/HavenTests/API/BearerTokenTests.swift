@@ -19,7 +19,7 @@ import Testing
     /// Each rejected token is an audit event: an address sending garbage tokens is slowed
     /// down before it can grow the append-only trail at will.
     @Test func garbageTokensFromOneAddressAreRateLimited() async throws {
-        try await TestApp.run(configuration: .init(host: "127.0.0.1", port: 0, loginRatePerMinute: 3)) { app, client in
+        try await TestApp.run(configuration: .heldBack(perMinute: 3)) { app, client in
             let before = try app.count("audit_event", where: "subtype = 'auth.token-rejected'")
             for _ in 0..<3 { BearerTokenTests.expectRefused(try await client.send(.get, "/v1/me", token: "garbage-\(UUID().uuidString)")) }
             let limited = try await client.send(.get, "/v1/me", token: "garbage-\(UUID().uuidString)")

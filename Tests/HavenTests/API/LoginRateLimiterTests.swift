@@ -12,6 +12,14 @@ import Testing
         #expect(limiter.allow("192.0.2.7", now: now + .seconds(20)), "a third of a minute refills one attempt")
     }
 
+    @Test func aLongerRefillGivesTheAllowanceBackMoreSlowly() {
+        let limiter = LoginRateLimiter(perMinute: 3, refill: .seconds(3600))
+        let now = ContinuousClock.now
+        #expect((0..<3).allSatisfy { _ in limiter.allow("192.0.2.7", now: now) })
+        #expect(!limiter.allow("192.0.2.7", now: now + .seconds(600)), "a sixth of the hour is half an attempt")
+        #expect(limiter.allow("192.0.2.7", now: now + .seconds(1200)), "a third of the hour refills one")
+    }
+
     /// A spell of being held back is reported once: the single attempts that refills let through
     /// during a steady flood do not start a new spell; only a bucket full again does.
     @Test func aSpellOfBeingHeldBackStartsOnce() {

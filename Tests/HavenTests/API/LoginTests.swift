@@ -142,7 +142,7 @@ import Testing
     }
 
     @Test func loginIsRateLimitedPerAddress() async throws {
-        try await TestApp.run(configuration: .init(host: "127.0.0.1", port: 0, loginRatePerMinute: 3)) { app, client in
+        try await TestApp.run(configuration: .heldBack(perMinute: 3)) { app, client in
             let organisation = try await app.organisation()
             let caseworker = try await app.user(.caseworker, in: organisation.id)
             for _ in 0..<3 {
@@ -161,7 +161,7 @@ import Testing
     /// Refusing is the safe side: a held-back address gets its 429 even when the event saying
     /// so cannot be written.
     @Test func aRateLimitStandsWhenItsEventCannotBeWritten() async throws {
-        try await TestApp.run(configuration: .init(host: "127.0.0.1", port: 0, loginRatePerMinute: 1)) { app, client in
+        try await TestApp.run(configuration: .heldBack(perMinute: 1)) { app, client in
             let owner = try app.database.connect(as: DatabaseSetup.ownerRole)
             try owner.run(script: "ALTER TABLE audit_event ADD CONSTRAINT refuse_rate_limited CHECK (subtype <> 'auth.rate-limited') NOT VALID")
             defer { try? owner.run(script: "ALTER TABLE audit_event DROP CONSTRAINT refuse_rate_limited") }

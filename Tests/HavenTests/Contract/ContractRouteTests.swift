@@ -77,7 +77,7 @@ struct ContractRouteTests {
     func rejectedTokenFloodIsDocumented() async throws {
         let document = try OpenAPIDocument.load()
         let checker = ContractChecker(document: document)
-        let configuration = AppConfiguration(host: "127.0.0.1", port: 0, loginRatePerMinute: 1, openAPIPath: OpenAPIDocument.path)
+        let configuration = AppConfiguration.heldBack(perMinute: 1, openAPIPath: OpenAPIDocument.path)
         try await TestApp.run(configuration: configuration) { _, client in
             let api = ContractClient(client: client, checker: checker)
             let token = "not-a-token-" + UUID().uuidString
