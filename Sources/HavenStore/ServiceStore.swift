@@ -81,12 +81,11 @@ public enum ServiceStore {
 
     /// An episode the receiving organisation recorded on a referral (not the one its acceptance
     /// started) is seen beyond that referral only when the referral shares `services`.
-    static func releasedBeyondReferral(_ alias: String) -> String {
-        """
-        NOT EXISTS (SELECT 1 FROM referral r WHERE r.id = \(alias).referral_id AND r.episode_id IS DISTINCT FROM \(alias).id
+    /// On `service_episode s`.
+    static let releasedBeyondReferral = """
+        NOT EXISTS (SELECT 1 FROM referral r WHERE r.id = s.referral_id AND r.episode_id IS DISTINCT FROM s.id
                     AND NOT ('services' = ANY (r.shared_categories)))
         """
-    }
 
     /// Puts the sealed counselling notes back into the episodes' detail.
     static func attachNotes(_ episodes: [ServiceEpisode], keys: KeyRing, on connection: PGConnection) throws -> [ServiceEpisode] {
@@ -130,13 +129,13 @@ public enum ServiceStore {
     /// The case's services; their counselling notes (stored sealed apart) only with `openNotes`.
     public static func list(caseID: UUID, keys: KeyRing, openNotes: Bool = true, on connection: PGConnection) throws -> [ServiceEpisode] {
         let episodes = try connection.query("SELECT " + sealedColumns + " FROM service_episode s WHERE case_id = $1 AND "
-                                            + releasedBeyondReferral("s") + " ORDER BY created_at, id", [caseID])
+                                            + releasedBeyondReferral + " ORDER BY created_at, id", [caseID])
             .rows.map { try decode($0, keys: keys) }
         return openNotes ? try attachNotes(episodes, keys: keys, on: connection) : episodes
     }
 
     public static func find(_ id: UUID, caseID: UUID, keys: KeyRing, forUpdate: Bool = false, on connection: PGConnection) throws -> ServiceEpisode? {
-        let sql = "SELECT " + sealedColumns + " FROM service_episode s WHERE id = $1 AND case_id = $2 AND " + releasedBeyondReferral("s")
+        let sql = "SELECT " + sealedColumns + " FROM service_episode s WHERE id = $1 AND case_id = $2 AND " + releasedBeyondReferral
             + (forUpdate ? " FOR UPDATE OF s" : "")
         guard let episode = try connection.query(sql, [id, caseID]).first.map({ try decode($0, keys: keys) }) else { return nil }
         return try attachNotes([episode], keys: keys, on: connection).first
@@ -178,7 +177,7 @@ public enum ServiceStore {
         var sql = SQLFilter()
         sql.add("s.status IN ('planned', 'in_progress') AND s.due_on < ?::date", today.description)
         sql.add("c.organisation_id = s.case_organisation_id")
-        // As `releasedBeyondReferral("s")`: a partner's own episode only within its referral's `services`.
+        // As `releasedBeyondReferral`: a partner's own episode only within its referral's `services`.
         sql.add("""
             NOT EXISTS (SELECT 1 FROM referral r WHERE r.id = s.referral_id AND r.episode_id IS DISTINCT FROM s.id
                         AND NOT ('services' = ANY (r.shared_categories)))
