@@ -1,0 +1,169 @@
+import Foundation
+import HavenCore
+import Postgres
+
+/// The notification outbox: messages about events someone must act on, written in the same
+/// transaction as the action, and the deliveries the worker makes of them.
+///
+/// **Writing a message.** Where an action writes its audit event, it also calls
+/// `transaction.notify(NotificationMessage(...))` (or `NotificationOutbox.enqueue(_:on:)` with
+/// the transaction's connection). The row is sent with the transaction's COMMIT, so a
+/// rolled-back action leaves no message. A periodic sweep passes a `onceKey`, and a message
+/// whose key was written before is dropped: each deadline is announced once.
+///
+/// **How a channel consumes messages.** A channel is a `NotificationChannel`: its `name` is the
+/// `notification_delivery.channel` value (`in_app`, `webhook`, `email`, ...). Hand it to the
+/// `NotificationDeliverer` that `haven serve` runs, and then, every pass:
+/// 1. *Routing* (once per message, in one transaction as Haven, rows locked with
+///    `FOR UPDATE SKIP LOCKED`): each channel's `targets(for:on:)` says who gets the message,
+///    as strings of its own (a user id, a subscription id; none at all is fine), and one
+///    `notification_delivery` row is written per message, channel and target.
+/// 2. *Claiming* (`claim`): due, pending rows of the channel are locked with
+///    `FOR UPDATE SKIP LOCKED`, their `attempts` counted and `next_attempt_at` moved past the
+///    channel's `lease`, and committed. Two workers never claim the same row at once; a worker
+///    that dies before step 3 leaves the row to be claimed again when the lease ends.
+/// 3. *Delivering*: the worker calls the channel's `deliver(_:)` outside any transaction with
+///    the `NotificationDelivery` (the message, the target, the attempt). Returning marks it
+///    sent; throwing reschedules it after `retryDelay(afterAttempt:)`, or marks it dead when
+///    that is nil. Delivery is at least once: receivers drop repeats by `message.id`.
+/// A channel sends no identifying value and no case content: the message holds none.
+public enum NotificationOutbox {
+    static let columns = "m.id, m.kind, m.recipient_organisation_id, m.recipient_user_id, m.case_reference, m.priority, m.link, m.created_at"
+
+    static func decode(_ row: PGRow, from column: Int = 0) throws -> NotificationMessage {
+        let kind: String = try row.decode(at: column + 1), priority: String = try row.decode(at: column + 5)
+        guard let kind = NotificationKind(rawValue: kind), let priority = NeedPriority(rawValue: priority) else {
+            throw StoreError.database("a notification message of an unknown kind or priority")
+        }
+        return NotificationMessage(id: try row.decode(at: column), kind: kind, recipientOrganisation: try row.decode(at: column + 2),
+                                   recipientUser: try row.decode(at: column + 3), caseReference: try row.decode(at: column + 4),
+                                   priority: priority, link: try row.decode(at: column + 6), created: try row.decode(at: column + 7))
+    }
+
+    /// Writes `message` with the transaction's COMMIT (no round trip of its own). With a
+    /// `onceKey`, a message under the same key written before wins and this one is dropped.
+    public static func enqueue(_ message: NotificationMessage, onceKey: String? = nil, on connection: PGConnection) {
+        let parameters: [(any PGEncodable & Sendable)?] = [
+            message.id, message.kind.rawValue, message.recipientOrganisation, message.recipientUser, message.caseReference,
+            message.priority.rawValue, message.link, message.created, onceKey,
+        ]
+        connection.deferUntilCommit(PGStatement("""
+            INSERT INTO notification_outbox (id, kind, recipient_organisation_id, recipient_user_id, case_reference, priority, link,
+                created_at, once_key)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+            """ + (onceKey == nil ? "" : " ON CONFLICT (once_key) DO NOTHING"), parameters))
+    }
+
+    /// Makes the deliveries of up to `limit` messages not yet routed, oldest first, and marks
+    /// them routed, in the caller's transaction (run as Haven). Messages another worker is
+    /// routing are skipped. Returns how many messages were routed.
+    static func route(channels: [any NotificationChannel], limit: Int, on connection: PGConnection) throws -> Int {
+        let messages = try connection.query(
+            "SELECT " + columns + " FROM notification_outbox m WHERE m.routed_at IS NULL ORDER BY m.created_at, m.id LIMIT $1 FOR UPDATE SKIP LOCKED",
+            [limit]).rows.map { try decode($0) }
+        guard !messages.isEmpty else { return 0 }
+        for message in messages {
+            for channel in channels {
+                let targets = try channel.targets(for: message, on: connection)
+                guard !targets.isEmpty else { continue }
+                try connection.execute("""
+                    INSERT INTO notification_delivery (message_id, channel, target)
+                    SELECT $1, $2, t FROM unnest($3::text[]) AS t ON CONFLICT DO NOTHING
+                    """, [message.id, channel.name, PGTextArray(targets)])
+            }
+        }
+        try connection.execute("UPDATE notification_outbox SET routed_at = now() WHERE id = ANY($1::uuid[])",
+                               [PGTextArray(messages.map(\.id.lowercasedString))])
+        return messages.count
+    }
+
+    /// Claims up to `limit` due deliveries of `channel` for `lease`, and commits with the
+    /// caller's transaction: until the lease ends no other worker claims them.
+    static func claim(channel: String, limit: Int, lease: Duration, on connection: PGConnection) throws -> [NotificationDelivery] {
+        try connection.query("""
+            WITH due AS (
+                SELECT message_id, channel, target FROM notification_delivery
+                WHERE channel = $1 AND state = 'pending' AND next_attempt_at <= now()
+                ORDER BY next_attempt_at LIMIT $2 FOR UPDATE SKIP LOCKED)
+            UPDATE notification_delivery d SET attempts = d.attempts + 1,
+                next_attempt_at = now() + $3::bigint * interval '1 millisecond'
+            FROM due, notification_outbox m
+            WHERE d.message_id = due.message_id AND d.channel = due.channel AND d.target = due.target AND m.id = d.message_id
+            RETURNING d.target, d.attempts,
+            """ + " " + columns, [channel, limit, Int(lease.components.seconds * 1000 + lease.components.attoseconds / 1_000_000_000_000_000)])
+            .rows.map { row in
+                NotificationDelivery(message: try decode(row, from: 2), channel: channel, target: try row.decode(at: 0), attempt: try row.decode(at: 1))
+            }
+    }
+
+    /// Marks a claimed delivery sent.
+    static func markSent(_ delivery: NotificationDelivery, on connection: PGConnection) throws {
+        try connection.execute("""
+            UPDATE notification_delivery SET state = 'sent', sent_at = now(), last_error = NULL
+            WHERE message_id = $1 AND channel = $2 AND target = $3 AND state = 'pending'
+            """, [delivery.message.id, delivery.channel, delivery.target])
+    }
+
+    /// A failed attempt: tried again after `delay`, or dead when `delay` is nil. Only while no
+    /// later claim took the delivery over (its attempt count is still this one's).
+    static func markFailed(_ delivery: NotificationDelivery, error: String, retryAfter delay: Duration?, on connection: PGConnection) throws {
+        let reason = String(error.prefix(500))
+        if let delay {
+            try connection.execute("""
+                UPDATE notification_delivery SET last_error = $4, next_attempt_at = now() + $6::bigint * interval '1 millisecond'
+                WHERE message_id = $1 AND channel = $2 AND target = $3 AND state = 'pending' AND attempts = $5
+                """, [delivery.message.id, delivery.channel, delivery.target, reason, delivery.attempt,
+                      Int(delay.components.seconds * 1000 + delay.components.attoseconds / 1_000_000_000_000_000)])
+        } else {
+            try connection.execute("""
+                UPDATE notification_delivery SET state = 'dead', last_error = $4
+                WHERE message_id = $1 AND channel = $2 AND target = $3 AND state = 'pending' AND attempts = $5
+                """, [delivery.message.id, delivery.channel, delivery.target, reason, delivery.attempt])
+        }
+    }
+}
+
+/// One message on its way to one target of one channel.
+public struct NotificationDelivery: Sendable, Equatable {
+    public var message: NotificationMessage
+    public var channel: String
+    /// The channel's own name for whom it goes to (what its `targets(for:on:)` returned).
+    public var target: String
+    /// 1 for the first attempt.
+    public var attempt: Int
+}
+
+/// A way of telling people: the console's own list (`InAppChannel`), webhooks, email. See
+/// `NotificationOutbox` for how the worker drives one.
+public protocol NotificationChannel: Sendable {
+    /// The `notification_delivery.channel` value: lower case letters, digits and `_`.
+    var name: String { get }
+    /// How long a claim holds a delivery from other workers: longer than one `deliver` may take.
+    var lease: Duration { get }
+    /// How many deliveries one pass claims at most.
+    var batchSize: Int { get }
+    /// Who gets `message`, in the routing transaction (as Haven, which sees every row).
+    func targets(for message: NotificationMessage, on connection: PGConnection) throws -> [String]
+    /// Sends one delivery; throws to try again later.
+    func deliver(_ delivery: NotificationDelivery) async throws
+    /// When to try again after a failed attempt (`attempt` 1 is the first); nil gives up and
+    /// marks the delivery dead.
+    func retryDelay(afterAttempt attempt: Int) -> Duration?
+}
+
+extension NotificationChannel {
+    public var lease: Duration { .seconds(60) }
+    public var batchSize: Int { 50 }
+    /// Doubling from 2 seconds up to an hour, for a day or so, then dead.
+    public func retryDelay(afterAttempt attempt: Int) -> Duration? {
+        guard attempt < 32 else { return nil }
+        return .seconds(min(3600, 1 << min(attempt, 12)))
+    }
+}
+
+extension StoreTransaction {
+    /// Writes `message` to the outbox with this transaction (see `NotificationOutbox`).
+    public func notify(_ message: NotificationMessage, onceKey: String? = nil) {
+        NotificationOutbox.enqueue(message, onceKey: onceKey, on: connection)
+    }
+}
