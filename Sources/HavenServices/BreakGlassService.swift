@@ -31,6 +31,12 @@ public struct BreakGlassService: Sendable {
             try transaction.audit(.execute, "breakglass.start", entityKind: "break-glass-grant", entityID: grant.id.lowercasedString, caseID: caseID,
                                   subjectOrganisation: access.facts.owningOrganisation, purpose: .breakGlass,
                                   detail: ["expires_in_seconds": .int(Int(duration.components.seconds))])
+            // Supervisors of the case's organisation review it, and those of the holder's when it is another.
+            for organisation in Set([access.facts.owningOrganisation, actor.organisationID]) {
+                transaction.notify(NotificationMessage(kind: .breakGlassStarted, recipientOrganisation: organisation, caseReference: nil,
+                                                       priority: .urgent, link: NotificationLink.breakGlass),
+                                   referenceOf: caseID)
+            }
             return try answer(grant)
         }
     }

@@ -107,6 +107,8 @@ extension CaseService {
                 file.closureRequestedAt = Date()
                 file.closureRequestedBy = actor.userID
                 file.closureReason = reason.rawValue
+                transaction.notify(NotificationMessage(kind: .closureRequested, recipientOrganisation: file.organisationID,
+                                                       caseReference: file.reference, link: NotificationLink.closure(file.id)))
             }
             return ["reason": .string(reason.rawValue)]
         }
@@ -121,6 +123,9 @@ extension CaseService {
             guard let reason = file.closureReason, file.closureRequestedAt != nil else {
                 throw StoreError.conflict("no closure request is waiting for approval", field: nil)
             }
+            transaction.notify(NotificationMessage(kind: .closureApproved, recipientOrganisation: file.organisationID,
+                                                   recipientUser: file.closureRequestedBy, caseReference: file.reference,
+                                                   link: NotificationLink.caseFile(file.id)))
             try CaseService.closeNow(&file, reason: reason, decisions: decisions, actor: actor,
                                      purpose: actor.userID == file.assignee ? .caseManagement : .supervision, on: transaction)
             return ["reason": .string(reason), "approved": true]

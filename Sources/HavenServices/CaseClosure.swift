@@ -63,6 +63,9 @@ extension CaseService {
             var detail: [String: AuditDetail] = ["reason": .string(reason.rawValue)]
             if let requestedBy = file.closureRequestedBy { detail["requested_by"] = .string(requestedBy.lowercasedString) }
             if let requested = file.closureReason { detail["requested_reason"] = .string(requested) }
+            transaction.notify(NotificationMessage(kind: .closureDeclined, recipientOrganisation: file.organisationID,
+                                                   recipientUser: file.closureRequestedBy, caseReference: file.reference,
+                                                   link: NotificationLink.caseFile(file.id)))
             file.closureRequestedAt = nil
             file.closureRequestedBy = nil
             file.closureReason = nil

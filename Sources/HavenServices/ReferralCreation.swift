@@ -42,6 +42,9 @@ extension ReferralService {
                                   detail: ["to_organisation": .string(draft.toOrganisation.lowercasedString),
                                            "service_type": .string(new.serviceType.rawValue),
                                            "shared_categories": .strings(new.sharedCategories.sorted().map(\.rawValue))])
+            transaction.notify(NotificationMessage(kind: .referralArrived, recipientOrganisation: referral.toOrganisation,
+                                                   caseReference: referral.caseReference, priority: referral.priority,
+                                                   link: NotificationLink.referral(referral.id)))
             return try answer(referral)
         }
     }

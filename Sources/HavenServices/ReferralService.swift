@@ -148,10 +148,22 @@ public struct ReferralService: Sendable {
             if let business = move.businessStatus { detail["business_status"] = .string(business) }
             try transaction.audit(.update, "referral.transition", entityKind: "referral", entityID: id.lowercasedString, caseID: current.caseID,
                                   subjectOrganisation: current.caseOrganisation, purpose: access.purpose, detail: detail)
+            if updated.status != current.status, let kind = NotificationKind.referralMove(to: updated.status) {
+                transaction.notify(Self.answerMessage(kind, updated))
+            }
             var view = View(referral: updated, side: side)
             view.coveringOrganisations = try ReferralService.suggestions(after: updated, on: transaction)
             return view
         }
+    }
+
+    /// A cancellation is the receiving organisation's to hear (the user handling it, where one
+    /// took it); an answer is the sender's.
+    static func answerMessage(_ kind: NotificationKind, _ referral: Referral) -> NotificationMessage {
+        let toRecipient = kind == .referralCancelled
+        return NotificationMessage(kind: kind, recipientOrganisation: toRecipient ? referral.toOrganisation : referral.fromOrganisation,
+                                   recipientUser: toRecipient ? referral.handler : referral.fromUser, caseReference: referral.caseReference,
+                                   priority: referral.priority, link: NotificationLink.referral(referral.id))
     }
 
     /// Every transition of a referral, oldest first.

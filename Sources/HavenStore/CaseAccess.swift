@@ -70,6 +70,7 @@ extension StoreTransaction {
     /// and each names its case and the case's organisation, so the case's trail and its
     /// supervisor see it.
     public func auditLapsedEnds(_ ended: [ReferralStore.LapsedEnd]) throws {
+        NotificationOutbox.enqueueCancellations(of: ended.map(\.id), on: connection)
         for end in ended {
             var detail: [String: AuditDetail] = ["to": "cancelled", "reason": .string(end.reason ?? "consent-lapsed")]
             if let from = end.from { detail["from"] = .string(from) }

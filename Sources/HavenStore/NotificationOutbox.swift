@@ -54,6 +54,29 @@ public enum NotificationOutbox {
             """ + (onceKey == nil ? "" : " ON CONFLICT (once_key) DO NOTHING"), parameters))
     }
 
+    /// The same for a message about a case whose reference the caller has not read: taken from
+    /// the case as the transaction's actor sees it.
+    public static func enqueue(_ message: NotificationMessage, referenceOf caseID: UUID, on connection: PGConnection) {
+        connection.deferUntilCommit(PGStatement("""
+            INSERT INTO notification_outbox (id, kind, recipient_organisation_id, recipient_user_id, case_reference, priority, link, created_at)
+            VALUES ($1, $2, $3, $4, (SELECT reference FROM case_file WHERE id = $5), $6, $7, $8)
+            """, [message.id, message.kind.rawValue, message.recipientOrganisation, message.recipientUser, caseID,
+                  message.priority.rawValue, message.link, message.created]))
+    }
+
+    /// Tells each referral's receiving organisation (the user handling it, where one took it)
+    /// that it was cancelled: for referrals ended together (a withdrawn or lapsed consent, a
+    /// closing case).
+    public static func enqueueCancellations(of referrals: [UUID], on connection: PGConnection) {
+        guard !referrals.isEmpty else { return }
+        connection.deferUntilCommit(PGStatement("""
+            INSERT INTO notification_outbox (id, kind, recipient_organisation_id, recipient_user_id, case_reference, priority, link)
+            SELECT gen_random_uuid(), 'referral.cancelled', r.to_organisation_id, r.handler_user_id, r.case_reference, r.priority,
+                   '/referrals/' || r.id::text
+            FROM referral r WHERE r.id = ANY($1::uuid[])
+            """, [PGTextArray(referrals.map(\.lowercasedString))]))
+    }
+
     /// Makes the deliveries of up to `limit` messages not yet routed, oldest first, and marks
     /// them routed, in the caller's transaction (run as Haven). Messages another worker is
     /// routing are skipped. Returns how many messages were routed.
@@ -165,5 +188,10 @@ extension StoreTransaction {
     /// Writes `message` to the outbox with this transaction (see `NotificationOutbox`).
     public func notify(_ message: NotificationMessage, onceKey: String? = nil) {
         NotificationOutbox.enqueue(message, onceKey: onceKey, on: connection)
+    }
+
+    /// The same, with the reference of the case `caseID` as this transaction's actor sees it.
+    public func notify(_ message: NotificationMessage, referenceOf caseID: UUID) {
+        NotificationOutbox.enqueue(message, referenceOf: caseID, on: connection)
     }
 }

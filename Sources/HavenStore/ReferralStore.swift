@@ -258,7 +258,10 @@ public enum ReferralStore {
             SELECT id FROM cancelled
             """, [which.keys.consent, reasonCode, actor?.userID, actor?.organisationID, which.keys.caseID,
                   PGTextArray(which.keys.ids.map(\.uuidString))])
-        return try result.rows.map { try $0.decode(UUID.self, at: 0) }
+        let cancelled = try result.rows.map { try $0.decode(UUID.self, at: 0) }
+        // The receiving organisation stops work on it: told with the same commit.
+        NotificationOutbox.enqueueCancellations(of: cancelled, on: connection)
+        return cancelled
     }
 
     /// An expired or withdrawn consent ends the referral the moment anyone looks (S16), not
