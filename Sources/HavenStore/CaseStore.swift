@@ -123,7 +123,10 @@ public enum CaseStore {
             perpetratorCount: try row.decode(at: 42),
             perpetratorSex: (try row.decode(String?.self, at: 43)).flatMap(PerpetratorSex.init(rawValue:)),
             perpetratorAgeGroup: (try row.decode(String?.self, at: 44)).flatMap(PerpetratorAgeGroup.init(rawValue:)))
-        violence.daysToFirstService = ViolenceProfile.elapsed(from: violence.incidentDate, toFirstService: try row.decode(at: 45))
+        // An anonymised case keeps only the incident's month: days counted from it would mislead.
+        if try row.decode(Date?.self, at: 18) == nil {
+            violence.daysToFirstService = ViolenceProfile.elapsed(from: violence.incidentDate, toFirstService: try row.decode(at: 45))
+        }
         let caseType = try enumValue(CaseType.self, 3)
         var file = CaseFile(
             id: id, organisationID: try row.decode(at: 1), reference: try row.decode(at: 2), caseType: caseType,

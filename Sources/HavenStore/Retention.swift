@@ -4,8 +4,9 @@ import Logging
 import Postgres
 
 /// Anonymisation (S17): identifying fields and every free-text note of a case are erased;
-/// what statistics need (type, status, profile without birth year, dates) stays. Nothing else is
-/// deleted.
+/// what statistics need (type, status, profile without birth year, dates) stays. The violence
+/// profile's incident and report dates are coarsened to their month, as the birth date is to
+/// nothing but an age band: an exact day can single out an incident. Nothing else is deleted.
 public enum Retention {
     /// Erases a case's identifying data now. Returns false when it was already anonymised.
     @discardableResult
@@ -13,6 +14,7 @@ public enum Retention {
         let updated = try connection.execute("""
             UPDATE case_file SET identity_sealed = NULL, note_sealed = NULL, blind_index = NULL, birth_year = NULL,
                 labour_sector = NULL, labour_sector_sealed = NULL, violence_location = NULL, violence_location_sealed = NULL,
+                incident_date = date_trunc('month', incident_date)::date, reported_on = date_trunc('month', reported_on)::date,
                 anonymised_at = now(), updated_at = now(), version = version + 1
             WHERE id = $1 AND anonymised_at IS NULL
             """, [caseID])

@@ -126,6 +126,41 @@ struct CasesStandardProfileTests {
         }
     }
 
+    @Test("erasure coarsens the incident and report dates to their month and the derived days go; the rest of the core stays")
+    func erasureCoarsensTheDates() async throws {
+        try await TestApp.run { app, client in
+            let org = try await app.organisation(country: "MD")
+            let supervisor = try await CaseKit.member(app, client, .supervisor, in: org.id)
+            let created = try await CaseKit.call(client, .post, "/v1/cases", supervisor.token, Self.body(
+                trafficking: ["recruitment_type": "online", "transit_countries": ["UA"]],
+                violence: ["incident_date": "2025-03-17", "reported_on": "2025-04-02", "perpetrator_count": 3,
+                           "perpetrator_sex": "male", "perpetrator_age_group": "18-25"]))
+            #expect(created.status == .created, "\(created.text)")
+            let id = try CaseKit.id(created)
+            let base = "/v1/cases/\(id.uuidString)"
+            _ = try await CaseKit.create(client, supervisor.token, base + "/services", ["type": "medical", "start_on": "2025-03-20"])
+            let before = try await CaseKit.call(client, .get, base, supervisor.token)
+            #expect((try before.json()["violence"] as? [String: Any])?["days_to_first_service"] as? Int == 3, "\(before.text)")
+
+            let erased = try await CaseKit.call(client, .post, base + "/erase", supervisor.token, ["reason": "subject-request"],
+                                                headers: ["X-Reauthenticate": "password \(supervisor.user.password)"])
+            #expect(erased.status == .ok, "\(erased.text)")
+            #expect(try CaseKit.count(app, "case_file", where: "id = $1 AND incident_date = date '2025-03-01' AND reported_on = date '2025-04-01'",
+                                      [id]) == 1)
+            let read = try await CaseKit.call(client, .get, base, supervisor.token)
+            #expect(read.status == .ok, "\(read.text)")
+            let violence = try #require(try read.json()["violence"] as? [String: Any], "\(read.text)")
+            #expect(violence["incident_date"] as? String == "2025-03-01", "\(read.text)")
+            #expect(violence["reported_on"] as? String == "2025-04-01", "\(read.text)")
+            #expect(violence["days_to_first_service"] == nil, "counted from a coarsened day: \(read.text)")
+            // Counts, bands and closed-set words identify no one: statistics keep them.
+            #expect(violence["perpetrator_count"] as? Int == 3)
+            #expect(violence["perpetrator_age_group"] as? String == "18-25")
+            #expect((try read.json()["trafficking"] as? [String: Any])?["recruitment_type"] as? String == "online", "\(read.text)")
+            #expect(!read.text.contains("2025-03-17") && !read.text.contains("2025-04-02"), "\(read.text)")
+        }
+    }
+
     @Test("the elapsed days are nil without both dates or when the service began before the incident")
     func elapsedRule() {
         let incident = CalendarDate(year: 2026, month: 2, day: 27)
