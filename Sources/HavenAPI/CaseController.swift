@@ -11,6 +11,7 @@ struct CaseController: Sendable {
     let bodyLimit: Int
     let breakGlassDuration: Duration
     var cases: CaseService { CaseService(store: store) }
+    var directory: DirectoryService { DirectoryService(store: store) }
 
     struct AssignRequest: Decodable { var assignee: UUID }
     /// The reason, and (closing at once) a decision for every open referral, service and need.
@@ -154,6 +155,8 @@ struct CaseController: Sendable {
         var event: String
         var action: String
         var actor: UUID?
+        /// The actor's name, to their colleagues only (as the console names them).
+        var actorName: String? = nil
         var actorOrganisation: UUID?
         var actorRole: String?
         var purpose: String
@@ -166,8 +169,11 @@ struct CaseController: Sendable {
         let id = try request.uuidParameter("id", context)
         let query = try ListQuery(request, defaultLimit: 100, maxLimit: 500)
         let page = try await cases.history(id, page: query.page, context: context.access)
+        let names = try await directory.names(users: Set(page.items.compactMap(\.actorUser)), organisations: [],
+                                              viewer: try context.requireActor())
         return JSONResponse(ListResponse(page) { record in
             HistoryEntry(at: record.recorded, event: record.subtype, action: record.action, actor: record.actorUser,
+                         actorName: record.actorUser.flatMap { names.users[$0] },
                          actorOrganisation: record.actorOrganisation, actorRole: record.actorRole, purpose: record.purpose,
                          detail: JSONText(record.detailJSON))
         })

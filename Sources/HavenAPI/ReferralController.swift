@@ -136,6 +136,8 @@ struct ReferralController: Sendable {
         var from: ReferralStatus?
         var to: ReferralStatus
         var actorUser: UUID?
+        /// The actor's name, to their colleagues only (as the console names them).
+        var actorName: String? = nil
         var actorOrganisation: UUID?
         var reason: String?
         var businessStatus: String?
@@ -147,8 +149,11 @@ struct ReferralController: Sendable {
     func history(_ request: Request, _ context: HavenRequestContext) async throws -> JSONResponse<ListResponse<TransitionDTO>> {
         let id = try request.uuidParameter("id", context)
         let transitions = try await referrals.history(id, context: context.access)
+        let names = try await directory.names(users: Set(transitions.compactMap(\.actorUser)), organisations: [],
+                                              viewer: try context.requireActor())
         return JSONResponse(ListResponse(items: transitions.map {
-            TransitionDTO(from: $0.from, to: $0.to, actorUser: $0.actorUser, actorOrganisation: $0.actorOrganisation, reason: $0.reason,
+            TransitionDTO(from: $0.from, to: $0.to, actorUser: $0.actorUser, actorName: $0.actorUser.flatMap { names.users[$0] },
+                          actorOrganisation: $0.actorOrganisation, reason: $0.reason,
                           businessStatus: $0.businessStatus, outcome: $0.outcome, note: $0.note, at: $0.at)
         }, nextCursor: nil))
     }
