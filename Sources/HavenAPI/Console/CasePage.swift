@@ -35,6 +35,9 @@ extension ConsoleController {
             if !name.isEmpty { summary["name"] = name }
         }
         if file.closureRequestedAt != nil && file.status == .open { summary["closure_requested"] = true }
+        let facts = profileFacts(file, visit)
+        summary["profile"] = facts
+        summary["has_profile"] = !facts.isEmpty
         summary["id"] = id.uuidString.lowercased()
         summary["open"] = file.status == .open
         summary["version"] = String(file.version)
@@ -87,4 +90,30 @@ extension ConsoleController {
         return render("case", visit, title: "case.title", model, status: status)
     }
 
+    /// The standards' core of the trafficking and violence profiles, each recorded value with its
+    /// label; the days to the first service as Haven derives them.
+    func profileFacts(_ file: CaseFile, _ visit: ConsoleVisit) -> [[String: Any]] {
+        let language = visit.language
+        var facts: [[String: Any]] = []
+        let add = { (key: String, value: String?) in
+            guard let value, !value.isEmpty else { return }
+            facts.append(["label": catalogue.text(key, language), "value": value, "id": "profile-" + key.replacingOccurrences(of: ".", with: "-")])
+        }
+        if let trafficking = file.trafficking {
+            add("intake.recruitment_type", trafficking.recruitmentType.map { catalogue.label("recruitment", $0.rawValue, language) })
+            add("intake.transit_countries", trafficking.transitCountries?.joined(separator: ", "))
+            add("intake.other_countries", trafficking.otherCountriesOfExploitation?.joined(separator: ", "))
+            add("intake.years", trafficking.yearsOfExploitation?.map(String.init).joined(separator: ", "))
+            add("intake.as_child", trafficking.traffickedAsChild.map { catalogue.label("answer", String($0), language) })
+        }
+        if let violence = file.violence {
+            add("intake.incident_date", violence.incidentDate.map(visit.format.date))
+            add("intake.reported_on", violence.reportedOn.map(visit.format.date))
+            add("intake.perpetrator_count", violence.perpetratorCount.map(String.init))
+            add("intake.perpetrator_sex", violence.perpetratorSex.map { catalogue.label("perpetrator_sex", $0.rawValue, language) })
+            add("intake.perpetrator_age_group", violence.perpetratorAgeGroup.map { catalogue.label("perpetrator_age", $0.rawValue, language) })
+            add("case.days_to_first_service", violence.daysToFirstService.map(String.init))
+        }
+        return facts
+    }
 }

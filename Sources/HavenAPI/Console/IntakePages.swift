@@ -12,8 +12,15 @@ extension ConsoleController {
         router.post("/cases") { request, context in await action(request, context) { visit, form in try await intake(form, visit) } }
     }
 
-    static let intakeIntegers: Set<String> = ["person.birth_year", "trafficking.months_exploited"]
-    static let intakeLists: Set<String> = ["trafficking.exploitation_types", "trafficking.means_of_control", "violence.types"]
+    static let intakeIntegers: Set<String> = ["person.birth_year", "trafficking.months_exploited", "violence.perpetrator_count"]
+    static let intakeLists: Set<String> = ["trafficking.exploitation_types", "trafficking.means_of_control", "violence.types",
+                                           "trafficking.transit_countries", "trafficking.other_countries_of_exploitation",
+                                           "trafficking.years_of_exploitation"]
+    /// Lists typed into one field, their items separated by commas (`UA, PL`; `2023, 2024`).
+    static let intakeTypedLists: Set<String> = ["trafficking.transit_countries", "trafficking.other_countries_of_exploitation",
+                                                "trafficking.years_of_exploitation"]
+    /// Yes / no / not known: a choice of "true" or "false", nothing when not known.
+    static let intakeFlags: Set<String> = ["trafficking.trafficked_as_child"]
 
     func intakePage(_ visit: ConsoleVisit, form: ConsoleForm = ConsoleForm(), messages: [FieldMessage] = [],
                     status: HTTPResponse.Status = .ok) -> Response {
@@ -25,6 +32,9 @@ extension ConsoleController {
             // UTC's day, as the rule that refuses future dates counts them (HavenCore's `CalendarDate.of`).
             "identified_on": form["identified_on"] ?? CalendarDate.of(Date()).description, "country": value("trafficking.country_of_exploitation"),
             "months": value("trafficking.months_exploited"), "note": value("note"), "languages": value("person.languages"),
+            "transit_countries": value("trafficking.transit_countries"), "other_countries": value("trafficking.other_countries_of_exploitation"),
+            "years": value("trafficking.years_of_exploitation"), "incident_date": value("violence.incident_date"),
+            "reported_on": value("violence.reported_on"), "perpetrator_count": value("violence.perpetrator_count"),
         ]
         model["idempotency_key"] = form["idempotency_key"] ?? UUID().uuidString.lowercased()
         model["ask_supervisor"] = AccessPolicy.duplicateHintReach(visit.actor) == .ownOrganisation
@@ -37,6 +47,12 @@ extension ConsoleController {
         model["exploitation"] = checkboxes("exploitation", ExploitationType.allCases.map(\.rawValue), ticked: form.all("trafficking.exploitation_types"), visit)
         model["control"] = checkboxes("control", MeansOfControl.allCases.map(\.rawValue), ticked: form.all("trafficking.means_of_control"), visit)
         model["violence"] = checkboxes("violence", ViolenceType.allCases.map(\.rawValue), ticked: form.all("violence.types"), visit)
+        model["recruitments"] = options("recruitment", RecruitmentType.allCases.map(\.rawValue), selected: form["trafficking.recruitment_type"], visit)
+        model["as_child"] = options("answer", ["true", "false"], selected: form["trafficking.trafficked_as_child"], visit)
+        model["perpetrator_sexes"] = options("perpetrator_sex", PerpetratorSex.allCases.map(\.rawValue),
+                                             selected: form["violence.perpetrator_sex"], visit)
+        model["perpetrator_ages"] = options("perpetrator_age", PerpetratorAgeGroup.allCases.map(\.rawValue),
+                                            selected: form["violence.perpetrator_age_group"], visit)
         return render("intake", visit, title: "intake.title", model, status: status)
     }
 
@@ -56,6 +72,7 @@ extension ConsoleController {
             person["languages"] = languages.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
             body["person"] = person
         }
+        ConsoleController.readTypedLists(&body)
         let refuse = { (messages: [FieldMessage]) in intakePage(visit, form: form, messages: messages, status: .unprocessableContent) }
         let draft: CaseDraft
         do {
@@ -86,6 +103,30 @@ extension ConsoleController {
             let minutes = String((limited.retryAfter + 59) / 60)
             let text = catalogue.text("intake.duplicate_limit", visit.language, ["minutes": minutes])
             return intakePage(visit, form: form, messages: [FieldMessage(field: "person.identity.given_name", text: text)], status: .tooManyRequests)
+        }
+    }
+
+    /// The profile's typed lists split at their commas (years as numbers when every item is
+    /// one, else left as typed so the decoder names the field), and the yes / no choices as
+    /// true or false.
+    static func readTypedLists(_ body: inout [String: Any]) {
+        for name in intakeTypedLists.union(intakeFlags) {
+            let path = name.split(separator: ".").map(String.init)
+            guard var section = body[path[0]] as? [String: Any], let value = section[path[1]] else { continue }
+            if intakeFlags.contains(name) {
+                section[path[1]] = value as? String == "true" ? true : value as? String == "false" ? false : value
+            } else {
+                let items = (value as? [String] ?? []).flatMap { $0.split(separator: ",") }
+                    .map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+                if name.hasSuffix("years_of_exploitation") {
+                    let years = items.compactMap { Int($0) }
+                    section[path[1]] = years.count == items.count ? years as Any : items.joined(separator: ", ")
+                } else {
+                    section[path[1]] = items
+                }
+                if items.isEmpty { section[path[1]] = nil }
+            }
+            body[path[0]] = section
         }
     }
 

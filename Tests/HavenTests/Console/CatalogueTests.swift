@@ -32,6 +32,8 @@ import Testing
         "problem": ["changed", "deleted", "inserted", "reordered", "wrong-key"], "report_kind": ["cases", "referrals", "turnaround"],
         "dimension": CaseDimension.allCases.map(\.rawValue) + ReferralDimension.allCases.map(\.rawValue) + TurnaroundDimension.allCases.map(\.rawValue),
         "organisation_type": OrganisationType.allCases.map(\.rawValue), "population": Population.allCases.map(\.rawValue),
+        "recruitment": RecruitmentType.allCases.map(\.rawValue), "perpetrator_sex": PerpetratorSex.allCases.map(\.rawValue),
+        "perpetrator_age": PerpetratorAgeGroup.allCases.map(\.rawValue), "answer": ["true", "false"],
     ]
 
     @Test func everyLanguageHasEveryKeyAndNoOther() throws {

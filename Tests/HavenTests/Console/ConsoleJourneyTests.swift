@@ -100,4 +100,74 @@ import Testing
             #expect(try CaseKit.count(app, "case_file", where: "id = $1 AND status = 'closed'", [caseID]) == 1)
         }
     }
+
+    @Test func theIntakeFormRecordsTheStandardsProfileAndShowsItOnTheCasePage() async throws {
+        try await TestApp.run { app, client in
+            let ngo = try await app.organisation("Synthetic NGO \(UUID().uuidString.prefix(6))", services: [.counselling])
+            let caseworker = try await app.user(.caseworker, in: ngo.id)
+            let browser = try await ConsoleKit.login(client, caseworker)
+            let blank = try await ConsoleKit.get(client, "/cases/new", cookie: browser.cookie)
+            for name in ["trafficking.recruitment_type", "trafficking.transit_countries", "trafficking.other_countries_of_exploitation",
+                         "trafficking.years_of_exploitation", "trafficking.trafficked_as_child", "violence.incident_date", "violence.reported_on",
+                         "violence.perpetrator_count", "violence.perpetrator_sex", "violence.perpetrator_age_group"] {
+                #expect(blank.text.contains("name=\"\(name)\""), "the form lacks \(name)")
+            }
+            #expect(blank.text.contains(">Sold by family</option>") && blank.text.contains(">61 or older</option>"))
+            let person = CaseKit.Person()
+            let year = CaseKit.thisYear
+            var intake = ["csrf": browser.formToken, "idempotency_key": "console-standard-1", "case_type": "both",
+                          "identification_status": "presumed", "identified_by": "hotline", "identified_on": CaseKit.daysAgo(3), "risk_level": "high",
+                          "person.identity.given_name": person.givenName, "person.identity.family_name": person.familyName, "person.sex": "female",
+                          "person.birth_year": "1999", "trafficking.recruitment_type": "job_offer", "trafficking.transit_countries": "UA, XX",
+                          "trafficking.other_countries_of_exploitation": "DE", "trafficking.years_of_exploitation": "\(year - 2), \(year - 1)",
+                          "trafficking.trafficked_as_child": "true", "violence.incident_date": CaseKit.daysAgo(3),
+                          "violence.reported_on": CaseKit.daysAgo(5), "violence.perpetrator_count": "100", "violence.perpetrator_sex": "both",
+                          "violence.perpetrator_age_group": "26-40"]
+            // The incident after its report, too many perpetrators, a country that is none: each
+            // named beside its field at once, every value kept as typed.
+            let refused = try await ConsoleKit.post(client, "/cases", intake, cookie: browser.cookie)
+            #expect(refused.status == .unprocessableContent)
+            #expect(refused.text.contains("id=\"violence_incident_date-error\">Choose a date that is not in the future and not after the date reported."),
+                    "\(refused.text)")
+            #expect(refused.text.contains("id=\"violence_perpetrator_count-error\">Write a whole number from 1 to 99."))
+            #expect(refused.text.contains("id=\"trafficking_transit_countries-error\""))
+            #expect(!refused.text.contains("id=\"violence_reported_on-error\""), "the report's date is right")
+            #expect(refused.text.contains("value=\"\(CaseKit.daysAgo(3))\"") && refused.text.contains("value=\"\(CaseKit.daysAgo(5))\""))
+            #expect(refused.text.contains("value=\"100\"") && refused.text.contains("value=\"UA, XX\""))
+            #expect(refused.text.contains("value=\"job_offer\" selected") && refused.text.contains("value=\"26-40\" selected"))
+            #expect(refused.text.contains("value=\"true\" selected"))
+            #expect(try CaseKit.count(app, "case_file") == 0)
+
+            intake["trafficking.transit_countries"] = "UA, PL"
+            intake["violence.incident_date"] = CaseKit.daysAgo(20)
+            intake["violence.reported_on"] = CaseKit.daysAgo(15)
+            intake["violence.perpetrator_count"] = "2"
+            let caseLocation = try Self.location(try await ConsoleKit.post(client, "/cases", intake, cookie: browser.cookie))
+            let caseID = try Self.id(in: caseLocation)
+            let stored = try CaseKit.ownerRows(app, """
+                SELECT recruitment_type, array_to_string(transit_countries, ','), array_to_string(other_countries_of_exploitation, ','),
+                    array_to_string(years_of_exploitation, ','), trafficked_as_child::text, incident_date::text, reported_on::text,
+                    perpetrator_count::text, perpetrator_sex, perpetrator_age_group
+                FROM case_file WHERE id = $1::uuid
+                """, [caseID])
+            #expect(stored.first == ["job_offer", "UA,PL", "DE", "\(year - 2),\(year - 1)", "true", CaseKit.daysAgo(20), CaseKit.daysAgo(15),
+                                     "2", "both", "26-40"], "\(stored)")
+            let page = try await ConsoleKit.get(client, caseLocation, cookie: browser.cookie)
+            #expect(page.status == .ok)
+            for shown in ["id=\"profile-intake-recruitment_type\">Job offer<", "id=\"profile-intake-transit_countries\">UA, PL<",
+                          "id=\"profile-intake-other_countries\">DE<", "id=\"profile-intake-years\">\(year - 2), \(year - 1)<",
+                          "id=\"profile-intake-as_child\">Yes<", "id=\"profile-intake-perpetrator_count\">2<",
+                          "id=\"profile-intake-perpetrator_sex\">Both (several perpetrators)<", "id=\"profile-intake-perpetrator_age_group\">26–40 years<",
+                          "id=\"profile-intake-incident_date\"", "id=\"profile-intake-reported_on\""] {
+                #expect(page.text.contains(shown), "the case page lacks \(shown)")
+            }
+            // In another language the same facts read in its words.
+            let switched = try await ConsoleKit.post(client, "/language", ["csrf": browser.formToken, "language": "ro", "back": caseLocation],
+                                                     cookie: browser.cookie)
+            #expect(switched.status == .seeOther)
+            let language = switched.headers.filter { $0.name == .setCookie }.map { String($0.value.split(separator: ";")[0]) }
+            let romanian = try await ConsoleKit.get(client, caseLocation, cookie: ([browser.cookie] + language).joined(separator: "; "))
+            #expect(romanian.text.contains(">Ofertă de muncă<") && romanian.text.contains(">26–40 de ani<"), "\(romanian.text.prefix(200))")
+        }
+    }
 }
