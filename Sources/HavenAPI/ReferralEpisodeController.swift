@@ -37,13 +37,18 @@ struct ReferralEpisodeController: Sendable {
         return JSONResponse(ServiceDTO(episode), headers: [.eTag: ETag.make(episode.version)])
     }
 
-    func create(_ request: Request, _ context: HavenRequestContext) async throws -> JSONResponse<ServiceDTO> {
+    /// Once per `Idempotency-Key`: a retry gets the first answer and records nothing more.
+    func create(_ request: Request, _ context: HavenRequestContext) async throws -> Response {
         let id = try request.uuidParameter("id", context)
         var request = request
-        let draft = try await request.decodeJSON(ReferralEpisodeDraft.self, limit: bodyLimit)
-        let episode = try await referrals.addEpisode(to: id, draft, context: context.access)
-        return JSONResponse(ServiceDTO(episode), status: .created,
-                            headers: [.location: Self.location(id, episode.id), .eTag: ETag.make(episode.version)])
+        let (draft, bytes) = try await request.decodeJSONWithBytes(ReferralEpisodeDraft.self, limit: bodyLimit)
+        let key = Idempotent.Request(key: request.headers[.idempotencyKey], scope: "POST /v1/referrals/\(id)/episodes", body: bytes)
+        return try await Idempotency.respond(request, key: key) {
+            try await referrals.addEpisode(to: id, draft, request: key, context: context.access) { episode in
+                try CreatedResponse(ServiceDTO(episode), location: Self.location(id, episode.id), caseID: episode.caseID,
+                                    version: episode.version).answer
+            }
+        }
     }
 
     func update(_ request: Request, _ context: HavenRequestContext) async throws -> JSONResponse<ServiceDTO> {
@@ -66,14 +71,20 @@ struct ReferralEpisodeController: Sendable {
         return JSONResponse(ServiceDTO(episode), headers: [.eTag: ETag.make(episode.version)])
     }
 
-    func addSession(_ request: Request, _ context: HavenRequestContext) async throws -> JSONResponse<ServiceDTO> {
+    /// Once per `Idempotency-Key`: a retry gets the first answer and adds no second session.
+    func addSession(_ request: Request, _ context: HavenRequestContext) async throws -> Response {
         let id = try request.uuidParameter("id", context)
         let episodeID = try request.uuidParameter("eid", context)
         var request = request
-        let session = try await request.decodeJSON(ServiceDetail.CounsellingSession.self, limit: bodyLimit)
-        let (episode, index) = try await referrals.addSession(session, to: episodeID, of: id, context: context.access)
-        return JSONResponse(ServiceDTO(episode), status: .created,
-                            headers: [.location: Self.location(id, episodeID) + "/sessions/\(index)", .eTag: ETag.make(episode.version)])
+        let (session, bytes) = try await request.decodeJSONWithBytes(ServiceDetail.CounsellingSession.self, limit: bodyLimit)
+        let key = Idempotent.Request(key: request.headers[.idempotencyKey], scope: "POST /v1/referrals/\(id)/episodes/\(episodeID)/sessions",
+                                     body: bytes)
+        return try await Idempotency.respond(request, key: key) {
+            try await referrals.addSession(session, to: episodeID, of: id, request: key, context: context.access) { episode, index in
+                try CreatedResponse(ServiceDTO(episode), location: Self.location(id, episodeID) + "/sessions/\(index)", caseID: episode.caseID,
+                                    version: episode.version).answer
+            }
+        }
     }
 
     func correctSession(_ request: Request, _ context: HavenRequestContext) async throws -> JSONResponse<ServiceDTO> {

@@ -47,9 +47,12 @@ public enum Idempotent {
     ///
     /// A retry is a read of the first answer, so the policy is asked again: an answer about a
     /// case needs `readCase` on it now (the caller may have lost the case since), any other
-    /// needs `collection` on the collection (the caller's role may have changed).
+    /// needs `collection` on the collection (the caller's role may have changed). A record that
+    /// the caller reaches through something other than the case (a recipient's episode on a
+    /// referral) names its own check as `replay`, which asks the policy and audits the read.
     public static func run(
         _ request: Request, store: Store, context: AccessContext, collection: AccessOperation? = nil,
+        replay check: (@Sendable (StoreTransaction) throws -> Void)? = nil,
         _ work: @escaping @Sendable (StoreTransaction) throws -> Answer
     ) async throws -> Outcome {
         if let key = request.key { try IdempotencyStore.validate(key) }
@@ -63,7 +66,9 @@ public enum Idempotent {
                 case .erased:
                     throw Erased()
                 case .replay(let stored):
-                    if let caseID = stored.caseID {
+                    if let check {
+                        try check(transaction)
+                    } else if let caseID = stored.caseID {
                         let access = try transaction.authorizeCase(caseID, .readCase)
                         try transaction.audit(.read, "idempotency.replay", entityKind: "case", entityID: caseID.lowercasedString, caseID: caseID,
                                               subjectOrganisation: access.facts.owningOrganisation, purpose: access.purpose,

@@ -63,23 +63,40 @@ extension ReferralService {
         }
     }
 
-    /// A new episode of the recipient's on the referral (a second stay, a medical or legal step).
-    public func addEpisode(to id: UUID, _ draft: ReferralEpisodeDraft, context: AccessContext) async throws -> ServiceEpisode {
-        try await store.transaction(context) { transaction in
-            let access = try Self.authorizeEpisodes(id, .recordReferralService, on: transaction)
-            guard let actor = transaction.actor else { throw StoreError.notFound("no such referral") }
-            let referral = access.referral
-            do { try draft.validate(referralType: referral.serviceType) } catch let failure as ValidationFailure { throw StoreError.invalid(failure) }
-            let service = draft.serviceDraft(referralType: referral.serviceType, provider: referral.toOrganisation, need: referral.needID)
-            try CaseService.checkReferences(nil, needID: nil, caseID: referral.caseID, detail: service.detail, on: transaction)
-            let episode = try ServiceStore.create(caseID: referral.caseID, service, referralID: id, actor: actor, keys: transaction.keys,
-                                                  on: transaction.connection)
-            try transaction.audit(.create, "service.create", entityKind: "service", entityID: episode.id.lowercasedString, caseID: referral.caseID,
-                                  subjectOrganisation: referral.caseOrganisation, purpose: access.purpose,
-                                  detail: ["referral": .string(id.lowercasedString), "type": .string(episode.type.rawValue),
-                                           "status": .string(episode.status.rawValue)])
-            return episode
+    /// A new episode of the recipient's on the referral (a second stay, a medical or legal step),
+    /// once per `Idempotency-Key`: a retry answers the first episode again.
+    public func addEpisode(
+        to id: UUID, _ draft: ReferralEpisodeDraft, request: Idempotent.Request, context: AccessContext,
+        answer: @escaping @Sendable (ServiceEpisode) throws -> Idempotent.Answer
+    ) async throws -> Idempotent.Outcome {
+        try await Idempotent.run(request, store: store, context: context, replay: { try Self.replayOnReferral(id, request, $0) }) { transaction in
+            try answer(try Self.addEpisode(to: id, draft, on: transaction))
         }
+    }
+
+    /// A retry's first answer is read again as the referral's episodes are: the policy is asked
+    /// now (the referral may have ended, the consent lapsed), and the read is audited.
+    static func replayOnReferral(_ id: UUID, _ request: Idempotent.Request, _ transaction: StoreTransaction) throws {
+        let access = try authorizeEpisodes(id, .readReferralServices, on: transaction)
+        try transaction.audit(.read, "idempotency.replay", entityKind: "referral", entityID: id.lowercasedString, caseID: access.referral.caseID,
+                              subjectOrganisation: access.referral.caseOrganisation, purpose: access.purpose,
+                              detail: ["scope": .string(request.scope)])
+    }
+
+    static func addEpisode(to id: UUID, _ draft: ReferralEpisodeDraft, on transaction: StoreTransaction) throws -> ServiceEpisode {
+        let access = try Self.authorizeEpisodes(id, .recordReferralService, on: transaction)
+        guard let actor = transaction.actor else { throw StoreError.notFound("no such referral") }
+        let referral = access.referral
+        do { try draft.validate(referralType: referral.serviceType) } catch let failure as ValidationFailure { throw StoreError.invalid(failure) }
+        let service = draft.serviceDraft(referralType: referral.serviceType, provider: referral.toOrganisation, need: referral.needID)
+        try CaseService.checkReferences(nil, needID: nil, caseID: referral.caseID, detail: service.detail, on: transaction)
+        let episode = try ServiceStore.create(caseID: referral.caseID, service, referralID: id, actor: actor, keys: transaction.keys,
+                                              on: transaction.connection)
+        try transaction.audit(.create, "service.create", entityKind: "service", entityID: episode.id.lowercasedString, caseID: referral.caseID,
+                              subjectOrganisation: referral.caseOrganisation, purpose: access.purpose,
+                              detail: ["referral": .string(id.lowercasedString), "type": .string(episode.type.rawValue),
+                                       "status": .string(episode.status.rawValue)])
+        return episode
     }
 
     /// Dates, status and outcome of one of the recipient's episodes; its sessions change one by one.
@@ -109,17 +126,23 @@ extension ReferralService {
         }
     }
 
-    /// One counselling session more; returns the episode and the new session's index.
-    public func addSession(_ session: ServiceDetail.CounsellingSession, to episodeID: UUID, of id: UUID,
-                           context: AccessContext) async throws -> (ServiceEpisode, Int) {
-        let episode = try await changeEpisode(episodeID, of: id, expectedVersion: nil, context: context, subtype: "service.session.create") { current, transaction in
-            try session.validate()
-            try SessionRules.checkAdding(to: current)
-            let (updated, index) = try ServiceStore.addSession(session, to: current, keys: transaction.keys, on: transaction.connection)
-            return (updated, ["session": .int(index), "minutes": .int(session.minutes), "modality": .string(session.modality.rawValue)])
+    /// One counselling session more, once per `Idempotency-Key`: a retry answers the first
+    /// session again and adds none. `answer` gets the episode and the new session's index.
+    public func addSession(
+        _ session: ServiceDetail.CounsellingSession, to episodeID: UUID, of id: UUID, request: Idempotent.Request, context: AccessContext,
+        answer: @escaping @Sendable (ServiceEpisode, Int) throws -> Idempotent.Answer
+    ) async throws -> Idempotent.Outcome {
+        try await Idempotent.run(request, store: store, context: context, replay: { try Self.replayOnReferral(id, request, $0) }) { transaction in
+            let episode = try Self.changeEpisode(episodeID, of: id, expectedVersion: nil, subtype: "service.session.create",
+                                                 on: transaction) { current, transaction in
+                try session.validate()
+                try SessionRules.checkAdding(to: current)
+                let (updated, index) = try ServiceStore.addSession(session, to: current, keys: transaction.keys, on: transaction.connection)
+                return (updated, ["session": .int(index), "minutes": .int(session.minutes), "modality": .string(session.modality.rawValue)])
+            }
+            // Sessions only ever append, so the new one is the last.
+            return try answer(episode, max((episode.detail.counselling?.count ?? 1) - 1, 0))
         }
-        // Sessions only ever append, so the new one is the last.
-        return (episode, max((episode.detail.counselling?.count ?? 1) - 1, 0))
     }
 
     /// Corrects one session; the others and their notes stay as they are.
@@ -145,18 +168,26 @@ extension ReferralService {
         _ work: @escaping @Sendable (ServiceEpisode, StoreTransaction) throws -> (ServiceEpisode, [String: AuditDetail])
     ) async throws -> ServiceEpisode {
         try await store.transaction(context) { transaction in
-            let access = try Self.authorizeEpisodes(id, .recordReferralService, on: transaction)
-            guard let current = try ServiceStore.find(episodeID, referralID: id, keys: transaction.keys, forUpdate: true, on: transaction.connection) else {
-                throw StoreError.notFound("no such service")
-            }
-            if let expectedVersion, expectedVersion != current.version { throw StoreError.preconditionFailed("the service changed since you read it") }
-            let (updated, detail): (ServiceEpisode, [String: AuditDetail])
-            do { (updated, detail) = try work(current, transaction) } catch let failure as ValidationFailure { throw StoreError.invalid(failure) }
-            var audited = detail
-            audited["referral"] = .string(id.lowercasedString)
-            try transaction.audit(.update, subtype, entityKind: "service", entityID: episodeID.lowercasedString, caseID: current.caseID,
-                                  subjectOrganisation: access.referral.caseOrganisation, purpose: access.purpose, detail: audited)
-            return updated
+            try Self.changeEpisode(episodeID, of: id, expectedVersion: expectedVersion, subtype: subtype, on: transaction, work)
         }
+    }
+
+    /// The same inside a transaction already open (a creating request's, under its key).
+    static func changeEpisode(
+        _ episodeID: UUID, of id: UUID, expectedVersion: Int?, subtype: String, on transaction: StoreTransaction,
+        _ work: (ServiceEpisode, StoreTransaction) throws -> (ServiceEpisode, [String: AuditDetail])
+    ) throws -> ServiceEpisode {
+        let access = try Self.authorizeEpisodes(id, .recordReferralService, on: transaction)
+        guard let current = try ServiceStore.find(episodeID, referralID: id, keys: transaction.keys, forUpdate: true, on: transaction.connection) else {
+            throw StoreError.notFound("no such service")
+        }
+        if let expectedVersion, expectedVersion != current.version { throw StoreError.preconditionFailed("the service changed since you read it") }
+        let (updated, detail): (ServiceEpisode, [String: AuditDetail])
+        do { (updated, detail) = try work(current, transaction) } catch let failure as ValidationFailure { throw StoreError.invalid(failure) }
+        var audited = detail
+        audited["referral"] = .string(id.lowercasedString)
+        try transaction.audit(.update, subtype, entityKind: "service", entityID: episodeID.lowercasedString, caseID: current.caseID,
+                              subjectOrganisation: access.referral.caseOrganisation, purpose: access.purpose, detail: audited)
+        return updated
     }
 }

@@ -18,6 +18,11 @@ extension ConsoleController {
                 try await extendReferralStay(try referralID(context), try episodeID(context), form, visit)
             }
         }
+        router.post("/referrals/:id/episodes/:eid/finish") { request, context in
+            await action(request, context) { visit, form in
+                try await finishReferralEpisode(try referralID(context), try episodeID(context), form, visit)
+            }
+        }
         router.post("/referrals/:id/episodes/:eid/sessions") { request, context in
             await action(request, context) { visit, form in
                 try await saveReferralSession(try referralID(context), try episodeID(context), index: nil, form, visit)
@@ -85,6 +90,20 @@ extension ConsoleController {
                 extend.merge(errors("extend:\(id)")) { _, new in new }
                 row["extend"] = extend
             }
+            if open {
+                // Finishing: an end date and an outcome, as the API's PATCH takes them.
+                let target = "finish:\(id)"
+                let chosen = kept(target, "status", ServiceStatus.completed.rawValue)
+                var finish: [String: Any] = [
+                    "end_on": kept(target, "end_on", today.description), "outcome": kept(target, "outcome", ""),
+                    "statuses": [ServiceStatus.completed, .cancelled].map {
+                        ["value": $0.rawValue, "label": catalogue.label("service_status", $0.rawValue, language), "selected": $0.rawValue == chosen]
+                            as [String: Any]
+                    },
+                ]
+                finish.merge(errors(target)) { _, new in new }
+                row["finish"] = finish
+            }
             if episode.type == .counselling {
                 let sessions = episode.detail.counselling ?? []
                 row["has_sessions"] = !sessions.isEmpty
@@ -112,7 +131,7 @@ extension ConsoleController {
                     var add: [String: Any] = [
                         "date": kept(target, "date", today.description), "counsellor": kept(target, "counsellor", ""),
                         "minutes": kept(target, "minutes", ""), "modalities": modalities(kept(target, "modality", ServiceDetail.Modality.individual.rawValue)),
-                        "note": kept(target, "note", ""),
+                        "note": kept(target, "note", ""), "idempotency_key": kept(target, "idempotency_key", UUID().uuidString.lowercased()),
                     ]
                     add.merge(errors(target)) { _, new in new }
                     row["add_session"] = add
@@ -128,6 +147,7 @@ extension ConsoleController {
                                                      "selected": $0.rawValue == chosen] as [String: Any] },
                 "start_on": kept("new", "start_on", today.description), "due_on": kept("new", "due_on", ""),
                 "planned_until": kept("new", "planned_until", ""),
+                "idempotency_key": kept("new", "idempotency_key", UUID().uuidString.lowercased()),
             ]
             new.merge(errors("new")) { _, new in new }
             model["new_episode"] = new
@@ -152,6 +172,7 @@ extension ConsoleController {
     static let episodeMessages = [
         "until": "error.episode.until", "due_on": "error.episode.due_on", "planned_until": "error.episode.planned_until",
         "counsellor": "error.session.counsellor", "minutes": "error.session.minutes", "note": "error.session.note",
+        "end_on": "error.episode.end_on", "outcome": "error.episode.outcome", "status": "error.episode.status",
     ]
 
     /// How a counselling modality is labelled.
@@ -208,7 +229,30 @@ extension ConsoleController {
                 detail = ServiceDetail(accommodation: stay)
             }
             let draft = ReferralEpisodeDraft(type: type, startOn: start, dueOn: due ?? (type == .safeAccommodation ? until : nil), detail: detail)
-            _ = try await referrals.addEpisode(to: id, draft, context: visit.access)
+            let key = Idempotent.Request(key: form.text("idempotency_key"), scope: "console: episode of \(id)", body: Self.fingerprint(form))
+            _ = try await referrals.addEpisode(to: id, draft, request: key, context: visit.access) { episode in
+                Idempotent.Answer(body: [], location: "/referrals/\(id.uuidString.lowercased())#episodes", caseID: episode.caseID)
+            }
+        }
+    }
+
+    /// What a form sent, as the bytes a key's first request is recognised by.
+    static func fingerprint(_ form: ConsoleForm) -> [UInt8] {
+        Array(form.values.filter { $0.key != "csrf" && $0.key != "idempotency_key" }.sorted { $0.key < $1.key }
+            .map { "\($0.key)=\($0.value)" }.joined(separator: "&").utf8)
+    }
+
+    /// Ends an episode with its end date, how it ended and its outcome; a refusal keeps the input.
+    func finishReferralEpisode(_ id: UUID, _ episode: UUID, _ form: ConsoleForm, _ visit: ConsoleVisit) async throws -> Response {
+        let language = visit.language
+        var errors: [String: String] = [:]
+        let end = formDate(form, "end_on", required: true, into: &errors, language)
+        let status = form.text("status").flatMap(ServiceStatus.init(rawValue:)).flatMap { $0.isFinished ? $0 : nil }
+        if status == nil { errors["status"] = catalogue.text("error.episode.status", language) }
+        return try await episodeChange(id, target: "finish:\(episode.uuidString.lowercased())", form, visit, refusals: errors) {
+            guard let end, let status else { return }
+            let patch = ServicePatch(status: status, endOn: end, outcome: form.text("outcome"))
+            _ = try await referrals.updateEpisode(episode, of: id, patch, expectedVersion: nil, context: visit.access)
         }
     }
 
@@ -241,7 +285,10 @@ extension ConsoleController {
             } else {
                 let session = ServiceDetail.CounsellingSession(date: date, counsellor: counsellor, minutes: minutes, modality: modality,
                                                                note: form.text("note"))
-                _ = try await referrals.addSession(session, to: episode, of: id, context: visit.access)
+                let key = Idempotent.Request(key: form.text("idempotency_key"), scope: "console: session of \(episode)", body: Self.fingerprint(form))
+                _ = try await referrals.addSession(session, to: episode, of: id, request: key, context: visit.access) { updated, _ in
+                    Idempotent.Answer(body: [], location: "/referrals/\(id.uuidString.lowercased())#episodes", caseID: updated.caseID)
+                }
             }
         }
     }

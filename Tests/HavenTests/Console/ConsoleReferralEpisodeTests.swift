@@ -55,4 +55,47 @@ struct ConsoleReferralEpisodeTests {
             #expect(!senderPage.text.contains("id=\"episodes\"") && !senderPage.text.contains(note))
         }
     }
+
+    @Test("the partner finishes an episode with its end date and outcome; an end before the start is refused beside the field with the input kept")
+    func partnerFinishesAnEpisode() async throws {
+        try await TestApp.run { app, client in
+            let scene = try await CasesPartnerViewTests.scene(app, client)
+            let referral = try await CasesReferralEpisodeTests.accepted(client, scene, ["profile"])
+            let page = "/referrals/\(referral.uuidString.lowercased())"
+            let browser = try await ConsoleKit.login(client, scene.partner.user)
+            // The same form sent twice records one episode.
+            let form = ["csrf": browser.formToken, "idempotency_key": "console-episode-1", "type": "counselling", "start_on": CaseKit.daysAgo(5),
+                        "due_on": "", "planned_until": ""]
+            let before = try CaseKit.count(app, "service_episode")
+            for _ in 0..<2 {
+                let added = try await ConsoleKit.post(client, page + "/episodes", form, cookie: browser.cookie)
+                #expect(added.status == .seeOther, "\(added.text.prefix(400))")
+            }
+            #expect(try CaseKit.count(app, "service_episode") == before + 1)
+            let list = try await CaseKit.call(client, .get, "/v1/referrals/\(referral.uuidString)/episodes", scene.partner.token)
+            let episode = try #require(try list.jsonArray().first { $0["type"] as? String == "counselling" }?["id"] as? String, "\(list.text)")
+                .lowercased()
+            let shown = try await ConsoleKit.get(client, page, cookie: browser.cookie)
+            #expect(shown.text.contains("action=\"\(page)/episodes/\(episode)/finish\""), "the open episode offers the finish form")
+
+            let outcome = "finished well \(scene.person.tag)"
+            let refused = try await ConsoleKit.post(client, page + "/episodes/\(episode)/finish",
+                                                    ["csrf": browser.formToken, "status": "completed", "end_on": CaseKit.daysAgo(9), "outcome": outcome],
+                                                    cookie: browser.cookie)
+            #expect(refused.status == .unprocessableContent, "\(refused.text.prefix(400))")
+            #expect(refused.text.contains("id=\"end-\(episode)-error\">Choose the day it ended, not before it started."), "\(refused.text)")
+            #expect(refused.text.contains("value=\"\(CaseKit.daysAgo(9))\"") && refused.text.contains(">\(outcome)</textarea>"), "the input is kept")
+
+            let finished = try await ConsoleKit.post(client, page + "/episodes/\(episode)/finish",
+                                                     ["csrf": browser.formToken, "status": "completed", "end_on": CaseKit.daysAgo(1), "outcome": outcome],
+                                                     cookie: browser.cookie)
+            #expect(finished.status == .seeOther, "\(finished.text.prefix(400))")
+            let read = try await CaseKit.call(client, .get, "/v1/referrals/\(referral.uuidString)/episodes/\(episode)", scene.partner.token)
+            let stored = try read.json()
+            #expect(stored["status"] as? String == "completed" && stored["end_on"] as? String == CaseKit.daysAgo(1), "\(read.text)")
+            #expect(stored["outcome"] as? String == outcome, "\(read.text)")
+            let after = try await ConsoleKit.get(client, page, cookie: browser.cookie)
+            #expect(after.text.contains(outcome) && !after.text.contains("/episodes/\(episode)/finish\""), "a finished episode is not finished again")
+        }
+    }
 }
