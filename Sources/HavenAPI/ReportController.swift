@@ -63,16 +63,20 @@ struct ReportController: Sendable {
         }
     }
 
+    /// One to three dimensions (`Suppression.maximumDimensions`), comma-separated: an unknown
+    /// name or an empty list is a 400; more than three is a 422.
     static func dimensions<T: ClosedSet>(_ request: Request, _ type: T.Type, default fallback: T) throws -> [T] {
         guard let text = request.uri.queryParameters.get("by") else { return [fallback] }
-        let names = text.split(separator: ",").map(String.init)
-        guard (1...2).contains(names.count) else { throw APIError.badRequest("by", "must name one or two of: \(T.allowedValues)") }
+        let names = text.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
         let values = try names.map { name in
-            guard let value = T(rawValue: name) else { throw APIError.badRequest("by", "must name one or two of: \(T.allowedValues)") }
+            guard let value = T(rawValue: name) else { throw APIError.badRequest("by", "must name one, two or three of: \(T.allowedValues)") }
             return value
         }
+        guard values.count <= Suppression.maximumDimensions else {
+            throw APIError.invalid("by", "names \(values.count) dimensions; a report is broken down by at most \(Suppression.maximumDimensions)")
+        }
         // The same dimension twice would put a suppressed cell's count in a margin.
-        guard Set(names).count == names.count else { throw APIError.badRequest("by", "must name two different dimensions") }
+        guard Set(names).count == names.count else { throw APIError.badRequest("by", "must name different dimensions") }
         return values
     }
 
@@ -120,6 +124,7 @@ struct ReportController: Sendable {
     static func count(_ value: Int?, small: Bool) -> JSONValue { .string(Suppression.display(value, small: small)).intIfCount(value) }
 
     static func render(_ report: ReportService.Report, dimensions: [String], csv: Bool, extra: [String: JSONValue]) throws -> Response {
+        if let cube = report.cube { return try render(cube, report, dimensions: dimensions, csv: csv, extra: extra) }
         let table = report.table
         let twoDimensional = dimensions.count == 2
         var cells: [JSONValue] = []
@@ -154,6 +159,32 @@ struct ReportController: Sendable {
             }
         }
         lines.append(Array(repeating: "(all)", count: dimensions.count) + [Suppression.display(table.total, small: table.totalIsSmall)])
+        for (key, value) in extra { body[key] = value }
+        if csv { return CSV.response(lines, filename: "report.csv") }
+        let data = try JSONCoding.encoder.encode(JSONValue.object(body))
+        return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: data)))
+    }
+
+    /// Three dimensions: `cells` names all three, `margins` every margin (the dimensions it
+    /// is "all" over are left out), then the total; CSV writes `(all)` for them.
+    static func render(_ cube: Suppression.Cube, _ report: ReportService.Report, dimensions: [String], csv: Bool, extra: [String: JSONValue]) throws -> Response {
+        var cells: [JSONValue] = [], margins: [JSONValue] = []
+        var lines: [[String]] = [dimensions + ["count"]]
+        for (index, coordinates) in cube.coordinates.enumerated() {
+            let small = cube.isSmall(at: index)
+            lines.append(coordinates.enumerated().map { dimension, key in key.map { cube.keys[dimension][$0] } ?? "(all)" }
+                + [Suppression.display(cube.counts[index], small: small)])
+            guard coordinates.contains(where: { $0 != nil }) else { continue }
+            var object: [String: JSONValue] = ["count": count(cube.counts[index], small: small)]
+            for (dimension, key) in coordinates.enumerated() { if let key { object[dimensions[dimension]] = .string(cube.keys[dimension][key]) } }
+            if coordinates.contains(nil) { margins.append(.object(object)) } else { cells.append(.object(object)) }
+        }
+        let total = cube.entry([Int?](repeating: nil, count: cube.dimensions))
+        var body: [String: JSONValue] = [
+            "scope": .string(report.scope == nil ? "national" : "organisation"), "k": .int(Suppression.k),
+            "release": .string(release(report.release)), "period": report.period.map { .string($0.description) } ?? .null,
+            "dimensions": .strings(dimensions), "cells": .array(cells), "margins": .array(margins), "total": count(total.count, small: total.small),
+        ]
         for (key, value) in extra { body[key] = value }
         if csv { return CSV.response(lines, filename: "report.csv") }
         let data = try JSONCoding.encoder.encode(JSONValue.object(body))

@@ -30,6 +30,8 @@ public struct ReportService: Sendable {
     /// released and the period it covers (nil: every day).
     public struct Report: Sendable {
         public var table: Suppression.Table
+        /// Three dimensions: every cell and margin (`table` is then its first two dimensions).
+        public var cube: Suppression.Cube?
         public var scope: UUID?
         public var release: ReportRelease = .published
         public var period: ReportPeriod?
@@ -39,21 +41,21 @@ public struct ReportService: Sendable {
 
     public func cases(by dimensions: [CaseDimension], period: Period, context: AccessContext) async throws -> Report {
         let (scope, release, days) = try await authorize(context, period)
-        let table = try await read(context) { transaction in
+        let (table, cube) = try await read(context) { transaction in
             try ReportService.table(release, days) { from, to in
-                try ReportStore.cases(by: dimensions, organisation: scope, from: from, to: to, frozen: release.freezes, on: transaction.connection)
+                try ReportStore.caseCounts(by: dimensions, organisation: scope, from: from, to: to, frozen: release.freezes, on: transaction.connection)
             }
         }
         try await audit(context, "report.cases", scope: scope, detail: detail(dimensions.map(\.rawValue), release, days))
-        return Report(table: table, scope: scope, release: release, period: days)
+        return Report(table: table, cube: cube, scope: scope, release: release, period: days)
     }
 
     public func referrals(by dimensions: [ReferralDimension], period: Period, context: AccessContext) async throws -> Report {
         let (scope, release, days) = try await authorize(context, period)
         let minimum = release.suppresses ? Suppression.k : 1
-        let (table, times) = try await read(context) { transaction in
+        let ((table, cube), times) = try await read(context) { transaction in
             let table = try ReportService.table(release, days) { from, to in
-                try ReportStore.referrals(by: dimensions, organisation: scope, from: from, to: to, on: transaction.connection)
+                try ReportStore.referralCounts(by: dimensions, organisation: scope, from: from, to: to, on: transaction.connection)
             }
             let overall = try ReportStore.referralTimes(by: nil, organisation: scope, from: days?.first, to: days?.last, minimum: minimum,
                                                         on: transaction.connection)
@@ -62,17 +64,26 @@ public struct ReportService: Sendable {
             return (table, overall + byFirst)
         }
         try await audit(context, "report.referrals", scope: scope, detail: detail(dimensions.map(\.rawValue), release, days))
-        return Report(table: table, scope: scope, release: release, period: days, times: times)
+        return Report(table: table, cube: cube, scope: scope, release: release, period: days, times: times)
     }
 
     /// The table of `period` as `release` allows: exact, or suppressed; a published quarter or
-    /// year is also counted month by month and published consistently with its months.
-    static func table(_ release: ReportRelease, _ period: ReportPeriod?, _ count: (CalendarDate?, CalendarDate?) throws -> RawTable) throws -> Suppression.Table {
+    /// year is also counted month by month and published consistently with its months. Three
+    /// dimensions give their cube too, suppressed along every line (`Suppression.cube`), and
+    /// its first two dimensions as the table.
+    static func table(_ release: ReportRelease, _ period: ReportPeriod?,
+                      _ count: (CalendarDate?, CalendarDate?) throws -> RawCube) throws -> (Suppression.Table, Suppression.Cube?) {
         let whole = try count(period?.first, period?.last)
-        guard release.suppresses else { return whole.exact }
-        guard let period, period.unit != .month, period.unit != nil else { return whole.suppressed }
-        let months = try period.months.map { try count($0.first, $0.last).suppressed }
-        return whole.suppressed(within: months)
+        let monthly = release.suppresses && period.map { $0.unit != .month && $0.unit != nil } == true
+        let months = try monthly ? (period?.months ?? []).map { try count($0.first, $0.last) } : []
+        if whole.dimensions > 2 {
+            let cube = !release.suppresses ? whole.exact
+                : monthly ? whole.suppressed(within: months.map(\.suppressed)) : whole.suppressed
+            return (cube.firstTwo, cube)
+        }
+        let table = !release.suppresses ? whole.table.exact
+            : monthly ? whole.table.suppressed(within: months.map(\.table.suppressed)) : whole.table.suppressed
+        return (table, nil)
     }
 
     func detail(_ dimensions: [String], _ release: ReportRelease, _ period: ReportPeriod?) -> [String: AuditDetail] {

@@ -12,6 +12,13 @@ public enum CaseDimension: String, ClosedSet {
     case citizenship
     case organisation
     case period
+    /// The calendar quarter the case was identified in (`2026-Q1`).
+    case quarter
+    /// The owning organisation's region: a case records no region of its own, and where the
+    /// organisation works is what a national reader compares (`unknown` when it names none).
+    case region
+    /// The owning organisation's type (ngo, shelter, …).
+    case organisationType = "organisation_type"
 
     var sql: String {
         switch self {
@@ -23,8 +30,14 @@ public enum CaseDimension: String, ClosedSet {
         case .citizenship: return "coalesce(c.citizenship, 'unknown')"
         case .organisation: return "c.organisation_id::text"
         case .period: return "to_char(c.identified_on, 'YYYY-MM')"
+        case .quarter: return "to_char(c.identified_on, 'YYYY-\"Q\"Q')"
+        case .region: return "coalesce(nullif(btrim(owning_org.region), ''), 'unknown')"
+        case .organisationType: return "owning_org.type"
         }
     }
+
+    /// Read from the owning organisation's row (joined as `owning_org`).
+    var readsOwner: Bool { self == .region || self == .organisationType }
 }
 
 public enum ReferralDimension: String, ClosedSet {
@@ -38,6 +51,43 @@ public enum ReferralDimension: String, ClosedSet {
         case .serviceType: return "r.service_type"
         case .recipientType: return "o.type"
         }
+    }
+}
+
+/// Raw counts by one to three dimensions with every margin, before suppression: coordinates
+/// index each dimension's keys, nil for a margin ("all").
+public struct RawCube: Sendable {
+    public var keys: [[String]] = []
+    public var counts: [[Int?]: Int] = [:]
+
+    public var dimensions: Int { keys.count }
+
+    public var suppressed: Suppression.Cube { Suppression.cube(keys: keys, counts: counts) }
+
+    /// Suppressed consistently with the cubes of the months it is made of.
+    public func suppressed(within months: [Suppression.Cube]) -> Suppression.Cube { Suppression.cube(keys: keys, counts: counts, within: months) }
+
+    /// As counted: an organisation's own figures for its own supervisors.
+    public var exact: Suppression.Cube { Suppression.exactCube(keys: keys, counts: counts) }
+
+    /// One or two dimensions laid out as a table with its margins.
+    public var table: RawTable {
+        var table = RawTable()
+        table.rowKeys = keys.first ?? []
+        let twoDimensional = dimensions > 1
+        table.columnKeys = twoDimensional ? keys[1] : []
+        let rest = [Int?](repeating: nil, count: max(0, dimensions - 2))
+        func count(_ coordinates: [Int?]) -> Int { counts[coordinates] ?? 0 }
+        if twoDimensional {
+            table.counts = table.rowKeys.indices.map { r in table.columnKeys.indices.map { count([r, $0] + rest) } }
+            table.rowTotals = table.rowKeys.indices.map { count([$0, nil] + rest) }
+            table.columnTotals = table.columnKeys.indices.map { count([nil, $0] + rest) }
+            table.total = count([nil, nil] + rest)
+        } else {
+            table.counts = table.rowKeys.indices.map { [count([$0])] }
+            table.total = count([nil])
+        }
+        return table
     }
 }
 
@@ -87,6 +137,12 @@ public enum ReportStore {
     /// (`ReportRelease.freezes`).
     public static func cases(by dimensions: [CaseDimension], organisation: UUID?, from: CalendarDate?, to: CalendarDate?, frozen: Bool,
                              on connection: PGConnection) throws -> RawTable {
+        try caseCounts(by: dimensions, organisation: organisation, from: from, to: to, frozen: frozen, on: connection).table
+    }
+
+    /// Counts of cases by one to three dimensions with every margin, in one scan (CUBE).
+    public static func caseCounts(by dimensions: [CaseDimension], organisation: UUID?, from: CalendarDate?, to: CalendarDate?, frozen: Bool,
+                                  on connection: PGConnection) throws -> RawCube {
         var filter = SQLFilter()
         filter.add("c.statistics_consent")
         if let organisation { filter.add("c.organisation_id = ?", organisation) }
@@ -95,15 +151,22 @@ public enum ReportStore {
         // `to` is the last day counted, included.
         if let to { filter.add("c.identified_on <= ?::date", to.description) }
         let multiValued = dimensions.contains(.exploitationType)
-        let source = multiValued
+        var source = multiValued
             ? " FROM case_file c CROSS JOIN LATERAL unnest(CASE WHEN cardinality(c.exploitation_types) = 0 THEN ARRAY['none'] ELSE c.exploitation_types END) e(type)"
             : " FROM case_file c"
+        if dimensions.contains(where: \.readsOwner) { source += " JOIN organisation owning_org ON owning_org.id = c.organisation_id" }
         // A case with two exploitation types is in two cells but counts once in a total.
         let count = multiValued ? "count(DISTINCT c.id)" : "count(*)"
         return try grouped(dimensions.map(\.sql), count: count, source: source, filter: filter, on: connection)
     }
 
     public static func referrals(by dimensions: [ReferralDimension], organisation: UUID?, from: CalendarDate?, to: CalendarDate?, on connection: PGConnection) throws -> RawTable {
+        try referralCounts(by: dimensions, organisation: organisation, from: from, to: to, on: connection).table
+    }
+
+    /// Counts of referrals by one to three dimensions with every margin.
+    public static func referralCounts(by dimensions: [ReferralDimension], organisation: UUID?, from: CalendarDate?, to: CalendarDate?,
+                                      on connection: PGConnection) throws -> RawCube {
         var filter = referralFilter(organisation: organisation, from: from, to: to)
         filter.add("TRUE")
         return try grouped(dimensions.map(\.sql), count: "count(*)", source: referralSource, filter: filter, on: connection)
@@ -162,50 +225,41 @@ public enum ReportStore {
         }
     }
 
-    /// Runs `SELECT d1[, d2], count ... GROUP BY GROUPING SETS` and lays the result out as a
-    /// table with margins.
-    static func grouped(_ dimensions: [String], count: String, source: String, filter: SQLFilter, on connection: PGConnection) throws -> RawTable {
-        // One or two different dimensions: the same one twice would show a suppressed cell's
+    /// Runs `SELECT d0[, d1[, d2]], count ... GROUP BY CUBE` and keys every entry, margins included.
+    static func grouped(_ dimensions: [String], count: String, source: String, filter: SQLFilter, on connection: PGConnection) throws -> RawCube {
+        // One to three different dimensions: the same one twice would show a suppressed cell's
         // count as a margin.
-        guard dimensions.count == 1 || (dimensions.count == 2 && dimensions[0] != dimensions[1]) else {
-            throw StoreError.badQuery(FieldError("by", "must name one or two different dimensions"))
+        guard (1...Suppression.maximumDimensions).contains(dimensions.count), Set(dimensions).count == dimensions.count else {
+            throw StoreError.badQuery(FieldError("by", "must name one, two or three different dimensions"))
         }
+        let names = dimensions.indices.map { "d" + String($0) }
         let inner = "SELECT c.id AS cid, " + dimensions.enumerated().map { "coalesce((" + $0.element + ")::text, 'unknown') AS d" + String($0.offset) }
             .joined(separator: ", ") + source + filter.whereClause
-        let outer = dimensions.count == 1
-            ? "SELECT d0, " + count + ", GROUPING(d0) FROM (" + inner + ") t GROUP BY GROUPING SETS ((d0), ())"
-            : "SELECT d0, d1, " + count + ", GROUPING(d0, d1) FROM (" + inner + ") t GROUP BY GROUPING SETS ((d0, d1), (d0), (d1), ())"
+        let list = names.joined(separator: ", ")
+        let outer = "SELECT " + list + ", " + count + ", GROUPING(" + list + ") FROM (" + inner + ") t GROUP BY CUBE (" + list + ")"
         let sql = outer.replacingOccurrences(of: "count(DISTINCT c.id)", with: "count(DISTINCT cid)")
-        var table = RawTable()
-        var cells: [String: [String: Int]] = [:]
-        var rowTotals: [String: Int] = [:]
-        var columnTotals: [String: Int] = [:]
-        var rowSet = Set<String>(), columnSet = Set<String>()
+        var rows: [(values: [String?], count: Int)] = []
+        var keySets = [Set<String>](repeating: [], count: dimensions.count)
         for row in try connection.query(sql, filter.parameters).rows {
-            let first = try row.decode(String?.self, at: 0) ?? "unknown"
-            let second = dimensions.count > 1 ? (try row.decode(String?.self, at: 1) ?? "unknown") : ""
-            let value: Int = try row.decode(at: dimensions.count)
-            let groupingBits: Int = try row.decode(at: dimensions.count + 1)
-            if dimensions.count == 1 {
-                if groupingBits == 0 { cells[first, default: [:]][""] = value; rowSet.insert(first) } else { table.total = value }
-            } else {
-                switch groupingBits {
-                case 0: cells[first, default: [:]][second] = value; rowSet.insert(first); columnSet.insert(second)
-                case 1: rowTotals[first] = value; rowSet.insert(first)
-                case 2: columnTotals[second] = value; columnSet.insert(second)
-                default: table.total = value
-                }
+            let bits: Int = try row.decode(at: dimensions.count + 1)
+            var values: [String?] = []
+            for index in dimensions.indices {
+                // GROUPING sets the highest bit for the first dimension.
+                let aggregated = bits & (1 << (dimensions.count - 1 - index)) != 0
+                let value = aggregated ? nil : (try row.decode(String?.self, at: index) ?? "unknown")
+                if let value { keySets[index].insert(value) }
+                values.append(value)
             }
+            rows.append((values, try row.decode(at: dimensions.count)))
         }
-        table.rowKeys = rowSet.sorted()
-        table.columnKeys = dimensions.count > 1 ? columnSet.sorted() : []
-        let columnKeys = dimensions.count > 1 ? table.columnKeys : [""]
-        table.counts = table.rowKeys.map { r in columnKeys.map { cells[r]?[$0] ?? 0 } }
-        if dimensions.count > 1 {
-            table.rowTotals = table.rowKeys.map { rowTotals[$0] ?? 0 }
-            table.columnTotals = table.columnKeys.map { columnTotals[$0] ?? 0 }
+        var cube = RawCube()
+        cube.keys = keySets.map { $0.sorted() }
+        let positions = cube.keys.map { Dictionary(uniqueKeysWithValues: $0.enumerated().map { ($0.element, $0.offset) }) }
+        for row in rows {
+            let coordinates = row.values.enumerated().map { index, value in value.flatMap { positions[index][$0] } }
+            cube.counts[coordinates] = row.count
         }
-        return table
+        return cube
     }
 
     /// What the statistics export reads of each case with a statistics consent, in no useful
