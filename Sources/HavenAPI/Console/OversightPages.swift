@@ -27,7 +27,7 @@ extension ConsoleController {
                         response = try ReportController.renderTurnaround(try await runTurnaround(query, visit), csv: true)
                     } else {
                         let report = try await run(query, visit)
-                        response = try ReportController.render(report, dimensions: [query.dimension], csv: true, extra: [:])
+                        response = try ReportController.render(report, dimensions: query.dimensions, csv: true, extra: [:])
                     }
                 } catch StoreError.invalid {
                     // A refused period: the page says why, next to it.
@@ -102,12 +102,16 @@ extension ConsoleController {
 
     // MARK: Reports
 
-    /// What the reports page asks for: a kind, one dimension and one calendar month, quarter
-    /// or year (`ReportPeriod`), so two reports never differ by a day. Anything else sent as the
+    /// What the reports page asks for: a kind, one to three dimensions (`by`, then `by2` and
+    /// `by3`, each optional; the turnaround takes one) and one calendar month, quarter or year
+    /// (`ReportPeriod`), so two reports never differ by a day. Anything else sent as the
     /// period is kept and refused next to its field.
     struct ReportQuery {
         var kind: String
+        /// The first dimension.
         var dimension: String
+        /// Every dimension chosen, first to last, each once.
+        var dimensions: [String]
         /// As sent (when nothing was: the current quarter, or the latest published one for a
         /// reader whose figures are published, `ReportRelease`).
         var period: String
@@ -121,6 +125,14 @@ extension ConsoleController {
             kind = query.get("kind").map { String($0) }.flatMap { ReportQuery.kinds.contains($0) ? $0 : nil } ?? "cases"
             let dimensions = ReportQuery.dimensions(of: kind)
             dimension = query.get("by").map { String($0) }.flatMap { dimensions.contains($0) ? $0 : nil } ?? dimensions[0]
+            var named = [dimension]
+            if kind != "turnaround" {
+                // A later choice left empty, unknown or repeating an earlier one adds nothing.
+                for name in ReportQuery.furtherFields {
+                    if let more = query.get(name).map({ String($0) }), dimensions.contains(more), !named.contains(more) { named.append(more) }
+                }
+            }
+            self.dimensions = named
             let today = CalendarDate.of(Date())
             let current = (release == .published ? ReportPeriod.latestPublished(.quarter, today: today)
                 : ReportPeriod.containing(today, .quarter))?.description ?? ""
@@ -131,6 +143,9 @@ extension ConsoleController {
         var servicePeriod: ReportService.Period { ReportService.Period(chosen, fields: ["period"]) }
 
         static let kinds = ["cases", "referrals", "turnaround"]
+
+        /// The fields naming the second and third dimension (`Suppression.maximumDimensions`).
+        static let furtherFields = ["by2", "by3"]
 
         static func dimensions(of kind: String) -> [String] {
             switch kind {
@@ -144,10 +159,11 @@ extension ConsoleController {
     func run(_ query: ReportQuery, _ visit: ConsoleVisit) async throws -> ReportService.Report {
         let reports = ReportService(primary: store)
         if query.kind == "referrals" {
-            return try await reports.referrals(by: [ReferralDimension(rawValue: query.dimension) ?? .status], period: query.servicePeriod,
-                                               context: visit.access)
+            let dimensions = query.dimensions.compactMap(ReferralDimension.init(rawValue:))
+            return try await reports.referrals(by: dimensions.isEmpty ? [.status] : dimensions, period: query.servicePeriod, context: visit.access)
         }
-        return try await reports.cases(by: [CaseDimension(rawValue: query.dimension) ?? .caseType], period: query.servicePeriod, context: visit.access)
+        let dimensions = query.dimensions.compactMap(CaseDimension.init(rawValue:))
+        return try await reports.cases(by: dimensions.isEmpty ? [.caseType] : dimensions, period: query.servicePeriod, context: visit.access)
     }
 
     func reportPage(_ request: Request, _ visit: ConsoleVisit) async throws -> Response {
@@ -180,43 +196,110 @@ extension ConsoleController {
         }
         let report = try await run(query, visit)
         let language = visit.language
-        let table = report.table
+        let dimensions = query.dimensions
+        let keys = report.cube?.keys ?? [report.table.rowKeys] + (report.table.columnKeys.isEmpty ? [] : [report.table.columnKeys])
         var organisations: [UUID: String] = [:]
-        if query.dimension == "organisation" {
-            let ids = Set(table.rowKeys.compactMap { UUID(text: $0) })
+        if let position = dimensions.firstIndex(of: "organisation"), position < keys.count {
+            let ids = Set(keys[position].compactMap { UUID(text: $0) })
             organisations = try await directory.names(users: [], organisations: ids, viewer: visit.actor).organisations
         }
-        let prefix = ConsoleController.labelPrefix[query.dimension]
-        let rows: [(label: String, count: Int?, shown: String)] = table.rowKeys.indices.map { r in
-            let key = table.rowKeys[r]
-            let label = UUID(text: key).flatMap { organisations[$0] } ?? prefix.map { catalogue.label($0, key, language) } ?? key
-            let small = table.cellIsSmall(row: r, column: 0)
-            let count = table.cells[r][0]
-            // A count hidden to protect another ("suppressed") is said in the page's language.
-            let shown = count == nil && !small ? catalogue.text("reports.hidden", language) : Suppression.display(count, small: small)
-            return (label, small ? nil : count, shown)
+        func label(_ dimension: Int, _ key: String) -> String {
+            if dimensions[dimension] == "organisation", let name = UUID(text: key).flatMap({ organisations[$0] }) { return name }
+            if key == "unknown" { return catalogue.text("reports.unknown", language) }
+            return ConsoleController.labelPrefix[dimensions[dimension]].map { catalogue.label($0, key, language) } ?? key
         }
+        // A count hidden to protect another ("suppressed") is said in the page's language.
+        func shown(_ count: Int?, _ small: Bool) -> String {
+            count == nil && !small ? catalogue.text("reports.hidden", language) : Suppression.display(count, small: small)
+        }
+        let table = report.table
+        // The chart: the first dimension's counts (its totals when there are more); a hidden one has no bar.
+        let bars: [(label: String, count: Int?, shown: String)] = table.rowKeys.indices.map { r in
+            let (count, small) = table.columnKeys.isEmpty ? (table.cells[r][0], table.cellIsSmall(row: r, column: 0))
+                : (table.rowTotals[r], table.rowTotalIsSmall(r))
+            return (label(0, table.rowKeys[r]), small ? nil : count, shown(count, small))
+        }
+        let chartTitle = catalogue.text(dimensions.count > 1 ? "reports.chart_first" : "reports.chart", language)
         let model: [String: Any] = [
-            "rows": rows.map { ["label": $0.label, "shown": $0.shown] },
-            "total": table.total == nil && !table.totalIsSmall ? catalogue.text("reports.hidden", language)
-                : Suppression.display(table.total, small: table.totalIsSmall),
-            "chart": ReportChart.svg(rows.map { ($0.label, $0.count, $0.shown) }, title: catalogue.text("reports.chart", language)),
+            "sections": reportSections(report, dimensions: dimensions, label: label, shown: shown, language: language),
+            "chart": ReportChart.svg(bars, title: chartTitle),
             "national": report.scope == nil,
             "suppressed": report.release.suppresses,
         ]
         return render("reports", visit, title: "reports.title", model.merging(reportFilters(query, visit)) { own, _ in own })
     }
 
+    /// The report's tables: one dimension as a list with its total; two as rows by columns with
+    /// both margins; three as one such table for each value of the third, then the one where
+    /// the third is all. Each cell as published.
+    func reportSections(_ report: ReportService.Report, dimensions: [String], label: (Int, String) -> String,
+                        shown: (Int?, Bool) -> String, language: Language) -> [[String: Any]] {
+        let totalWord = catalogue.text("reports.total", language)
+        func grid(_ rows: [String], _ columns: [String], _ entry: (Int?, Int?) -> (Int?, Bool)) -> [String: Any] {
+            let twoDimensional = dimensions.count > 1
+            let headers = twoDimensional ? columns.indices.map { label(1, columns[$0]) } + [totalWord] : [catalogue.text("reports.count", language)]
+            let columnIndexes: [Int?] = twoDimensional ? columns.indices.map { Optional($0) } + [nil] : [nil]
+            func line(_ row: Int?) -> [[String: String]] {
+                columnIndexes.map { column in
+                    let (count, small) = entry(row, column)
+                    return ["shown": shown(count, small)]
+                }
+            }
+            return [
+                "row_label": catalogue.label("dimension", dimensions[0], language),
+                "columns": headers.map { ["heading": $0] },
+                "rows": rows.indices.map { ["label": label(0, rows[$0]), "cells": line($0)] as [String: Any] },
+                "footer": ["label": totalWord, "cells": line(nil)] as [String: Any],
+            ]
+        }
+        var sections: [[String: Any]] = []
+        if let cube = report.cube {
+            let third = cube.keys[2]
+            for value in third.indices.map({ Optional($0) }) + [nil] {
+                var section = grid(cube.keys[0], cube.keys[1]) { row, column in cube.entry([row, column, value]) }
+                let name = value.map { label(2, third[$0]) } ?? catalogue.text("reports.all", language)
+                section["caption"] = catalogue.text("reports.section", language,
+                                                    ["dimension": catalogue.label("dimension", dimensions[2], language), "value": name])
+                sections.append(section)
+            }
+        } else {
+            let table = report.table
+            var section = grid(table.rowKeys, table.columnKeys) { row, column in
+                switch (row, column) {
+                case let (r?, c?): return (table.cells[r][c], table.cellIsSmall(row: r, column: c))
+                case let (r?, nil) where table.columnKeys.isEmpty: return (table.cells[r][0], table.cellIsSmall(row: r, column: 0))
+                case let (r?, nil): return (table.rowTotals[r], table.rowTotalIsSmall(r))
+                case let (nil, c?): return (table.columnTotals[c], table.columnTotalIsSmall(c))
+                case (nil, nil): return (table.total, table.totalIsSmall)
+                }
+            }
+            section["caption"] = catalogue.text("reports.chart", language)
+            sections.append(section)
+        }
+        for index in sections.indices { sections[index]["id"] = index == 0 ? "report-table" : "report-table-\(index + 1)" }
+        return sections
+    }
+
     /// The filters form, the CSV link and the dimension's name: the same for every kind.
     func reportFilters(_ query: ReportQuery, _ visit: ConsoleVisit) -> [String: Any] {
         var components = URLComponents()
         components.path = "/reports.csv"
-        components.queryItems = [URLQueryItem(name: "kind", value: query.kind), URLQueryItem(name: "by", value: query.dimension),
-                                 URLQueryItem(name: "period", value: query.period)]
+        components.queryItems = [URLQueryItem(name: "kind", value: query.kind), URLQueryItem(name: "by", value: query.dimension)]
+            + zip(ReportQuery.furtherFields, query.dimensions.dropFirst()).map { URLQueryItem(name: $0, value: $1) }
+            + [URLQueryItem(name: "period", value: query.period)]
+        let offered = ReportQuery.dimensions(of: query.kind)
+        let further: [[String: Any]] = query.kind == "turnaround" ? [] : ReportQuery.furtherFields.enumerated().map { position, field in
+            let chosen = position + 1 < query.dimensions.count ? query.dimensions[position + 1] : ""
+            let none: [String: Any] = ["value": "", "label": catalogue.text("reports.none", visit.language), "selected": chosen.isEmpty]
+            return ["field": field, "label": catalogue.text(position == 0 ? "reports.then_by" : "reports.and_by", visit.language),
+                    "choices": [none] + options("dimension", offered, selected: chosen, visit)]
+        }
         return [
             "csv": components.string ?? "/reports.csv",
             "kinds": options("report_kind", ReportQuery.kinds, selected: query.kind, visit),
-            "dimensions": options("dimension", ReportQuery.dimensions(of: query.kind), selected: query.dimension, visit),
+            "dimensions": options("dimension", offered, selected: query.dimension, visit),
+            "further_dimensions": further,
+            "has_further_dimensions": !further.isEmpty,
             "period_groups": periodGroups(query, visit),
             "dimension_label": catalogue.label("dimension", query.dimension, visit.language),
         ]
@@ -226,6 +309,7 @@ extension ConsoleController {
     static let labelPrefix: [String: String] = [
         "case_type": "case_type", "identification_status": "identification", "exploitation_type": "exploitation", "sex": "sex",
         "status": "referral_status", "service_type": "service_type", "recipient_type": "organisation_type", "priority": "priority",
+        "organisation_type": "organisation_type",
     ]
 
     static let unitKey: [ReportPeriod.Unit: String] = [.month: "reports.unit_month", .quarter: "reports.unit_quarter", .year: "reports.unit_year"]
