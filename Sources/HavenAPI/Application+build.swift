@@ -98,6 +98,7 @@ func buildRouter(configuration: AppConfiguration, dependencies: HavenDependencie
     AuditController(store: store, checkpoints: configuration.auditCheckpointDirectory.map(AuditCheckpointFolder.init(path:))).register(routes)
     CaseController(store: store, bodyLimit: limit, breakGlassDuration: configuration.breakGlassDuration).register(routes)
     ClosureController(store: store, bodyLimit: limit).register(routes)
+    CaseTransferController(store: store, bodyLimit: limit).register(routes)
     CaseDetailsController(store: store, bodyLimit: limit).register(routes)
     ReferralController(store: store, bodyLimit: limit).register(routes)
     ReferralEpisodeController(store: store, bodyLimit: limit).register(routes)

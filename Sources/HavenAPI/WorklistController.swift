@@ -21,6 +21,7 @@ struct WorklistDTO: Encodable, Sendable {
     var grantsToReview: [GrantDTO]
     var consentsExpiring: [ConsentDue]
     var openCases: [CaseSummary]
+    var transfersToDecide: [CaseTransferDTO]
 
     struct CaseSummary: Encodable, Sendable {
         var id: UUID
@@ -52,6 +53,7 @@ struct WorklistDTO: Encodable, Sendable {
         grantsToReview = work.grantsToReview.map(GrantDTO.init)
         consentsExpiring = work.consentsExpiring.map { ConsentDue(consent: ConsentDTO($0.consent), caseReference: $0.reference) }
         openCases = work.openCases.map(CaseSummary.init)
+        transfersToDecide = work.transfersToDecide.map { CaseTransferDTO($0, names: work.names) }
     }
 }
 

@@ -14,6 +14,10 @@ public enum AccessOperation: String, CaseIterable, Sendable {
     case readCaseDetails, writeCaseDetails
     case createReferral
     case exportCase, eraseCase
+    /// Handing a case to another organisation (`CaseTransfer`): asked on the case by its owner's
+    /// people, then listed, read, decided by the receiving organisation's supervisor, or cancelled
+    /// by the sender.
+    case requestCaseTransfer, listCaseTransfers, readCaseTransfer, decideCaseTransfer, cancelCaseTransfer
     // Referrals seen from either side
     case listReferrals, readReferral, transitionReferralAsSender, transitionReferralAsRecipient
     /// Taking a referral in the inbox, or handing it to a colleague ("handled by").
@@ -82,6 +86,22 @@ public struct GrantFacts: Sendable, Equatable {
     }
 }
 
+/// A case transfer's parties, with the case's facts as they stand now (after acceptance the
+/// case belongs to the receiving organisation).
+public struct TransferFacts: Sendable, Equatable {
+    public var fromOrganisation: UUID
+    public var toOrganisation: UUID
+    public var requestedBy: UUID
+    public var caseFacts: CaseFacts
+
+    public init(fromOrganisation: UUID, toOrganisation: UUID, requestedBy: UUID, caseFacts: CaseFacts) {
+        self.fromOrganisation = fromOrganisation
+        self.toOrganisation = toOrganisation
+        self.requestedBy = requestedBy
+        self.caseFacts = caseFacts
+    }
+}
+
 /// The record an operation is about; `.collection` for lists and creation.
 public enum AccessTarget: Sendable, Equatable {
     case collection
@@ -90,6 +110,7 @@ public enum AccessTarget: Sendable, Equatable {
     case caseRecord(CaseFacts)
     case referral(ReferralFacts)
     case grant(GrantFacts)
+    case transfer(TransferFacts)
 }
 
 public enum AccessDecision: Sendable, Equatable {
@@ -128,6 +149,7 @@ public enum AccessPolicy {
         case .caseRecord(let facts): return decideCase(actor, operation, facts)
         case .referral(let facts): return decideReferral(actor, operation, facts)
         case .grant(let facts): return decideGrant(actor, operation, facts)
+        case .transfer(let facts): return decideTransfer(actor, operation, facts)
         }
     }
 
@@ -187,11 +209,13 @@ public enum AccessPolicy {
             return .allow(.referral)
         case (.listBreakGlassGrants, .supervisor), (.listClosureRequests, .supervisor):
             return .allow(.supervision)
+        case (.listCaseTransfers, .supervisor), (.listCaseTransfers, .caseworker):
+            return .allow(.caseManagement)
         case (.readAuditTrail, .supervisor), (.readAuditTrail, .auditor), (.verifyAuditTrail, .auditor):
             return .allow(.audit)
         case (.readReports, .supervisor), (.readReports, .auditor):
             return .allow(.statistics)
-        case (.listCases, .partner):
+        case (.listCases, .partner), (.listCaseTransfers, .partner):
             // Partners never browse cases, not even to learn that the list exists.
             return .notFound
         default:
@@ -235,7 +259,7 @@ public enum AccessPolicy {
         switch operation {
         case .readCase, .readCaseDetails:
             return .allow(purpose)
-        case .updateCase, .writeCaseDetails, .createReferral, .requestCaseClosure, .reopenCase:
+        case .updateCase, .writeCaseDetails, .createReferral, .requestCaseClosure, .reopenCase, .requestCaseTransfer:
             // A break-glass grant opens a case for reading only.
             return purpose == .breakGlass ? .forbidden : .allow(purpose)
         case .assignCase, .closeCase, .approveCaseClosure, .exportCase, .eraseCase:
@@ -253,7 +277,8 @@ public enum AccessPolicy {
     public static func referralSide(_ actor: Actor, _ facts: ReferralFacts) -> ReferralSide? {
         guard actor.role != .admin, actor.role != .auditor else { return nil }
         if facts.toOrganisation == actor.organisationID { return .recipient }
-        guard facts.fromOrganisation == actor.organisationID else { return nil }
+        // After a transfer the case's new owner follows up the referrals the old one sent.
+        guard facts.fromOrganisation == actor.organisationID || facts.caseFacts.owningOrganisation == actor.organisationID else { return nil }
         return caseAccess(actor, facts.caseFacts).map { $0 != .breakGlass } == true ? .sender : nil
     }
 
@@ -292,6 +317,44 @@ public enum AccessPolicy {
         active && organisation == facts.toOrganisation && [.partner, .caseworker, .supervisor].contains(role)
     }
 
+    /// The side of a case transfer the actor stands on; nil when on neither. The sending side is
+    /// the supervisors of the organisation that asked, the user who asked, and whoever works the
+    /// case there while it is still theirs; after acceptance its supervisors keep the transfer
+    /// itself (not the case) for their trail. The receiving side is the receiving organisation's
+    /// supervisors only: its caseworkers learn of a case once it is assigned to them.
+    public static func transferSide(_ actor: Actor, _ facts: TransferFacts) -> TransferSide? {
+        if actor.organisationID == facts.toOrganisation && actor.role == .supervisor { return .receiving }
+        guard actor.organisationID == facts.fromOrganisation, actor.role == .supervisor || actor.role == .caseworker else { return nil }
+        if actor.role == .supervisor || actor.userID == facts.requestedBy { return .sending }
+        return caseAccess(actor, facts.caseFacts).map { $0 != .breakGlass } == true ? .sending : nil
+    }
+
+    /// How far an actor's list of transfers reaches: incoming ones for the receiving
+    /// organisation's supervisors, outgoing ones for the sender's supervisors (the organisation's)
+    /// and caseworkers (those they asked for or on cases they work).
+    public static func transferScope(_ actor: Actor, incoming: Bool) -> AccessScope {
+        guard decideCollection(actor, .listCaseTransfers).isAllowed else { return .nothing }
+        switch actor.role {
+        case .supervisor: return .organisation(actor.organisationID)
+        case .caseworker: return incoming ? .nothing : .ownCases(organisation: actor.organisationID, user: actor.userID)
+        default: return .nothing
+        }
+    }
+
+    private static func decideTransfer(_ actor: Actor, _ operation: AccessOperation, _ facts: TransferFacts) -> AccessDecision {
+        guard let side = transferSide(actor, facts) else { return .notFound }
+        switch operation {
+        case .readCaseTransfer:
+            return .allow(side == .receiving ? .supervision : .caseManagement)
+        case .decideCaseTransfer:
+            return side == .receiving ? .allow(.supervision) : .forbidden
+        case .cancelCaseTransfer:
+            return side == .sending ? .allow(.caseManagement) : .forbidden
+        default:
+            return .forbidden
+        }
+    }
+
     private static func decideGrant(_ actor: Actor, _ operation: AccessOperation, _ grant: GrantFacts) -> AccessDecision {
         if operation == .readBreakGlassGrant && grant.holder == actor.userID { return .allow(.breakGlass) }
         guard actor.role == .supervisor,
@@ -308,6 +371,11 @@ public enum AccessPolicy {
             return .forbidden
         }
     }
+}
+
+/// Which side of a case transfer an actor stands on (`AccessPolicy.transferSide`).
+public enum TransferSide: Sendable, Equatable {
+    case sending, receiving
 }
 
 /// How far the duplicate hint at intake reaches for a user.

@@ -22,6 +22,8 @@ public struct Worklist: Sendable {
     public var consentsExpiring: [(consent: Consent, reference: String)] = []
     /// Open cases, most recently changed first: a caseworker's own, a supervisor's assigned ones.
     public var openCases: [CaseFile] = []
+    /// Case transfers to the organisation waiting for this supervisor's answer, oldest first.
+    public var transfersToDecide: [CaseTransfer] = []
     public var names = DirectoryService.Names()
     /// Which parts the user's role has (a part a role never has is left out, not shown empty).
     public var parts: Set<Part> = []
@@ -29,7 +31,7 @@ public struct Worklist: Sendable {
     public enum Part: String, Sendable, CaseIterable {
         case awaitingAnswer = "awaiting_answer", overdueNeeds = "overdue_needs", servicesDue = "services_due"
         case closuresToApprove = "closures_to_approve", grantsToReview = "grants_to_review", consentsExpiring = "consents_expiring"
-        case openCases = "open_cases"
+        case openCases = "open_cases", transfersToDecide = "transfers_to_decide"
     }
 }
 
@@ -89,14 +91,21 @@ public struct WorklistService: Sendable {
                                                                    on: connection).items
                 worklist.parts.insert(.grantsToReview)
             }
+            if AccessPolicy.transferScope(actor, incoming: true) != .nothing {
+                try transaction.authorize(.listCaseTransfers, .collection, entityKind: "case-transfer")
+                worklist.transfersToDecide = try CaseTransferStore.awaitingDecision(actor: actor, limit: Self.referralLimit, on: connection)
+                worklist.parts.insert(.transfersToDecide)
+            }
             try transaction.audit(.read, "worklist.read", entityKind: "worklist", subjectOrganisation: actor.organisationID, purpose: .caseManagement,
                                   detail: ["referrals": .int(worklist.awaitingAnswer.count), "overdue_needs": .int(worklist.overdueNeeds.count),
                                            "services_due": .int(worklist.servicesDue.count), "closures": .int(worklist.closuresToApprove.count),
                                            "grants": .int(worklist.grantsToReview.count), "consents_expiring": .int(worklist.consentsExpiring.count),
-                                           "cases": .int(worklist.openCases.count)])
+                                           "cases": .int(worklist.openCases.count),
+                                           "transfers": .int(worklist.transfersToDecide.count)])
             var organisations = Set(worklist.awaitingAnswer.flatMap { [$0.fromOrganisation, $0.toOrganisation] })
             organisations.formUnion(worklist.servicesDue.compactMap(\.service.providerOrganisation))
             organisations.formUnion(worklist.grantsToReview.map(\.holderOrganisation))
+            organisations.formUnion(worklist.transfersToDecide.map(\.fromOrganisation))
             worklist.names = try DirectoryService.names(users: Set(worklist.grantsToReview.map(\.holder)), organisations: organisations,
                                                         viewer: actor, on: connection)
             return worklist

@@ -60,6 +60,14 @@ import Testing
         case grantHeldByColleague
         /// A grant between two other organisations.
         case grantElsewhere
+        /// A transfer the actor's organisation asked for, of a case assigned to the actor (a colleague asked).
+        case transferOutgoingOnMyCase
+        /// A transfer a colleague asked for, of a colleague's case.
+        case transferOutgoingOfColleague
+        /// A transfer of another organisation's case to the actor's organisation.
+        case transferIncoming
+        /// A transfer between two other organisations.
+        case transferElsewhere
 
         var testDescription: String { rawValue }
 
@@ -102,6 +110,18 @@ import Testing
             case .grantHeldByMe: return .grant(GrantFacts(holder: me, holderOrganisation: own, caseOrganisation: other))
             case .grantHeldByColleague: return .grant(GrantFacts(holder: colleague, holderOrganisation: own, caseOrganisation: other))
             case .grantElsewhere: return .grant(GrantFacts(holder: stranger, holderOrganisation: other, caseOrganisation: third))
+            case .transferOutgoingOnMyCase:
+                return .transfer(TransferFacts(fromOrganisation: own, toOrganisation: other, requestedBy: colleague,
+                                               caseFacts: CaseFacts(owningOrganisation: own, assignee: me, createdBy: colleague)))
+            case .transferOutgoingOfColleague:
+                return .transfer(TransferFacts(fromOrganisation: own, toOrganisation: other, requestedBy: colleague,
+                                               caseFacts: CaseFacts(owningOrganisation: own, assignee: colleague, createdBy: colleague)))
+            case .transferIncoming:
+                return .transfer(TransferFacts(fromOrganisation: other, toOrganisation: own, requestedBy: stranger,
+                                               caseFacts: CaseFacts(owningOrganisation: other, assignee: stranger, createdBy: stranger)))
+            case .transferElsewhere:
+                return .transfer(TransferFacts(fromOrganisation: other, toOrganisation: third, requestedBy: stranger,
+                                               caseFacts: CaseFacts(owningOrganisation: other, assignee: stranger, createdBy: stranger)))
             }
         }
     }
@@ -143,6 +163,7 @@ import Testing
     /// organisation.
     static let caseWork: [AccessOperation] = [
         .readCase, .readCaseDetails, .updateCase, .writeCaseDetails, .createReferral, .requestCaseClosure, .reopenCase,
+        .requestCaseTransfer,
     ]
     /// What only a supervisor may do on a case of their organisation.
     static let supervision: [AccessOperation] = [.assignCase, .closeCase, .approveCaseClosure, .exportCase, .eraseCase]
@@ -161,17 +182,17 @@ import Testing
             .merging(allow([.createOrganisation, .createUser, .listUsers], as: .administration)) { a, _ in a }),
         row(.supervisor, .collection, .visible, everyoneOnCollections
             .merging(allow([.listUsers], as: .administration)) { a, _ in a }
-            .merging(allow([.createCase, .listCases], as: .caseManagement)) { a, _ in a }
+            .merging(allow([.createCase, .listCases, .listCaseTransfers], as: .caseManagement)) { a, _ in a }
             .merging(allow([.listReferrals], as: .referral)) { a, _ in a }
             .merging(allow([.listBreakGlassGrants, .listClosureRequests], as: .supervision)) { a, _ in a }
             .merging(allow([.readAuditTrail], as: .audit)) { a, _ in a }
             .merging(allow([.readReports], as: .statistics)) { a, _ in a }),
         row(.caseworker, .collection, .visible, everyoneOnCollections
-            .merging(allow([.createCase, .listCases], as: .caseManagement)) { a, _ in a }
+            .merging(allow([.createCase, .listCases, .listCaseTransfers], as: .caseManagement)) { a, _ in a }
             .merging(allow([.listReferrals], as: .referral)) { a, _ in a }),
         { var partner = row(.partner, .collection, .visible, everyoneOnCollections
             .merging(allow([.listReferrals], as: .referral)) { a, _ in a })
-          partner.hidden = [.listCases]
+          partner.hidden = [.listCases, .listCaseTransfers]
           return partner }(),
         row(.auditor, .collection, .visible, everyoneOnCollections
             .merging(allow([.readAuditTrail, .verifyAuditTrail], as: .audit)) { a, _ in a }
@@ -296,6 +317,19 @@ import Testing
         // Whoever holds a grant may read it; only supervisors ever hold one.
         [row(role, .grantOnOwnOrgCase, .hidden), row(role, .grantHeldByMe, .hidden, allow([.readBreakGlassGrant], as: .breakGlass)),
          row(role, .grantHeldByColleague, .hidden), row(role, .grantElsewhere, .hidden)]
+    } + [
+        // ── Case transfers: the sender's people who work the case (and its supervisors) see and
+        // cancel it; the receiving organisation's supervisors see and decide it; nobody else learns of it.
+        row(.caseworker, .transferOutgoingOnMyCase, .visible, allow([.readCaseTransfer, .cancelCaseTransfer], as: .caseManagement)),
+        row(.caseworker, .transferOutgoingOfColleague, .hidden),
+        row(.caseworker, .transferIncoming, .hidden),
+        row(.caseworker, .transferElsewhere, .hidden),
+        row(.supervisor, .transferOutgoingOnMyCase, .visible, allow([.readCaseTransfer, .cancelCaseTransfer], as: .caseManagement)),
+        row(.supervisor, .transferOutgoingOfColleague, .visible, allow([.readCaseTransfer, .cancelCaseTransfer], as: .caseManagement)),
+        row(.supervisor, .transferIncoming, .visible, allow([.readCaseTransfer, .decideCaseTransfer], as: .supervision)),
+        row(.supervisor, .transferElsewhere, .hidden),
+    ] + [Role.admin, .partner, .auditor].flatMap { role in
+        [Target.transferOutgoingOnMyCase, .transferOutgoingOfColleague, .transferIncoming, .transferElsewhere].map { row(role, $0, .hidden) }
     }
 
     static func row(for role: Role, _ target: Target) -> Row? {
