@@ -58,6 +58,7 @@ struct ConsoleController: Sendable {
         registerReferralPages(router)
         registerReferralHandlerPages(router)
         registerClosurePages(router)
+        registerTransferPages(router)
     }
 
     // MARK: Sessions and checks

@@ -53,6 +53,10 @@ extension ConsoleController {
              "grantor": catalogue.label("grantor", item.consent.grantor.rawValue, language)] as [String: Any]
         }
         model["my_cases"] = work.openCases.map { caseRow($0, visit) }
+        model["transfers"] = work.transfersToDecide.map { transfer in
+            ["id": transfer.id.uuidString.lowercased(), "reference": transfer.caseReference,
+             "from": work.names.organisations[transfer.fromOrganisation] ?? "", "at": format.dateTime(transfer.requestedAt)] as [String: Any]
+        }
         return render("worklist", visit, title: "worklist.title", model)
     }
 
