@@ -7,7 +7,8 @@ import ServiceLifecycle
 
 /// Runs beside the HTTP server: brings the database up to date (retrying with back-off while it
 /// is unreachable, so /readyz says 503 meanwhile), creates the bootstrap admin, then seals the
-/// audit trail every second, signs a checkpoint of it every five, and ends referrals whose consent lapsed every minute, until shutdown.
+/// audit trail every second, signs a checkpoint of it every five, ends referrals whose consent lapsed every minute, delivers the
+/// notification outbox every second and announces passed deadlines every minute, until shutdown.
 struct DatabaseWorker: Service, CustomStringConvertible {
     let ownerURL: String
     let migrator: PGMigrator?
@@ -29,6 +30,8 @@ struct DatabaseWorker: Service, CustomStringConvertible {
                 group.addTask { await AuditCheckpointer(store: store, folder: checkpoints).run(every: .seconds(5), logger: logger) }
                 group.addTask { await ConsentSweeper(store: store).run(every: .seconds(60), logger: logger) }
                 group.addTask { await Retention.run(store: store, every: .seconds(3600), logger: logger) }
+                group.addTask { await NotificationDeliverer(store: store, channels: [InAppChannel(store: store)]).run(every: .seconds(1), logger: logger) }
+                group.addTask { await NotificationSweep(store: store).run(every: .seconds(60), logger: logger) }
             }
         }
     }

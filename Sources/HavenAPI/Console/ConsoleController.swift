@@ -58,6 +58,7 @@ struct ConsoleController: Sendable {
         registerReferralPages(router)
         registerReferralHandlerPages(router)
         registerClosurePages(router)
+        registerNotificationPages(router)
         registerTransferPages(router)
     }
 
@@ -140,8 +141,12 @@ struct ConsoleController: Sendable {
             if session.secondFactorEnrolmentRequired && !duringPasswordChange {
                 try await authenticator.refuseUntilEnrolment(context)
             }
-            let visit = ConsoleVisit(session: session, tokenHash: hash, language: language, formToken: forms.token(for: hash), context: context,
+            var visit = ConsoleVisit(session: session, tokenHash: hash, language: language, formToken: forms.token(for: hash), context: context,
                                      path: request.uri.path, secure: isSecure(request, context))
+            if !session.passwordChangeRequired && !session.secondFactorEnrolmentRequired {
+                // One indexed count for the header; a page still opens when it fails.
+                visit.unread = try? await NotificationService(store: store).unreadCount(context: context.access)
+            }
             return try await body(visit)
         } catch let error as APIError where error.kind == "password-change-required" {
             return ConsoleRenderer.redirect("/password")
@@ -195,6 +200,11 @@ struct ConsoleController: Sendable {
                     nav.append(("/users", "nav.users"))
                 }
                 model["has_nav"] = !nav.isEmpty
+                if let unread = visit.unread {
+                    model["notices"] = ["current": path == "/notifications", "has_unread": unread > 0,
+                                        "label": unread > 0 ? catalogue.text("layout.notifications_unread", language, ["count": String(unread)])
+                                            : catalogue.text("layout.notifications", language)] as [String: Any]
+                }
                 model["nav"] = nav.map { href, key in
                     ["href": href, "label": catalogue.text(key, language), "current": path == href || path.hasPrefix(href + "/")] as [String: Any]
                 }

@@ -15,6 +15,9 @@ struct ConsoleVisit {
     var path: String
     /// Came over TLS: cookies take `Secure` and the `__Host-` prefix.
     var secure: Bool
+    /// How many of the user's notifications are unread, for the header (nil until the first
+    /// login's steps are done, or when the count could not be read).
+    var unread: Int?
 
     var actor: Actor { session.actor }
     var access: AccessContext { context.access }
