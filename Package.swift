@@ -35,6 +35,11 @@ let package = Package(
             pkgConfig: "libcrypto",
             providers: [.apt(["libssl-dev"]), .brew(["openssl@3"])]
         ),
+        .systemLibrary(
+            name: "CLibCurl",
+            pkgConfig: "libcurl",
+            providers: [.apt(["libcurl4-openssl-dev"]), .brew(["curl"])]
+        ),
         .target(
             name: "Postgres",
             dependencies: [
@@ -50,6 +55,15 @@ let package = Package(
             name: "Sealing",
             dependencies: [
                 "CLibCrypto",
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // Thin libcurl layer: outbound HTTP (webhooks) and later SMTP; knows nothing of Haven.
+        .target(
+            name: "Delivery",
+            dependencies: [
+                "CLibCurl",
                 .product(name: "NIOPosix", package: "swift-nio"),
             ],
             swiftSettings: swiftSettings
@@ -75,7 +89,7 @@ let package = Package(
         ),
         .target(
             name: "HavenServices",
-            dependencies: ["HavenStore", "HavenCore", "Postgres", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["HavenStore", "HavenCore", "Postgres", "Sealing", "Delivery", .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings
         ),
         .target(
@@ -100,7 +114,7 @@ let package = Package(
         .executableTarget(
             name: "haven",
             dependencies: [
-                "HavenAPI", "HavenDev", "HavenStore", "HavenCore", "Postgres", "Sealing",
+                "HavenAPI", "HavenDev", "HavenServices", "HavenStore", "HavenCore", "Postgres", "Sealing", "Delivery",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
@@ -117,7 +131,7 @@ let package = Package(
         .testTarget(
             name: "HavenTests",
             dependencies: [
-                "HavenAPI", "HavenDev", "HavenServices", "HavenStore", "HavenCore", "Postgres", "Sealing",
+                "HavenAPI", "HavenDev", "HavenServices", "HavenStore", "HavenCore", "Postgres", "Sealing", "Delivery",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "Yams", package: "Yams"),
