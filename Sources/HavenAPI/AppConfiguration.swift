@@ -1,4 +1,5 @@
 import Foundation
+import HavenServices
 
 /// Settings of the HTTP side, resolved by the CLI from flags and `HAVEN_*` variables.
 public struct AppConfiguration: Sendable {
@@ -30,6 +31,9 @@ public struct AppConfiguration: Sendable {
     public var auditCheckpointDirectory: String?
     /// Threads for HTTP's event loops; nil shares NIO's process-wide group (one per core).
     public var eventLoopThreads: Int?
+    /// Webhooks: `http://` and loopback or private addresses allowed (tests and development
+    /// only; `HAVEN_WEBHOOK_ALLOW_PRIVATE`), and how long a rotated secret keeps signing.
+    public var webhooks = WebhookService.Settings()
 
     public init(
         host: String = "127.0.0.1", port: Int = 8080, bodyLimit: Int = 1 << 20, trustedProxies: TrustedProxies = TrustedProxies(),

@@ -94,6 +94,7 @@ func buildRouter(configuration: AppConfiguration, dependencies: HavenDependencie
     let loginLimiter = LoginRateLimiter(perMinute: configuration.loginRatePerMinute, refill: configuration.loginRateRefill)
     AuthController(store: store, auth: auth, limiter: loginLimiter, sessions: sessions, bodyLimit: limit).register(routes)
     OrganisationController(store: store, bodyLimit: limit).register(routes)
+    WebhookController(store: store, bodyLimit: limit, settings: configuration.webhooks).register(routes)
     UserController(store: store, hasher: dependencies.hasher, sessions: sessions, bodyLimit: limit).register(routes)
     AuditController(store: store, checkpoints: configuration.auditCheckpointDirectory.map(AuditCheckpointFolder.init(path:))).register(routes)
     CaseController(store: store, bodyLimit: limit, breakGlassDuration: configuration.breakGlassDuration).register(routes)
@@ -110,7 +111,8 @@ func buildRouter(configuration: AppConfiguration, dependencies: HavenDependencie
     // The console is not part of the API document, so its routes stay out of the route table.
     if let renderer = try? ConsoleRenderer.load(), let forms = try? FormTokens(keys: store.keys) {
         ConsoleController(store: store, auth: auth, hasher: dependencies.hasher, authenticator: authenticator, sessions: sessions, loginLimiter: loginLimiter,
-                          renderer: renderer, forms: forms, trustedProxies: configuration.trustedProxies, bodyLimit: limit).register(router)
+                          renderer: renderer, forms: forms, trustedProxies: configuration.trustedProxies, bodyLimit: limit,
+                          webhookSettings: configuration.webhooks).register(router)
     } else {
         store.logger.error("the console's resources did not load; only the JSON API is served")
     }

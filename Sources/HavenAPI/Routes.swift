@@ -65,6 +65,10 @@ struct Routes {
     func patch<Output: ResponseGenerator>(_ path: String, access: RouteAccess = .authenticated, _ handler: @escaping @Sendable (Request, HavenRequestContext) async throws -> Output) {
         add(.patch, path, access: access, handler)
     }
+
+    func delete<Output: ResponseGenerator>(_ path: String, access: RouteAccess = .authenticated, _ handler: @escaping @Sendable (Request, HavenRequestContext) async throws -> Output) {
+        add(.delete, path, access: access, handler)
+    }
 }
 
 /// A JSON answer with a status and extra headers.

@@ -6,6 +6,9 @@ public enum AccessOperation: String, CaseIterable, Sendable {
     // Administration
     case listOrganisations, createOrganisation, readOrganisation, updateOrganisation, matchOrganisations
     case listUsers, createUser, readUser, updateUser
+    /// An organisation's webhooks: register, list, rotate a secret, delete, read and replay
+    /// dead letters. The administrator's, like the organisation's directory entry.
+    case manageWebhooks
     // Cases and what hangs off them
     case createCase, listCases, readCase, updateCase, assignCase
     case closeCase, requestCaseClosure, approveCaseClosure, reopenCase
@@ -228,7 +231,7 @@ public enum AccessPolicy {
         case .readOrganisation:
             // The directory of organisations and mandates is what referrals are made from.
             return .allow(.administration)
-        case .updateOrganisation:
+        case .updateOrganisation, .manageWebhooks:
             return actor.role == .admin ? .allow(.administration) : .forbidden
         default:
             return .forbidden

@@ -42,6 +42,10 @@ public enum KeyRotation {
         Column(table: "break_glass_grant", column: "review_note_sealed", rowKey: "id::text", label: { "grant:\($0):review" }, match: "id::text = $1"),
         Column(table: "app_user", column: "totp_secret", rowKey: "id::text", label: { "totp:\($0)" }, match: "id::text = $1"),
         Column(table: "app_user", column: "totp_pending", rowKey: "id::text", label: { "totp-pending:\($0)" }, match: "id::text = $1"),
+        Column(table: "webhook_subscription", column: "secret_sealed", rowKey: "id::text", label: { "webhook:\($0):secret" },
+               match: "id::text = $1"),
+        Column(table: "webhook_subscription", column: "previous_secret_sealed", rowKey: "id::text", label: { "webhook:\($0):previous-secret" },
+               match: "id::text = $1"),
         Column(table: "idempotency_key", column: "response_sealed", rowKey: "user_id::text || ':' || key",
                label: { "idempotency:\($0)" }, match: "user_id::text || ':' || key = $1"),
     ]

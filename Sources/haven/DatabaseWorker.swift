@@ -15,6 +15,8 @@ struct DatabaseWorker: Service, CustomStringConvertible {
     let store: Store
     let hasher: Credentials
     let checkpoints: AuditCheckpointFolder
+    /// The outbox's channels (in-app, webhooks): one worker routes every message to all of them.
+    let channels: [any NotificationChannel]
     let logger: Logger
 
     /// ServiceLifecycle logs each service at debug level; the default description would print
@@ -30,7 +32,7 @@ struct DatabaseWorker: Service, CustomStringConvertible {
                 group.addTask { await AuditCheckpointer(store: store, folder: checkpoints).run(every: .seconds(5), logger: logger) }
                 group.addTask { await ConsentSweeper(store: store).run(every: .seconds(60), logger: logger) }
                 group.addTask { await Retention.run(store: store, every: .seconds(3600), logger: logger) }
-                group.addTask { await NotificationDeliverer(store: store, channels: [InAppChannel(store: store)]).run(every: .seconds(1), logger: logger) }
+                group.addTask { await NotificationDeliverer(store: store, channels: channels).run(every: .seconds(1), logger: logger) }
                 group.addTask { await NotificationSweep(store: store).run(every: .seconds(60), logger: logger) }
             }
         }

@@ -1,6 +1,8 @@
 import ArgumentParser
+import Delivery
 import Foundation
 import HavenAPI
+import HavenServices
 import HavenStore
 import Logging
 import Postgres
@@ -43,6 +45,12 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .long, help: "PostgreSQL URL of a streaming replica for reports; the primary answers while it is down. (env HAVEN_REPLICA_URL)")
     var replicaURL: String?
 
+    @Flag(name: .long, help: "Let webhooks use http:// and loopback, private or link-local addresses: for tests and development only, never where the deployment's own network must stay out of reach. (env HAVEN_WEBHOOK_ALLOW_PRIVATE=1)")
+    var webhookAllowPrivate = false
+
+    @Option(name: .long, help: "The console's address as its users reach it (e.g. https://haven.example.org), for the links webhooks carry; unset, they carry the path only. (env HAVEN_PUBLIC_URL)")
+    var publicURL: String?
+
     @OptionGroup var database: DatabaseOptions
     @OptionGroup var pool: PoolOptions
     @OptionGroup var sessions: SessionOptions
@@ -65,6 +73,11 @@ struct ServeCommand: AsyncParsableCommand {
         configuration.openAPIPath = schema.appendingPathComponent("openapi.yaml").path
         let migrate = !(noMigrate || Environment.value("HAVEN_NO_MIGRATE") == "1")
         configuration.auditCheckpointDirectory = database.resolvedCheckpointFolder.path
+        configuration.webhooks.allowPrivate = webhookAllowPrivate || Environment.value("HAVEN_WEBHOOK_ALLOW_PRIVATE") == "1"
+        let publicURL = self.publicURL ?? Environment.value("HAVEN_PUBLIC_URL")
+        if let publicURL, !(publicURL.hasPrefix("https://") || publicURL.hasPrefix("http://")) {
+            throw ValidationError("--public-url must start with https:// or http://")
+        }
 
         let runtime = try DatabaseRuntime.start(database, logger: logger)
         let keys: KeyRing
@@ -80,11 +93,16 @@ struct ServeCommand: AsyncParsableCommand {
                 connection: .init(namedStatements: !pool.resolvedPgBouncer, statementTimeoutMilliseconds: pool.resolvedStatementTimeout)),
             logger: logger)
         let hasher = Credentials()
+        // Webhook calls run on the courier's own threads, never the event loops or the database pool's.
+        let courier = Courier(threads: 4)
         do {
             let store = try Store(pool: pgPool, keys: keys, logger: logger)
             let migrator = try DatabaseSetup.migrator(schemaDirectory: schema)
+            let webhooks = WebhookChannel(store: store, courier: courier, settings: .init(
+                allowPrivate: configuration.webhooks.allowPrivate, consoleBase: publicURL))
             let worker = DatabaseWorker(ownerURL: runtime.ownerURL, migrator: migrate ? migrator : nil, store: store, hasher: hasher,
-                                        checkpoints: database.resolvedCheckpointFolder, logger: logger)
+                                        checkpoints: database.resolvedCheckpointFolder, channels: [InAppChannel(store: store), webhooks],
+                                        logger: logger)
             var replica: Store?
             if let url = replicaURL ?? Environment.value("HAVEN_REPLICA_URL") {
                 let replicaPool = PGPool(
@@ -101,13 +119,14 @@ struct ServeCommand: AsyncParsableCommand {
                 services: [worker], logger: logger)
             await replica?.pool.close()
         } catch {
-            await shutdown(pgPool, hasher, runtime, logger)
+            await shutdown(pgPool, hasher, courier, runtime, logger)
             throw error
         }
-        await shutdown(pgPool, hasher, runtime, logger)
+        await shutdown(pgPool, hasher, courier, runtime, logger)
     }
 
-    private func shutdown(_ pool: PGPool, _ hasher: Credentials, _ runtime: DatabaseRuntime, _ logger: Logger) async {
+    private func shutdown(_ pool: PGPool, _ hasher: Credentials, _ courier: Courier, _ runtime: DatabaseRuntime, _ logger: Logger) async {
+        await courier.shutdown()
         await pool.close()
         await hasher.shutdown()
         runtime.stop(logger: logger, force: true)

@@ -21,6 +21,7 @@ struct ConsoleController: Sendable {
     let forms: FormTokens
     let trustedProxies: TrustedProxies
     let bodyLimit: Int
+    var webhookSettings = WebhookService.Settings()
 
     var cases: CaseService { CaseService(store: store) }
     var referrals: ReferralService { ReferralService(store: store) }
@@ -53,6 +54,7 @@ struct ConsoleController: Sendable {
         registerWorkPages(router)
         registerOversightPages(router)
         registerAdminPages(router)
+        registerWebhookPages(router)
         registerBreakGlassPages(router)
         registerCaseActions(router)
         registerReferralPages(router)

@@ -199,8 +199,8 @@ import Testing
             .merging(allow([.readReports], as: .statistics)) { a, _ in a }),
 
         // ── Organisations: the directory referrals are made from; only admins change it ─────
-        row(.admin, .organisationOwn, .visible, allow([.readOrganisation, .updateOrganisation], as: .administration)),
-        row(.admin, .organisationOther, .visible, allow([.readOrganisation, .updateOrganisation], as: .administration)),
+        row(.admin, .organisationOwn, .visible, allow([.readOrganisation, .updateOrganisation, .manageWebhooks], as: .administration)),
+        row(.admin, .organisationOther, .visible, allow([.readOrganisation, .updateOrganisation, .manageWebhooks], as: .administration)),
         row(.supervisor, .organisationOwn, .visible, allow([.readOrganisation], as: .administration)),
         row(.supervisor, .organisationOther, .visible, allow([.readOrganisation], as: .administration)),
         row(.caseworker, .organisationOwn, .visible, allow([.readOrganisation], as: .administration)),

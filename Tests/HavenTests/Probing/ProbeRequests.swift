@@ -56,6 +56,9 @@ enum ProbeRequests {
             case "consents": id = ids.consent
             case "referrals": id = ids.referral
             case "break-glass": id = ids.grant
+            // The world has no webhook: an id nobody holds is 404 for every role (the other
+            // organisation's webhooks are the administrator's to see, as its directory entry is).
+            case "webhooks", "dead-letters": id = UUID(uuidString: "00000000-0000-4000-8000-00000000beef") ?? UUID()
             default: return nil
             }
             parts.append(id.uuidString)
