@@ -564,6 +564,36 @@ struct ContractWalk: Sendable {
         try await api.call(.post, erase, token: boss, json: ["reason": "subject-request"], headers: reauthenticated, expect: .conflict)
         try await api.call(.post, "/v1/cases/\(violenceID)/reopen", token: boss, json: ["reason": "client-returned"], expect: .conflict)
 
+        // Handing the second case to the clinic: refused without a covering consent, declined,
+        // asked again and cancelled, asked again and accepted.
+        let movingID = try again.uuid()
+        let everything: ContractJSON = .array(DataCategory.allCases.map { .string($0.rawValue) })
+        let covering = try await api.call(.post, "/v1/cases/\(movingID)/consents", token: worker, json: [
+            "grantor": "self", "method": "written",
+            "provisions": [["recipient_organisation": .id(clinic.id), "purpose": "Synthetic: the person moved", "categories": everything]],
+        ], expect: .created)
+        let transferBody: ContractJSON = ["organisation": .id(clinic.id), "consent": .string(try covering.uuid().uuidString), "reason": "person-moved"]
+        try await api.call(.post, "/v1/cases/\(movingID)/transfer", token: worker,
+                           json: ["organisation": .id(clinic.id), "consent": .string(missing), "reason": "person-moved"], expect: .unprocessableContent)
+        try await api.call(.post, "/v1/cases/\(movingID)/transfer", token: partnerToken, json: transferBody, expect: .notFound)
+        var transferID = try await api.call(.post, "/v1/cases/\(movingID)/transfer", token: worker, json: transferBody, expect: .created).uuid()
+        try await api.call(.post, "/v1/cases/\(movingID)/transfer", token: worker, json: transferBody, expect: .conflict)
+        try await api.call(.get, "/v1/transfers?direction=incoming&status=requested", token: outsider, expect: .ok)
+        try await api.call(.get, "/v1/transfers?direction=sideways", token: outsider, expect: .badRequest)
+        try await api.call(.get, "/v1/transfers?direction=outgoing", token: worker, expect: .ok)
+        try await api.call(.get, "/v1/transfers/\(transferID)", token: outsider, expect: .ok)
+        try await api.call(.get, "/v1/transfers/\(missing)", token: outsider, expect: .notFound)
+        try await api.call(.post, "/v1/transfers/\(transferID)/accept", token: worker, expect: .forbidden)
+        try await api.call(.post, "/v1/transfers/\(transferID)/decline", token: outsider, json: ["reason": "bored"], expect: .unprocessableContent)
+        try await api.call(.post, "/v1/transfers/\(transferID)/decline", token: outsider, json: ["reason": "no-capacity"], expect: .ok)
+        try await api.call(.post, "/v1/transfers/\(transferID)/cancel", token: worker, expect: .conflict)
+        transferID = try await api.call(.post, "/v1/cases/\(movingID)/transfer", token: worker, json: transferBody, expect: .created).uuid()
+        try await api.call(.post, "/v1/transfers/\(transferID)/cancel", token: worker, expect: .ok)
+        transferID = try await api.call(.post, "/v1/cases/\(movingID)/transfer", token: worker, json: transferBody, expect: .created).uuid()
+        try await api.call(.post, "/v1/transfers/\(transferID)/accept", token: outsider, expect: .ok)
+        try await api.call(.get, "/v1/cases/\(movingID)", token: worker, expect: .notFound)
+        try await api.call(.get, "/v1/cases/\(movingID)/history", token: outsider, expect: .ok)
+
         // Reports that identify no one.
         try await api.call(.get, "/v1/reports/cases?by=case_type,sex&from=\(day(-30))&to=\(day(1))", token: boss, expect: .ok)
         try await api.call(.get, "/v1/reports/cases?by=identification_status&format=csv", token: auditorToken, expect: .ok)

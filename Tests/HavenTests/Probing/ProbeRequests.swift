@@ -56,9 +56,8 @@ enum ProbeRequests {
             case "consents": id = ids.consent
             case "referrals": id = ids.referral
             case "break-glass": id = ids.grant
-            // The world has no webhook: an id nobody holds is 404 for every role (the other
-            // organisation's webhooks are the administrator's to see, as its directory entry is).
-            case "webhooks", "dead-letters": id = UUID(uuidString: "00000000-0000-4000-8000-00000000beef") ?? UUID()
+            // The world holds no transfer: another organisation's would be as unknown as this one (404).
+            case "transfers": id = UUID(uuidString: "00000000-0000-4000-8000-0000000007f0") ?? UUID()
             default: return nil
             }
             parts.append(id.uuidString)
@@ -113,6 +112,10 @@ enum ProbeRequests {
             return ["assignee": ids.user.uuidString]
         case "POST /v1/cases/{id}/close":
             return ["reason": "services-completed"]
+        case "POST /v1/cases/{id}/transfer":
+            return ["organisation": ids.organisation.uuidString, "consent": ids.consent.uuidString, "reason": "person-moved"]
+        case "POST /v1/transfers/{id}/decline":
+            return ["reason": "no-capacity"]
         case "POST /v1/referrals/{id}/episodes":
             return ["type": "medical"]
         case "POST /v1/referrals/{id}/episodes/{eid}/extensions":
