@@ -58,6 +58,9 @@ enum ProbeRequests {
             case "break-glass": id = ids.grant
             // The world holds no transfer: another organisation's would be as unknown as this one (404).
             case "transfers": id = UUID(uuidString: "00000000-0000-4000-8000-0000000007f0") ?? UUID()
+            // The world has no webhook: an id nobody holds is 404 for every role (the other
+            // organisation's webhooks are the administrator's to see, as its directory entry is).
+            case "webhooks", "dead-letters": id = UUID(uuidString: "00000000-0000-4000-8000-00000000beef") ?? UUID()
             default: return nil
             }
             parts.append(id.uuidString)
