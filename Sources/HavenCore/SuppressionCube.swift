@@ -111,14 +111,24 @@ extension Suppression {
         var hidden = small
         var beyondHelp: Set<Int> = []
         let total = values.count - 1
+        let sums = Set(groups.compactMap(\.last))
         while true {
             // A line with exactly one hidden entry gives it away by subtraction: cheap to see,
-            // so the linear programs only look for what is less plain.
-            let plain = groups.first { group in
-                let hiddenInGroup = group.filter(hidden.contains)
-                return hiddenInGroup.count == 1 && !beyondHelp.contains(hiddenInGroup[0])
-            }.flatMap { $0.first(where: hidden.contains) }
-            guard let exposed = plain ?? firstExposed(values: values, hidden: hidden, small: small, groups: groups, skipping: beyondHelp) else { break }
+            // and mended on that line (its smallest published count above zero, a cell before a
+            // margin), so the linear programs only look for what is less plain.
+            if let line = groups.first(where: { group in
+                let hiddenInLine = group.filter(hidden.contains)
+                return hiddenInLine.count == 1 && !beyondHelp.contains(hiddenInLine[0])
+            }), let exposed = line.first(where: hidden.contains) {
+                let candidates = line.filter { !hidden.contains($0) && values[$0] > 0 }
+                if let pick = candidates.min(by: { (sums.contains($0) ? 1 : 0, values[$0], $0) < (sums.contains($1) ? 1 : 0, values[$1], $1) }) {
+                    hidden.insert(pick)
+                } else {
+                    beyondHelp.insert(exposed)
+                }
+                continue
+            }
+            guard let exposed = firstExposed(values: values, hidden: hidden, small: small, groups: groups, skipping: beyondHelp) else { break }
             if let pick = complement(for: exposed, values: values, hidden: hidden, groups: groups, total: total) {
                 hidden.insert(pick)
             } else {
