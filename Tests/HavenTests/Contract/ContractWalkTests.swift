@@ -1,6 +1,7 @@
 import Foundation
 import HavenAPI
 import HavenCore
+import HavenStore
 import HTTPTypes
 import Sealing
 import Testing
@@ -506,6 +507,15 @@ struct ContractWalk: Sendable {
                            expect: .ok)
         try await api.call(.post, "/v1/break-glass/\(grantID)/review", token: boss, json: [:], expect: .conflict)
         try await api.call(.post, "/v1/break-glass/\(missing)/review", token: boss, json: [:], expect: .notFound)
+
+        // The shelter's partner hears of the referrals in its inbox, and marks what it read.
+        try await NotificationDeliverer(store: app.store, channels: [InAppChannel(store: app.store)]).deliverDue()
+        let notifications = try await api.call(.get, "/v1/notifications?limit=1", token: partnerToken, expect: .ok)
+        let notificationID = try #require(notifications["items"]?.arrayValue?.first?["id"]?.stringValue, "no notification: \(notifications.text)")
+        try await api.call(.get, "/v1/notifications?unread=maybe", token: partnerToken, expect: .badRequest)
+        try await api.call(.post, "/v1/notifications/\(notificationID)/read", token: boss, expect: .notFound)
+        try await api.call(.post, "/v1/notifications/\(notificationID)/read", token: partnerToken, expect: .ok)
+        try await api.call(.post, "/v1/notifications/read-all", token: partnerToken, expect: .ok)
 
         // History and closure.
         try await api.call(.get, "/v1/cases/\(caseID)/history?limit=50", token: worker, expect: .ok)

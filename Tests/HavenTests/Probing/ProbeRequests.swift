@@ -61,6 +61,8 @@ enum ProbeRequests {
             // The world has no webhook: an id nobody holds is 404 for every role (the other
             // organisation's webhooks are the administrator's to see, as its directory entry is).
             case "webhooks", "dead-letters": id = UUID(uuidString: "00000000-0000-4000-8000-00000000beef") ?? UUID()
+            // A notification is its user's alone: an id another user holds is as unknown as this one (404).
+            case "notifications": id = UUID(uuidString: "00000000-0000-4000-8000-0000000000aa") ?? UUID()
             default: return nil
             }
             parts.append(id.uuidString)
