@@ -54,6 +54,12 @@ final class CurlTransfer {
         try check(haven_curl_set_pointer(handle, CURLOPT_WRITEDATA, context), CURLOPT_WRITEDATA)
     }
 
+    /// What an upload (a mail's message) reads from: `callback` fills libcurl's buffer.
+    func setReader(_ callback: haven_curl_data_callback, context: UnsafeMutableRawPointer) throws {
+        try check(haven_curl_set_callback(handle, CURLOPT_READFUNCTION, callback), CURLOPT_READFUNCTION)
+        try check(haven_curl_set_pointer(handle, CURLOPT_READDATA, context), CURLOPT_READDATA)
+    }
+
     /// Runs the transfer; the `CURLcode` it ended with.
     func perform() -> CURLcode { curl_easy_perform(handle) }
 

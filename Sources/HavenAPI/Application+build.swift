@@ -105,6 +105,7 @@ func buildRouter(configuration: AppConfiguration, dependencies: HavenDependencie
     ReferralEpisodeController(store: store, bodyLimit: limit).register(routes)
     BreakGlassController(store: store, bodyLimit: limit).register(routes)
     NotificationController(store: store).register(routes)
+    NotificationEmailController(store: store, bodyLimit: limit).register(routes)
     PrivacyController(store: store, auth: auth, bodyLimit: limit).register(routes)
     ReportController(reports: ReportService(primary: store, replica: dependencies.replica)).register(routes)
     OpenAPIController(path: configuration.openAPIPath).register(routes)

@@ -46,6 +46,8 @@ public enum KeyRotation {
                match: "id::text = $1"),
         Column(table: "webhook_subscription", column: "previous_secret_sealed", rowKey: "id::text", label: { "webhook:\($0):previous-secret" },
                match: "id::text = $1"),
+        Column(table: "notification_email", column: "address_sealed", rowKey: "user_id::text", label: { "email:\($0)" },
+               match: "user_id::text = $1"),
         Column(table: "idempotency_key", column: "response_sealed", rowKey: "user_id::text || ':' || key",
                label: { "idempotency:\($0)" }, match: "user_id::text || ':' || key = $1"),
     ]

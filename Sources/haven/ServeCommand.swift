@@ -54,6 +54,7 @@ struct ServeCommand: AsyncParsableCommand {
     @OptionGroup var database: DatabaseOptions
     @OptionGroup var pool: PoolOptions
     @OptionGroup var sessions: SessionOptions
+    @OptionGroup var mail: MailOptions
 
     func run() async throws {
         let logger = Logs.bootstrap()
@@ -79,6 +80,7 @@ struct ServeCommand: AsyncParsableCommand {
             throw ValidationError("--public-url must start with https:// or http://")
         }
 
+        let mailRelay = try mail.relay(consoleBase: publicURL)
         let runtime = try DatabaseRuntime.start(database, logger: logger)
         let keys: KeyRing
         do {
@@ -93,15 +95,20 @@ struct ServeCommand: AsyncParsableCommand {
                 connection: .init(namedStatements: !pool.resolvedPgBouncer, statementTimeoutMilliseconds: pool.resolvedStatementTimeout)),
             logger: logger)
         let hasher = Credentials()
-        // Webhook calls run on the courier's own threads, never the event loops or the database pool's.
+        // Webhook and mail calls run on the courier's own threads, never the event loops or the database pool's.
         let courier = Courier(threads: 4)
         do {
             let store = try Store(pool: pgPool, keys: keys, logger: logger)
             let migrator = try DatabaseSetup.migrator(schemaDirectory: schema)
             let webhooks = WebhookChannel(store: store, courier: courier, settings: .init(
                 allowPrivate: configuration.webhooks.allowPrivate, consoleBase: publicURL))
+            var channels: [any NotificationChannel] = [InAppChannel(store: store), webhooks]
+            if let relay = mailRelay {
+                let words = try NotificationEmailWords.load()
+                channels.append(EmailChannel(store: store, courier: courier, relay: relay, text: { words.text($0, $1) }))
+            }
             let worker = DatabaseWorker(ownerURL: runtime.ownerURL, migrator: migrate ? migrator : nil, store: store, hasher: hasher,
-                                        checkpoints: database.resolvedCheckpointFolder, channels: [InAppChannel(store: store), webhooks],
+                                        checkpoints: database.resolvedCheckpointFolder, channels: channels,
                                         logger: logger)
             var replica: Store?
             if let url = replicaURL ?? Environment.value("HAVEN_REPLICA_URL") {
