@@ -61,6 +61,7 @@ struct ConsoleController: Sendable {
         registerReferralHandlerPages(router)
         registerClosurePages(router)
         registerNotificationPages(router)
+        registerNotificationEmailPages(router)
         registerTransferPages(router)
     }
 
