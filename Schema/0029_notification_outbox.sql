@@ -74,5 +74,4 @@ GRANT SELECT, INSERT, UPDATE ON notification_outbox, notification_delivery TO ha
 GRANT SELECT, INSERT ON notification TO haven_app;
 GRANT UPDATE (read_at) ON notification TO haven_app;
 
--- The sweep looks for open needs whose deadline just passed.
-CREATE INDEX need_open_due_idx ON need (due_at) WHERE status = 'open';
+-- The sweep's open needs past their deadline use need_open_due_idx (0021).
