@@ -107,23 +107,21 @@ public enum NotificationMail {
     /// RFC 2047: a header value outside ASCII as base64 encoded words of at most 75 characters,
     /// split between characters, never inside one.
     public static func encodedWord(_ value: String) -> String {
-        guard !value.unicodeScalars.allSatisfy({ $0.isASCII && $0.value >= 0x20 && $0.value < 0x7F }) else {
-            var words: [String] = []
-            var chunk = ""
-            for character in value {
-                let candidate = chunk + String(character)
-                // 45 bytes of UTF-8 make 60 characters of base64, and "=?utf-8?B?" + "?=" twelve more.
-                if candidate.utf8.count > 45, !chunk.isEmpty {
-                    words.append(chunk)
-                    chunk = String(character)
-                } else {
-                    chunk = candidate
-                }
+        if value.unicodeScalars.allSatisfy({ $0.isASCII && $0.value >= 0x20 && $0.value < 0x7F }) { return value }
+        var words: [String] = []
+        var chunk = ""
+        for character in value {
+            let candidate = chunk + String(character)
+            // 45 bytes of UTF-8 make 60 characters of base64, and "=?utf-8?B?" + "?=" twelve more.
+            if candidate.utf8.count > 45, !chunk.isEmpty {
+                words.append(chunk)
+                chunk = String(character)
+            } else {
+                chunk = candidate
             }
-            if !chunk.isEmpty { words.append(chunk) }
-            return words.map { "=?utf-8?B?" + Data($0.utf8).base64EncodedString() + "?=" }.joined(separator: "\r\n ")
         }
-        return value
+        if !chunk.isEmpty { words.append(chunk) }
+        return words.map { "=?utf-8?B?" + Data($0.utf8).base64EncodedString() + "?=" }.joined(separator: "\r\n ")
     }
 
     /// `Mon, 07 Dec 2026 13:34:12 +0000`.
