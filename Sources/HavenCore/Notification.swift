@@ -27,8 +27,8 @@ public enum NotificationKind: String, ClosedSet {
     case needOverdue = "need.overdue"
     /// An unfinished service passed its due date: told to the case's caseworker.
     case serviceOverdue = "service.overdue"
-    /// A case moved to another organisation: told to the receiving organisation's supervisors,
-    /// who assign it. Emitted by the transfer itself.
+    /// A case is to move to another organisation: told with the request to the receiving
+    /// organisation's supervisors, who accept or decline it and then assign it.
     case caseTransferred = "case.transferred"
 
     /// A consent ending within this is announced once, as the worklist shows it: a week to see
@@ -76,6 +76,7 @@ public enum NotificationLink {
     public static func caseFile(_ id: UUID) -> String { "/cases/" + id.lowercasedString }
     public static func closure(_ caseID: UUID) -> String { "/cases/" + caseID.lowercasedString + "/closure" }
     public static let breakGlass = "/break-glass"
+    public static let transfers = "/transfers"
 
     /// Whether a stored link is one of the above (a console path of ids).
     public static func isValid(_ link: String) -> Bool {

@@ -62,6 +62,9 @@ public struct CaseTransferService: Sendable {
             }
             let transfer = try CaseTransferStore.create(draft, caseID: caseID, reference: file.reference, actor: actor, on: connection)
             try Self.audit(transfer, .requested, purpose: access.purpose, on: transaction)
+            // The receiving organisation's supervisors decide: they hear of it with the request.
+            transaction.notify(NotificationMessage(kind: .caseTransferred, recipientOrganisation: transfer.toOrganisation,
+                                                   caseReference: transfer.caseReference, link: NotificationLink.transfers))
             return transfer
         }
     }

@@ -144,6 +144,28 @@ import Testing
         }
     }
 
+    @Test func aTransferRequestIsToldToTheReceivingSupervisorsOnce() async throws {
+        try await TestApp.run { app, client in
+            let scene = try await Self.scene(app, client)
+            let covering = try await CaseKit.create(client, scene.caseworker.token, "/v1/cases/\(scene.caseID.uuidString)/consents", [
+                "grantor": "self", "method": "written",
+                "provisions": [["recipient_organisation": scene.shelter.uuidString, "purpose": "the person moved",
+                                "categories": DataCategory.allCases.map(\.rawValue)]],
+            ] as [String: Any])
+            let asked = try await CaseKit.call(client, .post, "/v1/cases/\(scene.caseID.uuidString)/transfer", scene.caseworker.token,
+                                               ["organisation": scene.shelter.uuidString, "consent": covering.uuidString, "reason": "person-moved"])
+            #expect(asked.status == .created, "\(asked.text)")
+            try await Self.deliver(app)
+            try await Self.deliver(app)
+            let told = try await Self.notifications(client, scene.shelterSupervisor, .caseTransferred)
+            #expect(told.count == 1)
+            #expect(told.first?["case_reference"] as? String == scene.reference)
+            #expect(told.first?["link"] as? String == "/transfers")
+            #expect(try await Self.notifications(client, scene.partner, .caseTransferred).isEmpty)
+            #expect(try await Self.notifications(client, scene.supervisor, .caseTransferred).isEmpty)
+        }
+    }
+
     @Test func consentsEndingAndDeadlinesPassedAreAnnouncedOnceToTheCaseworker() async throws {
         try await TestApp.run { app, client in
             let scene = try await Self.scene(app, client)
