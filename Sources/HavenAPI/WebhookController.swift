@@ -25,7 +25,7 @@ struct WebhookController: Sendable {
             let body = try await request.decodeJSON(CreateBody.self, limit: bodyLimit)
             let issued = try await webhooks.create(organisation: organisation, WebhookDraft(url: body.url, kinds: body.kinds), context: context.access)
             return JSONResponse(WebhookDTO(issued.subscription, secret: issued.secret), status: .created,
-                                headers: [.location: "/v1/organisations/\(organisation.lowercasedString)/webhooks/\(issued.subscription.id.lowercasedString)"])
+                                headers: [.location: "/v1/organisations/\(organisation.uuidString)/webhooks/\(issued.subscription.id.uuidString)"])
         }
         routes.get("/v1/organisations/:id/webhooks") { request, context in
             let list = try await webhooks.list(organisation: try request.uuidParameter("id", context), context: context.access)

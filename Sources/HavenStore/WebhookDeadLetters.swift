@@ -12,7 +12,7 @@ public enum WebhookDeadLetters {
             FROM notification_delivery d
             JOIN webhook_subscription s ON s.id::text = d.target
             JOIN notification_outbox m ON m.id = d.message_id
-            WHERE d.channel = 'webhook' AND d.state = 'dead' AND d.target = $2::text AND s.id = $2 AND s.organisation_id = $1
+            WHERE d.channel = 'webhook' AND d.state = 'dead' AND d.target = s.id::text AND s.id = $2 AND s.organisation_id = $1
               AND s.deleted_at IS NULL
             ORDER BY m.created_at DESC, d.message_id LIMIT $3
             """, [organisation, subscription, limit]).rows.map { row in
@@ -27,7 +27,7 @@ public enum WebhookDeadLetters {
         try connection.query("""
             UPDATE notification_delivery d SET state = 'pending', attempts = 0, next_attempt_at = now(), last_error = NULL
             FROM webhook_subscription s
-            WHERE d.channel = 'webhook' AND d.state = 'dead' AND d.message_id = $3 AND d.target = $2::text
+            WHERE d.channel = 'webhook' AND d.state = 'dead' AND d.message_id = $3 AND d.target = s.id::text
               AND s.id = $2 AND s.organisation_id = $1 AND s.deleted_at IS NULL
             RETURNING d.message_id
             """, [organisation, subscription, message]).first != nil

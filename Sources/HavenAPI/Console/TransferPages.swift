@@ -103,14 +103,22 @@ extension ConsoleController {
         }
         do {
             _ = try await transfers.request(id, CaseTransferDraft(organisation: organisation, consent: consent, reason: reason), context: visit.access)
-        } catch StoreError.invalid(let failure) {
-            let refused = failure.errors.map { FieldMessage(field: $0.field, text: catalogue.text(Self.transferFieldKeys[$0.field] ?? "error.invalid", language)) }
+        } catch let error where Self.validationFailure(error) != nil {
+            let failure = Self.validationFailure(error)?.errors ?? []
+            let refused = failure.map { FieldMessage(field: $0.field, text: catalogue.text(Self.transferFieldKeys[$0.field] ?? "error.invalid", language)) }
             return try await transferPage(id, visit, form: form, messages: refused, status: .unprocessableContent)
         } catch StoreError.conflict {
             return try await transferPage(id, visit, form: form, messages: [FieldMessage(field: "transfer", text: catalogue.text("transfer.error_conflict", language))],
                                           status: .conflict)
         }
         return ConsoleRenderer.redirect("/cases/\(id.uuidString.lowercased())/transfer")
+    }
+
+    /// The refused fields of a request, thrown by the rule itself or wrapped by the store.
+    static func validationFailure(_ error: any Error) -> ValidationFailure? {
+        if let failure = error as? ValidationFailure { return failure }
+        if case StoreError.invalid(let failure) = error { return failure }
+        return nil
     }
 
     func transfersPage(_ visit: ConsoleVisit, messages: [FieldMessage] = [], status: HTTPResponse.Status = .ok) async throws -> Response {
