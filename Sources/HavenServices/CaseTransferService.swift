@@ -50,7 +50,9 @@ public struct CaseTransferService: Sendable {
             }
             // Locked until the transfer commits, as for a referral: a withdrawal waits, or went first and is seen.
             if let consent = try ConsentStore.find(draft.consent, caseID: caseID, keys: keys, forUpdate: true, on: connection) {
-                if let receiving, let refusal = CaseTransfer.consentRefusal(consent, receiving: receiving.id, at: Date()) {
+                // Checked against the organisation asked for even when that one is wrong too: every bad field at once.
+                if draft.organisation != file.organisationID,
+                   let refusal = CaseTransfer.consentRefusal(consent, receiving: receiving?.id ?? draft.organisation, at: Date()) {
                     check.check(false, "consent", refusal)
                 }
             } else {

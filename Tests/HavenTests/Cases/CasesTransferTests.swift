@@ -139,7 +139,7 @@ struct CasesTransferTests {
             // Before accepting, the receiving supervisor does not read the case.
             CaseKit.expectProblem(try await CaseKit.call(client, .get, scene.base, scene.receiver.token), .notFound)
             let worklist = try await CaseKit.call(client, .get, "/v1/worklist", scene.receiver.token)
-            #expect(try worklist.jsonArray("transfers_to_decide").compactMap { $0["id"] as? String } == [transfer.uuidString.lowercased()],
+            #expect(try worklist.jsonArray("transfers_to_decide").compactMap { ($0["id"] as? String)?.lowercased() } == [transfer.uuidString.lowercased()],
                     "\(worklist.text)")
 
             let accepted = try await CaseKit.call(client, .post, one + "/accept", scene.receiver.token)

@@ -78,6 +78,7 @@ import Testing
             #expect(try await Self.notifications(client, scene.caseworker, .referralArrived).isEmpty, "the sender is not told of its own referral")
 
             #expect(try await CaseKit.transition(client, scene.partner.token, accepted, ["to": "accepted"]).status == .ok)
+            #expect(try await CaseKit.transition(client, scene.partner.token, accepted, ["to": "in-progress"]).status == .ok)
             #expect(try await CaseKit.transition(client, scene.partner.token, accepted, ["to": "completed", "outcome": "stayed two weeks"]).status == .ok)
             let rejected = try await Self.refer(client, scene)
             #expect(try await CaseKit.transition(client, scene.partner.token, rejected, ["to": "rejected", "reason": "no-capacity"]).status == .ok)
@@ -108,7 +109,7 @@ import Testing
             let base = "/v1/cases/\(scene.caseID.uuidString)"
             // Nothing open to decide: the need is met first.
             _ = try CaseKit.ownerRows(app, "UPDATE need SET status = 'met' WHERE id = $1", [scene.needID])
-            #expect(try await CaseKit.call(client, .post, base + "/close", scene.caseworker.token, ["reason": "services-completed"]).status == .ok)
+            #expect(try await CaseKit.call(client, .post, base + "/close", scene.caseworker.token, ["reason": "services-completed"]).status == .accepted)
             try await Self.deliver(app)
             let asked = try await Self.notifications(client, scene.supervisor, .closureRequested)
             #expect(asked.map { $0["link"] as? String } == [base.replacingOccurrences(of: "/v1", with: "").lowercased() + "/closure"])
@@ -116,7 +117,7 @@ import Testing
 
             let declined = try await CaseKit.call(client, .post, base + "/close/decline", scene.supervisor.token, ["reason": "work-still-open"])
             #expect(declined.status == .ok, "\(declined.text)")
-            #expect(try await CaseKit.call(client, .post, base + "/close", scene.caseworker.token, ["reason": "services-completed"]).status == .ok)
+            #expect(try await CaseKit.call(client, .post, base + "/close", scene.caseworker.token, ["reason": "services-completed"]).status == .accepted)
             let approved = try await CaseKit.call(client, .post, base + "/close/approve", scene.supervisor.token, [String: Any]())
             #expect(approved.status == .ok, "\(approved.text)")
             try await Self.deliver(app)
