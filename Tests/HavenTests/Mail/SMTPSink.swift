@@ -51,8 +51,10 @@ final class SMTPSink: @unchecked Sendable {
         try waitUntilListening()
     }
 
+    /// SIGKILL, not `terminate()`: the child inherits the signal mask of the thread that
+    /// started it, where SIGTERM may be blocked, and would then never stop (nor this wait end).
     func stop() {
-        process.terminate()
+        kill(process.processIdentifier, SIGKILL)
         process.waitUntilExit()
         try? FileManager.default.removeItem(at: directory)
     }

@@ -43,7 +43,7 @@ struct PrivacyCLITests {
         let deadline = Date().addingTimeInterval(timeout)
         while process.isRunning && Date() < deadline { usleep(20_000) }
         if process.isRunning {
-            process.terminate()
+            kill(process.processIdentifier, SIGKILL)  // SIGTERM may be blocked in the child (inherited mask)
             process.waitUntilExit()
             throw TestFailure("haven \(arguments.prefix(2).joined(separator: " ")) was still running after \(Int(timeout)) s")
         }
