@@ -76,6 +76,9 @@ struct ContractSchemaValidatorTests {
             "/: required member 'id' is missing", "/: required member 'tags' is missing",
         ])
         #expect(problems(["open"]) == ["/: expected object, got array [\"open\"]"])
+        let unique: ContractJSON = ["type": "array", "uniqueItems": true]
+        #expect(validator.validate(["a", "b"], against: unique).isEmpty)
+        #expect(validator.validate(["a", "b", "a"], against: unique).map(\.description) == ["/: item 2 repeats an earlier one"])
         let odd = validator.validate("x", against: ["type": "string", "contentEncoding": "base64"]).map(\.description)
         #expect(odd == ["/: the validator does not support the schema keyword 'contentEncoding'"])
         let dangling = validator.validate("x", against: ["$ref": "#/components/schemas/Nothing"]).map(\.description)

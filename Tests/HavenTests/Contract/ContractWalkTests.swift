@@ -495,6 +495,7 @@ struct ContractWalk: Sendable {
         try await api.call(.post, "/v1/cases/\(violenceID)/reopen", token: boss, json: ["reason": "client-returned"], expect: .conflict)
 
         try await walkTransfer(of: try again.uuid(), to: clinic.id, worker: worker, partner: partnerToken, receiver: outsider, missing: missing)
+        try await walkNotificationChannels(adminToken: adminToken, worker: worker, organisation: clinic.id, missing: missing)
 
         try await walkReportsAndAudit(boss: boss, auditor: auditorToken, worker: worker, partner: partnerToken, caseID: caseID)
     }
@@ -662,5 +663,39 @@ struct ContractWalk: Sendable {
         try await api.call(.post, "/v1/transfers/\(transferID)/accept", token: outsider, expect: .ok)
         try await api.call(.get, "/v1/cases/\(movingID)", token: worker, expect: .notFound)
         try await api.call(.get, "/v1/cases/\(movingID)/history", token: outsider, expect: .ok)
+    }
+
+    /// Email and webhook channels for notifications, in a function of their own (see `walkTransfer`).
+    func walkNotificationChannels(adminToken: String, worker: String, organisation: UUID, missing: String) async throws {
+        try await api.call(.get, "/v1/me/notification-email", token: worker, expect: .ok)
+        try await api.call(.put, "/v1/me/notification-email", token: worker,
+                           json: ["address": "worker@example.org", "kinds": ["referral.arrived"]], expect: .ok)
+        try await api.call(.put, "/v1/me/notification-email", token: worker,
+                           json: ["address": "no-at-sign", "kinds": ["referral.arrived"]], expect: .unprocessableContent)
+        try await api.call(.put, "/v1/me/notification-email", token: worker, json: ["kinds": .array([])], expect: .ok)
+
+        let base = "/v1/organisations/\(organisation)/webhooks"
+        try await api.call(.get, base, token: adminToken, expect: .ok)
+        try await api.call(.get, base, token: worker, expect: .forbidden)
+        try await api.call(.post, base, token: adminToken, json: ["url": "http://127.0.0.1/hook", "kinds": ["referral.arrived"]],
+                           expect: .unprocessableContent)
+        let webhook = try await api.call(.post, base, token: adminToken,
+                                         json: ["url": "https://partner.example.org/hook", "kinds": ["referral.arrived"]], expect: .created).uuid()
+        try await api.call(.post, "\(base)/\(webhook)/rotate", token: adminToken, expect: .ok)
+        // A delivery given up on, as the worker leaves one after its whole schedule.
+        let message = UUID()
+        try app.ownerScript("""
+            INSERT INTO notification_outbox (id, kind, recipient_organisation_id, priority, link, routed_at)
+            VALUES ($1::uuid, 'referral.arrived', $2::uuid, 'normal', '/referrals', now())
+            """, [message.uuidString, organisation.uuidString])
+        try app.ownerScript("""
+            INSERT INTO notification_delivery (message_id, channel, target, state, attempts, last_error)
+            VALUES ($1::uuid, 'webhook', lower($2), 'dead', 8, 'status 503')
+            """, [message.uuidString, webhook.uuidString])
+        try await api.call(.get, "\(base)/\(webhook)/dead-letters", token: adminToken, expect: .ok)
+        try await api.call(.post, "\(base)/\(webhook)/dead-letters/\(message)/replay", token: adminToken, expect: .accepted)
+        try await api.call(.post, "\(base)/\(webhook)/dead-letters/\(missing)/replay", token: adminToken, expect: .notFound)
+        try await api.call(.delete, "\(base)/\(webhook)", token: adminToken, expect: .noContent)
+        try await api.call(.delete, "\(base)/\(webhook)", token: adminToken, expect: .notFound)
     }
 }

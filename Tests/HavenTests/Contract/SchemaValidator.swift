@@ -26,6 +26,7 @@ struct SchemaValidator {
     static let supported: Set<String> = annotations.union([
         "$ref", "type", "properties", "required", "additionalProperties", "items", "enum", "const", "format", "pattern",
         "minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "minLength", "maxLength", "minItems", "maxItems",
+        "uniqueItems",
         "allOf", "anyOf", "oneOf",
     ])
 
@@ -113,6 +114,10 @@ struct SchemaValidator {
         case .array(let items):
             if let minimum = keywords["minItems"]?.intValue, items.count < minimum { fail("fewer than \(minimum) items") }
             if let maximum = keywords["maxItems"]?.intValue, items.count > maximum { fail("more than \(maximum) items") }
+            if keywords["uniqueItems"] == .bool(true),
+               let repeated = items.indices.first(where: { index in items[..<index].contains(items[index]) }) {
+                fail("item \(repeated) repeats an earlier one")
+            }
             if let itemSchema = keywords["items"] {
                 for (index, item) in items.enumerated() {
                     check(item, itemSchema, pointer + "/\(index)", &out, depth: depth + 1)

@@ -230,6 +230,14 @@ enum ProbeExceptions {
             kinds: [.organisationID, .userID, .username],
             reason: "admins manage the users of every organisation (AccessPolicy.decideUser: an admin sees every user); no case content"),
         Exception(
+            routes: ["GET /v1/organisations/{id}/webhooks", "POST /v1/organisations/{id}/webhooks",
+                     "DELETE /v1/organisations/{id}/webhooks/{webhook}", "POST /v1/organisations/{id}/webhooks/{webhook}/rotate",
+                     "GET /v1/organisations/{id}/webhooks/{webhook}/dead-letters",
+                     "POST /v1/organisations/{id}/webhooks/{webhook}/dead-letters/{message}/replay"],
+            roles: [.admin], kinds: [.organisationID],
+            reason: "admins register every organisation's webhooks (AccessPolicy: webhooks are the admin's); that an organisation "
+                + "exists is public (the directory above), and a webhook holds no case content"),
+        Exception(
             routes: ["GET /v1/audit-events"], roles: [.auditor], kinds: [.organisationID, .userID, .recordID],
             reason: "auditors read the national audit trail: who did what to which record, by id; never case content "
                 + "(no names, references, identifying values or free text)"),
