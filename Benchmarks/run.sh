@@ -7,7 +7,7 @@
 #   Benchmarks/run.sh                 # everything, 10 s per measurement
 #   DURATION=30 Benchmarks/run.sh     # longer measurements
 #   PAIRS=5 Benchmarks/run.sh         # more alternations of an endpoint and its pgbench mirror
-#   SECTIONS="http auth" Benchmarks/run.sh # only some sections: http auth cases scale console
+#   SECTIONS="http auth" Benchmarks/run.sh # only some sections: http auth cases scale console webhooks
 #   POOL_SIZE=16 Benchmarks/run.sh    # haven's database pool (default: haven's own default)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -16,7 +16,7 @@ DURATION=${DURATION:-10}
 CONNECTIONS=${CONNECTIONS:-64}
 THREADS=${THREADS:-2}
 PAIRS=${PAIRS:-3}
-SECTIONS=${SECTIONS:-"http auth cases scale console"}
+SECTIONS=${SECTIONS:-"http auth cases scale console webhooks"}
 HAVEN_PORT=${HAVEN_PORT:-8081}
 BARE_PORT=${BARE_PORT:-8090}
 
@@ -65,10 +65,12 @@ curl -fs "http://127.0.0.1:$HAVEN_PORT/readyz" >/dev/null || { echo "haven did n
 SUPERUSER="host=$WORK/pg port=5432 user=postgres dbname=haven"
 # pgbench's audit inserts go to a copy of audit_event in schema bench (same columns, defaults, identity and
 # indexes): rows with a made-up MAC in haven's own trail would make `haven audit verify` report
-# tampering, rightly. Every other statement reads and writes haven's tables.
+# tampering, rightly. Likewise its notification messages go to a copy of notification_outbox, so haven's
+# worker does not deliver them during the measurements. Every other statement reads and writes haven's tables.
 "$PGBIN/psql" -Atq "$SUPERUSER" -c "CREATE SCHEMA IF NOT EXISTS bench;
     CREATE TABLE IF NOT EXISTS bench.audit_event (LIKE public.audit_event INCLUDING ALL);
-    GRANT USAGE ON SCHEMA bench TO haven_app; GRANT INSERT ON bench.audit_event TO haven_app;" >/dev/null
+    CREATE TABLE IF NOT EXISTS bench.notification_outbox (LIKE public.notification_outbox INCLUDING ALL);
+    GRANT USAGE ON SCHEMA bench TO haven_app; GRANT INSERT ON bench.audit_event, bench.notification_outbox TO haven_app;" >/dev/null
 BENCH_CONN="host=$WORK/pg port=5432 user=haven_app dbname=haven options='-csearch_path=bench,public'"
 
 # Where each measurement's CPU went, for the pairs' lines: the machine's busy time (/proc/stat),

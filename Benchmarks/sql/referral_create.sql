@@ -1,5 +1,6 @@
 -- POST /v1/cases/{id}/referrals: the policy's facts, the case, the recipient, the consent, the
--- referral and its first transition, the audit event; same statements and round trips as haven.
+-- referral and its first transition, the message to the recipient's inbox (the notification
+-- outbox), the audit event; same statements and round trips as haven.
 \startpipeline
 BEGIN;
 SELECT set_config('haven.user_id', :user_id, true), set_config('haven.org_id', :org_id, true), set_config('haven.role', 'caseworker', true);
@@ -23,6 +24,8 @@ RETURNING id AS new_referral, case_id AS returned_case, case_organisation_id, ca
 INSERT INTO referral_transition (referral_id, from_status, to_status, actor_user, actor_organisation, reason, business_status, outcome, note_sealed)
 VALUES (:new_referral, NULL, 'requested', :user_id, :org_id, NULL, NULL, NULL, NULL);
 \startpipeline
+INSERT INTO notification_outbox (id, kind, recipient_organisation_id, recipient_user_id, case_reference, priority, link, created_at, once_key)
+VALUES (gen_random_uuid(), 'referral.arrived', :recipient, NULL, 'MD-2026-000001', 'normal', '/referrals/' || :'new_referral', now(), NULL);
 INSERT INTO audit_event (recorded, action, type, subtype, outcome, actor_user, actor_org, actor_role,
     actor_ip, entity_kind, entity_id, case_id, subject_org, purpose, detail, request_id, mac_key, mac)
 VALUES (now(), 'C', 'referral', 'referral.create', 'success', :user_id, :org_id, 'caseworker',
