@@ -25,12 +25,14 @@ struct CaseTransferController: Sendable {
         routes.post("/v1/cases/:id/transfer") { request, context in
             let id = try request.uuidParameter("id", context)
             var request = request
-            let body = try await request.decodeJSON(TransferRequest.self, limit: bodyLimit)
-            let transfer = try await transfers.request(id, CaseTransferDraft(organisation: body.organisation, consent: body.consent, reason: body.reason),
-                                                       context: context.access)
-            var headers = HTTPFields()
-            headers[.location] = "/v1/transfers/\(transfer.id.uuidString.lowercased())"
-            return JSONResponse(CaseTransferDTO(transfer), status: .created, headers: headers)
+            let (body, bytes) = try await request.decodeJSONWithBytes(TransferRequest.self, limit: bodyLimit)
+            let key = Idempotent.Request(key: request.headers[.idempotencyKey], scope: "POST /v1/cases/\(id)/transfer", body: bytes)
+            let draft = CaseTransferDraft(organisation: body.organisation, consent: body.consent, reason: body.reason)
+            return try await Idempotency.respond(request, key: key) {
+                try await transfers.request(id, draft, request: key, context: context.access) { transfer in
+                    try CreatedResponse(CaseTransferDTO(transfer), location: "/v1/transfers/\(transfer.id.uuidString.lowercased())", caseID: id).answer
+                }
+            }
         }
         routes.get("/v1/transfers") { request, context in
             let query = try ListQuery(request)

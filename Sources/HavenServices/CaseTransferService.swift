@@ -30,45 +30,58 @@ public struct CaseTransferService: Sendable {
     }
 
     public func request(_ caseID: UUID, _ draft: CaseTransferDraft, context: AccessContext) async throws -> CaseTransfer {
-        let keys = store.keys
-        return try await store.transaction(context) { transaction in
-            let access = try transaction.authorizeCase(caseID, .requestCaseTransfer)
-            try transaction.requireOpen(access.status)
-            let connection = transaction.connection
-            guard let actor = transaction.actor, let file = try CaseStore.find(caseID, keys: keys, open: false, forUpdate: true, on: connection) else {
-                throw StoreError.notFound("no such case")
-            }
-            var check = Validator()
-            var receiving: Organisation?
-            if draft.organisation == file.organisationID {
-                check.check(false, "organisation", "must be another organisation")
-            } else if let found = try OrganisationStore.find(draft.organisation, on: connection) {
-                check.check(found.active, "organisation", "is deactivated and takes no cases")
-                receiving = found
-            } else {
-                check.check(false, "organisation", "is not an organisation")
-            }
-            // Locked until the transfer commits, as for a referral: a withdrawal waits, or went first and is seen.
-            if let consent = try ConsentStore.find(draft.consent, caseID: caseID, keys: keys, forUpdate: true, on: connection) {
-                // Checked against the organisation asked for even when that one is wrong too: every bad field at once.
-                if draft.organisation != file.organisationID,
-                   let refusal = CaseTransfer.consentRefusal(consent, receiving: receiving?.id ?? draft.organisation, at: Date()) {
-                    check.check(false, "consent", refusal)
-                }
-            } else {
-                check.check(false, "consent", "is not a consent of this case")
-            }
-            try check.finish()
-            if try CaseTransferStore.pending(caseID: caseID, on: connection) != nil {
-                throw StoreError.conflict("a transfer of this case is already waiting for an answer", field: nil)
-            }
-            let transfer = try CaseTransferStore.create(draft, caseID: caseID, reference: file.reference, actor: actor, on: connection)
-            try Self.audit(transfer, .requested, purpose: access.purpose, on: transaction)
-            // The receiving organisation's supervisors decide: they hear of it with the request.
-            transaction.notify(NotificationMessage(kind: .caseTransferred, recipientOrganisation: transfer.toOrganisation,
-                                                   caseReference: transfer.caseReference, link: NotificationLink.transfers))
-            return transfer
+        try await store.transaction(context) { transaction in try Self.request(caseID, draft, on: transaction) }
+    }
+
+    /// The same under an `Idempotency-Key`: a retry with the key gets the first answer again
+    /// instead of a 409 for the transfer its first try already asked for.
+    public func request(
+        _ caseID: UUID, _ draft: CaseTransferDraft, request: Idempotent.Request, context: AccessContext,
+        answer: @escaping @Sendable (CaseTransfer) throws -> Idempotent.Answer
+    ) async throws -> Idempotent.Outcome {
+        try await Idempotent.run(request, store: store, context: context) { transaction in
+            try answer(try Self.request(caseID, draft, on: transaction))
         }
+    }
+
+    static func request(_ caseID: UUID, _ draft: CaseTransferDraft, on transaction: StoreTransaction) throws -> CaseTransfer {
+        let keys = transaction.keys
+        let access = try transaction.authorizeCase(caseID, .requestCaseTransfer)
+        try transaction.requireOpen(access.status)
+        let connection = transaction.connection
+        guard let actor = transaction.actor, let file = try CaseStore.find(caseID, keys: keys, open: false, forUpdate: true, on: connection) else {
+            throw StoreError.notFound("no such case")
+        }
+        var check = Validator()
+        var receiving: Organisation?
+        if draft.organisation == file.organisationID {
+            check.check(false, "organisation", "must be another organisation")
+        } else if let found = try OrganisationStore.find(draft.organisation, on: connection) {
+            check.check(found.active, "organisation", "is deactivated and takes no cases")
+            receiving = found
+        } else {
+            check.check(false, "organisation", "is not an organisation")
+        }
+        // Locked until the transfer commits, as for a referral: a withdrawal waits, or went first and is seen.
+        if let consent = try ConsentStore.find(draft.consent, caseID: caseID, keys: keys, forUpdate: true, on: connection) {
+            // Checked against the organisation asked for even when that one is wrong too: every bad field at once.
+            if draft.organisation != file.organisationID,
+               let refusal = CaseTransfer.consentRefusal(consent, receiving: receiving?.id ?? draft.organisation, at: Date()) {
+                check.check(false, "consent", refusal)
+            }
+        } else {
+            check.check(false, "consent", "is not a consent of this case")
+        }
+        try check.finish()
+        if try CaseTransferStore.pending(caseID: caseID, on: connection) != nil {
+            throw StoreError.conflict("a transfer of this case is already waiting for an answer", field: nil)
+        }
+        let transfer = try CaseTransferStore.create(draft, caseID: caseID, reference: file.reference, actor: actor, on: connection)
+        try Self.audit(transfer, .requested, purpose: access.purpose, on: transaction)
+        // The receiving organisation's supervisors decide: they hear of it with the request.
+        transaction.notify(NotificationMessage(kind: .caseTransferred, recipientOrganisation: transfer.toOrganisation,
+                                               caseReference: transfer.caseReference, link: NotificationLink.transfers))
+        return transfer
     }
 
     /// The receiving supervisor takes the case over. Refused (409) when the consent no longer

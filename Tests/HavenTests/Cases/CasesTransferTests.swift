@@ -94,6 +94,26 @@ struct CasesTransferTests {
         }
     }
 
+    @Test func aRetryWithItsIdempotencyKeyAnswersTheFirstRequestAgain() async throws {
+        try await TestApp.run { app, client in
+            let scene = try await Self.scene(app, client)
+            let path = scene.base + "/transfer", key = ["Idempotency-Key": "transfer-\(UUID().uuidString)"]
+            let first = try await CaseKit.call(client, .post, path, scene.caseworker.token, Self.body(scene), headers: key)
+            #expect(first.status == .created, "\(first.text)")
+            let retry = try await CaseKit.call(client, .post, path, scene.caseworker.token, Self.body(scene), headers: key)
+            #expect(retry.status == .created && retry.text == first.text, "\(retry.text)")
+            #expect(retry.headers[CasesIdempotencyTests.replayed] == "true")
+            #expect(try CaseKit.count(app, "case_transfer") == 1)
+            #expect(try CaseKit.count(app, "audit_event", where: "subtype = 'case.transfer-request'") == 1)
+            // Without the key a second request is one while the first waits: 409.
+            CaseKit.expectProblem(try await CaseKit.call(client, .post, path, scene.caseworker.token, Self.body(scene)), .conflict)
+            // The key with another body: 422 naming it, nothing asked.
+            CaseKit.expectProblem(try await CaseKit.call(client, .post, path, scene.caseworker.token, Self.body(scene, consent: scene.partial),
+                                                         headers: key), .unprocessableContent, field: "Idempotency-Key")
+            #expect(try CaseKit.count(app, "case_transfer") == 1)
+        }
+    }
+
     @Test func onlyTheRightPeopleAskDecideAndCancel() async throws {
         try await TestApp.run { app, client in
             let scene = try await Self.scene(app, client)
