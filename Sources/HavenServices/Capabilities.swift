@@ -9,6 +9,8 @@ public struct Capabilities: Sendable, Equatable {
     public var closesCasesDirectly: Bool
     public var readAuditTrail: Bool
     public var reviewBreakGlass: Bool
+    /// Asks for and decides case transfers (the transfers page).
+    public var listTransfers: Bool
     public var readReports: Bool
     /// Manages organisations and users.
     public var administer: Bool
@@ -21,6 +23,7 @@ public struct Capabilities: Sendable, Equatable {
         closesCasesDirectly = AccessPolicy.closure(actor) == .closeCase
         readAuditTrail = AccessPolicy.decide(actor, .readAuditTrail, .collection).isAllowed
         reviewBreakGlass = AccessPolicy.decide(actor, .listBreakGlassGrants, .collection).isAllowed
+        listTransfers = AccessPolicy.decide(actor, .listCaseTransfers, .collection).isAllowed
         readReports = AccessPolicy.decide(actor, .readReports, .collection).isAllowed
         administer = AccessPolicy.decide(actor, .createOrganisation, .collection).isAllowed
         listUsers = AccessPolicy.decide(actor, .listUsers, .collection).isAllowed

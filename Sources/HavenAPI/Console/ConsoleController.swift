@@ -195,6 +195,7 @@ struct ConsoleController: Sendable {
                 if can.listCases || can.listReferrals { nav.append(("/worklist", "nav.worklist")) }
                 if can.listCases { nav.append(("/cases", "nav.cases")) }
                 if can.listReferrals { nav.append(("/referrals", "nav.referrals")) }
+                if can.listTransfers { nav.append(("/transfers", "nav.transfers")) }
                 if can.reviewBreakGlass { nav.append(("/break-glass", "nav.break_glass")) }
                 if can.readAuditTrail { nav.append(("/audit", "nav.audit")) }
                 if can.readReports { nav.append(("/reports", "nav.reports")) }

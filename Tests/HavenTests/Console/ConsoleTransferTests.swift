@@ -50,6 +50,11 @@ import Testing
             let receiver = try await ConsoleKit.login(client, try await app.user(.supervisor, in: scene.receiving))
             let worklist = try await ConsoleKit.get(client, "/worklist", cookie: receiver.cookie)
             #expect(worklist.text.contains("id=\"transfers\""), "\(worklist.text.prefix(1500))")
+            #expect(worklist.text.contains("<li><a href=\"/transfers\">"), "the navigation offers the transfers page")
+            // A partner's navigation does not: partners neither ask for nor decide transfers.
+            let partner = try await ConsoleKit.login(client, scene.partner.user)
+            let partnerPage = try await ConsoleKit.get(client, "/worklist", cookie: partner.cookie)
+            #expect(partnerPage.status == .ok && !partnerPage.text.contains("href=\"/transfers\""), "\(partnerPage.text.prefix(1500))")
             let transfer = try #require(UUID(uuidString: try CaseKit.ownerRows(app, "SELECT id::text FROM case_transfer")[0][0] ?? ""))
             #expect(worklist.text.contains("transfer-\(Self.lower(transfer))"))
             let list = try await ConsoleKit.get(client, "/transfers", cookie: receiver.cookie)
