@@ -295,12 +295,17 @@ public enum ReferralStore {
         }
     }
 
-    /// The periodic sweep: ends every open referral whose consent has expired. Returns how many.
+    /// The periodic sweep: ends every open referral whose consent no longer covers its recipient
+    /// (expired, withdrawn for everyone or for that recipient, superseded). Returns how many.
     public static func endLapsedReferrals(on connection: PGConnection) throws -> [UUID] {
+        // The first test reads the partial indexes (0022, 0033); the second is exact, so a
+        // consent withdrawn for another recipient never fills the batch with referrals it keeps.
         let lapsed = try connection.query("""
             SELECT r.id FROM referral r JOIN consent c ON c.id = r.consent_id
             WHERE r.status IN ('requested', 'received', 'accepted', 'in-progress', 'on-hold')
-              AND (c.withdrawn_at IS NOT NULL OR (c.expires_at IS NOT NULL AND c.expires_at <= now()))
+              AND (c.withdrawn_at IS NOT NULL OR (c.expires_at IS NOT NULL AND c.expires_at <= now())
+                   OR c.superseded_at IS NOT NULL OR c.withdrawn_recipients <> '[]'::jsonb)
+              AND haven_consent_state(c, r.to_organisation_id) <> 'active'
             LIMIT 1000
             """).rows.map { try $0.decode(UUID.self, at: 0) }
         // Only those this sweep ended: a reader may have ended one since it was selected.

@@ -305,6 +305,34 @@ struct CasesPartnerViewTests {
         }
     }
 
+    /// What the service does on a withdrawal for one recipient, written behind its back as the
+    /// schema owner: the database's own tests (row security, the referral facts, the sweep) see it.
+    @Test("a consent withdrawn in the database for the recipient alone ends its referral and shares nothing more; another recipient's withdrawal does not")
+    func withdrawalForTheRecipientInTheDatabase() async throws {
+        try await TestApp.run { app, client in
+            let scene = try await Self.scene(app, client)
+            let (referral, consent) = try await Self.refer(client, scene, ["profile", "needs", "contact"])
+            #expect(try await CaseKit.transition(client, scene.partner.token, referral, ["to": "accepted"]).status == .ok)
+            let withdraw = { (recipient: UUID) throws in
+                _ = try CaseKit.ownerRows(app, """
+                    UPDATE consent SET withdrawn_recipients = withdrawn_recipients
+                        || jsonb_build_array(jsonb_build_object('recipient_organisation', $2::text, 'withdrawn_at', now()))
+                    WHERE id = $1 RETURNING id::text
+                    """, [consent, recipient.uuidString])
+            }
+            try withdraw(UUID())
+            let kept = try await Self.partnerRead(client, scene, referral).json()
+            #expect(kept["status"] as? String == "accepted" && kept["case"] != nil, "another organisation's withdrawal ends nothing")
+
+            try withdraw(scene.shelter)
+            let after = try await Self.partnerRead(client, scene, referral)
+            let body = try after.json()
+            #expect(body["status"] as? String == "cancelled" && body["status_reason"] as? String == "consent-withdrawn", "\(after.text)")
+            #expect(body["case"] == nil, "no case after the withdrawal: \(after.text)")
+            CaseKit.expectAbsent(scene.person.identifyingValues, in: after.text, "partner's view after a withdrawal for it")
+        }
+    }
+
     @Test("after expiry the partner, reading first, gets the referral cancelled and no case")
     func expiryReadByPartnerFirst() async throws {
         try await TestApp.run { app, client in
