@@ -77,16 +77,27 @@ public struct NotificationDeliverer: Sendable {
         return sent
     }
 
-    public func run(every interval: Duration, logger: Logger) async {
+    /// Delivers what is due every `interval`, and within `listening` of a commit on this
+    /// instance that notified someone (the store's bell: an emergency referral is not left
+    /// waiting for the poll).
+    public func run(every interval: Duration, listening: Duration = .milliseconds(50), logger: Logger) async {
+        let clock = ContinuousClock()
+        var heard = -1
+        var last = clock.now
         while !Task.isCancelled {
-            do {
-                try await deliverDue(logger: logger)
-            } catch is CancellationError {
-                return
-            } catch {
-                logger.warning("notification delivery failed; will retry", metadata: ["error": "\(PGError.loggable(error))"])
+            let rung = store.notificationBell.count
+            if rung != heard || clock.now - last >= interval {
+                heard = rung
+                last = clock.now
+                do {
+                    try await deliverDue(logger: logger)
+                } catch is CancellationError {
+                    return
+                } catch {
+                    logger.warning("notification delivery failed; will retry", metadata: ["error": "\(PGError.loggable(error))"])
+                }
             }
-            try? await Task.sleep(for: interval)
+            try? await Task.sleep(for: listening)
         }
     }
 }

@@ -187,11 +187,13 @@ extension NotificationChannel {
 extension StoreTransaction {
     /// Writes `message` to the outbox with this transaction (see `NotificationOutbox`).
     public func notify(_ message: NotificationMessage, onceKey: String? = nil) {
+        notified = true
         NotificationOutbox.enqueue(message, onceKey: onceKey, on: connection)
     }
 
     /// The same, with the reference of the case `caseID` as this transaction's actor sees it.
     public func notify(_ message: NotificationMessage, referenceOf caseID: UUID) {
+        notified = true
         NotificationOutbox.enqueue(message, referenceOf: caseID, on: connection)
     }
 }

@@ -47,6 +47,9 @@ public final class Store: Sendable {
     /// Keys the links of the audit chain: without it nobody can rebuild a link (S9).
     let chainKey: (id: String, key: [UInt8])
 
+    /// Rung by every committed transaction that notified someone (`StoreTransaction.notify`).
+    public let notificationBell = NotificationBell()
+
     public init(pool: PGPool, keys: KeyRing, logger: Logger = Logger(label: "haven.store")) throws {
         self.pool = pool
         self.keys = keys
@@ -62,9 +65,13 @@ public final class Store: Sendable {
         _ context: AccessContext, isolation: PGIsolation = .readCommitted, _ body: @escaping @Sendable (StoreTransaction) throws -> T
     ) async throws -> T {
         do {
-            return try await pool.transaction(isolation, prelude: StoreTransaction.settings(context, writes: isolation != .repeatableReadOnly)) { connection in
-                try body(StoreTransaction(connection: connection, context: context, store: self))
+            let (result, notified) = try await pool.transaction(isolation, prelude: StoreTransaction.settings(context, writes: isolation != .repeatableReadOnly)) {
+                connection in
+                let transaction = StoreTransaction(connection: connection, context: context, store: self)
+                return (try body(transaction), transaction.notified)
             }
+            if notified { notificationBell.ring() }
+            return result
         } catch let error as PGError {
             throw Store.translate(error)
         } catch let denial as AccessDenied {
@@ -123,6 +130,8 @@ public final class StoreTransaction {
     /// covers both, so a copy of an event under another id or transaction does not verify (S9).
     private var transactionID: Int64?
     private var writtenEvents: Int32 = 0
+    /// Whether it wrote to the notification outbox: its commit rings the store's bell.
+    var notified = false
 
     init(connection: PGConnection, context: AccessContext, store: Store) {
         self.connection = connection

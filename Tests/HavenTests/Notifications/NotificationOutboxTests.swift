@@ -41,6 +41,7 @@ import Testing
         try await TestApp.run { app, _ in
             let organisation = try await app.organisation()
             struct Abandoned: Error {}
+            let rung = app.store.notificationBell.count
             await #expect(throws: Abandoned.self) {
                 try await app.store.transaction(.system) { transaction in
                     transaction.notify(Self.message(organisation.id))
@@ -48,8 +49,10 @@ import Testing
                 }
             }
             #expect(try CaseKit.count(app, "notification_outbox") == 0)
+            #expect(app.store.notificationBell.count == rung, "a rollback does not wake the delivery worker")
             try await app.store.transaction(.system) { $0.notify(Self.message(organisation.id)) }
             #expect(try CaseKit.count(app, "notification_outbox") == 1)
+            #expect(app.store.notificationBell.count == rung + 1, "a commit that notified wakes it")
         }
     }
 
