@@ -26,15 +26,16 @@ final class LoopbackReceiver: Sendable {
     private let received = Mutex<[Request]>([])
     private let answer: @Sendable (Request, Int) -> Answer
 
-    /// `answer` gets the request and how many came before it.
-    init(answer: @escaping @Sendable (Request, Int) -> Answer = { _, _ in Answer() }) throws {
+    /// `answer` gets the request and how many came before it. `port` 0 takes a free one; another
+    /// is one a stopped receiver had (a receiver back after being down).
+    init(port: Int = 0, answer: @escaping @Sendable (Request, Int) -> Answer = { _, _ in Answer() }) throws {
         let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard descriptor >= 0 else { throw RawHTTP.Failure(description: "socket() failed") }
         var one: Int32 = 1
         setsockopt(descriptor, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size))
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = 0
+        address.sin_port = in_port_t(UInt16(port).bigEndian)
         address.sin_addr.s_addr = inet_addr("127.0.0.1")
         let bound = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
         guard bound == 0, listen(descriptor, 64) == 0 else { close(descriptor); throw RawHTTP.Failure(description: "bind/listen failed") }

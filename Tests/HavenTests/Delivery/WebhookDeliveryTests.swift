@@ -153,6 +153,39 @@ import Testing
         }
     }
 
+    @Test func aReceiverThatIsDownGetsEverythingOnceItIsBack() async throws {
+        try await Self.withWorld { world in
+            // Down: nothing listens on the port (connections are refused) while messages arrive.
+            let gone = try LoopbackReceiver()
+            let port = gone.port, url = gone.url
+            gone.stop()
+            _ = try await world.subscribe(url)
+            var messages: [NotificationMessage] = []
+            for _ in 0..<3 { messages.append(try await world.announce()) }
+            let deliverer = NotificationDeliverer(store: world.store, channels: [world.channel()])
+            for _ in 0..<5 {
+                try await deliverer.deliverDue()
+                try await Task.sleep(for: .milliseconds(20))
+            }
+            let whileDown = try await world.deliveries()
+            #expect(whileDown.count == 3 && whileDown.allSatisfy { $0.state == "pending" && $0.attempts >= 2 && $0.error != nil },
+                    "\(whileDown)")
+            messages.append(try await world.announce())
+
+            // Back on the same address: every message arrives, each once.
+            let back = try LoopbackReceiver(port: port)
+            defer { back.stop() }
+            for _ in 0..<200 {
+                if try await world.deliveries().allSatisfy({ $0.state == "sent" }) { break }
+                try await deliverer.deliverDue()
+                try await Task.sleep(for: .milliseconds(20))
+            }
+            let ids = back.requests.compactMap { $0.headers["webhook-id"] }
+            #expect(ids.sorted() == messages.map(\.id.lowercasedString).sorted())
+            #expect(try await world.deliveries().map(\.state) == ["sent", "sent", "sent", "sent"])
+        }
+    }
+
     @Test func aSlowReceiverDoesNotHoldUpAnother() async throws {
         try await Self.withWorld { world in
             // The slow receiver answers only when the fast one has had its delivery, or after 15 s;
