@@ -132,6 +132,63 @@ def test_partner_works_the_referral_to_completion(world, browser):
     assert outcome in text_of(driver, "#referral-summary")
 
 
+def _notification_to(driver, base, path, seconds=30):
+    """The partner's notifications page once the delivery worker (every second) has put a
+    notification linking to `path` there: reloaded until it shows, as a person would."""
+    import time
+    deadline = time.time() + seconds
+    while True:
+        driver.get(base + "/notifications")
+        wait_for(driver, "#notification-list")
+        for link in driver.find_elements(By.CSS_SELECTOR, "#notification-list a[href]"):
+            if urlparse(link.get_attribute("href")).path == path:
+                return link
+        if time.time() > deadline:
+            raise AssertionError(f"no notification links to {path} after {seconds} s {describe(driver)}")
+        time.sleep(1)
+
+
+def test_partner_is_told_of_a_new_referral_and_marks_it_read(world, browser):
+    _, _, referral_id = case_with_referral(browser(), world.base, world.users["cw"], world.shelter["name"], log_in)
+    driver = browser()
+    log_in(driver, world.base, world.users["partner"])
+    path = f"/referrals/{referral_id}"
+    link = _notification_to(driver, world.base, path)
+    item = link.find_element(By.XPATH, "./ancestor::li[1]")
+    assert "unread" in item.get_attribute("class").split(), f"a new notification is not shown as unread {describe(driver)}"
+    assert words("en", "notifications.kind_referral_arrived") in link.text, link.text
+    assert "unread" in (wait_for(driver, "#notifications-link").get_attribute("class") or ""), "the header does not say there is news"
+    screenshot(driver, "notifications")
+    check_axe(driver, "notifications")
+
+    item_id = item.get_attribute("id")
+    submit(item.find_element(By.CSS_SELECTOR, "form"))
+    read = wait_for(driver, f"#{item_id}")
+    assert "unread" not in read.get_attribute("class").split(), f"marked read, still unread {describe(driver)}"
+    click_link_to(driver, "#notification-list", path)
+    wait_for(driver, "#referral-summary")
+
+
+def test_a_user_chooses_email_notifications_and_a_bad_address_is_named(world, browser):
+    driver = browser()
+    log_in(driver, world.base, world.users["cw"])
+    driver.get(world.base + "/notifications/email")
+    form = wait_for(driver, "#notification-email-form")
+    check_axe(driver, "email notifications")
+    fill(form, "address", "caseworker@localhost")
+    driver.find_element(By.CSS_SELECTOR, '#kinds input[value="referral.accepted"]').click()
+    submit(form)
+    assert field_error(driver, "address"), describe(driver)
+    assert value_of(driver, "address") == "caseworker@localhost", "the address typed is not kept"
+    assert driver.find_element(By.CSS_SELECTOR, '#kinds input[value="referral.accepted"]').is_selected(), "the kind ticked is not kept"
+    check_axe(driver, "email notifications, refused")
+    form = wait_for(driver, "#notification-email-form")
+    fill(form, "address", "caseworker@example.org")
+    submit(form)
+    wait_for(driver, "#notification-email-saved")
+    assert value_of(driver, "address") == "caseworker@example.org"
+
+
 # --- 3: oversight (supervisor) ----------------------------------------------------------------
 
 def _link_with_query(driver, container, path, **query):
