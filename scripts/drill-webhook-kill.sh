@@ -66,28 +66,18 @@ haven_start h0 "$PORT" --pool-size 10 --pool-timeout 2 --webhook-allow-private
 printf 'drill admin passphrase one\n' | "$HAVEN" user create --org "Seed organisation 1" --role admin --username drill.admin \
     --password-stdin --data-dir "$WORK/pg" --keys-file "$WORK/keys" --schema-dir "$SCHEMA_DIR" >>"$WORK/setup.log" 2>&1
 sql "SELECT id FROM organisation ORDER BY id" >"$WORK/organisations.txt"
-python3 - "$BASE" "http://127.0.0.1:$RECEIVER_PORT" "$WORK/organisations.txt" "$WORK/secrets.json" <<'PY'
-import base64, hashlib, hmac, json, struct, sys, time, urllib.request
+python3 - "$BASE" "http://127.0.0.1:$RECEIVER_PORT" "$WORK/organisations.txt" "$WORK/secrets.json" "$ROOT/Benchmarks/load" <<'PY'
+import json, sys
 base, receiver, organisations, secrets_path = sys.argv[1:5]
-def call(path, body, token=None):
-    request = urllib.request.Request(base + path, data=json.dumps(body).encode(), method="POST",
-                                     headers={"Content-Type": "application/json", **({"Authorization": f"Bearer {token}"} if token else {})})
-    with urllib.request.urlopen(request) as answer:
-        return json.load(answer)
-def totp(secret_b32):
-    key = base64.b32decode(secret_b32 + "=" * ((8 - len(secret_b32) % 8) % 8))
-    mac = hmac.new(key, struct.pack(">Q", int(time.time()) // 30), hashlib.sha1).digest()
-    o = mac[-1] & 15
-    return "%06d" % ((struct.unpack(">I", mac[o:o + 4])[0] & 0x7FFFFFFF) % 1000000)
-token = call("/v1/auth/login", {"username": "drill.admin", "password": "drill admin passphrase one"})["token"]
-secret = call("/v1/me/second-factor", {}, token)["secret"]
-call("/v1/me/second-factor/confirm", {"code": totp(secret)}, token)
+sys.path.insert(0, sys.argv[5])
+from enrol import call, enrol
+token, _ = enrol(base, "drill.admin", "drill admin passphrase one")
 kinds = ["referral.arrived", "referral.accepted", "referral.rejected", "referral.completed", "referral.cancelled",
          "closure.requested", "closure.approved", "closure.declined", "break_glass.started", "consent.expiring",
          "need.overdue", "service.overdue", "case.transferred"]
 secrets = {}
 for organisation in (line.strip() for line in open(organisations) if line.strip()):
-    created = call(f"/v1/organisations/{organisation}/webhooks", {"url": f"{receiver}/hook/{organisation}", "kinds": kinds}, token)
+    created = call(base, f"/v1/organisations/{organisation}/webhooks", {"url": f"{receiver}/hook/{organisation}", "kinds": kinds}, token)
     secrets[created["id"].lower()] = created["secret"]
 json.dump(secrets, open(secrets_path, "w"))
 print(f"{len(secrets)} webhooks registered")

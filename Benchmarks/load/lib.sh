@@ -114,28 +114,17 @@ seed_fixture() {
         pid=$!
         PIDS+=("$pid")
         wait_ready "$port" 60 || { say "haven did not become ready to enrol the supervisors"; tail -20 "$WORK/enrol.log"; return 1; }
-        python3 - "$WORK" "http://127.0.0.1:$port" <<'PY' || { stop_pid "$pid"; return 1; }
-import base64, hashlib, hmac, json, struct, sys, time, urllib.request
+        python3 - "$WORK" "http://127.0.0.1:$port" "$ROOT/Benchmarks/load" <<'PY' || { stop_pid "$pid"; return 1; }
+import sys, time
 work, base = sys.argv[1], sys.argv[2]
-def call(path, body, token=None):
-    request = urllib.request.Request(base + path, data=json.dumps(body).encode(), method="POST",
-                                     headers={"Content-Type": "application/json", **({"Authorization": f"Bearer {token}"} if token else {})})
-    with urllib.request.urlopen(request) as answer:
-        return json.load(answer)
-def totp(secret_b32):
-    key = base64.b32decode(secret_b32 + "=" * ((8 - len(secret_b32) % 8) % 8))
-    mac = hmac.new(key, struct.pack(">Q", int(time.time()) // 30), hashlib.sha1).digest()
-    o = mac[-1] & 15
-    return "%06d" % ((struct.unpack(">I", mac[o:o + 4])[0] & 0x7FFFFFFF) % 1000000)
+sys.path.insert(0, sys.argv[3])
+from enrol import enrol
 with open(f"{work}/supervisor-secrets.txt", "w") as out:
     for line in open(f"{work}/supervisors.txt"):
         if not line.strip():
             continue
         user, password = line.split("|", 3)[:2]
-        token = call("/v1/auth/login", {"username": user, "password": password})["token"]
-        secret = call("/v1/me/second-factor", {}, token)["secret"]
-        call("/v1/me/second-factor/confirm", {"code": totp(secret)}, token)
-        out.write(f"{user}|{secret}\n")
+        out.write(f"{user}|{enrol(base, user, password)[1]}\n")
 # A code is good once: the confirmations spent this 30-second step, so the load's first logins
 # wait for the next one rather than meet a 401.
 time.sleep(31 - time.time() % 30)
