@@ -25,7 +25,7 @@ INSERT INTO referral_transition (referral_id, from_status, to_status, actor_user
 VALUES (:new_referral, NULL, 'requested', :user_id, :org_id, NULL, NULL, NULL, NULL);
 \startpipeline
 INSERT INTO notification_outbox (id, kind, recipient_organisation_id, recipient_user_id, case_reference, priority, link, created_at, once_key)
-VALUES (gen_random_uuid(), 'referral.arrived', :recipient, NULL, 'MD-2026-000001', 'normal', '/referrals/' || :'new_referral', now(), NULL);
+VALUES (gen_random_uuid(), 'referral.arrived', :recipient, NULL, 'MD-2026-000001', 'normal', '/referrals/' || :new_referral, now(), NULL);
 INSERT INTO audit_event (recorded, action, type, subtype, outcome, actor_user, actor_org, actor_role,
     actor_ip, entity_kind, entity_id, case_id, subject_org, purpose, detail, request_id, mac_key, mac)
 VALUES (now(), 'C', 'referral', 'referral.create', 'success', :user_id, :org_id, 'caseworker',

@@ -8,7 +8,7 @@ import ServiceLifecycle
 /// Runs beside the HTTP server: brings the database up to date (retrying with back-off while it
 /// is unreachable, so /readyz says 503 meanwhile), creates the bootstrap admin, then seals the
 /// audit trail every second, signs a checkpoint of it every five, ends referrals whose consent lapsed every minute, delivers the
-/// notification outbox every second and announces passed deadlines every minute, until shutdown.
+/// notification outbox every second (and within 50 ms of a commit here that notified someone) and announces passed deadlines every minute, until shutdown.
 struct DatabaseWorker: Service, CustomStringConvertible {
     let ownerURL: String
     let migrator: PGMigrator?
