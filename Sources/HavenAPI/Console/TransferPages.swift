@@ -101,24 +101,21 @@ extension ConsoleController {
         guard messages.isEmpty, let organisation, let consent, let reason else {
             return try await transferPage(id, visit, form: form, messages: messages, status: .unprocessableContent)
         }
+        let refuse = { (failure: ValidationFailure) in
+            let refused = failure.errors.map { FieldMessage(field: $0.field, text: catalogue.text(Self.transferFieldKeys[$0.field] ?? "error.invalid", language)) }
+            return try await transferPage(id, visit, form: form, messages: refused, status: .unprocessableContent)
+        }
         do {
             _ = try await transfers.request(id, CaseTransferDraft(organisation: organisation, consent: consent, reason: reason), context: visit.access)
-        } catch let error where Self.validationFailure(error) != nil {
-            let failure = Self.validationFailure(error)?.errors ?? []
-            let refused = failure.map { FieldMessage(field: $0.field, text: catalogue.text(Self.transferFieldKeys[$0.field] ?? "error.invalid", language)) }
-            return try await transferPage(id, visit, form: form, messages: refused, status: .unprocessableContent)
+        } catch let failure as ValidationFailure {
+            return try await refuse(failure)
+        } catch StoreError.invalid(let failure) {
+            return try await refuse(failure)
         } catch StoreError.conflict {
             return try await transferPage(id, visit, form: form, messages: [FieldMessage(field: "transfer", text: catalogue.text("transfer.error_conflict", language))],
                                           status: .conflict)
         }
         return ConsoleRenderer.redirect("/cases/\(id.uuidString.lowercased())/transfer")
-    }
-
-    /// The refused fields of a request, thrown by the rule itself or wrapped by the store.
-    static func validationFailure(_ error: any Error) -> ValidationFailure? {
-        if let failure = error as? ValidationFailure { return failure }
-        if case StoreError.invalid(let failure) = error { return failure }
-        return nil
     }
 
     func transfersPage(_ visit: ConsoleVisit, messages: [FieldMessage] = [], status: HTTPResponse.Status = .ok) async throws -> Response {
