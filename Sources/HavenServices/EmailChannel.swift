@@ -69,8 +69,8 @@ public struct EmailChannel: NotificationChannel {
     public var lease: Duration { .milliseconds(relay.timeoutMilliseconds * 2) + .seconds(30) }
     public var batchSize: Int { 20 }
 
-    public func targets(for message: NotificationMessage, on connection: PGConnection) throws -> [String] {
-        try NotificationEmailStore.recipients(of: message, on: connection)
+    public func route(_ batch: RoutingBatch, on connection: PGConnection) throws {
+        try NotificationEmailStore.addDeliveries(of: batch, channel: name, on: connection)
     }
 
     public func deliver(_ delivery: NotificationDelivery) async throws {

@@ -59,9 +59,8 @@ public struct WebhookChannel: NotificationChannel {
     public var lease: Duration { .milliseconds(settings.timeoutMilliseconds * 3) + .seconds(30) }
     public var batchSize: Int { 20 }
 
-    public func targets(for message: NotificationMessage, on connection: PGConnection) throws -> [String] {
-        try WebhookStore.subscribers(organisation: message.recipientOrganisation, kind: message.kind.rawValue, on: connection)
-            .map(\.lowercasedString)
+    public func route(_ batch: RoutingBatch, on connection: PGConnection) throws {
+        try WebhookStore.addDeliveries(of: batch, channel: name, on: connection)
     }
 
     public func retryDelay(afterAttempt attempt: Int) -> Duration? {

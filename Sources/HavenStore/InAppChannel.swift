@@ -3,40 +3,29 @@ import HavenCore
 import Postgres
 
 /// The console's own channel: a notification in the list of each user of the recipient
-/// organisation who should act (`NotificationKind.audience`; the named user alone while they
-/// are active there). A delivery's target is the user's id; delivering twice leaves one
-/// notification (one per message and user).
+/// organisation who should act (`NotificationAudience`: the named user alone while they are
+/// active there). Written while the messages are routed, in the same transaction, with one
+/// statement per batch: nothing is queued, and a message is in everyone's list once or, if the
+/// routing rolls back, not yet in anyone's.
 public struct InAppChannel: NotificationChannel {
     public static let channelName = "in_app"
-    let store: Store
 
-    public init(store: Store) {
-        self.store = store
-    }
+    public init() {}
 
     public var name: String { Self.channelName }
+    public var queuesDeliveries: Bool { false }
 
-    public func targets(for message: NotificationMessage, on connection: PGConnection) throws -> [String] {
-        if let user = message.recipientUser,
-           let named = try connection.query("SELECT id FROM app_user WHERE id = $1 AND organisation_id = $2 AND active",
-                                            [user, message.recipientOrganisation]).first {
-            return [try named.decode(UUID.self, at: 0).lowercasedString]
-        }
-        let roles = message.kind.audience.map(\.rawValue).sorted()
-        return try connection.query("SELECT id FROM app_user WHERE organisation_id = $1 AND active AND role = ANY($2::text[]) ORDER BY id",
-                                    [message.recipientOrganisation, PGTextArray(roles)])
-            .rows.map { try $0.decode(UUID.self, at: 0).lowercasedString }
+    public func route(_ batch: RoutingBatch, on connection: PGConnection) throws {
+        try connection.execute(NotificationAudience.with + """
+            INSERT INTO notification (id, message_id, user_id, kind, case_reference, priority, link, created_at)
+            SELECT gen_random_uuid(), m.id, u.id, m.kind, m.case_reference, m.priority, m.link, m.created_at
+            FROM notification_outbox m JOIN app_user u ON
+            """ + NotificationAudience.condition + """
+            WHERE m.id = ANY($1::uuid[])
+            ON CONFLICT (message_id, user_id) DO NOTHING
+            """, NotificationAudience.parameters(batch))
     }
 
-    public func deliver(_ delivery: NotificationDelivery) async throws {
-        guard let user = UUID(uuidString: delivery.target) else { throw StoreError.database("an in-app delivery without a user") }
-        let message = delivery.message
-        try await store.transaction(.system) { transaction in
-            try transaction.connection.execute("""
-                INSERT INTO notification (id, message_id, user_id, kind, case_reference, priority, link, created_at)
-                VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (message_id, user_id) DO NOTHING
-                """, [UUID(), message.id, user, message.kind.rawValue, message.caseReference, message.priority.rawValue, message.link,
-                      message.created])
-        }
-    }
+    /// Never called: the deliveries were made while routing.
+    public func deliver(_ delivery: NotificationDelivery) async throws {}
 }

@@ -29,7 +29,7 @@ public struct NotificationDeliverer: Sendable {
         }) == routeBatch {}
         return try await withThrowingTaskGroup(of: Int.self) { group in
             // Channels side by side: a slow one does not hold up the others.
-            for channel in channels {
+            for channel in channels where channel.queuesDeliveries {
                 group.addTask { try await deliverDue(on: channel, logger: logger) }
             }
             return try await group.reduce(0, +)
@@ -57,13 +57,10 @@ public struct NotificationDeliverer: Sendable {
                 return await group.reduce(into: [(NotificationDelivery, String?)]()) { $0.append($1) }
             }
             try await store.transaction(.system) { transaction in
-                for (delivery, failure) in outcomes {
-                    if let failure {
-                        try NotificationOutbox.markFailed(delivery, error: failure, retryAfter: channel.retryDelay(afterAttempt: delivery.attempt),
-                                                          on: transaction.connection)
-                    } else {
-                        try NotificationOutbox.markSent(delivery, on: transaction.connection)
-                    }
+                try NotificationOutbox.markSent(outcomes.filter { $0.1 == nil }.map(\.0), channel: channel.name, on: transaction.connection)
+                for case let (delivery, failure?) in outcomes {
+                    try NotificationOutbox.markFailed(delivery, error: failure, retryAfter: channel.retryDelay(afterAttempt: delivery.attempt),
+                                                      on: transaction.connection)
                 }
             }
             let failed = outcomes.filter { $0.1 != nil }.count

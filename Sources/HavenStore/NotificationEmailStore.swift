@@ -29,18 +29,16 @@ public enum NotificationEmailStore {
             """, [user, try FieldSealing.sealText(choice.address, label(user), keys: keys), PGTextArray(choice.kinds.map(\.rawValue).sorted())])
     }
 
-    /// Who gets `message` by email: of the users the in-app channel would tell (the named user,
-    /// or the kind's audience in the recipient organisation), those active who chose its kind.
-    public static func recipients(of message: NotificationMessage, on connection: PGConnection) throws -> [String] {
-        let audience = message.kind.audience.map(\.rawValue).sorted()
-        return try connection.query("""
-            SELECT u.id FROM app_user u JOIN notification_email e ON e.user_id = u.id
-            WHERE u.organisation_id = $1 AND u.active AND $2 = ANY(e.kinds)
-              AND (CASE WHEN $3::uuid IS NOT NULL AND EXISTS (SELECT 1 FROM app_user n WHERE n.id = $3 AND n.organisation_id = $1 AND n.active)
-                        THEN u.id = $3 ELSE u.role = ANY($4::text[]) END)
-            ORDER BY u.id
-            """, [message.recipientOrganisation, message.kind.rawValue, message.recipientUser, PGTextArray(audience)])
-            .rows.map { try $0.decode(UUID.self, at: 0).lowercasedString }
+    /// The email deliveries of a routing batch: each user of `NotificationAudience` who chose
+    /// email for the message's kind (the target is the user's id).
+    public static func addDeliveries(of batch: RoutingBatch, channel: String, on connection: PGConnection) throws {
+        try NotificationOutbox.addDeliveries(of: batch, channel: channel, targets: """
+            SELECT m.id, u.id::text FROM notification_outbox m
+            JOIN app_user u ON
+            """ + NotificationAudience.condition + """
+            JOIN notification_email e ON e.user_id = u.id AND m.kind = ANY(e.kinds)
+            WHERE m.id = ANY($1::uuid[])
+            """, on: connection)
     }
 
     /// Where and in which language one user's email goes, at delivery: nil when they withdrew

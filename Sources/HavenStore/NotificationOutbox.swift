@@ -14,10 +14,12 @@ import Postgres
 /// **How a channel consumes messages.** A channel is a `NotificationChannel`: its `name` is the
 /// `notification_delivery.channel` value (`in_app`, `webhook`, `email`, ...). Hand it to the
 /// `NotificationDeliverer` that `haven serve` runs, and then, every pass:
-/// 1. *Routing* (once per message, in one transaction as Haven, rows locked with
-///    `FOR UPDATE SKIP LOCKED`): each channel's `targets(for:on:)` says who gets the message,
-///    as strings of its own (a user id, a subscription id; none at all is fine), and one
-///    `notification_delivery` row is written per message, channel and target.
+/// 1. *Routing* (in one transaction as Haven, up to a batch of messages locked with
+///    `FOR UPDATE SKIP LOCKED`): each channel's `route(_:on:)` writes, with one set-based
+///    statement for the whole batch, one `notification_delivery` row per message and target
+///    (a user id, a subscription id; none at all is fine; `NotificationOutbox.addDeliveries`).
+///    A channel whose delivery is itself a database write (`InAppChannel`) writes it there and
+///    then instead (`queuesDeliveries` false): it commits with the routing or not at all.
 /// 2. *Claiming* (`claim`): due, pending rows of the channel are locked with
 ///    `FOR UPDATE SKIP LOCKED`, their `attempts` counted and `next_attempt_at` moved past the
 ///    channel's `lease`, and committed. Two workers never claim the same row at once; a worker
@@ -77,27 +79,32 @@ public enum NotificationOutbox {
             """, [PGTextArray(referrals.map(\.lowercasedString))]))
     }
 
-    /// Makes the deliveries of up to `limit` messages not yet routed, oldest first, and marks
+    /// Routes up to `limit` messages not yet routed, oldest first, to every channel, and marks
     /// them routed, in the caller's transaction (run as Haven). Messages another worker is
     /// routing are skipped. Returns how many messages were routed.
     static func route(channels: [any NotificationChannel], limit: Int, on connection: PGConnection) throws -> Int {
         let messages = try connection.query(
-            "SELECT " + columns + " FROM notification_outbox m WHERE m.routed_at IS NULL ORDER BY m.created_at, m.id LIMIT $1 FOR UPDATE SKIP LOCKED",
-            [limit]).rows.map { try decode($0) }
+            "SELECT id FROM notification_outbox WHERE routed_at IS NULL ORDER BY created_at, id LIMIT $1 FOR UPDATE SKIP LOCKED",
+            [limit]).rows.map { try $0.decode(UUID.self, at: 0) }
         guard !messages.isEmpty else { return 0 }
-        for message in messages {
-            for channel in channels {
-                let targets = try channel.targets(for: message, on: connection)
-                guard !targets.isEmpty else { continue }
-                try connection.execute("""
-                    INSERT INTO notification_delivery (message_id, channel, target)
-                    SELECT $1, $2, t FROM unnest($3::text[]) AS t ON CONFLICT DO NOTHING
-                    """, [message.id, channel.name, PGTextArray(targets)])
-            }
+        let batch = RoutingBatch(messages)
+        for channel in channels {
+            try channel.route(batch, on: connection)
         }
-        try connection.execute("UPDATE notification_outbox SET routed_at = now() WHERE id = ANY($1::uuid[])",
-                               [PGTextArray(messages.map(\.id.lowercasedString))])
+        try connection.execute("UPDATE notification_outbox SET routed_at = now() WHERE id = ANY($1::uuid[])", [batch.ids])
         return messages.count
+    }
+
+    /// Writes `channel`'s deliveries of the messages `targets` selects: a query over
+    /// `notification_outbox m`, limited to `m.id = ANY($1::uuid[])` (the batch), that yields
+    /// `(message_id, target)`, and may use `NotificationAudience.condition`.
+    public static func addDeliveries(of batch: RoutingBatch, channel: String, targets: String, on connection: PGConnection) throws {
+        try connection.execute(NotificationAudience.with + """
+            INSERT INTO notification_delivery (message_id, channel, target)
+            SELECT message_id, $4::text, target FROM (
+            """ + targets + """
+            ) AS routed (message_id, target) ON CONFLICT DO NOTHING
+            """, NotificationAudience.parameters(batch) + [channel])
     }
 
     /// Claims up to `limit` due deliveries of `channel` for `lease`, and commits with the
@@ -119,12 +126,14 @@ public enum NotificationOutbox {
             }
     }
 
-    /// Marks a claimed delivery sent.
-    static func markSent(_ delivery: NotificationDelivery, on connection: PGConnection) throws {
+    /// Marks claimed deliveries of `channel` sent, with one statement.
+    static func markSent(_ deliveries: [NotificationDelivery], channel: String, on connection: PGConnection) throws {
+        guard !deliveries.isEmpty else { return }
         try connection.execute("""
-            UPDATE notification_delivery SET state = 'sent', sent_at = now(), last_error = NULL
-            WHERE message_id = $1 AND channel = $2 AND target = $3 AND state = 'pending'
-            """, [delivery.message.id, delivery.channel, delivery.target])
+            UPDATE notification_delivery d SET state = 'sent', sent_at = now(), last_error = NULL
+            FROM unnest($1::uuid[], $2::text[]) AS s (message_id, target)
+            WHERE d.message_id = s.message_id AND d.channel = $3 AND d.target = s.target AND d.state = 'pending'
+            """, [PGTextArray(deliveries.map(\.message.id.lowercasedString)), PGTextArray(deliveries.map(\.target)), channel])
     }
 
     /// A failed attempt: tried again after `delay`, or dead when `delay` is nil. Only while no
@@ -146,11 +155,46 @@ public enum NotificationOutbox {
     }
 }
 
+/// The messages one routing pass takes, as the channels' statements bind them (`$1::uuid[]`).
+public struct RoutingBatch: Sendable {
+    public let ids: PGTextArray
+
+    init(_ messages: [UUID]) {
+        ids = PGTextArray(messages.map(\.lowercasedString))
+    }
+}
+
+/// Who in an organisation hears of a message of each kind (`NotificationKind.audience`), as the
+/// table `audience (kind, role)` a routing statement starting with `with` binds from `$2` and
+/// `$3`, and the condition that picks those users: the message's named user while they are
+/// active in the organisation, otherwise every user whose role is in the kind's audience. One
+/// rule for in-app and email.
+public enum NotificationAudience {
+    static let pairs = NotificationKind.allCases.flatMap { kind in kind.audience.map { (kind.rawValue, $0.rawValue) }.sorted { $0.1 < $1.1 } }
+    static let kinds = PGTextArray(pairs.map(\.0))
+    static let roles = PGTextArray(pairs.map(\.1))
+
+    /// Opens a routing statement; `$1` is the batch.
+    public static let with = "WITH audience (kind, role) AS (SELECT * FROM unnest($2::text[], $3::text[]))\n"
+
+    /// The statement's parameters for `batch`, from `$1` to `$3`.
+    public static func parameters(_ batch: RoutingBatch) -> [(any PGEncodable)?] { [batch.ids, kinds, roles] }
+
+    /// For a user `u` (of `app_user`) and a message `m` (of `notification_outbox`).
+    public static let condition = "\n" + """
+        u.organisation_id = m.recipient_organisation_id AND u.active
+        AND CASE WHEN EXISTS (SELECT 1 FROM app_user n WHERE n.id = m.recipient_user_id AND n.organisation_id = m.recipient_organisation_id
+                                                        AND n.active)
+                 THEN u.id = m.recipient_user_id
+                 ELSE (m.kind, u.role) IN (SELECT kind, role FROM audience) END
+        """ + "\n"
+}
+
 /// One message on its way to one target of one channel.
 public struct NotificationDelivery: Sendable, Equatable {
     public var message: NotificationMessage
     public var channel: String
-    /// The channel's own name for whom it goes to (what its `targets(for:on:)` returned).
+    /// The channel's own name for whom it goes to (what its `route(_:on:)` wrote).
     public var target: String
     /// 1 for the first attempt.
     public var attempt: Int
@@ -165,8 +209,12 @@ public protocol NotificationChannel: Sendable {
     var lease: Duration { get }
     /// How many deliveries one pass claims at most.
     var batchSize: Int { get }
-    /// Who gets `message`, in the routing transaction (as Haven, which sees every row).
-    func targets(for message: NotificationMessage, on connection: PGConnection) throws -> [String]
+    /// False for a channel that delivers while it routes (`route` writes what the user sees):
+    /// the worker then claims nothing of it.
+    var queuesDeliveries: Bool { get }
+    /// Who gets each message of `batch`, in the routing transaction (as Haven, which sees every
+    /// row): one set-based statement, usually `NotificationOutbox.addDeliveries`.
+    func route(_ batch: RoutingBatch, on connection: PGConnection) throws
     /// Sends one delivery; throws to try again later.
     func deliver(_ delivery: NotificationDelivery) async throws
     /// When to try again after a failed attempt (`attempt` 1 is the first); nil gives up and
@@ -177,6 +225,7 @@ public protocol NotificationChannel: Sendable {
 extension NotificationChannel {
     public var lease: Duration { .seconds(60) }
     public var batchSize: Int { 50 }
+    public var queuesDeliveries: Bool { true }
     /// Doubling from 2 seconds up to an hour, for a day or so, then dead.
     public func retryDelay(afterAttempt attempt: Int) -> Duration? {
         guard attempt < 32 else { return nil }

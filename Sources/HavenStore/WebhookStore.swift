@@ -89,10 +89,13 @@ public enum WebhookStore {
         return Signing(url: try row.decode(at: 0), keys: signing)
     }
 
-    /// The live subscriptions of `organisation` that want `kind` (routing, as Haven).
-    public static func subscribers(organisation: UUID, kind: String, on connection: PGConnection) throws -> [UUID] {
-        try connection.query("""
-            SELECT id FROM webhook_subscription WHERE organisation_id = $1 AND $2 = ANY(kinds) AND deleted_at IS NULL ORDER BY id
-            """, [organisation, kind]).rows.map { try $0.decode(UUID.self, at: 0) }
+    /// The webhook deliveries of a routing batch: every live subscription of each message's
+    /// recipient organisation that asked for its kind (the target is the subscription's id).
+    public static func addDeliveries(of batch: RoutingBatch, channel: String, on connection: PGConnection) throws {
+        try NotificationOutbox.addDeliveries(of: batch, channel: channel, targets: """
+            SELECT m.id, s.id::text FROM notification_outbox m
+            JOIN webhook_subscription s ON s.organisation_id = m.recipient_organisation_id AND m.kind = ANY(s.kinds) AND s.deleted_at IS NULL
+            WHERE m.id = ANY($1::uuid[])
+            """, on: connection)
     }
 }

@@ -102,7 +102,7 @@ struct ServeCommand: AsyncParsableCommand {
             let migrator = try DatabaseSetup.migrator(schemaDirectory: schema)
             let webhooks = WebhookChannel(store: store, courier: courier, settings: .init(
                 allowPrivate: configuration.webhooks.allowPrivate, consoleBase: publicURL))
-            var channels: [any NotificationChannel] = [InAppChannel(store: store), webhooks]
+            var channels: [any NotificationChannel] = [InAppChannel(), webhooks]
             if let relay = mailRelay {
                 let words = try NotificationEmailWords.load()
                 channels.append(EmailChannel(store: store, courier: courier, relay: relay, text: { words.text($0, $1) }))

@@ -429,7 +429,7 @@ struct ContractWalk: Sendable {
         try await api.call(.post, "/v1/break-glass/\(missing)/review", token: boss, json: [:], expect: .notFound)
 
         // The shelter's partner hears of the referrals in its inbox, and marks what it read.
-        try await NotificationDeliverer(store: app.store, channels: [InAppChannel(store: app.store)]).deliverDue()
+        try await NotificationDeliverer(store: app.store, channels: [InAppChannel()]).deliverDue()
         let notifications = try await api.call(.get, "/v1/notifications?limit=1", token: partnerToken, expect: .ok)
         let notificationID = try #require(notifications["items"]?.arrayValue?.first?["id"]?.stringValue, "no notification: \(notifications.text)")
         try await api.call(.get, "/v1/notifications?unread=maybe", token: partnerToken, expect: .badRequest)

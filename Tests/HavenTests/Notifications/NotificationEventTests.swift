@@ -50,7 +50,7 @@ import Testing
     }
 
     static func deliver(_ app: TestApp) async throws {
-        try await NotificationDeliverer(store: app.store, channels: [InAppChannel(store: app.store)]).deliverDue()
+        try await NotificationDeliverer(store: app.store, channels: [InAppChannel()]).deliverDue()
     }
 
     /// The member's notifications of `kind`, as the API lists them.

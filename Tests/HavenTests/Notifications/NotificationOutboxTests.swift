@@ -23,7 +23,12 @@ import Testing
         }
 
         var batchSize: Int { 7 }
-        func targets(for message: NotificationMessage, on connection: PGConnection) throws -> [String] { targets }
+        func route(_ batch: RoutingBatch, on connection: PGConnection) throws {
+            try connection.execute("""
+                INSERT INTO notification_delivery (message_id, channel, target)
+                SELECT m, $2::text, t FROM unnest($1::uuid[]) AS m, unnest($3::text[]) AS t
+                """, [batch.ids, name, PGTextArray(targets)])
+        }
         func deliver(_ delivery: NotificationDelivery) async throws {
             if failing.contains(delivery.target) { throw StoreError.unavailable("receiver down") }
             await Task.yield()
@@ -131,7 +136,7 @@ import Testing
             try await app.store.transaction(.system) { transaction in
                 for message in [arrived, closure, answer] { transaction.notify(message) }
             }
-            let worker = NotificationDeliverer(store: app.store, channels: [InAppChannel(store: app.store)])
+            let worker = NotificationDeliverer(store: app.store, channels: [InAppChannel()])
             try await worker.deliverDue()
             try await worker.deliverDue()
             func users(_ message: NotificationMessage) throws -> Set<String> {
