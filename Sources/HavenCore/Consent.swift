@@ -80,10 +80,18 @@ public struct Consent: Sendable, Equatable {
         return provisions.map(\.recipientOrganisation).filter { seen.insert($0).inserted }
     }
 
+    /// The consent's state toward one recipient: withdrawn when the person withdrew it for that
+    /// recipient alone, otherwise its own state. The database's `haven_consent_state` (row
+    /// security, the lapsed-referral sweeps) is this rule in SQL; `RuleAgreementTests` holds the
+    /// two equal.
+    public func status(for recipient: UUID, at now: Date) -> ConsentStatus {
+        isWithdrawn(for: recipient) ? .withdrawn : status(at: now)
+    }
+
     /// The categories this consent lets `recipient` receive now (empty when not active, or when
     /// withdrawn for that recipient).
     public func categories(for recipient: UUID, at now: Date) -> Set<DataCategory> {
-        guard status(at: now) == .active, !isWithdrawn(for: recipient) else { return [] }
+        guard status(for: recipient, at: now) == .active else { return [] }
         return Set(provisions.filter { $0.recipientOrganisation == recipient }.flatMap(\.categories))
     }
 
