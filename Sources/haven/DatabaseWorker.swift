@@ -16,6 +16,7 @@ struct DatabaseWorker: Service, CustomStringConvertible {
     let hasher: Credentials
     let checkpoints: AuditCheckpointFolder
     /// The outbox's channels (in-app, webhooks): one worker routes every message to all of them.
+    /// None: this instance delivers nothing (`--no-delivery`).
     let channels: [any NotificationChannel]
     let logger: Logger
 
@@ -32,7 +33,9 @@ struct DatabaseWorker: Service, CustomStringConvertible {
                 group.addTask { await AuditCheckpointer(store: store, folder: checkpoints).run(every: .seconds(5), logger: logger) }
                 group.addTask { await ConsentSweeper(store: store).run(every: .seconds(60), logger: logger) }
                 group.addTask { await Retention.run(store: store, every: .seconds(3600), logger: logger) }
-                group.addTask { await NotificationDeliverer(store: store, channels: channels).run(every: .seconds(1), logger: logger) }
+                if !channels.isEmpty {
+                    group.addTask { await NotificationDeliverer(store: store, channels: channels).run(every: .seconds(1), logger: logger) }
+                }
                 group.addTask { await NotificationSweep(store: store).run(every: .seconds(60), logger: logger) }
             }
         }

@@ -27,6 +27,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Flag(name: .long, help: "Do not apply migrations at start. (env HAVEN_NO_MIGRATE=1)")
     var noMigrate = false
 
+    @Flag(name: .long, help: "Deliver no notifications from this instance: the outbox is shared, so another instance on the same database sends them (for instances that only answer requests). (env HAVEN_NO_DELIVERY=1)")
+    var noDelivery = false
+
     @Option(name: .long, help: "Largest request body in bytes. (env HAVEN_BODY_LIMIT, default 1048576)")
     var bodyLimit: Int?
 
@@ -103,7 +106,9 @@ struct ServeCommand: AsyncParsableCommand {
             let webhooks = WebhookChannel(store: store, courier: courier, settings: .init(
                 allowPrivate: configuration.webhooks.allowPrivate, consoleBase: publicURL))
             var channels: [any NotificationChannel] = [InAppChannel(), webhooks]
-            if let relay = mailRelay {
+            if noDelivery || Environment.value("HAVEN_NO_DELIVERY") == "1" {
+                channels = []
+            } else if let relay = mailRelay {
                 let words = try NotificationEmailWords.load()
                 channels.append(EmailChannel(store: store, courier: courier, relay: relay, text: { words.text($0, $1) }))
             }
