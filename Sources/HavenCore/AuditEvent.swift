@@ -13,14 +13,13 @@ public struct AuditEvent: Sendable, Equatable {
 
     public var recorded: Date
     public var action: Action
-    /// Dotted event kind, e.g. `case.read`, `referral.transition`, `auth.login-failed`.
-    public var subtype: String
+    public var subtype: AuditSubtype
     public var outcome: Outcome
     public var actorUser: UUID?
     public var actorOrganisation: UUID?
     public var actorRole: Role?
     public var actorAddress: String?
-    public var entityKind: String?
+    public var entityKind: EntityKind?
     public var entityID: String?
     public var caseID: UUID?
     /// The organisation whose record was touched, so its supervisors see the event.
@@ -29,7 +28,7 @@ public struct AuditEvent: Sendable, Equatable {
     public var detail: [String: AuditDetail]
     public var requestID: String?
 
-    public var type: String { AuditEvent.type(of: subtype) }
+    public var type: String { subtype.type }
 
     /// `case.read` → `case`.
     public static func type(of subtype: String) -> String {
@@ -38,9 +37,9 @@ public struct AuditEvent: Sendable, Equatable {
     }
 
     public init(
-        recorded: Date, action: Action, subtype: String, outcome: Outcome = .success,
+        recorded: Date, action: Action, subtype: AuditSubtype, outcome: Outcome = .success,
         actorUser: UUID? = nil, actorOrganisation: UUID? = nil, actorRole: Role? = nil, actorAddress: String? = nil,
-        entityKind: String? = nil, entityID: String? = nil, caseID: UUID? = nil, subjectOrganisation: UUID? = nil,
+        entityKind: EntityKind? = nil, entityID: String? = nil, caseID: UUID? = nil, subjectOrganisation: UUID? = nil,
         purpose: Purpose, detail: [String: AuditDetail] = [:], requestID: String? = nil
     ) {
         self.recorded = recorded
@@ -139,13 +138,13 @@ public struct AuditEvent: Sendable, Equatable {
         }
         append(String(recordedMicroseconds))
         append(action.rawValue)
-        append(subtype)
+        append(subtype.rawValue)
         append(outcome.rawValue)
         append(actorUser)
         append(actorOrganisation)
         append(actorRole?.rawValue)
         append(actorAddress)
-        append(entityKind)
+        append(entityKind?.rawValue)
         append(entityID)
         append(caseID)
         append(subjectOrganisation)

@@ -76,20 +76,15 @@ public enum CaseTransferDeclineReason: String, ClosedSet {
     case other
 }
 
-/// The typed kinds of a transfer's audit events. `case.transferred` is the one others act on:
-/// the case now belongs to the receiving organisation.
-public enum CaseTransferEvent: String, ClosedSet {
-    case requested = "case.transfer-request"
-    case transferred = "case.transferred"
-    case declined = "case.transfer-decline"
-    case cancelled = "case.transfer-cancel"
-
-    public static func of(_ status: CaseTransferStatus) -> CaseTransferEvent {
+extension AuditSubtype {
+    /// The event of a transfer's step. `case.transferred` is the one others act on: the case
+    /// now belongs to the receiving organisation.
+    public static func transfer(_ status: CaseTransferStatus) -> AuditSubtype {
         switch status {
-        case .requested: return .requested
-        case .accepted: return .transferred
-        case .declined: return .declined
-        case .cancelled: return .cancelled
+        case .requested: return .caseTransferRequest
+        case .accepted: return .caseTransferred
+        case .declined: return .caseTransferDecline
+        case .cancelled: return .caseTransferCancel
         }
     }
 }

@@ -259,8 +259,8 @@ public struct Seeder: Sendable {
         }
         // One audit event per case, MAC'd as the application writes them.
         let events = plan.map { seed in
-            AuditEvent(recorded: seed.updatedAt, action: .create, subtype: "case.create", actorUser: seed.worker, actorOrganisation: seed.organisation,
-                       actorRole: .caseworker, entityKind: "case", entityID: seed.id.lowercasedString, caseID: seed.id,
+            AuditEvent(recorded: seed.updatedAt, action: .create, subtype: .caseCreate, actorUser: seed.worker, actorOrganisation: seed.organisation,
+                       actorRole: .caseworker, entityKind: .caseFile, entityID: seed.id.lowercasedString, caseID: seed.id,
                        subjectOrganisation: seed.organisation, purpose: .caseManagement, detail: ["seeded": true])
         }
         try transaction.auditBatch(events)

@@ -22,7 +22,7 @@ public struct AccountService: Sendable {
         guard let actor = context.actor else { throw StoreError.forbidden("log in first") }
         try await store.transaction(context) { transaction in
             try UserStore.setLanguage(language, of: actor.userID, on: transaction.connection)
-            try transaction.audit(.update, "user.update", entityKind: "user", entityID: actor.userID.lowercasedString,
+            try transaction.audit(.update, .userUpdate, entityKind: .user, entityID: actor.userID.lowercasedString,
                                   subjectOrganisation: actor.organisationID, purpose: .administration, detail: ["fields": ["language"]])
         }
     }

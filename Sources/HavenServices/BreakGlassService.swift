@@ -28,7 +28,7 @@ public struct BreakGlassService: Sendable {
             guard let actor = transaction.actor else { throw StoreError.notFound("no such case") }
             let grant = try BreakGlassStore.create(caseID: caseID, caseOrganisation: access.facts.owningOrganisation, reason: reason,
                                                    actor: actor, duration: duration, keys: keys, on: transaction.connection)
-            try transaction.audit(.execute, "breakglass.start", entityKind: "break-glass-grant", entityID: grant.id.lowercasedString, caseID: caseID,
+            try transaction.audit(.execute, .breakglassStart, entityKind: .breakGlassGrant, entityID: grant.id.lowercasedString, caseID: caseID,
                                   subjectOrganisation: access.facts.owningOrganisation, purpose: .breakGlass,
                                   detail: ["expires_in_seconds": .int(Int(duration.components.seconds))])
             // Supervisors of the case's organisation review it, and those of the holder's when it is another.
@@ -67,8 +67,8 @@ public struct BreakGlassService: Sendable {
         guard let actor = context.actor else { throw StoreError.forbidden("log in first") }
         let keys = store.keys
         return try await store.transaction(context) { transaction in
-            try transaction.authorize(.listBreakGlassGrants, .collection, entityKind: "break-glass-grant")
-            try transaction.audit(.read, "breakglass.list", entityKind: "break-glass-grant", subjectOrganisation: actor.organisationID,
+            try transaction.authorize(.listBreakGlassGrants, .collection, entityKind: .breakGlassGrant)
+            try transaction.audit(.read, .breakglassList, entityKind: .breakGlassGrant, subjectOrganisation: actor.organisationID,
                                   purpose: .supervision, detail: page.auditDetail(filters: reviewed == nil ? [] : ["reviewed"]))
             transaction.commitWithNextStatement()
             return try BreakGlassStore.list(actor: actor, reviewed: reviewed, after: page.cursor, limit: page.limit, keys: keys, on: transaction.connection)
@@ -78,7 +78,7 @@ public struct BreakGlassService: Sendable {
     public func read(_ id: UUID, context: AccessContext) async throws -> BreakGlassGrant {
         try await store.transaction(context) { transaction in
             let (grant, purpose) = try transaction.authorizeAndLoadGrant(id, .readBreakGlassGrant)
-            try transaction.audit(.read, "breakglass.read", entityKind: "break-glass-grant", entityID: id.lowercasedString,
+            try transaction.audit(.read, .breakglassRead, entityKind: .breakGlassGrant, entityID: id.lowercasedString,
                                   caseID: grant.caseID, subjectOrganisation: grant.caseOrganisation, purpose: purpose)
             return grant
         }
@@ -93,7 +93,7 @@ public struct BreakGlassService: Sendable {
             let (grant, _) = try transaction.authorizeAndLoadGrant(id, .reviewBreakGlassGrant)
             guard let actor = transaction.actor else { throw StoreError.notFound("no such break-glass-grant") }
             let reviewed = try BreakGlassStore.review(grant, note: note, actor: actor, keys: keys, on: transaction.connection)
-            try transaction.audit(.update, "breakglass.review", entityKind: "break-glass-grant", entityID: id.lowercasedString,
+            try transaction.audit(.update, .breakglassReview, entityKind: .breakGlassGrant, entityID: id.lowercasedString,
                                   caseID: grant.caseID, subjectOrganisation: grant.caseOrganisation, purpose: .supervision)
             return reviewed
         }

@@ -16,7 +16,7 @@ extension CaseService {
         guard let actor = context.actor else { throw StoreError.forbidden("log in first") }
         guard AccessPolicy.decide(actor, .createCase, .collection).isAllowed else {
             // Recorded as a denial, then refused without allocating a reference.
-            try await store.transaction(context) { try $0.authorize(.createCase, .collection, entityKind: "case") }
+            try await store.transaction(context) { try $0.authorize(.createCase, .collection, entityKind: .caseFile) }
             throw StoreError.forbidden("your role does not allow this on this record")
         }
         let reference = try await store.withConnection { connection in
@@ -24,14 +24,14 @@ extension CaseService {
         }
         let keys = store.keys
         return try await Idempotent.run(request, store: store, context: context) { transaction in
-            try transaction.authorize(.createCase, .collection, entityKind: "case")
+            try transaction.authorize(.createCase, .collection, entityKind: .caseFile)
             let draft = draft.assigningDefault(for: actor)
             if let assignee = draft.assignee { try CaseService.checkAssignee(assignee, organisation: actor.organisationID, on: transaction) }
             let file = try CaseStore.create(draft, reference: reference, actor: actor, keys: keys, today: today, on: transaction.connection)
             let duplicates = try CaseService.duplicateHint(caseID: file.id, identity: file.identity, birthYear: file.profile.birthYear,
                                                            on: transaction)
             // Whoever reads the case's history may read this: only its own organisation's matches count here.
-            try transaction.audit(.create, "case.create", entityKind: "case", entityID: file.id.lowercasedString, caseID: file.id,
+            try transaction.audit(.create, .caseCreate, entityKind: .caseFile, entityID: file.id.lowercasedString, caseID: file.id,
                                   subjectOrganisation: file.organisationID, purpose: .caseManagement,
                                   detail: ["fields": .strings(CaseService.providedFields(draft)),
                                            "possible_duplicate": .bool(!duplicates.sameOrganisation.isEmpty)])
@@ -58,7 +58,7 @@ extension CaseService {
 
     /// Loads the case for a lifecycle change, applies `change`, saves and audits it.
     func lifecycle(
-        _ id: UUID, expectedVersion: Int?, operation: AccessOperation, subtype: String, context: AccessContext,
+        _ id: UUID, expectedVersion: Int?, operation: AccessOperation, subtype: AuditSubtype, context: AccessContext,
         _ change: @escaping @Sendable (inout CaseFile, Actor, StoreTransaction) throws -> [String: AuditDetail]
     ) async throws -> CaseFile {
         let keys = store.keys
@@ -75,14 +75,14 @@ extension CaseService {
             }
             var auditDetail = detail
             auditDetail["changes"] = .array(before.changes(to: saved).map(\.auditDetail))
-            try transaction.audit(.update, subtype, entityKind: "case", entityID: id.lowercasedString, caseID: id,
+            try transaction.audit(.update, subtype, entityKind: .caseFile, entityID: id.lowercasedString, caseID: id,
                                   subjectOrganisation: access.facts.owningOrganisation, purpose: access.purpose, detail: auditDetail)
             return saved
         }
     }
 
     public func assign(_ id: UUID, to assignee: UUID, expectedVersion: Int?, context: AccessContext) async throws -> CaseFile {
-        try await lifecycle(id, expectedVersion: expectedVersion, operation: .assignCase, subtype: "case.assign", context: context) { file, _, transaction in
+        try await lifecycle(id, expectedVersion: expectedVersion, operation: .assignCase, subtype: .caseAssign, context: context) { file, _, transaction in
             try CaseService.checkAssignee(assignee, organisation: file.organisationID, on: transaction)
             file.assignee = assignee
             return [:]
@@ -96,7 +96,7 @@ extension CaseService {
         guard let actor = context.actor else { throw StoreError.forbidden("log in first") }
         let operation = AccessPolicy.closure(actor)
         let direct = operation == .closeCase
-        let file = try await lifecycle(id, expectedVersion: expectedVersion, operation: operation, subtype: direct ? "case.close" : "case.close-request",
+        let file = try await lifecycle(id, expectedVersion: expectedVersion, operation: operation, subtype: direct ? .caseClose : .caseCloseRequest,
                                        context: context) { file, actor, transaction in
             try transaction.requireOpen(file.status)
             if direct {
@@ -118,7 +118,7 @@ extension CaseService {
     /// Approves a requested closure with a decision for every open referral, service and need.
     public func approveClosure(_ id: UUID, decisions: ClosureDecisions = ClosureDecisions(), expectedVersion: Int?,
                                context: AccessContext) async throws -> CaseFile {
-        try await lifecycle(id, expectedVersion: expectedVersion, operation: .approveCaseClosure, subtype: "case.close", context: context) { file, actor, transaction in
+        try await lifecycle(id, expectedVersion: expectedVersion, operation: .approveCaseClosure, subtype: .caseClose, context: context) { file, actor, transaction in
             try transaction.requireOpen(file.status)
             guard let reason = file.closureReason, file.closureRequestedAt != nil else {
                 throw StoreError.conflict("no closure request is waiting for approval", field: nil)
@@ -133,7 +133,7 @@ extension CaseService {
     }
 
     public func reopen(_ id: UUID, reason: ReopenReason, expectedVersion: Int?, context: AccessContext) async throws -> CaseFile {
-        try await lifecycle(id, expectedVersion: expectedVersion, operation: .reopenCase, subtype: "case.reopen", context: context) { file, _, _ in
+        try await lifecycle(id, expectedVersion: expectedVersion, operation: .reopenCase, subtype: .caseReopen, context: context) { file, _, _ in
             guard file.status == .closed else { throw StoreError.conflict("the case is open", field: nil) }
             guard file.anonymisedAt == nil else { throw StoreError.conflict("the case was anonymised and cannot be reopened; open a new case", field: nil) }
             file.reopen()
@@ -168,7 +168,7 @@ extension CaseService {
             if let failure = next.inconsistency(today: today) { throw StoreError.invalid(failure) }
             let changes = current.changes(to: next)
             guard !changes.isEmpty else {
-                try transaction.audit(.update, "case.update", entityKind: "case", entityID: id.lowercasedString, caseID: id,
+                try transaction.audit(.update, .caseUpdate, entityKind: .caseFile, entityID: id.lowercasedString, caseID: id,
                                       subjectOrganisation: access.facts.owningOrganisation, purpose: access.purpose, detail: ["changes": .array([])])
                 return Updated(file: current)
             }
@@ -181,7 +181,7 @@ extension CaseService {
                                                          on: transaction)
                 duplicates = hint.isEmpty ? nil : hint
             }
-            try transaction.audit(.update, "case.update", entityKind: "case", entityID: id.lowercasedString, caseID: id,
+            try transaction.audit(.update, .caseUpdate, entityKind: .caseFile, entityID: id.lowercasedString, caseID: id,
                                   subjectOrganisation: access.facts.owningOrganisation, purpose: access.purpose,
                                   detail: ["changes": .array(changes.map(\.auditDetail))])
             return Updated(file: saved, duplicates: duplicates)

@@ -20,8 +20,8 @@ extension CaseService {
         guard let actor = context.actor else { throw StoreError.forbidden("log in first") }
         let keys = store.keys
         return try await store.transaction(context) { transaction in
-            try transaction.authorize(.listClosureRequests, .collection, entityKind: "case")
-            try transaction.audit(.read, "case.list", entityKind: "case", subjectOrganisation: actor.organisationID, purpose: .supervision,
+            try transaction.authorize(.listClosureRequests, .collection, entityKind: .caseFile)
+            try transaction.audit(.read, .caseList, entityKind: .caseFile, subjectOrganisation: actor.organisationID, purpose: .supervision,
                                   detail: page.auditDetail(filters: ["closure_requested"], sort: CaseSort.updatedAsc.rawValue))
             return try CaseStore.list(CaseFilter(status: .open, closureRequested: true, sort: .updatedAsc), actor: actor, after: page.cursor,
                                       limit: page.limit, keys: keys, on: transaction.connection)
@@ -34,7 +34,7 @@ extension CaseService {
         try await store.transaction(context) { transaction in
             let access = try transaction.authorizeAndLoadCase(id, .approveCaseClosure, open: true)
             let review = try CaseService.openWork(of: access.file, on: transaction)
-            try transaction.audit(.read, "case.closure-review", entityKind: "case", entityID: id.lowercasedString, caseID: id,
+            try transaction.audit(.read, .caseClosureReview, entityKind: .caseFile, entityID: id.lowercasedString, caseID: id,
                                   subjectOrganisation: access.facts.owningOrganisation, purpose: access.purpose,
                                   detail: ["referrals": .int(review.work.referrals.count), "services": .int(review.work.services.count),
                                            "needs": .int(review.work.needs.count)])
@@ -56,7 +56,7 @@ extension CaseService {
 
     /// Sends a closure request back to the caseworker, with the reason their case's history shows.
     public func declineClosure(_ id: UUID, reason: ClosureDeclineReason, expectedVersion: Int?, context: AccessContext) async throws -> CaseFile {
-        try await lifecycle(id, expectedVersion: expectedVersion, operation: .approveCaseClosure, subtype: "case.close-decline",
+        try await lifecycle(id, expectedVersion: expectedVersion, operation: .approveCaseClosure, subtype: .caseCloseDecline,
                             context: context) { file, _, transaction in
             try transaction.requireOpen(file.status)
             guard file.closureRequestedAt != nil else { throw StoreError.conflict("no closure request is waiting for approval", field: nil) }
@@ -86,7 +86,7 @@ extension CaseService {
                   try NeedStore.close(need, NeedClosure(outcome: item.decision.outcome, reason: "case closed: \(reason)"), actor: actor,
                                       keys: transaction.keys, on: connection) != nil
             else { throw StoreError.preconditionFailed("the need changed since you read it") }
-            try transaction.audit(.update, "need.close", entityKind: "need", entityID: item.id.lowercasedString, caseID: caseID,
+            try transaction.audit(.update, .needClose, entityKind: .need, entityID: item.id.lowercasedString, caseID: caseID,
                                   subjectOrganisation: file.organisationID, purpose: purpose,
                                   detail: ["outcome": .string(item.decision.outcome.rawValue), "case_closure": true])
         }
@@ -94,7 +94,7 @@ extension CaseService {
             guard try ClosureStore.endService(item.id, caseID: caseID, as: item.decision.status, on: connection) else {
                 throw StoreError.preconditionFailed("the service changed since you read it")
             }
-            try transaction.audit(.update, "service.update", entityKind: "service", entityID: item.id.lowercasedString, caseID: caseID,
+            try transaction.audit(.update, .serviceUpdate, entityKind: .service, entityID: item.id.lowercasedString, caseID: caseID,
                                   subjectOrganisation: file.organisationID, purpose: purpose,
                                   detail: ["fields": .strings(["status"]), "status": .string(item.decision.status.rawValue), "case_closure": true])
         }
@@ -102,7 +102,7 @@ extension CaseService {
             guard try ClosureStore.cancelReferral(item.id, reason: item.reason, actor: actor, on: connection) else {
                 throw StoreError.preconditionFailed("the referral changed since you read it")
             }
-            try transaction.audit(.update, "referral.transition", entityKind: "referral", entityID: item.id.lowercasedString, caseID: caseID,
+            try transaction.audit(.update, .referralTransition, entityKind: .referral, entityID: item.id.lowercasedString, caseID: caseID,
                                   subjectOrganisation: file.organisationID, purpose: purpose,
                                   detail: ["to": "cancelled", "reason": .string(item.reason.rawValue), "case_closure": true])
         }

@@ -13,7 +13,7 @@ extension CaseService {
         let keys = store.keys
         return try await recordOnOpenCase(caseID, request: request, context: context) { transaction, access, actor in
             let need = try NeedStore.create(caseID: caseID, draft, actor: actor, keys: keys, now: Date(), on: transaction.connection)
-            try transaction.audit(.create, "need.create", entityKind: "need", entityID: need.id.lowercasedString, caseID: caseID,
+            try transaction.audit(.create, .needCreate, entityKind: .need, entityID: need.id.lowercasedString, caseID: caseID,
                                   subjectOrganisation: access.facts.owningOrganisation, purpose: access.purpose,
                                   detail: ["service_type": .string(draft.serviceType.rawValue), "priority": .string(draft.priority.rawValue)])
             return try answer(need)
@@ -29,7 +29,7 @@ extension CaseService {
             let assessed = try Self.checkConsent(draft, of: caseID, actor: actor, transaction: transaction)
             let consent = try ConsentStore.create(caseID: caseID, draft, actor: actor, capacityAssessedBy: assessed ? actor.userID : nil,
                                                   now: Date(), keys: transaction.keys, on: transaction.connection)
-            try transaction.audit(.create, "consent.create", entityKind: "consent", entityID: consent.id.lowercasedString, caseID: caseID,
+            try transaction.audit(.create, .consentCreate, entityKind: .consent, entityID: consent.id.lowercasedString, caseID: caseID,
                                   subjectOrganisation: access.facts.owningOrganisation, purpose: access.purpose,
                                   detail: ["provisions": .int(draft.provisions.count), "statistics": .bool(consent.statistics)])
             return try answer(consent)
@@ -81,7 +81,7 @@ extension CaseService {
             let assessed = try Self.checkConsent(draft, of: caseID, actor: actor, transaction: transaction)
             let (amended, moved, cancelled) = try ConsentStore.amend(old, draft, actor: actor, capacityAssessedBy: assessed ? actor.userID : nil,
                                                                      keys: transaction.keys, on: transaction.connection)
-            try transaction.audit(.create, "consent.amend", entityKind: "consent", entityID: amended.id.lowercasedString, caseID: caseID,
+            try transaction.audit(.create, .consentAmend, entityKind: .consent, entityID: amended.id.lowercasedString, caseID: caseID,
                                   subjectOrganisation: access.facts.owningOrganisation, purpose: access.purpose,
                                   detail: ["supersedes": .string(old.id.lowercasedString), "provisions": .int(draft.provisions.count),
                                            "statistics": .bool(amended.statistics),
@@ -105,7 +105,7 @@ extension CaseService {
             }
             let (withdrawn, cancelled) = try ConsentStore.withdraw(consent, for: recipient, actor: actor, keys: transaction.keys,
                                                                    on: transaction.connection)
-            try transaction.audit(.update, "consent.withdraw", entityKind: "consent", entityID: consentID.lowercasedString, caseID: caseID,
+            try transaction.audit(.update, .consentWithdraw, entityKind: .consent, entityID: consentID.lowercasedString, caseID: caseID,
                                   subjectOrganisation: access.facts.owningOrganisation, purpose: access.purpose,
                                   detail: ["recipient_organisation": .string(recipient.lowercasedString),
                                            "cancelled_referrals": .strings(cancelled.map(\.lowercasedString))])
@@ -138,7 +138,7 @@ extension CaseService {
                 throw StoreError.conflict("the consent has been amended: withdraw its latest version", field: nil)
             }
             let (withdrawn, cancelled) = try ConsentStore.withdraw(consent, actor: actor, keys: transaction.keys, on: transaction.connection)
-            try transaction.audit(.update, "consent.withdraw", entityKind: "consent", entityID: consentID.lowercasedString, caseID: caseID,
+            try transaction.audit(.update, .consentWithdraw, entityKind: .consent, entityID: consentID.lowercasedString, caseID: caseID,
                                   subjectOrganisation: access.facts.owningOrganisation, purpose: access.purpose,
                                   detail: ["cancelled_referrals": .strings(cancelled.map(\.lowercasedString))])
             return (withdrawn, cancelled)

@@ -27,7 +27,7 @@ extension CaseService {
         let keys = store.keys
         return try await store.snapshot(context) { transaction in
             let access = try transaction.authorizeAndLoadCase(id, .readCase, open: true)
-            _ = try transaction.authorize(.readCaseDetails, .caseRecord(access.facts), entityKind: "case", entityID: id.lowercasedString,
+            _ = try transaction.authorize(.readCaseDetails, .caseRecord(access.facts), entityKind: .caseFile, entityID: id.lowercasedString,
                                           caseID: id, subjectOrganisation: access.facts.owningOrganisation)
             let connection = transaction.connection
             let needs = try NeedStore.list(caseID: id, keys: keys, on: connection)
@@ -35,7 +35,7 @@ extension CaseService {
             let consents = try ConsentStore.list(caseID: id, keys: keys, on: connection)
             let referrals = try ReferralStore.list(caseID: id, keys: keys, on: connection)
             let history = try AuditQuery.caseHistory(id, after: nil, limit: historyLimit, on: connection)
-            try transaction.audit(.read, "case.read", entityKind: "case", entityID: id.lowercasedString, caseID: id,
+            try transaction.audit(.read, .caseRead, entityKind: .caseFile, entityID: id.lowercasedString, caseID: id,
                                   subjectOrganisation: access.facts.owningOrganisation, purpose: access.purpose,
                                   detail: ["view": "case-page", "needs": .int(needs.count), "services": .int(services.count),
                                            "consents": .int(consents.count), "referrals": .int(referrals.count),

@@ -5,7 +5,7 @@ import HavenStore
 /// Handing a case to another organisation, for the API and the console: the owning organisation
 /// asks with a consent that covers it (`CaseTransfer.consentRefusal`), a supervisor of the
 /// receiving organisation accepts or declines, the sender may cancel while it waits. Each step
-/// asks the policy, writes and audits in one transaction (`CaseTransferEvent`).
+/// asks the policy, writes and audits in one transaction (`AuditSubtype.transfer`).
 ///
 /// On acceptance the case belongs to the receiving organisation: its assignee and any closure
 /// request are cleared (the receiving supervisor assigns), open referrals stay with their
@@ -134,7 +134,7 @@ public struct CaseTransferService: Sendable {
         try await store.transaction(context) { transaction in
             let (transfer, purpose) = try transaction.authorizeTransfer(id, .readCaseTransfer)
             guard let actor = transaction.actor else { throw StoreError.notFound("no such case transfer") }
-            try transaction.audit(.read, "case.transfer-read", entityKind: "case-transfer", entityID: id.lowercasedString, caseID: transfer.caseID,
+            try transaction.audit(.read, .caseTransferRead, entityKind: .caseTransfer, entityID: id.lowercasedString, caseID: transfer.caseID,
                                   subjectOrganisation: transfer.fromOrganisation, purpose: purpose)
             let side: TransferSide = actor.organisationID == transfer.toOrganisation ? .receiving : .sending
             let names = try DirectoryService.names(users: Set([transfer.requestedBy] + [transfer.decidedBy].compactMap { $0 }),
@@ -150,10 +150,10 @@ public struct CaseTransferService: Sendable {
         -> (page: Page<CaseTransfer>, names: DirectoryService.Names) {
         guard let actor = context.actor else { throw StoreError.forbidden("log in first") }
         return try await store.transaction(context) { transaction in
-            try transaction.authorize(.listCaseTransfers, .collection, entityKind: "case-transfer")
+            try transaction.authorize(.listCaseTransfers, .collection, entityKind: .caseTransfer)
             var filters = [incoming ? "incoming" : "outgoing"]
             if status != nil { filters.append("status") }
-            try transaction.audit(.read, "case.transfer-list", entityKind: "case-transfer", subjectOrganisation: actor.organisationID,
+            try transaction.audit(.read, .caseTransferList, entityKind: .caseTransfer, subjectOrganisation: actor.organisationID,
                                   purpose: .caseManagement, detail: page.auditDetail(filters: filters, sort: "requested_desc"))
             let found = try CaseTransferStore.list(incoming: incoming, status: status, actor: actor, after: page.cursor, limit: page.limit,
                                                    on: transaction.connection)
@@ -170,13 +170,13 @@ public struct CaseTransferService: Sendable {
         try await store.transaction(context) { transaction in
             let access = try transaction.authorizeCase(caseID, .readCaseDetails)
             guard let transfer = try CaseTransferStore.pending(caseID: caseID, on: transaction.connection) else { return nil }
-            try transaction.audit(.read, "case.transfer-read", entityKind: "case-transfer", entityID: transfer.id.lowercasedString, caseID: caseID,
+            try transaction.audit(.read, .caseTransferRead, entityKind: .caseTransfer, entityID: transfer.id.lowercasedString, caseID: caseID,
                                   subjectOrganisation: access.facts.owningOrganisation, purpose: access.purpose)
             return transfer
         }
     }
 
-    /// The event of a step, named by `CaseTransferEvent`: about the case, in the sending
+    /// The event of a step, named by `AuditSubtype.transfer`: about the case, in the sending
     /// organisation's trail (the receiving one's by its actor), with both organisations and the
     /// reasons as codes.
     static func audit(_ transfer: CaseTransfer, _ status: CaseTransferStatus, purpose: Purpose, on transaction: StoreTransaction) throws {
@@ -188,7 +188,7 @@ public struct CaseTransferService: Sendable {
         if status == .requested { detail["consent"] = .string(transfer.consentID.lowercasedString) }
         if let decline = transfer.declineReason { detail["decline_reason"] = .string(decline.rawValue) }
         if status == .accepted { detail["assignee_cleared"] = true }
-        try transaction.audit(status == .requested ? .create : .update, CaseTransferEvent.of(status).rawValue, entityKind: "case",
+        try transaction.audit(status == .requested ? .create : .update, AuditSubtype.transfer(status), entityKind: .caseFile,
                               entityID: transfer.caseID.lowercasedString, caseID: transfer.caseID, subjectOrganisation: transfer.fromOrganisation,
                               purpose: purpose, detail: detail)
     }

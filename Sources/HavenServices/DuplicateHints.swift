@@ -31,7 +31,7 @@ extension CaseService {
         switch reach {
         case .everyOrganisation:
             // Counts, never a name, a reference or the other organisation.
-            try transaction.audit(.read, "duplicate.hint", entityKind: "case", entityID: caseID.lowercasedString, caseID: caseID,
+            try transaction.audit(.read, .duplicateHint, entityKind: .caseFile, entityID: caseID.lowercasedString, caseID: caseID,
                                   subjectOrganisation: actor.organisationID, purpose: .caseManagement,
                                   detail: ["same_organisation": .int(found.sameOrganisation.count),
                                            "other_organisation": .bool(found.otherOrganisation == true)])

@@ -117,7 +117,7 @@ public struct NotificationEmailService: Sendable {
         let choice = wanted.isEmpty ? NotificationEmailChoice(address: "", kinds: []) : try NotificationEmailChoice.checked(address: address, kinds: wanted)
         try await store.transaction(context) { transaction in
             try NotificationEmailStore.save(choice, of: actor.userID, keys: transaction.keys, on: transaction.connection)
-            try transaction.audit(.update, "user.update", entityKind: "user", entityID: actor.userID.lowercasedString,
+            try transaction.audit(.update, .userUpdate, entityKind: .user, entityID: actor.userID.lowercasedString,
                                   subjectOrganisation: actor.organisationID, purpose: .administration,
                                   detail: ["fields": ["notification_email"]])
         }

@@ -70,12 +70,12 @@ public enum Idempotent {
                         try check(transaction)
                     } else if let caseID = stored.caseID {
                         let access = try transaction.authorizeCase(caseID, .readCase)
-                        try transaction.audit(.read, "idempotency.replay", entityKind: "case", entityID: caseID.lowercasedString, caseID: caseID,
+                        try transaction.audit(.read, .idempotencyReplay, entityKind: .caseFile, entityID: caseID.lowercasedString, caseID: caseID,
                                               subjectOrganisation: access.facts.owningOrganisation, purpose: access.purpose,
                                               detail: ["scope": .string(request.scope)])
                     } else if let collection {
                         let purpose = try transaction.authorize(collection, .collection)
-                        try transaction.audit(.read, "idempotency.replay", purpose: purpose, detail: ["scope": .string(request.scope)])
+                        try transaction.audit(.read, .idempotencyReplay, purpose: purpose, detail: ["scope": .string(request.scope)])
                     } else {
                         // An answer about neither a case nor a named collection: nothing to ask, so no replay.
                         throw StoreError.notFound("no such request")

@@ -25,7 +25,7 @@ extension CaseService {
             }
             var detail: [String: AuditDetail] = ["outcome": .string(closure.outcome.rawValue)]
             if let successor = closure.supersededBy { detail["superseded_by"] = .string(successor.lowercasedString) }
-            try transaction.audit(.update, "need.close", entityKind: "need", entityID: needID.lowercasedString, caseID: caseID,
+            try transaction.audit(.update, .needClose, entityKind: .need, entityID: needID.lowercasedString, caseID: caseID,
                                   subjectOrganisation: access.facts.owningOrganisation, purpose: access.purpose, detail: detail)
             return closed
         }

@@ -23,7 +23,7 @@ public struct NotificationService: Sendable {
     public func list(unreadOnly: Bool = false, page: PageRequest, context: AccessContext) async throws -> Listing {
         guard let actor = context.actor else { throw StoreError.forbidden("log in first") }
         return try await store.transaction(context) { transaction in
-            try transaction.audit(.read, "notification.list", entityKind: "notification", subjectOrganisation: actor.organisationID,
+            try transaction.audit(.read, .notificationList, entityKind: .notification, subjectOrganisation: actor.organisationID,
                                   purpose: .caseManagement, detail: page.auditDetail(filters: unreadOnly ? ["unread"] : []))
             let items = try NotificationStore.list(user: actor.userID, unreadOnly: unreadOnly, after: page.cursor, limit: page.limit,
                                                    on: transaction.connection)
@@ -47,7 +47,7 @@ public struct NotificationService: Sendable {
             guard let notification = try NotificationStore.markRead(id, user: actor.userID, on: transaction.connection) else {
                 throw StoreError.notFound("no such notification")
             }
-            try transaction.audit(.update, "notification.read", entityKind: "notification", entityID: id.lowercasedString,
+            try transaction.audit(.update, .notificationRead, entityKind: .notification, entityID: id.lowercasedString,
                                   subjectOrganisation: actor.organisationID, purpose: .caseManagement)
             return notification
         }
@@ -58,7 +58,7 @@ public struct NotificationService: Sendable {
         guard let actor = context.actor else { throw StoreError.forbidden("log in first") }
         return try await store.transaction(context) { transaction in
             let count = try NotificationStore.markAllRead(user: actor.userID, on: transaction.connection)
-            try transaction.audit(.update, "notification.read-all", entityKind: "notification", subjectOrganisation: actor.organisationID,
+            try transaction.audit(.update, .notificationReadAll, entityKind: .notification, subjectOrganisation: actor.organisationID,
                                   purpose: .caseManagement, detail: ["count": .int(count)])
             return count
         }

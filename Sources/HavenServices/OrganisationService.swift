@@ -17,9 +17,9 @@ public struct OrganisationService: Sendable {
     ) async throws -> Idempotent.Outcome {
         try draft.validate()
         return try await Idempotent.run(request, store: store, context: context, collection: .createOrganisation) { transaction in
-            try transaction.authorize(.createOrganisation, .collection, entityKind: "organisation")
+            try transaction.authorize(.createOrganisation, .collection, entityKind: .organisation)
             let organisation = try OrganisationStore.create(draft, on: transaction.connection)
-            try transaction.audit(.create, "organisation.create", entityKind: "organisation", entityID: organisation.id.lowercasedString,
+            try transaction.audit(.create, .organisationCreate, entityKind: .organisation, entityID: organisation.id.lowercasedString,
                                   subjectOrganisation: organisation.id, purpose: .administration)
             return try answer(organisation)
         }
@@ -27,7 +27,7 @@ public struct OrganisationService: Sendable {
 
     public func list(page: PageRequest, context: AccessContext) async throws -> Page<Organisation> {
         try await store.transaction(context) { transaction in
-            try transaction.authorize(.listOrganisations, .collection, entityKind: "organisation")
+            try transaction.authorize(.listOrganisations, .collection, entityKind: .organisation)
             return try OrganisationStore.list(after: page.cursor, limit: page.limit, on: transaction.connection)
         }
     }
@@ -37,7 +37,7 @@ public struct OrganisationService: Sendable {
     public func matching(_ serviceType: ServiceType, country: String?, region: String?, population: [Population] = [], page: PageRequest,
                          context: AccessContext) async throws -> Page<Organisation> {
         try await store.transaction(context) { transaction in
-            try transaction.authorize(.matchOrganisations, .collection, entityKind: "organisation")
+            try transaction.authorize(.matchOrganisations, .collection, entityKind: .organisation)
             let own = try transaction.actor.flatMap { try OrganisationStore.find($0.organisationID, on: transaction.connection) }
             return try OrganisationStore.matching(serviceType: serviceType, country: country ?? (region == nil ? nil : own?.country), region: region,
                                                   excluding: own?.id, population: population, after: page.cursor, limit: page.limit,
@@ -48,7 +48,7 @@ public struct OrganisationService: Sendable {
     public func read(_ id: UUID, context: AccessContext) async throws -> Organisation {
         try await store.transaction(context) { transaction in
             guard let organisation = try OrganisationStore.find(id, on: transaction.connection) else { throw StoreError.notFound("no such organisation") }
-            try transaction.authorize(.readOrganisation, .organisation(id), entityKind: "organisation", entityID: id.lowercasedString)
+            try transaction.authorize(.readOrganisation, .organisation(id), entityKind: .organisation, entityID: id.lowercasedString)
             return organisation
         }
     }
@@ -58,7 +58,7 @@ public struct OrganisationService: Sendable {
         return try await store.transaction(context) { transaction in
             // The policy first: only then is the row locked, so If-Match and the changes are
             // judged against the row the update replaces.
-            try transaction.authorize(.updateOrganisation, .organisation(id), entityKind: "organisation", entityID: id.lowercasedString, subjectOrganisation: id)
+            try transaction.authorize(.updateOrganisation, .organisation(id), entityKind: .organisation, entityID: id.lowercasedString, subjectOrganisation: id)
             guard let current = try OrganisationStore.find(id, forUpdate: true, on: transaction.connection) else {
                 throw StoreError.notFound("no such organisation")
             }
@@ -71,7 +71,7 @@ public struct OrganisationService: Sendable {
             guard let updated = try OrganisationStore.update(current, patch, on: transaction.connection) else {
                 throw StoreError.notFound("no such organisation")
             }
-            try transaction.audit(.update, "organisation.update", entityKind: "organisation", entityID: id.lowercasedString,
+            try transaction.audit(.update, .organisationUpdate, entityKind: .organisation, entityID: id.lowercasedString,
                                   subjectOrganisation: id, purpose: .administration, detail: ["fields": .strings(updated.changed)])
             return updated.organisation
         }

@@ -46,7 +46,7 @@ public struct PrivacyService: Sendable {
                 file: file, needs: try NeedStore.list(caseID: id, keys: keys, on: connection),
                 services: try ServiceStore.list(caseID: id, keys: keys, on: connection), consents: try ConsentStore.list(caseID: id, keys: keys, on: connection),
                 referrals: referrals, history: try AuditQuery.caseHistory(id, after: nil, limit: 10_000, on: connection).items)
-            try transaction.audit(.execute, "export", entityKind: "case", entityID: id.lowercasedString, caseID: id,
+            try transaction.audit(.execute, .export, entityKind: .caseFile, entityID: id.lowercasedString, caseID: id,
                                   subjectOrganisation: access.facts.owningOrganisation, purpose: access.purpose,
                                   detail: ["kind": "subject-access", "referrals": .int(referrals.count)])
             return export
@@ -66,7 +66,7 @@ public struct PrivacyService: Sendable {
             guard try Retention.anonymise(id, on: transaction.connection) else {
                 throw StoreError.conflict("the case's identifying data is already erased", field: nil)
             }
-            try transaction.audit(.update, "case.erase", entityKind: "case", entityID: id.lowercasedString, caseID: id,
+            try transaction.audit(.update, .caseErase, entityKind: .caseFile, entityID: id.lowercasedString, caseID: id,
                                   subjectOrganisation: access.facts.owningOrganisation, purpose: access.purpose, detail: ["reason": .string(reason.rawValue)])
             guard let file = try CaseStore.find(id, keys: keys, open: true, on: transaction.connection) else { throw StoreError.notFound("no such case") }
             return file

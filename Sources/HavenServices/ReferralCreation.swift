@@ -37,7 +37,7 @@ extension ReferralService {
             else { throw StoreError.notFound("no such case") }
             let new = try ReferralService.resolve(draft, file: file, actor: actor, on: transaction)
             let referral = try ReferralStore.create(new, actor: actor, keys: keys, now: Date(), on: transaction.connection)
-            try transaction.audit(.create, "referral.create", entityKind: "referral", entityID: referral.id.lowercasedString, caseID: caseID,
+            try transaction.audit(.create, .referralCreate, entityKind: .referral, entityID: referral.id.lowercasedString, caseID: caseID,
                                   subjectOrganisation: file.organisationID, purpose: access.purpose,
                                   detail: ["to_organisation": .string(draft.toOrganisation.lowercasedString),
                                            "service_type": .string(new.serviceType.rawValue),

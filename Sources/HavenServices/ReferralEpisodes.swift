@@ -32,7 +32,7 @@ extension ReferralService {
         var facts = access.facts.facts
         facts.status = access.facts.status
         facts.sharesServices = referral.sharedCategories.contains(.services)
-        let purpose = try transaction.authorize(operation, .referral(facts), entityKind: "referral", entityID: id.lowercasedString,
+        let purpose = try transaction.authorize(operation, .referral(facts), entityKind: .referral, entityID: id.lowercasedString,
                                                 caseID: referral.caseID, subjectOrganisation: referral.caseOrganisation)
         return EpisodeAccess(referral: referral, side: side, purpose: purpose)
     }
@@ -41,7 +41,7 @@ extension ReferralService {
         try await store.transaction(context) { transaction in
             let access = try Self.authorizeEpisodes(id, .readReferralServices, on: transaction)
             let episodes = try ServiceStore.list(referralID: id, keys: transaction.keys, openNotes: access.opensNotes, on: transaction.connection)
-            try transaction.audit(.read, "service.list", entityKind: "service", caseID: access.referral.caseID,
+            try transaction.audit(.read, .serviceList, entityKind: .service, caseID: access.referral.caseID,
                                   subjectOrganisation: access.referral.caseOrganisation, purpose: access.purpose,
                                   detail: ["referral": .string(id.lowercasedString), "side": .string(access.side.rawValue),
                                            "count": .int(episodes.count), "notes": .bool(access.opensNotes)])
@@ -56,7 +56,7 @@ extension ReferralService {
                 throw StoreError.notFound("no such service")
             }
             if !access.opensNotes { episode.detail = episode.detail.withoutNotes }
-            try transaction.audit(.read, "service.read", entityKind: "service", entityID: episodeID.lowercasedString, caseID: access.referral.caseID,
+            try transaction.audit(.read, .serviceRead, entityKind: .service, entityID: episodeID.lowercasedString, caseID: access.referral.caseID,
                                   subjectOrganisation: access.referral.caseOrganisation, purpose: access.purpose,
                                   detail: ["referral": .string(id.lowercasedString), "side": .string(access.side.rawValue)])
             return episode
@@ -78,7 +78,7 @@ extension ReferralService {
     /// now (the referral may have ended, the consent lapsed), and the read is audited.
     static func replayOnReferral(_ id: UUID, _ request: Idempotent.Request, _ transaction: StoreTransaction) throws {
         let access = try authorizeEpisodes(id, .readReferralServices, on: transaction)
-        try transaction.audit(.read, "idempotency.replay", entityKind: "referral", entityID: id.lowercasedString, caseID: access.referral.caseID,
+        try transaction.audit(.read, .idempotencyReplay, entityKind: .referral, entityID: id.lowercasedString, caseID: access.referral.caseID,
                               subjectOrganisation: access.referral.caseOrganisation, purpose: access.purpose,
                               detail: ["scope": .string(request.scope)])
     }
@@ -92,7 +92,7 @@ extension ReferralService {
         try CaseService.checkReferences(nil, needID: nil, caseID: referral.caseID, detail: service.detail, on: transaction)
         let episode = try ServiceStore.create(caseID: referral.caseID, service, referralID: id, actor: actor, keys: transaction.keys,
                                               on: transaction.connection)
-        try transaction.audit(.create, "service.create", entityKind: "service", entityID: episode.id.lowercasedString, caseID: referral.caseID,
+        try transaction.audit(.create, .serviceCreate, entityKind: .service, entityID: episode.id.lowercasedString, caseID: referral.caseID,
                               subjectOrganisation: referral.caseOrganisation, purpose: access.purpose,
                               detail: ["referral": .string(id.lowercasedString), "type": .string(episode.type.rawValue),
                                        "status": .string(episode.status.rawValue)])
@@ -102,7 +102,7 @@ extension ReferralService {
     /// Dates, status and outcome of one of the recipient's episodes; its sessions change one by one.
     public func updateEpisode(_ episodeID: UUID, of id: UUID, _ patch: ServicePatch, expectedVersion: Int?,
                               context: AccessContext) async throws -> ServiceEpisode {
-        try await changeEpisode(episodeID, of: id, expectedVersion: expectedVersion, context: context, subtype: "service.update") { current, transaction in
+        try await changeEpisode(episodeID, of: id, expectedVersion: expectedVersion, context: context, subtype: .serviceUpdate) { current, transaction in
             try ReferralEpisodePatch.validate(patch)
             let merged = ReferralEpisodePatch.keepingSessions(patch, of: current)
             try merged.validate(against: current)
@@ -119,7 +119,7 @@ extension ReferralService {
     /// A stay extended to a later day: its planned end and due date move, the day is kept.
     public func extendStay(_ episodeID: UUID, of id: UUID, _ extension: StayExtension, expectedVersion: Int?,
                            context: AccessContext) async throws -> ServiceEpisode {
-        try await changeEpisode(episodeID, of: id, expectedVersion: expectedVersion, context: context, subtype: "service.extend") { current, transaction in
+        try await changeEpisode(episodeID, of: id, expectedVersion: expectedVersion, context: context, subtype: .serviceExtend) { current, transaction in
             let detail = try `extension`.apply(to: current)
             let updated = try ServiceStore.replaceDetail(detail, dueOn: `extension`.until, of: current, keys: transaction.keys, on: transaction.connection)
             return (updated, ["until": .string(`extension`.until.description), "extensions": .int(detail.accommodation?.extensions?.count ?? 0)])
@@ -133,7 +133,7 @@ extension ReferralService {
         answer: @escaping @Sendable (ServiceEpisode, Int) throws -> Idempotent.Answer
     ) async throws -> Idempotent.Outcome {
         try await Idempotent.run(request, store: store, context: context, replay: { try Self.replayOnReferral(id, request, $0) }) { transaction in
-            let episode = try Self.changeEpisode(episodeID, of: id, expectedVersion: nil, subtype: "service.session.create",
+            let episode = try Self.changeEpisode(episodeID, of: id, expectedVersion: nil, subtype: .serviceSessionCreate,
                                                  on: transaction) { current, transaction in
                 try session.validate()
                 try SessionRules.checkAdding(to: current)
@@ -148,7 +148,7 @@ extension ReferralService {
     /// Corrects one session; the others and their notes stay as they are.
     public func correctSession(_ index: Int, of episodeID: UUID, referral id: UUID, _ patch: SessionPatch, expectedVersion: Int?,
                                context: AccessContext) async throws -> ServiceEpisode {
-        try await changeEpisode(episodeID, of: id, expectedVersion: expectedVersion, context: context, subtype: "service.session.update") { current, transaction in
+        try await changeEpisode(episodeID, of: id, expectedVersion: expectedVersion, context: context, subtype: .serviceSessionUpdate) { current, transaction in
             guard let sessions = current.detail.counselling, sessions.indices.contains(index) else { throw StoreError.notFound("no such session") }
             try patch.applied(to: sessions[index]).validate()
             var fields: [String] = []
@@ -164,7 +164,7 @@ extension ReferralService {
 
     /// One change to one of the recipient's episodes, under the policy, locked, versioned and audited.
     func changeEpisode(
-        _ episodeID: UUID, of id: UUID, expectedVersion: Int?, context: AccessContext, subtype: String,
+        _ episodeID: UUID, of id: UUID, expectedVersion: Int?, context: AccessContext, subtype: AuditSubtype,
         _ work: @escaping @Sendable (ServiceEpisode, StoreTransaction) throws -> (ServiceEpisode, [String: AuditDetail])
     ) async throws -> ServiceEpisode {
         try await store.transaction(context) { transaction in
@@ -174,7 +174,7 @@ extension ReferralService {
 
     /// The same inside a transaction already open (a creating request's, under its key).
     static func changeEpisode(
-        _ episodeID: UUID, of id: UUID, expectedVersion: Int?, subtype: String, on transaction: StoreTransaction,
+        _ episodeID: UUID, of id: UUID, expectedVersion: Int?, subtype: AuditSubtype, on transaction: StoreTransaction,
         _ work: (ServiceEpisode, StoreTransaction) throws -> (ServiceEpisode, [String: AuditDetail])
     ) throws -> ServiceEpisode {
         let access = try Self.authorizeEpisodes(id, .recordReferralService, on: transaction)
@@ -186,7 +186,7 @@ extension ReferralService {
         do { (updated, detail) = try work(current, transaction) } catch let failure as ValidationFailure { throw StoreError.invalid(failure) }
         var audited = detail
         audited["referral"] = .string(id.lowercasedString)
-        try transaction.audit(.update, subtype, entityKind: "service", entityID: episodeID.lowercasedString, caseID: current.caseID,
+        try transaction.audit(.update, subtype, entityKind: .service, entityID: episodeID.lowercasedString, caseID: current.caseID,
                               subjectOrganisation: access.referral.caseOrganisation, purpose: access.purpose, detail: audited)
         return updated
     }

@@ -26,7 +26,7 @@ extension ReferralService {
             }
             var detail: [String: AuditDetail] = ["handler": .string(target.lowercasedString), "taken": .bool(target == actor.userID)]
             if let previous = before.handler { detail["previous_handler"] = .string(previous.lowercasedString) }
-            try transaction.audit(.update, "referral.handler", entityKind: "referral", entityID: id.lowercasedString, caseID: updated.caseID,
+            try transaction.audit(.update, .referralHandler, entityKind: .referral, entityID: id.lowercasedString, caseID: updated.caseID,
                                   subjectOrganisation: updated.caseOrganisation, purpose: access.purpose, detail: detail)
             return View(referral: updated, side: .recipient)
         }

@@ -37,11 +37,11 @@ public struct ReferralService: Sendable {
         guard let actor = context.actor else { throw StoreError.forbidden("log in first") }
         let keys = store.keys
         return try await store.transaction(context) { transaction in
-            try transaction.authorize(.listReferrals, .collection, entityKind: "referral")
+            try transaction.authorize(.listReferrals, .collection, entityKind: .referral)
             try transaction.endLapsedReferrals()
             var detail = page.auditDetail(filters: status == nil ? [] : ["status"])
             detail["direction"] = .string(direction.rawValue)
-            try transaction.audit(.read, "referral.list", entityKind: "referral", subjectOrganisation: actor.organisationID, purpose: .referral,
+            try transaction.audit(.read, .referralList, entityKind: .referral, subjectOrganisation: actor.organisationID, purpose: .referral,
                                   detail: detail)
             transaction.commitWithNextStatement()
             return try ReferralStore.list(direction: direction, status: status, actor: actor, after: page.cursor, limit: page.limit,
@@ -55,7 +55,7 @@ public struct ReferralService: Sendable {
         return try await store.transaction(context) { transaction in
             let access = try transaction.authorizeCase(caseID, .readCaseDetails)
             let referrals = try ReferralStore.list(caseID: caseID, keys: keys, on: transaction.connection)
-            try transaction.audit(.read, "referral.list", entityKind: "referral", caseID: caseID, subjectOrganisation: access.facts.owningOrganisation,
+            try transaction.audit(.read, .referralList, entityKind: .referral, caseID: caseID, subjectOrganisation: access.facts.owningOrganisation,
                                   purpose: access.purpose, detail: ["count": .int(referrals.count)])
             return referrals
         }
@@ -78,7 +78,7 @@ public struct ReferralService: Sendable {
             }
             // The sender is the one who must find another organisation after an outside-mandate rejection.
             if side == .sender { view.coveringOrganisations = try ReferralService.suggestions(after: referral, on: transaction) }
-            try transaction.audit(.read, "referral.read", entityKind: "referral", entityID: id.lowercasedString, caseID: referral.caseID,
+            try transaction.audit(.read, .referralRead, entityKind: .referral, entityID: id.lowercasedString, caseID: referral.caseID,
                                   subjectOrganisation: referral.caseOrganisation, purpose: access.purpose,
                                   detail: ["side": .string(side.rawValue),
                                            "released_categories": .strings(view.shared == nil ? [] : referral.sharedCategories.map(\.rawValue))])
@@ -126,7 +126,7 @@ public struct ReferralService: Sendable {
             guard let actor = transaction.actor else { throw StoreError.notFound("no such referral") }
             guard let side = AccessPolicy.referralSide(actor, access.facts.facts) else { throw StoreError.notFound("no such referral") }
             try transaction.authorize(side == .recipient ? .transitionReferralAsRecipient : .transitionReferralAsSender, .referral(access.facts.facts),
-                                      entityKind: "referral", entityID: id.lowercasedString, caseID: access.facts.caseID,
+                                      entityKind: .referral, entityID: id.lowercasedString, caseID: access.facts.caseID,
                                       subjectOrganisation: access.facts.facts.caseFacts.owningOrganisation)
             guard let current = try ReferralStore.find(id, keys: keys, forUpdate: true, on: transaction.connection) else {
                 throw StoreError.notFound("no such referral")
@@ -138,7 +138,7 @@ public struct ReferralService: Sendable {
             // Before the move: while the referral is open, the case and its need are still the recipient's to see.
             if move.to == .completed, current.status != .completed, let needID = current.needID,
                try NeedStore.meet(needID, byReferral: id, actor: actor, on: transaction.connection) {
-                try transaction.audit(.update, "need.close", entityKind: "need", entityID: needID.lowercasedString, caseID: current.caseID,
+                try transaction.audit(.update, .needClose, entityKind: .need, entityID: needID.lowercasedString, caseID: current.caseID,
                                       subjectOrganisation: current.caseOrganisation, purpose: access.purpose,
                                       detail: ["outcome": "met", "referral": .string(id.lowercasedString)])
             }
@@ -146,7 +146,7 @@ public struct ReferralService: Sendable {
             var detail: [String: AuditDetail] = ["from": .string(current.status.rawValue), "to": .string(updated.status.rawValue), "side": .string(side.rawValue)]
             if let reason = move.reason { detail["reason"] = .string(reason) }
             if let business = move.businessStatus { detail["business_status"] = .string(business) }
-            try transaction.audit(.update, "referral.transition", entityKind: "referral", entityID: id.lowercasedString, caseID: current.caseID,
+            try transaction.audit(.update, .referralTransition, entityKind: .referral, entityID: id.lowercasedString, caseID: current.caseID,
                                   subjectOrganisation: current.caseOrganisation, purpose: access.purpose, detail: detail)
             if updated.status != current.status, let kind = NotificationKind.referralMove(to: updated.status) {
                 transaction.notify(Self.answerMessage(kind, updated))
@@ -172,7 +172,7 @@ public struct ReferralService: Sendable {
         return try await store.transaction(context) { transaction in
             let access = try transaction.authorizeReferral(id, .readReferral)
             let transitions = try ReferralStore.history(id, keys: keys, on: transaction.connection)
-            try transaction.audit(.read, "referral.history", entityKind: "referral", entityID: id.lowercasedString, caseID: access.facts.caseID,
+            try transaction.audit(.read, .referralHistory, entityKind: .referral, entityID: id.lowercasedString, caseID: access.facts.caseID,
                                   subjectOrganisation: access.facts.facts.caseFacts.owningOrganisation, purpose: access.purpose)
             return transitions
         }

@@ -46,7 +46,7 @@ public struct ReportService: Sendable {
                 try ReportStore.caseCounts(by: dimensions, organisation: scope, from: from, to: to, frozen: release.freezes, on: transaction.connection)
             }
         }
-        try await audit(context, "report.cases", scope: scope, detail: detail(dimensions.map(\.rawValue), release, days))
+        try await audit(context, .reportCases, scope: scope, detail: detail(dimensions.map(\.rawValue), release, days))
         return Report(table: table, cube: cube, scope: scope, release: release, period: days)
     }
 
@@ -63,7 +63,7 @@ public struct ReportService: Sendable {
                                                         minimum: minimum, on: transaction.connection)
             return (table, overall + byFirst)
         }
-        try await audit(context, "report.referrals", scope: scope, detail: detail(dimensions.map(\.rawValue), release, days))
+        try await audit(context, .reportReferrals, scope: scope, detail: detail(dimensions.map(\.rawValue), release, days))
         return Report(table: table, cube: cube, scope: scope, release: release, period: days, times: times)
     }
 
@@ -99,7 +99,7 @@ public struct ReportService: Sendable {
         let (scope, _, _) = try await authorize(context, Period(nil, fields: []), rowLevel: true)
         let cases = try await read(context) { transaction in try ReportStore.exportCases(organisation: scope, today: CalendarDate.of(Date()), on: transaction.connection) }
         let release = StatisticsExport.release(cases)
-        try await audit(context, "export", action: .execute, scope: scope,
+        try await audit(context, .export, action: .execute, scope: scope,
                         detail: ["kind": "statistics-csv", "rows": .int(release.rows.count), "left_out": .int(release.leftOut)])
         return [StatisticsExport.header] + release.rows
     }
@@ -109,7 +109,7 @@ public struct ReportService: Sendable {
     /// release allows (a refusal names the period's parameters, 422).
     func authorize(_ context: AccessContext, _ period: Period, rowLevel: Bool = false) async throws -> (UUID?, ReportRelease, ReportPeriod?) {
         guard let actor = context.actor else { throw StoreError.forbidden("log in first") }
-        try await primary.transaction(context) { try $0.authorize(.readReports, .collection, entityKind: "report") }
+        try await primary.transaction(context) { try $0.authorize(.readReports, .collection, entityKind: .report) }
         let scope = try AccessScope.nationalOrOrganisation(AccessPolicy.scope(actor, .readReports))
         let release = AccessPolicy.release(actor, rowLevel: rowLevel)
         do {
@@ -136,9 +136,9 @@ public struct ReportService: Sendable {
     }
 
     /// On the primary: a replica takes no writes.
-    func audit(_ context: AccessContext, _ subtype: String, action: AuditEvent.Action = .read, scope: UUID?, detail: [String: AuditDetail]) async throws {
+    func audit(_ context: AccessContext, _ subtype: AuditSubtype, action: AuditEvent.Action = .read, scope: UUID?, detail: [String: AuditDetail]) async throws {
         try await primary.transaction(context) { transaction in
-            try transaction.audit(action, subtype, entityKind: "report", subjectOrganisation: scope, purpose: .statistics, detail: detail)
+            try transaction.audit(action, subtype, entityKind: .report, subjectOrganisation: scope, purpose: .statistics, detail: detail)
         }
     }
 }

@@ -14,7 +14,7 @@ extension CaseService {
         return try await recordOnOpenCase(caseID, request: request, context: context) { transaction, access, actor in
             try CaseService.checkReferences(draft.providerOrganisation, needID: draft.needId, caseID: caseID, detail: draft.detail, on: transaction)
             let episode = try ServiceStore.create(caseID: caseID, draft, actor: actor, keys: keys, on: transaction.connection)
-            try transaction.audit(.create, "service.create", entityKind: "service", entityID: episode.id.lowercasedString, caseID: caseID,
+            try transaction.audit(.create, .serviceCreate, entityKind: .service, entityID: episode.id.lowercasedString, caseID: caseID,
                                   subjectOrganisation: access.facts.owningOrganisation, purpose: access.purpose,
                                   detail: ["type": .string(draft.type.rawValue), "status": .string(episode.status.rawValue)])
             return try answer(episode)
@@ -56,7 +56,7 @@ extension CaseService {
             let updated = changed.isEmpty ? current : try ServiceStore.update(current, patch, keys: keys, on: transaction.connection)
             var detail: [String: AuditDetail] = ["fields": .strings(changed)]
             if updated.status != current.status { detail["from"] = .string(current.status.rawValue); detail["to"] = .string(updated.status.rawValue) }
-            try transaction.audit(.update, "service.update", entityKind: "service", entityID: serviceID.lowercasedString, caseID: caseID,
+            try transaction.audit(.update, .serviceUpdate, entityKind: .service, entityID: serviceID.lowercasedString, caseID: caseID,
                                   subjectOrganisation: access.facts.owningOrganisation, purpose: access.purpose, detail: detail)
             return updated
         }
@@ -66,18 +66,13 @@ extension CaseService {
     public func overdueServices(page: PageRequest, context: AccessContext) async throws -> Page<(ServiceEpisode, String)> {
         guard let actor = context.actor else { throw StoreError.forbidden("log in first") }
         return try await store.transaction(context) { transaction in
-            try transaction.authorize(.listCases, .collection, entityKind: "service")
+            try transaction.authorize(.listCases, .collection, entityKind: .service)
             let found = try ServiceStore.overdue(actor: actor, today: CalendarDate.of(Date()), after: page.cursor, limit: page.limit,
                                                  keys: transaction.keys, on: transaction.connection)
-            try transaction.audit(.read, "service.overdue", entityKind: "service", subjectOrganisation: actor.organisationID, purpose: .caseManagement,
+            try transaction.audit(.read, .serviceOverdue, entityKind: .service, subjectOrganisation: actor.organisationID, purpose: .caseManagement,
                                   detail: ["count": .int(found.items.count)])
             return found
         }
-    }
-
-    /// The kinds of record a case holds that can be read one by one.
-    public enum Detail: String, Sendable {
-        case need, service, consent
     }
 
     public func need(_ id: UUID, of caseID: UUID, context: AccessContext) async throws -> Need {
@@ -94,12 +89,12 @@ extension CaseService {
 
     /// One record of a case, read and audited like the case itself.
     func readOne<Record: Sendable>(
-        _ id: UUID, of caseID: UUID, kind: Detail, context: AccessContext, _ load: @escaping @Sendable (StoreTransaction) throws -> Record?
+        _ id: UUID, of caseID: UUID, kind: CaseDetailKind, context: AccessContext, _ load: @escaping @Sendable (StoreTransaction) throws -> Record?
     ) async throws -> Record {
         try await store.transaction(context) { transaction in
             let access = try transaction.authorizeCase(caseID, .readCaseDetails)
             guard let record = try load(transaction) else { throw StoreError.notFound("no such \(kind.rawValue)") }
-            try transaction.audit(.read, kind.rawValue + ".read", entityKind: kind.rawValue, entityID: id.lowercasedString, caseID: caseID,
+            try transaction.audit(.read, kind.read, entityKind: kind.entity, entityID: id.lowercasedString, caseID: caseID,
                                   subjectOrganisation: access.facts.owningOrganisation, purpose: access.purpose)
             return record
         }

@@ -28,7 +28,7 @@ extension ReportService {
             }
             return (whole, months)
         }
-        try await audit(context, "report.turnaround", scope: scope, detail: detail([dimension.rawValue], release, days))
+        try await audit(context, .reportTurnaround, scope: scope, detail: detail([dimension.rawValue], release, days))
         let figures = Turnaround.publish(measured.groups, overall: measured.overall, release: release, within: months)
         return TurnaroundReport(dimension: dimension, figures: figures, scope: scope, release: release, period: days)
     }

@@ -26,17 +26,17 @@ public struct UserService: Sendable {
         guard let actor = context.actor else { throw StoreError.forbidden("log in first") }
         // Only hash for someone who may create users: the KDF is the expensive part.
         if !AccessPolicy.decide(actor, .createUser, .collection).isAllowed {
-            try await store.transaction(context) { try $0.authorize(.createUser, .collection, entityKind: "user") }
+            try await store.transaction(context) { try $0.authorize(.createUser, .collection, entityKind: .user) }
         }
         let hash = try await hasher.hash(draft.password)
         let checked = draft
         return try await Idempotent.run(request, store: store, context: context, collection: .createUser) { transaction in
-            try transaction.authorize(.createUser, .collection, entityKind: "user", subjectOrganisation: checked.organisationId)
+            try transaction.authorize(.createUser, .collection, entityKind: .user, subjectOrganisation: checked.organisationId)
             guard try OrganisationStore.find(checked.organisationId, on: transaction.connection) != nil else {
                 throw StoreError.invalid(ValidationFailure("organisation_id", "is not an organisation"))
             }
             let created = try UserStore.create(checked, passwordHash: hash, mustChangePassword: true, on: transaction.connection)
-            try transaction.audit(.create, "user.create", entityKind: "user", entityID: created.id.lowercasedString,
+            try transaction.audit(.create, .userCreate, entityKind: .user, entityID: created.id.lowercasedString,
                                   subjectOrganisation: checked.organisationId, purpose: .administration, detail: ["role": .string(checked.role.rawValue)])
             return try answer(created)
         }
@@ -46,7 +46,7 @@ public struct UserService: Sendable {
     public func list(organisation requested: UUID?, role: Role?, page: PageRequest, context: AccessContext) async throws -> Page<User> {
         guard let actor = context.actor else { throw StoreError.forbidden("log in first") }
         return try await store.transaction(context) { transaction in
-            try transaction.authorize(.listUsers, .collection, entityKind: "user")
+            try transaction.authorize(.listUsers, .collection, entityKind: .user)
             let reach = try AccessScope.nationalOrOrganisation(AccessPolicy.scope(actor, .listUsers))
             if let reach, let requested, requested != reach { return Page<User>(items: [], nextCursor: nil) }
             return try UserStore.list(organisation: reach ?? requested, role: role, after: page.cursor, limit: page.limit, on: transaction.connection)
@@ -57,7 +57,7 @@ public struct UserService: Sendable {
         try await store.transaction(context) { transaction in
             guard let user = try UserStore.find(id, on: transaction.connection) else { throw StoreError.notFound("no such user") }
             try transaction.authorize(.readUser, .user(UserFacts(userID: id, organisationID: user.organisationID)),
-                                      entityKind: "user", entityID: id.lowercasedString, subjectOrganisation: user.organisationID)
+                                      entityKind: .user, entityID: id.lowercasedString, subjectOrganisation: user.organisationID)
             return user
         }
     }
@@ -72,7 +72,7 @@ public struct UserService: Sendable {
         let allowed = AccessPolicy.decide(actor, .updateUser, facts).isAllowed
         if !allowed {
             try await store.transaction(context) { transaction in
-                try transaction.authorize(.updateUser, facts, entityKind: "user", entityID: id.lowercasedString, subjectOrganisation: target.organisationID)
+                try transaction.authorize(.updateUser, facts, entityKind: .user, entityID: id.lowercasedString, subjectOrganisation: target.organisationID)
             }
         }
         try patch.validate(username: target.username)
@@ -80,12 +80,12 @@ public struct UserService: Sendable {
         if let password = patch.password, allowed { hash = try await hasher.hash(password) }
         let newHash = hash
         let updated = try await store.transaction(context) { transaction in
-            try transaction.authorize(.updateUser, facts, entityKind: "user", entityID: id.lowercasedString, subjectOrganisation: target.organisationID)
+            try transaction.authorize(.updateUser, facts, entityKind: .user, entityID: id.lowercasedString, subjectOrganisation: target.organisationID)
             guard let updated = try UserStore.update(id, patch, passwordHash: newHash, expectedVersion: expectedVersion,
                                                      on: transaction.connection) else {
                 throw StoreError.notFound("no such user")
             }
-            try transaction.audit(.update, "user.update", entityKind: "user", entityID: id.lowercasedString,
+            try transaction.audit(.update, .userUpdate, entityKind: .user, entityID: id.lowercasedString,
                                   subjectOrganisation: target.organisationID, purpose: .administration, detail: ["fields": .strings(updated.changed)])
             return updated
         }
@@ -99,9 +99,9 @@ public struct UserService: Sendable {
         try await store.transaction(context) { transaction in
             guard let target = try UserStore.find(id, forUpdate: true, on: transaction.connection) else { throw StoreError.notFound("no such user") }
             try transaction.authorize(.updateUser, .user(UserFacts(userID: id, organisationID: target.organisationID)),
-                                      entityKind: "user", entityID: id.lowercasedString, subjectOrganisation: target.organisationID)
+                                      entityKind: .user, entityID: id.lowercasedString, subjectOrganisation: target.organisationID)
             let had = try SecondFactorStore.reset(id, on: transaction.connection)
-            try transaction.audit(.update, "user.second-factor-reset", entityKind: "user", entityID: id.lowercasedString,
+            try transaction.audit(.update, .userSecondFactorReset, entityKind: .user, entityID: id.lowercasedString,
                                   subjectOrganisation: target.organisationID, purpose: .administration, detail: ["had_second_factor": .bool(had)])
             guard let user = try UserStore.find(id, on: transaction.connection) else { throw StoreError.notFound("no such user") }
             return user

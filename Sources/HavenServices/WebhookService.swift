@@ -38,7 +38,7 @@ public struct WebhookService: Sendable {
             try authorize(organisation, nil, transaction)
             let issued = try WebhookStore.create(organisation: organisation, url: url, kinds: kinds, createdBy: transaction.actor?.userID,
                                                  keys: transaction.keys, on: transaction.connection)
-            try transaction.audit(.create, "webhook.create", entityKind: "webhook", entityID: issued.subscription.id.lowercasedString,
+            try transaction.audit(.create, .webhookCreate, entityKind: .webhook, entityID: issued.subscription.id.lowercasedString,
                                   subjectOrganisation: organisation, purpose: .administration, detail: ["kinds": .strings(issued.subscription.kinds)])
             return issued
         }
@@ -58,7 +58,7 @@ public struct WebhookService: Sendable {
             guard let issued = try WebhookStore.rotate(id, organisation: organisation, overlapUntil: overlapUntil, keys: transaction.keys,
                                                        on: transaction.connection)
             else { throw StoreError.notFound("no such webhook") }
-            try transaction.audit(.update, "webhook.rotate", entityKind: "webhook", entityID: id.lowercasedString, subjectOrganisation: organisation,
+            try transaction.audit(.update, .webhookRotate, entityKind: .webhook, entityID: id.lowercasedString, subjectOrganisation: organisation,
                                   purpose: .administration, detail: ["overlap_seconds": .int(Int(settings.rotationOverlap))])
             return issued
         }
@@ -70,7 +70,7 @@ public struct WebhookService: Sendable {
             guard try WebhookStore.delete(id, organisation: organisation, on: transaction.connection) else {
                 throw StoreError.notFound("no such webhook")
             }
-            try transaction.audit(.delete, "webhook.delete", entityKind: "webhook", entityID: id.lowercasedString, subjectOrganisation: organisation,
+            try transaction.audit(.delete, .webhookDelete, entityKind: .webhook, entityID: id.lowercasedString, subjectOrganisation: organisation,
                                   purpose: .administration)
         }
     }
@@ -93,14 +93,14 @@ public struct WebhookService: Sendable {
             guard try WebhookDeadLetters.replay(organisation: organisation, subscription: id, message: message, on: transaction.connection) else {
                 throw StoreError.notFound("no such dead letter")
             }
-            try transaction.audit(.execute, "webhook.replay", entityKind: "webhook", entityID: id.lowercasedString, subjectOrganisation: organisation,
+            try transaction.audit(.execute, .webhookReplay, entityKind: .webhook, entityID: id.lowercasedString, subjectOrganisation: organisation,
                                   purpose: .administration, detail: ["message": .string(message.lowercasedString)])
         }
     }
 
     /// The policy on the organisation, then the organisation itself: an unknown one is 404.
     func authorize(_ organisation: UUID, _ id: UUID?, _ transaction: StoreTransaction) throws {
-        try transaction.authorize(.manageWebhooks, .organisation(organisation), entityKind: "webhook", entityID: id?.lowercasedString,
+        try transaction.authorize(.manageWebhooks, .organisation(organisation), entityKind: .webhook, entityID: id?.lowercasedString,
                                   subjectOrganisation: organisation)
         guard try OrganisationStore.find(organisation, on: transaction.connection) != nil else {
             throw StoreError.notFound("no such organisation")

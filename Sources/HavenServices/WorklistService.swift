@@ -58,14 +58,14 @@ public struct WorklistService: Sendable {
             let connection = transaction.connection
             let now = Date()
             if can.listReferrals {
-                try transaction.authorize(.listReferrals, .collection, entityKind: "referral")
+                try transaction.authorize(.listReferrals, .collection, entityKind: .referral)
                 try transaction.endLapsedReferrals()
                 worklist.awaitingAnswer = try ReferralStore.awaitingAnswer(organisation: actor.organisationID, limit: Self.referralLimit,
                                                                            keys: keys, on: connection)
                 worklist.parts.insert(.awaitingAnswer)
             }
             if can.listCases {
-                try transaction.authorize(.listCases, .collection, entityKind: "case")
+                try transaction.authorize(.listCases, .collection, entityKind: .caseFile)
                 worklist.overdueNeeds = try NeedStore.overdue(actor: actor, now: now, limit: Self.referralLimit, keys: keys, on: connection)
                     .map { (need: $0.0, reference: $0.1) }
                 // Due by the end of today: overdue ones and those to finish today.
@@ -86,17 +86,17 @@ public struct WorklistService: Sendable {
                 worklist.openCases = try CaseStore.list(mine, actor: actor, after: nil, limit: Self.caseLimit, keys: keys, on: connection).items
             }
             if can.reviewBreakGlass {
-                try transaction.authorize(.listBreakGlassGrants, .collection, entityKind: "break-glass-grant")
+                try transaction.authorize(.listBreakGlassGrants, .collection, entityKind: .breakGlassGrant)
                 worklist.grantsToReview = try BreakGlassStore.list(actor: actor, reviewed: false, after: nil, limit: Self.referralLimit, keys: keys,
                                                                    on: connection).items
                 worklist.parts.insert(.grantsToReview)
             }
             if AccessPolicy.transferScope(actor, incoming: true) != .nothing {
-                try transaction.authorize(.listCaseTransfers, .collection, entityKind: "case-transfer")
+                try transaction.authorize(.listCaseTransfers, .collection, entityKind: .caseTransfer)
                 worklist.transfersToDecide = try CaseTransferStore.awaitingDecision(actor: actor, limit: Self.referralLimit, on: connection)
                 worklist.parts.insert(.transfersToDecide)
             }
-            try transaction.audit(.read, "worklist.read", entityKind: "worklist", subjectOrganisation: actor.organisationID, purpose: .caseManagement,
+            try transaction.audit(.read, .worklistRead, entityKind: .worklist, subjectOrganisation: actor.organisationID, purpose: .caseManagement,
                                   detail: ["referrals": .int(worklist.awaitingAnswer.count), "overdue_needs": .int(worklist.overdueNeeds.count),
                                            "services_due": .int(worklist.servicesDue.count), "closures": .int(worklist.closuresToApprove.count),
                                            "grants": .int(worklist.grantsToReview.count), "consents_expiring": .int(worklist.consentsExpiring.count),

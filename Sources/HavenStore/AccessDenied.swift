@@ -7,7 +7,7 @@ import HavenCore
 struct AccessDenied: Error {
     var decision: AccessDecision
     var operation: AccessOperation
-    var entityKind: String?
+    var entityKind: EntityKind?
     var entityID: String?
     var caseID: UUID?
     var subjectOrganisation: UUID?
@@ -17,7 +17,7 @@ extension StoreTransaction {
     /// Asks the access policy; returns the purpose to audit the access with, or throws.
     @discardableResult
     public func authorize(
-        _ operation: AccessOperation, _ target: AccessTarget, entityKind: String? = nil, entityID: String? = nil,
+        _ operation: AccessOperation, _ target: AccessTarget, entityKind: EntityKind? = nil, entityID: String? = nil,
         caseID: UUID? = nil, subjectOrganisation: UUID? = nil
     ) throws -> Purpose {
         guard let actor else {
@@ -33,13 +33,13 @@ extension Store {
     func recordDenial(_ denial: AccessDenied, context: AccessContext) async throws -> StoreError {
         try await transaction(context) { transaction in
             try transaction.audit(
-                .execute, "access.denied", outcome: .denied, entityKind: denial.entityKind, entityID: denial.entityID,
+                .execute, .accessDenied, outcome: .denied, entityKind: denial.entityKind, entityID: denial.entityID,
                 caseID: denial.caseID, subjectOrganisation: denial.subjectOrganisation,
                 purpose: .caseManagement,
                 detail: ["operation": .string(denial.operation.rawValue), "answer": denial.decision == .notFound ? "404" : "403"])
         }
         return denial.decision == .notFound
-            ? StoreError.notFound("no such \(denial.entityKind ?? "resource")")
+            ? StoreError.notFound("no such \(denial.entityKind?.rawValue ?? "resource")")
             : StoreError.forbidden("your role does not allow \(denial.operation.rawValue) here")
     }
 }

@@ -21,9 +21,9 @@ enum AuditWriter {
                 $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)
             """,
             [
-                event.recordedMicroseconds, event.action.rawValue, event.type, event.subtype, event.outcome.rawValue,
+                event.recordedMicroseconds, event.action.rawValue, event.type, event.subtype.rawValue, event.outcome.rawValue,
                 event.actorUser, event.actorOrganisation, event.actorRole?.rawValue, event.actorAddress,
-                event.entityKind, event.entityID, event.caseID, event.subjectOrganisation, event.purpose.rawValue,
+                event.entityKind?.rawValue, event.entityID, event.caseID, event.subjectOrganisation, event.purpose.rawValue,
                 detail, event.requestID, key.id, mac,
             ]))
     }
@@ -43,9 +43,9 @@ enum AuditWriter {
                  WITH ORDINALITY AS t(rec, act, typ, sub, outc, au, ao, ar, ip, ek, eid, cid, so, pur, det, rid, mac, n)
             ORDER BY n
             """, [
-                column { String($0.recordedMicroseconds) }, column(\.action.rawValue), column(\.type), column(\.subtype), column(\.outcome.rawValue),
+                column { String($0.recordedMicroseconds) }, column(\.action.rawValue), column(\.type), column(\.subtype.rawValue), column(\.outcome.rawValue),
                 column { $0.actorUser?.uuidString }, column { $0.actorOrganisation?.uuidString }, column { $0.actorRole?.rawValue },
-                column(\.actorAddress), column(\.entityKind), column(\.entityID), column { $0.caseID?.uuidString },
+                column(\.actorAddress), column(\.entityKind?.rawValue), column(\.entityID), column { $0.caseID?.uuidString },
                 column { $0.subjectOrganisation?.uuidString }, column(\.purpose.rawValue), column(\.detailJSON), column(\.requestID),
                 key.id, PGTextArray(zip(events, positions).map { event, position in
                     var signed = event.canonicalBytes

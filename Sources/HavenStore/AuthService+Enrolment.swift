@@ -42,7 +42,7 @@ extension AuthService {
                 codes = try SecondFactorStore.install(actor.userID, secret: found.secret, lastStep: found.step, keys: transaction.keys, on: connection)
                 return true
             }
-            try transaction.audit(.update, "auth.second-factor-enrol", outcome: check == .passed ? .success : .denied, entityKind: "user",
+            try transaction.audit(.update, .authSecondFactorEnrol, outcome: check == .passed ? .success : .denied, entityKind: .user,
                                   entityID: actor.userID.lowercasedString, subjectOrganisation: actor.organisationID, purpose: .authentication,
                                   detail: check == .passed ? ["recovery_codes": .int(codes.count)] : ["reason": .string(check == .locked ? "locked" : "code-wrong")])
             switch check {

@@ -76,7 +76,7 @@ public struct AuthService: Sendable {
         let outcome: Result<LoginSuccess, LoginFailure> = try await store.transaction(context) { transaction in
             let connection = transaction.connection
             guard let record else {
-                try transaction.audit(.execute, "auth.login-failed", outcome: .denied, entityKind: "user", purpose: .authentication,
+                try transaction.audit(.execute, .authLoginFailed, outcome: .denied, entityKind: .user, purpose: .authentication,
                                       detail: ["reason": .string(LoginFailure.unknownUser.rawValue)])
                 return .failure(.invalidCredentials)
             }
@@ -118,9 +118,9 @@ public struct AuthService: Sendable {
                     try AuthService.countFailure(lockout, actor: actor, settings: settings, now: now, on: transaction)
                 }
                 try transaction.audit(AuditEvent(
-                    recorded: now, action: .execute, subtype: "auth.login-failed", outcome: .denied,
+                    recorded: now, action: .execute, subtype: .authLoginFailed, outcome: .denied,
                     actorUser: actor.userID, actorOrganisation: actor.organisationID, actorRole: actor.role,
-                    entityKind: "user", entityID: record.id.lowercasedString, subjectOrganisation: organisation,
+                    entityKind: .user, entityID: record.id.lowercasedString, subjectOrganisation: organisation,
                     purpose: .authentication, detail: ["reason": .string(failure.rawValue)]))
                 return .failure(failure)
             }
@@ -133,16 +133,16 @@ public struct AuthService: Sendable {
             guard let user = try UserStore.find(record.id, on: connection) else { return .failure(.invalidCredentials) }
             if recoveryCodeUsed {
                 try transaction.audit(AuditEvent(
-                    recorded: now, action: .execute, subtype: "auth.recovery-code-used", outcome: .success,
+                    recorded: now, action: .execute, subtype: .authRecoveryCodeUsed, outcome: .success,
                     actorUser: actor.userID, actorOrganisation: actor.organisationID, actorRole: actor.role,
-                    entityKind: "user", entityID: record.id.lowercasedString, subjectOrganisation: organisation,
+                    entityKind: .user, entityID: record.id.lowercasedString, subjectOrganisation: organisation,
                     purpose: .authentication, detail: ["unused": .int(try SecondFactorStore.unusedRecoveryCodes(record.id, on: connection))]))
             }
             let enrolling = user.role.requiresSecondFactor && !user.hasSecondFactor
             try transaction.audit(AuditEvent(
-                recorded: now, action: .execute, subtype: "auth.login", outcome: .success,
+                recorded: now, action: .execute, subtype: .authLogin, outcome: .success,
                 actorUser: actor.userID, actorOrganisation: actor.organisationID, actorRole: actor.role,
-                entityKind: "user", entityID: record.id.lowercasedString, subjectOrganisation: organisation,
+                entityKind: .user, entityID: record.id.lowercasedString, subjectOrganisation: organisation,
                 purpose: .authentication, detail: enrolling ? ["second_factor": "enrolment-required"] : [:]))
             return .success(LoginSuccess(token: session.token, expiresAt: session.expiresAt, user: user))
         }
@@ -160,7 +160,7 @@ public struct AuthService: Sendable {
     public func logout(tokenHash: [UInt8], context: AccessContext) async throws {
         try await store.transaction(context) { transaction in
             try SessionStore.revoke(tokenHash: tokenHash, on: transaction.connection)
-            try transaction.audit(.execute, "auth.logout", entityKind: "user", entityID: transaction.actor?.userID.lowercasedString,
+            try transaction.audit(.execute, .authLogout, entityKind: .user, entityID: transaction.actor?.userID.lowercasedString,
                                   subjectOrganisation: transaction.actor?.organisationID, purpose: .authentication)
         }
     }
@@ -178,7 +178,7 @@ public struct AuthService: Sendable {
         let refusal: String? = try await store.transaction(context) { transaction in
             let check = try AuthService.secondCheck(actor: actor, settings: settings, on: transaction) { matches }
             guard check != .passed else { return nil }
-            try transaction.audit(.update, "auth.password-change", outcome: .denied, entityKind: "user",
+            try transaction.audit(.update, .authPasswordChange, outcome: .denied, entityKind: .user,
                                   entityID: actor.userID.lowercasedString, subjectOrganisation: actor.organisationID,
                                   purpose: .authentication, detail: ["reason": .string(check == .locked ? "locked" : "current-password-wrong")])
             return check == .locked ? "cannot be checked now: too many wrong attempts; try again later" : "is not your current password"
@@ -191,7 +191,7 @@ public struct AuthService: Sendable {
         let hash = try await hasher.hash(new)
         try await store.transaction(context) { transaction in
             try UserStore.changePassword(actor.userID, passwordHash: hash, keepSession: tokenHash, on: transaction.connection)
-            try transaction.audit(.update, "auth.password-change", entityKind: "user", entityID: actor.userID.lowercasedString,
+            try transaction.audit(.update, .authPasswordChange, entityKind: .user, entityID: actor.userID.lowercasedString,
                                   subjectOrganisation: actor.organisationID, purpose: .authentication, detail: ["fields": ["password"]])
         }
     }
@@ -226,9 +226,9 @@ public struct AuthService: Sendable {
             }
             var detail: [String: AuditDetail] = ["method": .string(password != nil ? "password" : "totp")]
             if check == .locked { detail["reason"] = "locked" }
-            try transaction.audit(.execute, check == .passed ? "auth.reauthenticate" : "auth.reauthenticate-failed",
+            try transaction.audit(.execute, check == .passed ? .authReauthenticate : .authReauthenticateFailed,
                                   outcome: check == .passed ? .success : .denied,
-                                  entityKind: "user", entityID: actor.userID.lowercasedString, subjectOrganisation: actor.organisationID,
+                                  entityKind: .user, entityID: actor.userID.lowercasedString, subjectOrganisation: actor.organisationID,
                                   purpose: .authentication, detail: detail)
             return check == .passed
         }
@@ -270,16 +270,16 @@ public struct AuthService: Sendable {
         if next.lockedUntil != nil && next.lockedUntil != state.lockedUntil {
             // The actor named outright: at login the transaction has none yet.
             try transaction.audit(AuditEvent(
-                recorded: now, action: .update, subtype: "auth.lockout", outcome: .denied,
+                recorded: now, action: .update, subtype: .authLockout, outcome: .denied,
                 actorUser: actor.userID, actorOrganisation: actor.organisationID, actorRole: actor.role,
-                entityKind: "user", entityID: actor.userID.lowercasedString, subjectOrganisation: actor.organisationID,
+                entityKind: .user, entityID: actor.userID.lowercasedString, subjectOrganisation: actor.organisationID,
                 purpose: .authentication))
         }
     }
 
     /// Records a rejected bearer token (S8: every authentication decision is audited).
     public func recordRejectedToken(context: AccessContext, reason: String) async throws {
-        try await recordRefusal("auth.token-rejected", context: context, detail: ["reason": .string(reason)])
+        try await recordRefusal(.authTokenRejected, context: context, detail: ["reason": .string(reason)])
     }
 
     /// An address starts being held back (`limit`: what it sent too much of). Once per spell,
@@ -287,7 +287,7 @@ public struct AuthService: Sendable {
     /// whether or not its event could be written (a lost database must not turn 429 into 503).
     public func recordRateLimited(context: AccessContext, limit: String) async {
         do {
-            try await recordRefusal("auth.rate-limited", context: context, detail: ["limit": .string(limit)])
+            try await recordRefusal(.authRateLimited, context: context, detail: ["limit": .string(limit)])
         } catch {
             store.logger.error("could not record a rate-limited address", metadata: ["error": "\(PGError.loggable(error))"])
         }
@@ -295,15 +295,15 @@ public struct AuthService: Sendable {
 
     /// A user who must change their password asked for something else.
     public func recordPasswordChangeRequired(context: AccessContext) async throws {
-        try await recordRefusal("auth.password-change-required", context: context, detail: [:])
+        try await recordRefusal(.authPasswordChangeRequired, context: context, detail: [:])
     }
 
     /// A user who must enrol a second factor asked for something else.
     public func recordEnrolmentRequired(context: AccessContext) async throws {
-        try await recordRefusal("auth.second-factor-enrolment-required", context: context, detail: [:])
+        try await recordRefusal(.authSecondFactorEnrolmentRequired, context: context, detail: [:])
     }
 
-    private func recordRefusal(_ subtype: String, context: AccessContext, detail: [String: AuditDetail]) async throws {
+    private func recordRefusal(_ subtype: AuditSubtype, context: AccessContext, detail: [String: AuditDetail]) async throws {
         try await store.transaction(context) { transaction in
             try transaction.audit(.execute, subtype, outcome: .denied, purpose: .authentication, detail: detail)
         }

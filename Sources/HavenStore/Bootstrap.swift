@@ -28,7 +28,7 @@ public enum Bootstrap {
             let draft = UserDraft(organisationId: organisation, role: .admin, username: "admin", displayName: "Bootstrap administrator", password: password)
             let user = try UserStore.create(draft, passwordHash: hash, mustChangePassword: true, on: connection)
             try transaction.audit(AuditEvent(
-                recorded: Date(), action: .create, subtype: "user.create", entityKind: "user", entityID: user.id.lowercasedString,
+                recorded: Date(), action: .create, subtype: .userCreate, entityKind: .user, entityID: user.id.lowercasedString,
                 subjectOrganisation: organisation, purpose: .administration, detail: ["role": "admin", "bootstrap": true]))
             return Admin(username: "admin", password: password)
         }

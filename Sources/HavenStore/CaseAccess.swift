@@ -7,8 +7,8 @@ extension StoreTransaction {
     /// actor's scope both answer 404 (the second is audited as a denial).
     public func authorizeCase(_ id: UUID, _ operation: AccessOperation) throws -> (facts: CaseFacts, status: CaseStatus, purpose: Purpose) {
         guard let actor else { throw StoreError.notFound("no such case") }
-        guard let found = try CaseStore.facts(id, actor: actor, on: connection) else { throw missing("case", id, operation) }
-        let purpose = try authorize(operation, .caseRecord(found.facts), entityKind: "case", entityID: id.lowercasedString,
+        guard let found = try CaseStore.facts(id, actor: actor, on: connection) else { throw missing(.caseFile, id, operation) }
+        let purpose = try authorize(operation, .caseRecord(found.facts), entityKind: .caseFile, entityID: id.lowercasedString,
                                     caseID: id, subjectOrganisation: found.facts.owningOrganisation)
         return (found.facts, found.status, purpose)
     }
@@ -20,8 +20,8 @@ extension StoreTransaction {
         -> (file: CaseFile, facts: CaseFacts, purpose: Purpose) {
         guard let actor else { throw StoreError.notFound("no such case") }
         let fetched = try CaseStore.factsAndFile(id, actor: actor, keys: keys, open: open, on: connection)
-        guard let found = fetched.found else { throw missing("case", id, operation) }
-        let purpose = try authorize(operation, .caseRecord(found.facts), entityKind: "case", entityID: id.lowercasedString,
+        guard let found = fetched.found else { throw missing(.caseFile, id, operation) }
+        let purpose = try authorize(operation, .caseRecord(found.facts), entityKind: .caseFile, entityID: id.lowercasedString,
                                     caseID: id, subjectOrganisation: found.facts.owningOrganisation)
         guard let file = try fetched.file() else { throw StoreError.notFound("no such case") }
         return (file, found.facts, purpose)
@@ -30,8 +30,8 @@ extension StoreTransaction {
     /// The same for a break-glass grant, then the grant itself (through row-level security). A
     /// missing grant answers in the denial's words, so the two cannot be told apart.
     public func authorizeAndLoadGrant(_ id: UUID, _ operation: AccessOperation) throws -> (grant: BreakGlassGrant, purpose: Purpose) {
-        guard let found = try BreakGlassStore.facts(id, on: connection) else { throw missing("break-glass-grant", id, operation) }
-        let purpose = try authorize(operation, .grant(found.facts), entityKind: "break-glass-grant", entityID: id.lowercasedString,
+        guard let found = try BreakGlassStore.facts(id, on: connection) else { throw missing(.breakGlassGrant, id, operation) }
+        let purpose = try authorize(operation, .grant(found.facts), entityKind: .breakGlassGrant, entityID: id.lowercasedString,
                                     caseID: found.caseID, subjectOrganisation: found.facts.caseOrganisation)
         guard let grant = try BreakGlassStore.find(id, keys: keys, on: connection) else { throw StoreError.notFound("no such break-glass-grant") }
         return (grant, purpose)
@@ -41,8 +41,8 @@ extension StoreTransaction {
     /// the answer already reflects it.
     public func authorizeReferral(_ id: UUID, _ operation: AccessOperation) throws -> (facts: ReferralStore.Facts, purpose: Purpose) {
         guard let actor else { throw StoreError.notFound("no such referral") }
-        guard var found = try ReferralStore.facts(id, actor: actor, on: connection) else { throw missing("referral", id, operation) }
-        let purpose = try authorize(operation, .referral(found.facts), entityKind: "referral", entityID: id.lowercasedString,
+        guard var found = try ReferralStore.facts(id, actor: actor, on: connection) else { throw missing(.referral, id, operation) }
+        let purpose = try authorize(operation, .referral(found.facts), entityKind: .referral, entityID: id.lowercasedString,
                                     caseID: found.caseID, subjectOrganisation: found.facts.caseFacts.owningOrganisation)
         if found.status.isOpen && found.consent != .active, let reason = try ReferralStore.endIfConsentLapsed(id, on: connection) {
             try auditLapsedEnds([ReferralStore.LapsedEnd(id: id, caseID: found.caseID, caseOrganisation: found.facts.caseFacts.owningOrganisation,
@@ -75,7 +75,7 @@ extension StoreTransaction {
             var detail: [String: AuditDetail] = ["to": "cancelled", "reason": .string(end.reason ?? "consent-lapsed")]
             if let from = end.from { detail["from"] = .string(from) }
             try auditAsHaven(AuditEvent(
-                recorded: Date(), action: .update, subtype: "referral.transition", entityKind: "referral", entityID: end.id.lowercasedString,
+                recorded: Date(), action: .update, subtype: .referralTransition, entityKind: .referral, entityID: end.id.lowercasedString,
                 caseID: end.caseID, subjectOrganisation: end.caseOrganisation, purpose: .referral, detail: detail))
         }
     }
@@ -86,7 +86,7 @@ extension StoreTransaction {
     /// the same `access.denied` event in the caller's trail, naming no case and no owner, so
     /// neither the answer nor the caller's supervisor can tell an unknown id from another
     /// organisation's record.
-    func missing(_ kind: String, _ id: UUID, _ operation: AccessOperation) -> AccessDenied {
+    func missing(_ kind: EntityKind, _ id: UUID, _ operation: AccessOperation) -> AccessDenied {
         AccessDenied(decision: .notFound, operation: operation, entityKind: kind, entityID: id.lowercasedString, caseID: nil, subjectOrganisation: nil)
     }
 }

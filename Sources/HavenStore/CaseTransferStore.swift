@@ -109,8 +109,8 @@ extension StoreTransaction {
     public func authorizeTransfer(_ id: UUID, _ operation: AccessOperation) throws -> (transfer: CaseTransfer, purpose: Purpose) {
         guard let actor, let transfer = try CaseTransferStore.find(id, forUpdate: operation != .readCaseTransfer, on: connection),
               let found = try CaseStore.facts(transfer.caseID, actor: actor, on: connection)
-        else { throw missing("case-transfer", id, operation) }
-        let purpose = try authorize(operation, .transfer(transfer.facts(case: found.facts)), entityKind: "case-transfer",
+        else { throw missing(.caseTransfer, id, operation) }
+        let purpose = try authorize(operation, .transfer(transfer.facts(case: found.facts)), entityKind: .caseTransfer,
                                     entityID: id.lowercasedString, caseID: transfer.caseID, subjectOrganisation: transfer.fromOrganisation)
         return (transfer, purpose)
     }

@@ -27,7 +27,7 @@ public enum FreeTextSealing {
         if total > 0 {
             let count = total
             try await store.transaction(.system) { transaction in
-                try transaction.audit(.update, "keys.seal-free-text", purpose: .administration, detail: ["rows": .int(count)])
+                try transaction.audit(.update, .keysSealFreeText, purpose: .administration, detail: ["rows": .int(count)])
             }
         }
         return total

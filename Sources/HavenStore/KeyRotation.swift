@@ -68,7 +68,7 @@ public enum KeyRotation {
         total += try await reindexBlindIndexes(store: store, batch: batch)
         let count = total
         try await store.transaction(.system) { transaction in
-            try transaction.audit(.update, "keys.rotate", purpose: .administration,
+            try transaction.audit(.update, .keysRotate, purpose: .administration,
                                   detail: ["key": .string(transaction.keys.currentKeyID), "values": .int(count)])
         }
         return total

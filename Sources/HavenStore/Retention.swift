@@ -63,7 +63,7 @@ public enum Retention {
                     let id: UUID = try row.decode(at: 0)
                     let organisation: UUID = try row.decode(at: 1)
                     if try anonymise(id, on: transaction.connection) {
-                        try transaction.audit(.update, "case.anonymise", entityKind: "case", entityID: id.lowercasedString, caseID: id,
+                        try transaction.audit(.update, .caseAnonymise, entityKind: .caseFile, entityID: id.lowercasedString, caseID: id,
                                               subjectOrganisation: organisation, purpose: .retention, detail: ["reason": "retention-due"])
                     }
                 }

@@ -220,8 +220,8 @@ public final class StoreTransaction {
 
     /// An event stamped now, from this transaction's actor.
     public func audit(
-        _ action: AuditEvent.Action, _ subtype: String, outcome: AuditEvent.Outcome = .success,
-        entityKind: String? = nil, entityID: String? = nil, caseID: UUID? = nil, subjectOrganisation: UUID? = nil,
+        _ action: AuditEvent.Action, _ subtype: AuditSubtype, outcome: AuditEvent.Outcome = .success,
+        entityKind: EntityKind? = nil, entityID: String? = nil, caseID: UUID? = nil, subjectOrganisation: UUID? = nil,
         purpose: Purpose, detail: [String: AuditDetail] = [:]
     ) throws {
         try audit(AuditEvent(

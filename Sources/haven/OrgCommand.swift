@@ -46,7 +46,7 @@ struct OrgCreateCommand: AsyncParsableCommand {
         let organisation = try await OperatorSession.with(database) { session in
             try await session.store.transaction(.system) { transaction in
                 let organisation = try OrganisationStore.create(draft, on: transaction.connection)
-                try transaction.audit(.create, "organisation.create", entityKind: "organisation", entityID: organisation.id.lowercasedString,
+                try transaction.audit(.create, .organisationCreate, entityKind: .organisation, entityID: organisation.id.lowercasedString,
                                       subjectOrganisation: organisation.id, purpose: .administration, detail: ["via": "cli"])
                 return organisation
             }

@@ -49,7 +49,7 @@ struct UserCreateCommand: AsyncParsableCommand {
             await hasher.shutdown()
             return try await session.store.transaction(.system) { transaction in
                 let created = try UserStore.create(draft, passwordHash: hash, mustChangePassword: false, on: transaction.connection)
-                try transaction.audit(.create, "user.create", entityKind: "user", entityID: created.id.lowercasedString,
+                try transaction.audit(.create, .userCreate, entityKind: .user, entityID: created.id.lowercasedString,
                                       subjectOrganisation: organisation.id, purpose: .administration,
                                       detail: ["via": "cli", "role": .string(role.rawValue)])
                 return created
@@ -80,7 +80,7 @@ struct UserResetSecondFactorCommand: AsyncParsableCommand {
                       let user = try UserStore.find(id, on: transaction.connection)
                 else { throw ValidationError("--username: no such user") }
                 _ = try SecondFactorStore.reset(id, on: transaction.connection)
-                try transaction.audit(.update, "user.second-factor-reset", entityKind: "user", entityID: id.lowercasedString,
+                try transaction.audit(.update, .userSecondFactorReset, entityKind: .user, entityID: id.lowercasedString,
                                       subjectOrganisation: user.organisationID, purpose: .administration, detail: ["via": "cli"])
             }
         }

@@ -9,9 +9,9 @@ import Testing
     static let subject = UUID(uuidString: "6F1C2A4E-0000-4000-8000-000000000004")!
 
     static let sample = AuditEvent(
-        recorded: Date(timeIntervalSince1970: 1_800_000_000.123456), action: .update, subtype: "referral.transition",
+        recorded: Date(timeIntervalSince1970: 1_800_000_000.123456), action: .update, subtype: .referralTransition,
         outcome: .success, actorUser: user, actorOrganisation: organisation, actorRole: .caseworker, actorAddress: "192.0.2.10",
-        entityKind: "referral", entityID: "ref-1", caseID: caseID, subjectOrganisation: subject, purpose: .caseManagement,
+        entityKind: .referral, entityID: "ref-1", caseID: caseID, subjectOrganisation: subject, purpose: .caseManagement,
         detail: ["from": "requested", "to": "accepted", "fields": ["status", "status_reason"]], requestID: "req-1")
 
     @Test func deterministic() {
@@ -36,7 +36,7 @@ import Testing
         switch field {
         case "recorded": event.recorded = event.recorded.addingTimeInterval(0.000001)
         case "action": event.action = .read
-        case "subtype": event.subtype = "referral.transitioN"
+        case "subtype": event.subtype = .referralHandler
         case "outcome": event.outcome = .denied
         case "actorUser": event.actorUser = other
         case "actorUser=nil": event.actorUser = nil
@@ -45,7 +45,7 @@ import Testing
         case "actorRole=nil": event.actorRole = nil
         case "actorAddress": event.actorAddress = "192.0.2.11"
         case "actorAddress=nil": event.actorAddress = nil
-        case "entityKind": event.entityKind = "case"
+        case "entityKind": event.entityKind = .caseFile
         case "entityID": event.entityID = "ref-2"
         case "caseID": event.caseID = other
         case "caseID=nil": event.caseID = nil
@@ -92,7 +92,7 @@ import Testing
 
     /// The exact encoding, so the database-side verifier and this code cannot drift apart.
     @Test func knownAnswerForAMinimalEvent() {
-        let event = AuditEvent(recorded: Date(timeIntervalSince1970: 0), action: .create, subtype: "a.b", purpose: .audit)
+        let event = AuditEvent(recorded: Date(timeIntervalSince1970: 0), action: .create, subtype: .needClose, purpose: .audit)
         var expected = Array("haven-audit-v1".utf8)
         func field(_ text: String) {
             let utf8 = Array(text.utf8)
@@ -101,14 +101,14 @@ import Testing
         let absent: [UInt8] = [0xFF, 0xFF, 0xFF, 0xFF]
         field("0")  // recorded microseconds
         field("C")
-        field("a.b")
+        field("need.close")
         field("success")
         for _ in 0..<8 { expected += absent }  // actor user/org/role/address, entity kind/id, case, subject org
         field("audit")
         field("{}")
         expected += absent  // request id
         #expect(event.canonicalBytes == expected)
-        #expect(event.type == "a")
+        #expect(event.type == "need")
     }
 
     @Test func recordedIsKeptToTheMicrosecond() {
@@ -124,9 +124,9 @@ import Testing
     @Test func typeIsTheSubtypePrefix() {
         var event = Self.sample
         #expect(event.type == "referral")
-        event.subtype = "auth.login-failed"
+        event.subtype = .authLoginFailed
         #expect(event.type == "auth")
-        event.subtype = "export"
+        event.subtype = .export
         #expect(event.type == "export")
     }
 

@@ -49,8 +49,8 @@ import Testing
             #expect(CaseTransferStatus.requested.allows(target) == (target != .requested))
             for ended in [CaseTransferStatus.accepted, .declined, .cancelled] { #expect(!ended.allows(target)) }
         }
-        #expect(CaseTransferEvent.of(.accepted).rawValue == "case.transferred")
-        #expect(Set(CaseTransferStatus.allCases.map { CaseTransferEvent.of($0) }).count == CaseTransferEvent.allCases.count)
+        #expect(AuditSubtype.transfer(.accepted).rawValue == "case.transferred")
+        #expect(Set(CaseTransferStatus.allCases.map { AuditSubtype.transfer($0) }).count == CaseTransferStatus.allCases.count)
     }
 
     @Test func afterATransferTheNewOwnerFollowsUpTheReferralsTheOldOneSent() {
