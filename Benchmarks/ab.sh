@@ -8,8 +8,12 @@
 #   Benchmarks/ab.sh /tmp/haven-before .build/release/haven /v1/cases/{id} 10 8
 #   ARGS_B="--event-loop-threads 2" Benchmarks/ab.sh BIN BIN   # one binary, two settings
 #
-# PATH may hold {id}: the first case the seeded caseworker sees. The seeded folder is kept in
-# $AB_WORK (default /tmp/haven-ab) for the next comparison; delete it to start afresh.
+# PATH may hold {id}: the first case the seeded caseworker sees. PATH `referral-create` posts new
+# referrals instead, as Benchmarks/sections/cases.sh does (on one of the caseworker's open cases,
+# under a live consent naming the recipient). The seeded folder is kept in $AB_WORK (default
+# /tmp/haven-ab) for the next comparison; delete it to start afresh.
+#
+#   ARGS_B=--no-delivery Benchmarks/ab.sh BIN BIN referral-create   # what delivering notifications costs
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
@@ -43,6 +47,23 @@ pid=$(start "$A"); ready
 CASEWORKER=$(python3 "$TOOLS" login-field "$W/logins.json" caseworker 0 username)
 TOKEN=$(python3 "$TOOLS" login "http://127.0.0.1:$PORT" "$CASEWORKER" synthetic-seed-passphrase)
 CASE=$(python3 "$TOOLS" get "http://127.0.0.1:$PORT/v1/cases?limit=1" "$TOKEN" items.0.id)
+SCRIPT=()
+if [ "$TARGET" = referral-create ]; then
+    psql_owner() { "$PGBIN/psql" -Atq "$HAVEN_MIGRATION_DATABASE_URL" -c "$1"; }
+    CW_ID=$(psql_owner "SELECT id FROM app_user WHERE username = '$CASEWORKER'")
+    read -r CASE CONSENT RECIPIENT SERVICE <<<"$(psql_owner "SELECT c.id, k.id, lower(p->>'recipient_organisation'), n.service_type
+        FROM case_file c JOIN consent k ON k.case_id = c.id AND k.withdrawn_at IS NULL AND (k.expires_at IS NULL OR k.expires_at > now())
+        CROSS JOIN LATERAL jsonb_array_elements(k.provisions) p JOIN need n ON n.case_id = c.id
+        JOIN organisation o ON o.id = (p->>'recipient_organisation')::uuid AND o.accepts_referrals AND n.service_type = ANY(o.service_types)
+        WHERE c.assigned_to = '$CW_ID' AND c.status = 'open' AND p->'categories' ? 'profile' LIMIT 1" | tr '|' ' ')"
+    cat >"$W/referral.lua" <<LUA
+wrk.method = "POST"
+wrk.body = '{"to_organisation":"$RECIPIENT","service_type":"$SERVICE","consent_id":"$CONSENT","shared_categories":["profile"]}'
+wrk.headers["Content-Type"] = "application/json"
+LUA
+    SCRIPT=(-s "$W/referral.lua")
+    TARGET="/v1/cases/{id}/referrals"
+fi
 kill "$pid"; wait "$pid" 2>/dev/null || true
 URL="http://127.0.0.1:$PORT${TARGET/\{id\}/$CASE}"
 
@@ -50,10 +71,10 @@ ticks() { awk '{print $14 + $15}' "/proc/$1/stat" 2>/dev/null || echo 0; }
 postgres_ticks() { for p in $(pgrep -u postgres postgres || pgrep -x postgres); do ticks "$p"; done | awk '{s += $1} END {print s + 0}'; }
 run() { # binary label extra-args
     local pid; pid=$(start "$1" "${3:-}"); ready
-    wrk -t2 -c64 -d2s -H "Authorization: Bearer $TOKEN" "$URL" >/dev/null 2>&1
+    wrk -t2 -c64 -d2s "${SCRIPT[@]}" -H "Authorization: Bearer $TOKEN" "$URL" >/dev/null 2>&1
     local h0 p0 h1 p1 out
     h0=$(ticks "$pid"); p0=$(postgres_ticks)
-    out=$(wrk -t2 -c64 -d"${SECS}s" -H "Authorization: Bearer $TOKEN" "$URL" 2>&1)
+    out=$(wrk -t2 -c64 -d"${SECS}s" "${SCRIPT[@]}" -H "Authorization: Bearer $TOKEN" "$URL" 2>&1)
     h1=$(ticks "$pid"); p1=$(postgres_ticks)
     kill "$pid"; wait "$pid" 2>/dev/null || true
     python3 - "$2" "$out" "$((h1 - h0))" "$((p1 - p0))" "$SECS" <<'PY'

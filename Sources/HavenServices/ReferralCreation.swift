@@ -72,9 +72,10 @@ extension ReferralService {
             if draft.priority == nil { priority = need.priority }
         }
         guard let serviceType else { throw invalid("service_type", "is required when need_id is not given") }
-        // Locked until the referral commits: a withdrawal waits for it and then cancels it, or
-        // went first and is seen here.
-        guard let consent = try ConsentStore.find(draft.consentId, caseID: file.id, keys: keys, forUpdate: true, on: connection) else {
+        // Share-locked until the referral commits: a withdrawal or an amendment waits for it and
+        // then ends it, or went first and is seen here. Shared, so referrals under one consent do
+        // not wait for each other.
+        guard let consent = try ConsentStore.find(draft.consentId, caseID: file.id, keys: keys, forShare: true, on: connection) else {
             throw invalid("consent_id", "is not a consent of this case")
         }
         let missing = consent.missingCategories(Set(draft.sharedCategories), for: recipient.id, at: Date())

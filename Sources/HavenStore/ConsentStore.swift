@@ -71,8 +71,12 @@ public enum ConsentStore {
         }
     }
 
-    public static func find(_ id: UUID, caseID: UUID, keys: KeyRing, forUpdate: Bool = false, on connection: PGConnection) throws -> Consent? {
-        let sql = "SELECT " + wholeColumns + " FROM consent WHERE id = $1 AND case_id = $2" + (forUpdate ? " FOR UPDATE" : "")
+    /// One consent of a case. `forUpdate` locks it for a change of its own (a withdrawal, an
+    /// amendment); `forShare` for a record that relies on it (a referral): any number of those
+    /// go on side by side, and a change waits for them all to commit, or went first and is seen.
+    public static func find(_ id: UUID, caseID: UUID, keys: KeyRing, forUpdate: Bool = false, forShare: Bool = false,
+                            on connection: PGConnection) throws -> Consent? {
+        let sql = "SELECT " + wholeColumns + " FROM consent WHERE id = $1 AND case_id = $2" + (forUpdate ? " FOR UPDATE" : forShare ? " FOR SHARE" : "")
         return try connection.query(sql, [id, caseID]).first.map { try decode($0, keys: keys, assessed: true) }
     }
 

@@ -2,6 +2,8 @@ import Foundation
 import HavenCore
 import HTTPTypes
 import HummingbirdTesting
+@testable import HavenStore
+import Postgres
 import Testing
 
 /// Optimistic concurrency on cases (`If-Match` / `ETag`) and reference allocation under
@@ -129,6 +131,42 @@ struct CasesConcurrencyTests {
             #expect(references.allSatisfy { $0.wholeMatch(of: /^MD-\d{4}-\d{6}$/) != nil })
             let stored = try CaseKit.ownerRows(app, "SELECT reference FROM case_file WHERE organisation_id = $1", [org.id]).compactMap { $0[0] }
             #expect(stored.count == 50 && Set(stored).count == 50)
+        }
+    }
+
+    @Test("referrals under one consent do not wait for each other; a withdrawal waits for them, then ends them")
+    func referralsShareTheirConsentsLock() async throws {
+        try await TestApp.run { app, client in
+            let scene = try await CasesPartnerViewTests.scene(app, client)
+            let (first, consent) = try await CasesPartnerViewTests.refer(client, scene, ["profile"])
+            // Another referral under way on this consent, holding it as the service does, not yet committed.
+            let held = try app.database.connect(as: DatabaseSetup.ownerRole)
+            _ = try held.execute("BEGIN")
+            _ = try held.query("SELECT id FROM consent WHERE id = $1 FOR SHARE", [consent])
+            let holder = try held.query("SELECT pg_current_xact_id()::text")[0].decode(String.self, at: 0)
+            let second = try await CaseKit.create(client, scene.caseworker.token, "/v1/cases/\(scene.caseID.uuidString)/referrals", [
+                "to_organisation": scene.shelter.uuidString, "need_id": scene.needID.uuidString, "consent_id": consent.uuidString,
+                "shared_categories": ["profile"],
+            ])
+            let withdrawal = Task {
+                try await CaseKit.call(client, .post, "/v1/cases/\(scene.caseID.uuidString)/consents/\(consent.uuidString)/withdraw", scene.caseworker.token)
+            }
+            // PostgreSQL says when the withdrawal waits for the held lock; no clock decides.
+            var waiting = false
+            for _ in 0..<1_500 where !waiting {
+                waiting = try CaseKit.ownerRows(app, """
+                    SELECT count(*)::text FROM pg_locks WHERE locktype = 'transactionid' AND NOT granted AND transactionid::text = $1
+                    """, [holder])[0][0] != "0"
+                if !waiting { try await Task.sleep(for: .milliseconds(20)) }
+            }
+            #expect(waiting, "the withdrawal did not wait for the referral under way")
+            _ = try held.execute("ROLLBACK")
+            let answer = try await withdrawal.value
+            #expect(answer.status == .ok, "\(answer.text)")
+            for referral in [first, second] {
+                let row = try CaseKit.ownerRows(app, "SELECT status, status_reason FROM referral WHERE id = $1", [referral])
+                #expect(row.first == ["cancelled", "consent-withdrawn"], "referral \(referral): \(row)")
+            }
         }
     }
 }
