@@ -65,10 +65,7 @@ public func serve(configuration: AppConfiguration, dependencies: HavenDependenci
 public func routeList(configuration: AppConfiguration, dependencies: HavenDependencies) -> [(method: String, path: String)] {
     let table = RouteTable()
     _ = buildRouter(configuration: configuration, dependencies: dependencies, table: table)
-    return table.all.map { entry in
-        let path = entry.path.split(separator: "/").map { $0.hasPrefix(":") ? "{" + $0.dropFirst() + "}" : String($0) }.joined(separator: "/")
-        return (entry.method.rawValue, "/" + path)
-    }
+    return table.all.map { ($0.method.rawValue, $0.path) }
 }
 
 public func buildRouter(configuration: AppConfiguration, dependencies: HavenDependencies) -> Router<HavenRequestContext> {
@@ -76,7 +73,7 @@ public func buildRouter(configuration: AppConfiguration, dependencies: HavenDepe
 }
 
 func buildRouter(configuration: AppConfiguration, dependencies: HavenDependencies, table: RouteTable) -> Router<HavenRequestContext> {
-    let router = Router(context: HavenRequestContext.self)
+    let router = Router(context: HavenRequestContext.self, options: .autoGenerateHeadEndpoints)
     let metrics = HTTPMetrics()
     router.add(middleware: RequestLogMiddleware(metrics: metrics, trustedProxies: configuration.trustedProxies, routes: table, bodyLimit: configuration.bodyLimit))
     let store = dependencies.store
@@ -86,33 +83,33 @@ func buildRouter(configuration: AppConfiguration, dependencies: HavenDependencie
     let sessions = SessionCache(lifetime: configuration.sessionCacheLifetime)
     let authenticator = Authenticator(store: store, auth: auth, configuration: configuration, cache: sessions,
                                       rejections: LoginRateLimiter(perMinute: configuration.loginRatePerMinute, refill: configuration.loginRateRefill))
-    let routes = Routes(router: router, table: table, authenticator: authenticator)
-    let limit = configuration.bodyLimit
+    let routes = Routes(router: router, authenticator: authenticator)
     HealthController(store: store, schema: dependencies.schema).register(routes)
     MetricsController(metrics: metrics, store: store).register(routes)
     // One limiter for both login doors: the API's and the console's form.
     let loginLimiter = LoginRateLimiter(perMinute: configuration.loginRatePerMinute, refill: configuration.loginRateRefill)
-    AuthController(store: store, auth: auth, limiter: loginLimiter, sessions: sessions, bodyLimit: limit).register(routes)
-    OrganisationController(store: store, bodyLimit: limit).register(routes)
-    WebhookController(store: store, bodyLimit: limit, settings: configuration.webhooks).register(routes)
-    UserController(store: store, hasher: dependencies.hasher, sessions: sessions, bodyLimit: limit).register(routes)
+    AuthController(store: store, auth: auth, limiter: loginLimiter, sessions: sessions).register(routes)
+    OrganisationController(store: store).register(routes)
+    WebhookController(store: store, settings: configuration.webhooks).register(routes)
+    UserController(store: store, hasher: dependencies.hasher, sessions: sessions).register(routes)
     AuditController(store: store, checkpoints: configuration.auditCheckpointDirectory.map(AuditCheckpointFolder.init(path:))).register(routes)
-    CaseController(store: store, bodyLimit: limit, breakGlassDuration: configuration.breakGlassDuration).register(routes)
-    ClosureController(store: store, bodyLimit: limit).register(routes)
-    CaseTransferController(store: store, bodyLimit: limit).register(routes)
-    CaseDetailsController(store: store, bodyLimit: limit).register(routes)
-    ReferralController(store: store, bodyLimit: limit).register(routes)
-    ReferralEpisodeController(store: store, bodyLimit: limit).register(routes)
-    BreakGlassController(store: store, bodyLimit: limit).register(routes)
+    CaseController(store: store, breakGlassDuration: configuration.breakGlassDuration).register(routes)
+    ClosureController(store: store).register(routes)
+    CaseTransferController(store: store).register(routes)
+    CaseDetailsController(store: store).register(routes)
+    ReferralController(store: store).register(routes)
+    ReferralEpisodeController(store: store).register(routes)
+    BreakGlassController(store: store).register(routes)
     NotificationController(store: store).register(routes)
-    NotificationEmailController(store: store, bodyLimit: limit).register(routes)
-    PrivacyController(store: store, auth: auth, bodyLimit: limit).register(routes)
+    NotificationEmailController(store: store).register(routes)
+    PrivacyController(store: store, auth: auth).register(routes)
     ReportController(reports: ReportService(primary: store, replica: dependencies.replica)).register(routes)
     OpenAPIController(path: configuration.openAPIPath).register(routes)
+    table.record(router.routes)
     // The console is not part of the API document, so its routes stay out of the route table.
     if let renderer = try? ConsoleRenderer.load(), let forms = try? FormTokens(keys: store.keys) {
         ConsoleController(store: store, auth: auth, hasher: dependencies.hasher, authenticator: authenticator, sessions: sessions, loginLimiter: loginLimiter,
-                          renderer: renderer, forms: forms, trustedProxies: configuration.trustedProxies, bodyLimit: limit,
+                          renderer: renderer, forms: forms, trustedProxies: configuration.trustedProxies,
                           webhookSettings: configuration.webhooks).register(router)
     } else {
         store.logger.error("the console's resources did not load; only the JSON API is served")

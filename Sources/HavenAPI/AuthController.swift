@@ -10,7 +10,6 @@ struct AuthController: Sendable {
     let auth: AuthService
     let limiter: LoginRateLimiter
     let sessions: SessionCache
-    let bodyLimit: Int
 
     struct LoginRequest: Decodable {
         var username: String
@@ -55,7 +54,7 @@ struct AuthController: Sendable {
     func register(_ routes: Routes) {
         routes.post("/v1/auth/login", access: .open) { request, context in
             var request = request
-            let body = try await request.decodeJSON(LoginRequest.self, limit: bodyLimit)
+            let body = try await request.decodeJSON(LoginRequest.self, limit: context.maxUploadSize)
             try LoginInput.check(username: body.username, password: body.password, totp: body.totp, recoveryCode: body.recoveryCode)
             if case .heldBack(let first) = limiter.check(context.clientAddress ?? "unknown") {
                 if first { await auth.recordRateLimited(context: context.access, limit: "login") }
@@ -91,7 +90,7 @@ struct AuthController: Sendable {
         }
         routes.post("/v1/me/password", access: .authenticatedDuringPasswordChange) { request, context in
             var request = request
-            let body = try await request.decodeJSON(PasswordChange.self, limit: bodyLimit)
+            let body = try await request.decodeJSON(PasswordChange.self, limit: context.maxUploadSize)
             let actor = try context.requireActor()
             // The token check already read the user.
             let username = context.session?.username ?? ""
@@ -106,7 +105,7 @@ struct AuthController: Sendable {
         }
         routes.post("/v1/me/second-factor/confirm", access: .authenticatedDuringPasswordChange) { request, context in
             var request = request
-            let body = try await request.decodeJSON(EnrolmentConfirmation.self, limit: bodyLimit)
+            let body = try await request.decodeJSON(EnrolmentConfirmation.self, limit: context.maxUploadSize)
             let actor = try context.requireActor()
             let codes = try await auth.confirmEnrolment(code: body.code, context: context.access)
             // The cached session still says "not enrolled".

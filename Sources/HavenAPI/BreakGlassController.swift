@@ -7,7 +7,6 @@ import Hummingbird
 /// The supervisors' review queue of break-glass grants (S19).
 struct BreakGlassController: Sendable {
     let store: Store
-    let bodyLimit: Int
     var grants: BreakGlassService { BreakGlassService(store: store) }
 
     struct ReviewRequest: Decodable { var note: String? }
@@ -32,7 +31,7 @@ struct BreakGlassController: Sendable {
         routes.post("/v1/break-glass/:id/review") { request, context in
             let id = try request.uuidParameter("id", context)
             var request = request
-            let body = try await request.decodeJSON(ReviewRequest.self, limit: bodyLimit)
+            let body = try await request.decodeJSON(ReviewRequest.self, limit: context.maxUploadSize)
             let grant = try await grants.review(id, note: body.note, context: context.access)
             return JSONResponse(GrantDTO(grant))
         }

@@ -8,7 +8,6 @@ import Hummingbird
 /// reopening, history, and break-glass.
 struct CaseController: Sendable {
     let store: Store
-    let bodyLimit: Int
     let breakGlassDuration: Duration
     var cases: CaseService { CaseService(store: store) }
     var directory: DirectoryService { DirectoryService(store: store) }
@@ -42,7 +41,7 @@ struct CaseController: Sendable {
 
     func intake(_ request: Request, _ context: HavenRequestContext) async throws -> Response {
         var request = request
-        let (draft, bytes) = try await request.decodeJSONWithBytes(CaseDraft.self, limit: bodyLimit)
+        let (draft, bytes) = try await request.decodeJSONWithBytes(CaseDraft.self, limit: context.maxUploadSize)
         let key = Idempotent.Request(key: request.headers[.idempotencyKey], scope: "POST /v1/cases", body: bytes)
         return try await Idempotency.respond(request, key: key) {
             try await cases.intake(draft, request: key, context: context.access) { file, duplicates in
@@ -76,7 +75,7 @@ struct CaseController: Sendable {
     func search(_ request: Request, _ context: HavenRequestContext) async throws -> JSONResponse<ListResponse<CaseDTO>> {
         _ = try context.requireActor()
         var request = request
-        let body = try await request.decodeJSON([String: JSONValue].self, limit: bodyLimit)
+        let body = try await request.decodeJSON([String: JSONValue].self, limit: context.maxUploadSize)
         let (values, unreadable) = CaseListInput.members(body)
         let input = CaseListInput({ values[$0] }, unreadable: unreadable)
         let page = try await cases.search(input.terms, filter: input.filter, page: input.page, context: context.access)
@@ -93,7 +92,7 @@ struct CaseController: Sendable {
         let id = try request.uuidParameter("id", context)
         let expected = try ETag.requiredVersion(request)
         var request = request
-        let patch = try await request.decodeJSON(CasePatch.self, limit: bodyLimit)
+        let patch = try await request.decodeJSON(CasePatch.self, limit: context.maxUploadSize)
         let updated = try await cases.update(id, patch, expectedVersion: expected, context: context.access)
         var dto = CaseDTO(updated.file)
         dto.duplicates = updated.duplicates
@@ -104,7 +103,7 @@ struct CaseController: Sendable {
         let id = try request.uuidParameter("id", context)
         let expected = try ETag.optionalVersion(request)
         var request = request
-        let body = try await request.decodeJSON(AssignRequest.self, limit: bodyLimit)
+        let body = try await request.decodeJSON(AssignRequest.self, limit: context.maxUploadSize)
         return answer(try await cases.assign(id, to: body.assignee, expectedVersion: expected, context: context.access))
     }
 
@@ -113,7 +112,7 @@ struct CaseController: Sendable {
         let id = try request.uuidParameter("id", context)
         let expected = try ETag.optionalVersion(request)
         var request = request
-        let body = try await request.decodeJSON(CloseRequest.self, limit: bodyLimit)
+        let body = try await request.decodeJSON(CloseRequest.self, limit: context.maxUploadSize)
         do {
             let (file, closed) = try await cases.close(id, reason: body.reason, decisions: body.decisions, expectedVersion: expected,
                                                        context: context.access)
@@ -130,7 +129,7 @@ struct CaseController: Sendable {
         let expected = try ETag.optionalVersion(request)
         var request = request
         let decisions = request.headers[.contentType] == nil && request.headers[.contentLength].map({ $0 == "0" }) != false
-            ? ClosureDecisions() : try await request.decodeJSON(ClosureDecisions.self, limit: bodyLimit)
+            ? ClosureDecisions() : try await request.decodeJSON(ClosureDecisions.self, limit: context.maxUploadSize)
         do {
             return answer(try await cases.approveClosure(id, decisions: decisions, expectedVersion: expected, context: context.access))
         } catch let refusal as ClosureUndecided {
@@ -142,7 +141,7 @@ struct CaseController: Sendable {
         let id = try request.uuidParameter("id", context)
         let expected = try ETag.optionalVersion(request)
         var request = request
-        let body = try await request.decodeJSON(ReopenRequest.self, limit: bodyLimit)
+        let body = try await request.decodeJSON(ReopenRequest.self, limit: context.maxUploadSize)
         return answer(try await cases.reopen(id, reason: body.reason, expectedVersion: expected, context: context.access))
     }
 
@@ -182,7 +181,7 @@ struct CaseController: Sendable {
     func breakGlass(_ request: Request, _ context: HavenRequestContext) async throws -> Response {
         let id = try request.uuidParameter("id", context)
         var request = request
-        let (body, bytes) = try await request.decodeJSONWithBytes(BreakGlassRequest.self, limit: bodyLimit)
+        let (body, bytes) = try await request.decodeJSONWithBytes(BreakGlassRequest.self, limit: context.maxUploadSize)
         let key = Idempotent.Request(key: request.headers[.idempotencyKey], scope: "POST /v1/cases/\(id)/break-glass", body: bytes)
         return try await Idempotency.respond(request, key: key) {
             try await BreakGlassService(store: store, duration: breakGlassDuration).start(on: id, reason: body.reason, request: key,

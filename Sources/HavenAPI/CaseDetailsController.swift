@@ -7,7 +7,6 @@ import Hummingbird
 /// What hangs off a case: needs, service episodes (and the overdue worklist), consents.
 struct CaseDetailsController: Sendable {
     let store: Store
-    let bodyLimit: Int
     var cases: CaseService { CaseService(store: store) }
 
     func register(_ routes: Routes) {
@@ -33,7 +32,7 @@ struct CaseDetailsController: Sendable {
     func createNeed(_ request: Request, _ context: HavenRequestContext) async throws -> Response {
         let caseID = try request.uuidParameter("id", context)
         var request = request
-        let (draft, bytes) = try await request.decodeJSONWithBytes(NeedDraft.self, limit: bodyLimit)
+        let (draft, bytes) = try await request.decodeJSONWithBytes(NeedDraft.self, limit: context.maxUploadSize)
         let key = Idempotent.Request(key: request.headers[.idempotencyKey], scope: "POST /v1/cases/\(caseID)/needs", body: bytes)
         return try await Idempotency.respond(request, key: key) {
             try await cases.addNeed(to: caseID, draft, request: key, context: context.access) { need in
@@ -59,7 +58,7 @@ struct CaseDetailsController: Sendable {
         let needID = try request.uuidParameter("nid", context)
         let expected = try ETag.optionalVersion(request)
         var request = request
-        let closure = try await request.decodeJSON(NeedClosure.self, limit: bodyLimit)
+        let closure = try await request.decodeJSON(NeedClosure.self, limit: context.maxUploadSize)
         let need = try await cases.closeNeed(needID, of: caseID, closure, expectedVersion: expected, context: context.access)
         return JSONResponse(NeedDTO(need), headers: [.eTag: ETag.make(need.version)])
     }
@@ -75,7 +74,7 @@ struct CaseDetailsController: Sendable {
     func createService(_ request: Request, _ context: HavenRequestContext) async throws -> Response {
         let caseID = try request.uuidParameter("id", context)
         var request = request
-        let (draft, bytes) = try await request.decodeJSONWithBytes(ServiceDraft.self, limit: bodyLimit)
+        let (draft, bytes) = try await request.decodeJSONWithBytes(ServiceDraft.self, limit: context.maxUploadSize)
         let key = Idempotent.Request(key: request.headers[.idempotencyKey], scope: "POST /v1/cases/\(caseID)/services", body: bytes)
         return try await Idempotency.respond(request, key: key) {
             try await cases.addService(to: caseID, draft, request: key, context: context.access) { episode in
@@ -96,7 +95,7 @@ struct CaseDetailsController: Sendable {
         let serviceID = try request.uuidParameter("sid", context)
         let expected = try ETag.optionalVersion(request)
         var request = request
-        let patch = try await request.decodeJSON(ServicePatch.self, limit: bodyLimit)
+        let patch = try await request.decodeJSON(ServicePatch.self, limit: context.maxUploadSize)
         let episode = try await cases.updateService(serviceID, of: caseID, patch, expectedVersion: expected, context: context.access)
         return JSONResponse(ServiceDTO(episode), headers: [.eTag: ETag.make(episode.version)])
     }
@@ -115,7 +114,7 @@ struct CaseDetailsController: Sendable {
     func createConsent(_ request: Request, _ context: HavenRequestContext) async throws -> Response {
         let caseID = try request.uuidParameter("id", context)
         var request = request
-        let (draft, bytes) = try await request.decodeJSONWithBytes(ConsentDraft.self, limit: bodyLimit)
+        let (draft, bytes) = try await request.decodeJSONWithBytes(ConsentDraft.self, limit: context.maxUploadSize)
         let key = Idempotent.Request(key: request.headers[.idempotencyKey], scope: "POST /v1/cases/\(caseID)/consents", body: bytes)
         return try await Idempotency.respond(request, key: key) {
             try await cases.recordConsent(on: caseID, draft, request: key, context: context.access) { consent in
@@ -149,9 +148,9 @@ struct CaseDetailsController: Sendable {
         var request = request
         let bytes: [UInt8]
         do {
-            bytes = [UInt8]((try await request.collectBody(upTo: bodyLimit)).readableBytesView)
+            bytes = [UInt8]((try await request.collectBody(upTo: context.maxUploadSize)).readableBytesView)
         } catch {
-            throw APIError(.contentTooLarge, kind: "body-too-large", detail: "the request body is larger than \(bodyLimit) bytes")
+            throw APIError(.contentTooLarge, kind: "body-too-large", detail: "the request body is larger than \(context.maxUploadSize) bytes")
         }
         var recipient: UUID?
         if !bytes.isEmpty {
@@ -185,7 +184,7 @@ struct CaseDetailsController: Sendable {
         let caseID = try request.uuidParameter("id", context)
         let consentID = try request.uuidParameter("cid", context)
         var request = request
-        let (draft, bytes) = try await request.decodeJSONWithBytes(ConsentDraft.self, limit: bodyLimit)
+        let (draft, bytes) = try await request.decodeJSONWithBytes(ConsentDraft.self, limit: context.maxUploadSize)
         let key = Idempotent.Request(key: request.headers[.idempotencyKey], scope: "POST /v1/cases/\(caseID)/consents/\(consentID)/versions",
                                      body: bytes)
         return try await Idempotency.respond(request, key: key) {

@@ -8,7 +8,6 @@ import Hummingbird
 /// outgoing transfers, one transfer, and its answer (`CaseTransferService`).
 struct CaseTransferController: Sendable {
     let store: Store
-    let bodyLimit: Int
     var transfers: CaseTransferService { CaseTransferService(store: store) }
 
     struct TransferRequest: Decodable {
@@ -25,7 +24,7 @@ struct CaseTransferController: Sendable {
         routes.post("/v1/cases/:id/transfer") { request, context in
             let id = try request.uuidParameter("id", context)
             var request = request
-            let (body, bytes) = try await request.decodeJSONWithBytes(TransferRequest.self, limit: bodyLimit)
+            let (body, bytes) = try await request.decodeJSONWithBytes(TransferRequest.self, limit: context.maxUploadSize)
             let key = Idempotent.Request(key: request.headers[.idempotencyKey], scope: "POST /v1/cases/\(id)/transfer", body: bytes)
             let draft = CaseTransferDraft(organisation: body.organisation, consent: body.consent, reason: body.reason)
             return try await Idempotency.respond(request, key: key) {
@@ -54,7 +53,7 @@ struct CaseTransferController: Sendable {
         routes.post("/v1/transfers/:id/decline") { request, context in
             let id = try request.uuidParameter("id", context)
             var request = request
-            let body = try await request.decodeJSON(DeclineRequest.self, limit: bodyLimit)
+            let body = try await request.decodeJSON(DeclineRequest.self, limit: context.maxUploadSize)
             return JSONResponse(CaseTransferDTO(try await transfers.decline(id, reason: body.reason, context: context.access)))
         }
         routes.post("/v1/transfers/:id/cancel") { request, context in

@@ -9,7 +9,6 @@ import Hummingbird
 /// is in `CaseController` and carries the decisions.
 struct ClosureController: Sendable {
     let store: Store
-    let bodyLimit: Int
     var cases: CaseService { CaseService(store: store) }
 
     struct DeclineRequest: Decodable { var reason: ClosureDeclineReason }
@@ -46,7 +45,7 @@ struct ClosureController: Sendable {
         let id = try request.uuidParameter("id", context)
         let expected = try ETag.optionalVersion(request)
         var request = request
-        let body = try await request.decodeJSON(DeclineRequest.self, limit: bodyLimit)
+        let body = try await request.decodeJSON(DeclineRequest.self, limit: context.maxUploadSize)
         let file = try await cases.declineClosure(id, reason: body.reason, expectedVersion: expected, context: context.access)
         return JSONResponse(CaseDTO(file), headers: [.eTag: ETag.make(file.version)])
     }

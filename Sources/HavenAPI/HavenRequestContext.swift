@@ -21,6 +21,9 @@ public struct HavenRequestContext: RequestContext {
     public var secondFactorEnrolmentRequired = false
     /// The authenticated user and their organisation, as the token check found them.
     public var session: AuthenticatedSession?
+    /// The largest body a handler reads (the operator's `--body-limit`, set by
+    /// `RequestLogMiddleware`, which refuses a larger declared length before any handler runs).
+    public var maxUploadSize = 1 << 20
 
     public init(source: ApplicationRequestContextSource) {
         self.coreContext = .init(source: source)

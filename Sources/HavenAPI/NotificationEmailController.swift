@@ -8,7 +8,6 @@ import Hummingbird
 /// email, and to which address. No kinds: no email.
 struct NotificationEmailController: Sendable {
     let store: Store
-    let bodyLimit: Int
     var emails: NotificationEmailService { NotificationEmailService(store: store) }
 
     struct Body: Decodable, Sendable {
@@ -24,7 +23,7 @@ struct NotificationEmailController: Sendable {
         routes.add(.put, "/v1/me/notification-email") { request, context in
             _ = try context.requireActor()
             var request = request
-            let body = try await request.decodeJSON(Body.self, limit: bodyLimit)
+            let body = try await request.decodeJSON(Body.self, limit: context.maxUploadSize)
             let choice = try await emails.choose(address: body.address, kinds: body.kinds, context: context.access)
             return JSONResponse(NotificationEmailDTO(choice), headers: [.cacheControl: "no-store"])
         }

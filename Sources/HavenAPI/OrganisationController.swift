@@ -8,13 +8,12 @@ import Hummingbird
 /// reads the directory and asks which organisations cover a need.
 struct OrganisationController: Sendable {
     let store: Store
-    let bodyLimit: Int
     var organisations: OrganisationService { OrganisationService(store: store) }
 
     func register(_ routes: Routes) {
         routes.post("/v1/organisations") { request, context in
             var request = request
-            let (draft, bytes) = try await request.decodeJSONWithBytes(OrganisationDraft.self, limit: bodyLimit)
+            let (draft, bytes) = try await request.decodeJSONWithBytes(OrganisationDraft.self, limit: context.maxUploadSize)
             let key = Idempotent.Request(key: request.headers[.idempotencyKey], scope: "POST /v1/organisations", body: bytes)
             return try await Idempotency.respond(request, key: key) {
                 try await organisations.create(draft, request: key, context: context.access) { organisation in
@@ -51,7 +50,7 @@ struct OrganisationController: Sendable {
             let id = try request.uuidParameter("id", context)
             let expected = try ETag.optionalVersion(request)
             var request = request
-            let patch = try await request.decodeJSON(OrganisationPatch.self, limit: bodyLimit)
+            let patch = try await request.decodeJSON(OrganisationPatch.self, limit: context.maxUploadSize)
             let organisation = try await organisations.update(id, patch, expectedVersion: expected, context: context.access)
             return JSONResponse(organisation, headers: [.eTag: ETag.make(organisation.version)])
         }

@@ -11,7 +11,6 @@ import Hummingbird
 struct PrivacyController: Sendable {
     let store: Store
     let auth: AuthService
-    let bodyLimit: Int
 
     struct EraseRequest: Decodable { var reason: ErasureReason }
 
@@ -80,7 +79,7 @@ struct PrivacyController: Sendable {
     func erase(_ request: Request, _ context: HavenRequestContext) async throws -> JSONResponse<CaseDTO> {
         let id = try request.uuidParameter("id", context)
         var request = request
-        let body = try await request.decodeJSON(EraseRequest.self, limit: bodyLimit)
+        let body = try await request.decodeJSON(EraseRequest.self, limit: context.maxUploadSize)
         let file: CaseFile
         do {
             file = try await PrivacyService(store: store, auth: auth).erase(id, reason: body.reason, context: context.access) {

@@ -9,7 +9,6 @@ import Hummingbird
 /// is open (S15, S16).
 struct ReferralController: Sendable {
     let store: Store
-    let bodyLimit: Int
     var referrals: ReferralService { ReferralService(store: store) }
     var directory: DirectoryService { DirectoryService(store: store) }
 
@@ -37,7 +36,7 @@ struct ReferralController: Sendable {
     func setHandler(_ request: Request, _ context: HavenRequestContext) async throws -> JSONResponse<ReferralDTO> {
         let id = try request.uuidParameter("id", context)
         var request = request
-        let body = try await request.decodeJSON(HandlerRequest.self, limit: bodyLimit)
+        let body = try await request.decodeJSON(HandlerRequest.self, limit: context.maxUploadSize)
         let view = try await referrals.setHandler(id, to: body.user, context: context.access)
         let dto = ReferralDTO(view.referral, side: view.side)
         return JSONResponse(dto, headers: [.eTag: ETag.make(dto.version)])
@@ -46,7 +45,7 @@ struct ReferralController: Sendable {
     func create(_ request: Request, _ context: HavenRequestContext) async throws -> Response {
         let caseID = try request.uuidParameter("id", context)
         var request = request
-        let (draft, bytes) = try await request.decodeJSONWithBytes(ReferralDraft.self, limit: bodyLimit)
+        let (draft, bytes) = try await request.decodeJSONWithBytes(ReferralDraft.self, limit: context.maxUploadSize)
         let key = Idempotent.Request(key: request.headers[.idempotencyKey], scope: "POST /v1/cases/\(caseID)/referrals", body: bytes)
         return try await Idempotency.respond(request, key: key) {
             try await referrals.create(on: caseID, draft, request: key, context: context.access) { referral in
@@ -109,7 +108,7 @@ struct ReferralController: Sendable {
     func transition(_ request: Request, _ context: HavenRequestContext) async throws -> JSONResponse<ReferralDTO> {
         let id = try request.uuidParameter("id", context)
         var request = request
-        let move = try await request.decodeJSON(TransitionRequest.self, limit: bodyLimit)
+        let move = try await request.decodeJSON(TransitionRequest.self, limit: context.maxUploadSize)
         let view = try await referrals.transition(id, move, context: context.access)
         var dto = ReferralDTO(view.referral, side: view.side)
         dto.coveringOrganisations = view.coveringOrganisations?.map(OrganisationSummary.init)

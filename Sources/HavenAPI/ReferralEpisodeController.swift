@@ -8,7 +8,6 @@ import Hummingbird
 /// counselling sessions one by one; the sender reads them within the consented `services`.
 struct ReferralEpisodeController: Sendable {
     let store: Store
-    let bodyLimit: Int
     var referrals: ReferralService { ReferralService(store: store) }
 
     func register(_ routes: Routes) {
@@ -41,7 +40,7 @@ struct ReferralEpisodeController: Sendable {
     func create(_ request: Request, _ context: HavenRequestContext) async throws -> Response {
         let id = try request.uuidParameter("id", context)
         var request = request
-        let (draft, bytes) = try await request.decodeJSONWithBytes(ReferralEpisodeDraft.self, limit: bodyLimit)
+        let (draft, bytes) = try await request.decodeJSONWithBytes(ReferralEpisodeDraft.self, limit: context.maxUploadSize)
         let key = Idempotent.Request(key: request.headers[.idempotencyKey], scope: "POST /v1/referrals/\(id)/episodes", body: bytes)
         return try await Idempotency.respond(request, key: key) {
             try await referrals.addEpisode(to: id, draft, request: key, context: context.access) { episode in
@@ -56,7 +55,7 @@ struct ReferralEpisodeController: Sendable {
         let episodeID = try request.uuidParameter("eid", context)
         let expected = try ETag.optionalVersion(request)
         var request = request
-        let patch = try await request.decodeJSON(ServicePatch.self, limit: bodyLimit)
+        let patch = try await request.decodeJSON(ServicePatch.self, limit: context.maxUploadSize)
         let episode = try await referrals.updateEpisode(episodeID, of: id, patch, expectedVersion: expected, context: context.access)
         return JSONResponse(ServiceDTO(episode), headers: [.eTag: ETag.make(episode.version)])
     }
@@ -66,7 +65,7 @@ struct ReferralEpisodeController: Sendable {
         let episodeID = try request.uuidParameter("eid", context)
         let expected = try ETag.optionalVersion(request)
         var request = request
-        let body = try await request.decodeJSON(StayExtension.self, limit: bodyLimit)
+        let body = try await request.decodeJSON(StayExtension.self, limit: context.maxUploadSize)
         let episode = try await referrals.extendStay(episodeID, of: id, body, expectedVersion: expected, context: context.access)
         return JSONResponse(ServiceDTO(episode), headers: [.eTag: ETag.make(episode.version)])
     }
@@ -76,7 +75,7 @@ struct ReferralEpisodeController: Sendable {
         let id = try request.uuidParameter("id", context)
         let episodeID = try request.uuidParameter("eid", context)
         var request = request
-        let (session, bytes) = try await request.decodeJSONWithBytes(ServiceDetail.CounsellingSession.self, limit: bodyLimit)
+        let (session, bytes) = try await request.decodeJSONWithBytes(ServiceDetail.CounsellingSession.self, limit: context.maxUploadSize)
         let key = Idempotent.Request(key: request.headers[.idempotencyKey], scope: "POST /v1/referrals/\(id)/episodes/\(episodeID)/sessions",
                                      body: bytes)
         return try await Idempotency.respond(request, key: key) {
@@ -93,7 +92,7 @@ struct ReferralEpisodeController: Sendable {
         guard let text = context.parameters.get("index"), let index = Int(text), index >= 0 else { throw APIError.notFound() }
         let expected = try ETag.optionalVersion(request)
         var request = request
-        let patch = try await request.decodeJSON(SessionPatch.self, limit: bodyLimit)
+        let patch = try await request.decodeJSON(SessionPatch.self, limit: context.maxUploadSize)
         let episode = try await referrals.correctSession(index, of: episodeID, referral: id, patch, expectedVersion: expected,
                                                          context: context.access)
         return JSONResponse(ServiceDTO(episode), headers: [.eTag: ETag.make(episode.version)])

@@ -21,6 +21,7 @@ struct RequestLogMiddleware: RouterMiddleware {
         var context = context
         if let incoming = RequestIDs.accept(request.headers[.requestID]) { context.requestID = incoming }
         context.clientAddress = ClientAddress.resolve(peer: context.peerAddress, forwardedFor: request.headers[.forwardedFor], trusted: trustedProxies)
+        context.maxUploadSize = bodyLimit
         var response: Response
         do {
             try RequestGuard.check(request, bodyLimit: bodyLimit)
@@ -28,7 +29,8 @@ struct RequestLogMiddleware: RouterMiddleware {
         } catch {
             response = ProblemResponse.make(for: error, request: request, context: context, routes: routes)
         }
-        // HEAD runs the GET handler (`Routes`) and answers without the body (RFC 9110 §9.3.2).
+        // HEAD runs the GET handler (the router's `autoGenerateHeadEndpoints`) and answers without the body (RFC 9110 §9.3.2),
+        // a refusal included.
         if request.method == .head {
             let length = response.headers[.contentLength]
             response.body = ResponseBody()

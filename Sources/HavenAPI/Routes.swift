@@ -15,42 +15,29 @@ enum RouteAccess: Sendable {
     case authenticatedDuringPasswordChange
 }
 
-/// Registers routes on the router, records them for 405 answers and OpenAPI checks, and runs
-/// authentication for the routes that need it.
+/// Registers the API's routes on the router: open ones on the router itself, the others on a
+/// group whose `AuthenticationMiddleware` checks the bearer token first. HEAD comes from the
+/// router's `autoGenerateHeadEndpoints`, and the route list (405 answers, the contract tests) from
+/// `router.routes`.
 struct Routes {
     let router: Router<HavenRequestContext>
-    let table: RouteTable
-    let authenticator: Authenticator?
+    private let signedIn: RouterGroup<HavenRequestContext>
+    private let firstLogin: RouterGroup<HavenRequestContext>
+
+    init(router: Router<HavenRequestContext>, authenticator: Authenticator?) {
+        self.router = router
+        signedIn = router.group().add(middleware: AuthenticationMiddleware(authenticator: authenticator, access: .authenticated))
+        firstLogin = router.group().add(middleware: AuthenticationMiddleware(authenticator: authenticator, access: .authenticatedDuringPasswordChange))
+    }
 
     func add<Output: ResponseGenerator>(
         _ method: HTTPRequest.Method, _ path: String, access: RouteAccess = .authenticated,
         _ handler: @escaping @Sendable (Request, HavenRequestContext) async throws -> Output
     ) {
-        table.add(method, path)
-        // HEAD runs the GET handler; `RequestLogMiddleware` drops the body.
-        for routed in method == .get ? [method, .head] : [method] {
-            on(routed, path, access: access, handler)
-        }
-    }
-
-    private func on<Output: ResponseGenerator>(
-        _ method: HTTPRequest.Method, _ path: String, access: RouteAccess,
-        _ handler: @escaping @Sendable (Request, HavenRequestContext) async throws -> Output
-    ) {
-        let authenticator = self.authenticator
-        router.on(RouterPath(path), method: method) { request, context -> Output in
-            var context = context
-            if access != .open {
-                guard let authenticator else { throw APIError.unavailable("authentication is not configured") }
-                try await authenticator.authenticate(request, context: &context)
-                if context.passwordChangeRequired && access != .authenticatedDuringPasswordChange {
-                    try await authenticator.refuseUntilPasswordChange(context)
-                }
-                if context.secondFactorEnrolmentRequired && access != .authenticatedDuringPasswordChange {
-                    try await authenticator.refuseUntilEnrolment(context)
-                }
-            }
-            return try await handler(request, context)
+        switch access {
+        case .open: router.on(RouterPath(path), method: method, use: handler)
+        case .authenticated: signedIn.on(RouterPath(path), method: method, use: handler)
+        case .authenticatedDuringPasswordChange: firstLogin.on(RouterPath(path), method: method, use: handler)
         }
     }
 
@@ -68,6 +55,27 @@ struct Routes {
 
     func delete<Output: ResponseGenerator>(_ path: String, access: RouteAccess = .authenticated, _ handler: @escaping @Sendable (Request, HavenRequestContext) async throws -> Output) {
         add(.delete, path, access: access, handler)
+    }
+}
+
+/// Checks the bearer token before a route that needs one, and holds back a user who must first
+/// change their password or enrol a second factor from everything but those steps.
+struct AuthenticationMiddleware: RouterMiddleware {
+    typealias Context = HavenRequestContext
+    let authenticator: Authenticator?
+    let access: RouteAccess
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        guard let authenticator else { throw APIError.unavailable("authentication is not configured") }
+        var context = context
+        try await authenticator.authenticate(request, context: &context)
+        if context.passwordChangeRequired && access != .authenticatedDuringPasswordChange {
+            try await authenticator.refuseUntilPasswordChange(context)
+        }
+        if context.secondFactorEnrolmentRequired && access != .authenticatedDuringPasswordChange {
+            try await authenticator.refuseUntilEnrolment(context)
+        }
+        return try await next(request, context)
     }
 }
 

@@ -10,13 +10,12 @@ struct UserController: Sendable {
     let store: Store
     let hasher: Credentials
     let sessions: SessionCache
-    let bodyLimit: Int
     var users: UserService { UserService(store: store, hasher: hasher) }
 
     func register(_ routes: Routes) {
         routes.post("/v1/users") { request, context in
             var request = request
-            let (draft, bytes) = try await request.decodeJSONWithBytes(UserDraft.self, limit: bodyLimit)
+            let (draft, bytes) = try await request.decodeJSONWithBytes(UserDraft.self, limit: context.maxUploadSize)
             let key = Idempotent.Request(key: request.headers[.idempotencyKey], scope: "POST /v1/users", body: bytes)
             return try await Idempotency.respond(request, key: key) {
                 try await users.create(draft, request: key, context: context.access) { user in
@@ -39,7 +38,7 @@ struct UserController: Sendable {
             let id = try request.uuidParameter("id", context)
             let expected = try ETag.optionalVersion(request)
             var request = request
-            let patch = try await request.decodeJSON(UserPatch.self, limit: bodyLimit)
+            let patch = try await request.decodeJSON(UserPatch.self, limit: context.maxUploadSize)
             let updated = try await users.update(id, patch, expectedVersion: expected, context: context.access)
             sessions.forget(user: id)
             return JSONResponse(UserCreatedDTO(user: UserDTO(updated)), headers: [.eTag: ETag.make(updated.version)])

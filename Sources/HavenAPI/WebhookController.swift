@@ -9,7 +9,6 @@ import Hummingbird
 /// to creation and rotation only.
 struct WebhookController: Sendable {
     let store: Store
-    let bodyLimit: Int
     let settings: WebhookService.Settings
     var webhooks: WebhookService { WebhookService(store: store, settings: settings) }
 
@@ -22,7 +21,7 @@ struct WebhookController: Sendable {
         routes.post("/v1/organisations/:id/webhooks") { request, context in
             let organisation = try request.uuidParameter("id", context)
             var request = request
-            let body = try await request.decodeJSON(CreateBody.self, limit: bodyLimit)
+            let body = try await request.decodeJSON(CreateBody.self, limit: context.maxUploadSize)
             let issued = try await webhooks.create(organisation: organisation, WebhookDraft(url: body.url, kinds: body.kinds), context: context.access)
             return JSONResponse(WebhookDTO(issued.subscription, secret: issued.secret), status: .created,
                                 headers: [.location: "/v1/organisations/\(organisation.uuidString)/webhooks/\(issued.subscription.id.uuidString)"])

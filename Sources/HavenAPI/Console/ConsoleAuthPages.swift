@@ -21,7 +21,7 @@ extension ConsoleController {
         let language = language(request)
         guard ConsoleController.sameOrigin(request) else { return forbiddenPage(language, reason: "console.forbidden_origin") }
         do {
-            let form = try await ConsoleForm.read(request, limit: bodyLimit)
+            let form = try await ConsoleForm.read(request, limit: context.maxUploadSize)
             let username = form["username"]?.trimmingCharacters(in: .whitespaces) ?? ""
             let password = form["password"] ?? ""
             // One field takes the authenticator's code or, in its place, a recovery code.
@@ -117,7 +117,7 @@ extension ConsoleController {
         let current = language(request)
         guard ConsoleController.sameOrigin(request) else { return forbiddenPage(current, reason: "console.forbidden_origin") }
         do {
-            let form = try await ConsoleForm.read(request, limit: bodyLimit)
+            let form = try await ConsoleForm.read(request, limit: context.maxUploadSize)
             guard let chosen = form["language"].flatMap(Language.init(rawValue:)) else { return forbiddenPage(current, reason: "console.bad_request") }
             if let hash = await sessionHash(request), let session = try await authenticator.session(for: hash) {
                 guard forms.accepts(form["csrf"], for: hash) else { return forbiddenPage(current, reason: "console.forbidden_token") }

@@ -20,7 +20,6 @@ struct ConsoleController: Sendable {
     let renderer: ConsoleRenderer
     let forms: FormTokens
     let trustedProxies: TrustedProxies
-    let bodyLimit: Int
     var webhookSettings = WebhookService.Settings()
 
     var cases: CaseService { CaseService(store: store) }
@@ -170,7 +169,7 @@ struct ConsoleController: Sendable {
                 _ body: @escaping (ConsoleVisit, ConsoleForm) async throws -> Response) async -> Response {
         await visit(request, context, duringPasswordChange: duringPasswordChange) { visit in
             guard ConsoleController.sameOrigin(request) else { return forbiddenPage(visit.language, reason: "console.forbidden_origin") }
-            let form = try await ConsoleForm.read(request, limit: bodyLimit)
+            let form = try await ConsoleForm.read(request, limit: context.maxUploadSize)
             guard forms.accepts(form["csrf"], for: visit.tokenHash) else { return forbiddenPage(visit.language, reason: "console.forbidden_token") }
             return try await body(visit, form)
         }
