@@ -6,15 +6,15 @@ import Hummingbird
 /// An error answered as RFC 9457 `application/problem+json`.
 public struct APIError: Error, Sendable {
     public var status: HTTPResponse.Status
-    /// A short slug; the problem `type` is `/problems/<slug>`.
-    public var kind: String
+    /// The problem `type` is `/problems/<kind>`.
+    public var kind: ProblemKind
     public var detail: String
     public var errors: [FieldError]
     /// Extra members of the problem object (e.g. `allowed`, `missing_categories`, `organisations`).
     public var extensions: [String: JSONValue]
     public var headers: HTTPFields
 
-    public init(_ status: HTTPResponse.Status, kind: String, detail: String, errors: [FieldError] = [], extensions: [String: JSONValue] = [:], headers: HTTPFields = [:]) {
+    public init(_ status: HTTPResponse.Status, kind: ProblemKind, detail: String, errors: [FieldError] = [], extensions: [String: JSONValue] = [:], headers: HTTPFields = [:]) {
         self.status = status
         self.kind = kind
         self.detail = detail
@@ -24,24 +24,24 @@ public struct APIError: Error, Sendable {
     }
 
     public static func unauthorized(_ detail: String = "authentication is required: send Authorization: Bearer <token>") -> APIError {
-        APIError(.unauthorized, kind: "unauthorized", detail: detail, headers: [.wwwAuthenticate: "Bearer"])
+        APIError(.unauthorized, kind: .unauthorized, detail: detail, headers: [.wwwAuthenticate: "Bearer"])
     }
 
     public static func notFound(_ detail: String = "no such resource") -> APIError {
-        APIError(.notFound, kind: "not-found", detail: detail)
+        APIError(.notFound, kind: .notFound, detail: detail)
     }
 
     public static func forbidden(_ detail: String = "your role does not allow this on this record") -> APIError {
-        APIError(.forbidden, kind: "forbidden", detail: detail)
+        APIError(.forbidden, kind: .forbidden, detail: detail)
     }
 
     public static func badRequest(_ field: String, _ reason: String) -> APIError {
-        APIError(.badRequest, kind: "bad-request", detail: "\(field) \(reason)", errors: [FieldError(field, reason)])
+        APIError(.badRequest, kind: .badRequest, detail: "\(field) \(reason)", errors: [FieldError(field, reason)])
     }
 
     public static func invalid(_ failure: ValidationFailure) -> APIError {
         let detail = failure.errors.map { "\($0.field) \($0.reason)" }.joined(separator: "; ")
-        return APIError(.unprocessableContent, kind: "invalid-field", detail: detail, errors: failure.errors)
+        return APIError(.unprocessableContent, kind: .invalidField, detail: detail, errors: failure.errors)
     }
 
     public static func invalid(_ field: String, _ reason: String) -> APIError {
@@ -49,7 +49,16 @@ public struct APIError: Error, Sendable {
     }
 
     public static func unavailable(_ detail: String = "the database is unavailable; try again shortly") -> APIError {
-        APIError(.serviceUnavailable, kind: "unavailable", detail: detail, headers: [.retryAfter: "1"])
+        APIError(.serviceUnavailable, kind: .unavailable, detail: detail, headers: [.retryAfter: "1"])
+    }
+}
+
+/// Hummingbird's error protocol: an `APIError` that reaches the framework answers itself.
+/// `RequestLogMiddleware` catches first and answers every other error through `ProblemResponse`,
+/// which maps the services' and the store's errors to one of these.
+extension APIError: HTTPResponseError {
+    public func response(from request: Request, context: some RequestContext) throws -> Response {
+        ProblemResponse.render(self, requestID: (context as? HavenRequestContext)?.requestID ?? "")
     }
 }
 

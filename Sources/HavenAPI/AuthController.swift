@@ -58,7 +58,7 @@ struct AuthController: Sendable {
             try LoginInput.check(username: body.username, password: body.password, totp: body.totp, recoveryCode: body.recoveryCode)
             if case .heldBack(let first) = limiter.check(context.clientAddress ?? "unknown") {
                 if first { await auth.recordRateLimited(context: context.access, limit: "login") }
-                throw APIError(.tooManyRequests, kind: "rate-limited", detail: "too many login attempts from this address; wait a minute", headers: [.retryAfter: "60"])
+                throw APIError(.tooManyRequests, kind: .rateLimited, detail: "too many login attempts from this address; wait a minute", headers: [.retryAfter: "60"])
             }
             do {
                 let success = try await auth.login(username: body.username, password: body.password, totp: body.totp,

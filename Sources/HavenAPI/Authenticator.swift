@@ -56,14 +56,14 @@ struct Authenticator: Sendable {
     /// recorded like every refusal.
     func refuseUntilPasswordChange(_ context: HavenRequestContext) async throws -> Never {
         try await auth.recordPasswordChangeRequired(context: context.access)
-        throw APIError(.forbidden, kind: "password-change-required", detail: "change your password first: POST /v1/me/password")
+        throw APIError(.forbidden, kind: .passwordChangeRequired, detail: "change your password first: POST /v1/me/password")
     }
 
     /// The answer to a user who must enrol a second factor and asked for anything else: 403,
     /// recorded like every refusal.
     func refuseUntilEnrolment(_ context: HavenRequestContext) async throws -> Never {
         try await auth.recordEnrolmentRequired(context: context.access)
-        throw APIError(.forbidden, kind: "second-factor-enrolment-required",
+        throw APIError(.forbidden, kind: .secondFactorEnrolmentRequired,
                        detail: "enrol your authenticator first: POST /v1/me/second-factor, then POST /v1/me/second-factor/confirm")
     }
 
@@ -72,7 +72,7 @@ struct Authenticator: Sendable {
     func reject(_ context: HavenRequestContext, reason: String) async throws {
         if case .heldBack(let first) = rejections.check(context.clientAddress ?? "unknown") {
             if first { await auth.recordRateLimited(context: context.access, limit: "rejected-tokens") }
-            throw APIError(.tooManyRequests, kind: "rate-limited", detail: "too many rejected tokens from this address; wait a minute",
+            throw APIError(.tooManyRequests, kind: .rateLimited, detail: "too many rejected tokens from this address; wait a minute",
                            headers: [.retryAfter: "60"])
         }
         try await auth.recordRejectedToken(context: context.access, reason: reason)

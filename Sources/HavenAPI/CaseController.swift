@@ -65,7 +65,7 @@ struct CaseController: Sendable {
             let page = try await cases.search(input.terms, filter: input.filter, page: input.page, context: context.access)
             return JSONResponse(ListResponse(page, CaseDTO.init))
         } catch let failure as ValidationFailure {
-            throw APIError(.badRequest, kind: "bad-request", detail: failure.errors.map { "\($0.field) \($0.reason)" }.joined(separator: "; "),
+            throw APIError(.badRequest, kind: .badRequest, detail: failure.errors.map { "\($0.field) \($0.reason)" }.joined(separator: "; "),
                            errors: failure.errors)
         }
     }

@@ -150,12 +150,12 @@ struct CaseDetailsController: Sendable {
         do {
             bytes = [UInt8]((try await request.collectBody(upTo: context.maxUploadSize)).readableBytesView)
         } catch {
-            throw APIError(.contentTooLarge, kind: "body-too-large", detail: "the request body is larger than \(context.maxUploadSize) bytes")
+            throw APIError(.contentTooLarge, kind: .bodyTooLarge, detail: "the request body is larger than \(context.maxUploadSize) bytes")
         }
         var recipient: UUID?
         if !bytes.isEmpty {
             guard RequestGuard.isJSON(request.headers[.contentType]) else {
-                throw APIError(.unsupportedMediaType, kind: "unsupported-media-type", detail: "send the body as application/json",
+                throw APIError(.unsupportedMediaType, kind: .unsupportedMediaType, detail: "send the body as application/json",
                                errors: [FieldError("Content-Type", "must be application/json")])
             }
             recipient = try APIError.decodingBody(RecipientWithdrawalRequest.self, from: bytes).recipientOrganisation

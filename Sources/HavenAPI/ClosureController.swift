@@ -53,7 +53,7 @@ struct ClosureController: Sendable {
     /// 422 naming every item left undecided (or wrongly decided), with `undecided` listing them.
     static func problem(_ refusal: ClosureUndecided) -> APIError {
         let detail = refusal.failure.errors.map { "\($0.field) \($0.reason)" }.joined(separator: "; ")
-        return APIError(.unprocessableContent, kind: "closure-undecided", detail: detail, errors: refusal.failure.errors,
+        return APIError(.unprocessableContent, kind: .closureUndecided, detail: detail, errors: refusal.failure.errors,
                         extensions: ["undecided": .array(refusal.undecided.map {
                             .object(["kind": .string($0.kind), "id": .string($0.id.uuidString.lowercased())])
                         })])

@@ -33,14 +33,14 @@ extension Request {
     /// field for a missing, mistyped or unknown value.
     mutating func decodeJSONWithBytes<T: Decodable>(_ type: T.Type, limit: Int) async throws -> (T, [UInt8]) {
         guard RequestGuard.isJSON(headers[.contentType]) else {
-            throw APIError(.unsupportedMediaType, kind: "unsupported-media-type", detail: "send the body as application/json",
+            throw APIError(.unsupportedMediaType, kind: .unsupportedMediaType, detail: "send the body as application/json",
                            errors: [FieldError("Content-Type", "must be application/json")])
         }
         let buffer: ByteBuffer
         do {
             buffer = try await collectBody(upTo: limit)
         } catch {
-            throw APIError(.contentTooLarge, kind: "body-too-large", detail: "the request body is larger than \(limit) bytes")
+            throw APIError(.contentTooLarge, kind: .bodyTooLarge, detail: "the request body is larger than \(limit) bytes")
         }
         let bytes = [UInt8](buffer.readableBytesView)
         if bytes.isEmpty { throw APIError.badRequest("body", "is empty; send a JSON object") }
@@ -69,14 +69,14 @@ extension Idempotency {
     static func respond(_ request: Request, key: Idempotent.Request, _ create: () async throws -> Idempotent.Outcome) async throws -> Response {
         if let key = key.key {
             do { try IdempotencyStore.validate(key) } catch StoreError.invalid(let failure) {
-                throw APIError(.badRequest, kind: "bad-request", detail: "Idempotency-Key is malformed", errors: failure.errors)
+                throw APIError(.badRequest, kind: .badRequest, detail: "Idempotency-Key is malformed", errors: failure.errors)
             }
         }
         let outcome: Idempotent.Outcome
         do {
             outcome = try await create()
         } catch is Idempotent.Erased {
-            throw APIError(.gone, kind: "erased", detail: "this key's request was about a case whose identifying data has since been erased",
+            throw APIError(.gone, kind: .erased, detail: "this key's request was about a case whose identifying data has since been erased",
                            errors: [FieldError("Idempotency-Key", "was used for a case since erased")])
         }
         return response(outcome)

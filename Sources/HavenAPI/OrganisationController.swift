@@ -78,7 +78,7 @@ enum ETag {
     /// 428 without `If-Match`: a change to a case must say which version it changes.
     static func requiredVersion(_ request: Request) throws -> Int {
         guard let version = try optionalVersion(request) else {
-            throw APIError(.preconditionRequired, kind: "if-match-required", detail: "send If-Match with the ETag of the version you read",
+            throw APIError(.preconditionRequired, kind: .ifMatchRequired, detail: "send If-Match with the ETag of the version you read",
                            errors: [FieldError("If-Match", "is required")])
         }
         return version

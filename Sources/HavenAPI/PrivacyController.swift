@@ -37,7 +37,7 @@ struct PrivacyController: Sendable {
     /// `X-Reauthenticate: password <password>` or `X-Reauthenticate: totp <code>`.
     static func reauthentication(_ request: Request) throws -> (password: String?, totp: String?) {
         guard let header = request.headers[.reauthenticate] else {
-            throw APIError(.unauthorized, kind: "reauthentication-required",
+            throw APIError(.unauthorized, kind: .reauthenticationRequired,
                            detail: "this needs your password or TOTP again: X-Reauthenticate: totp <code> (or password <password>)",
                            errors: [FieldError("X-Reauthenticate", "is required")])
         }
@@ -57,7 +57,7 @@ struct PrivacyController: Sendable {
         do {
             found = try await PrivacyService(store: store, auth: auth).export(id, context: context.access) { try PrivacyController.reauthentication(request) }
         } catch is PrivacyService.ReauthenticationFailed {
-            throw APIError(.unauthorized, kind: "reauthentication-failed", detail: "the password or TOTP given again is not right")
+            throw APIError(.unauthorized, kind: .reauthenticationFailed, detail: "the password or TOTP given again is not right")
         }
         let export = ExportDTO(
             exportedAt: Date(), case: CaseDTO(found.file), needs: found.needs.map { NeedDTO($0) }, services: found.services.map { ServiceDTO($0) },
@@ -86,7 +86,7 @@ struct PrivacyController: Sendable {
                 try PrivacyController.reauthentication(request)
             }
         } catch is PrivacyService.ReauthenticationFailed {
-            throw APIError(.unauthorized, kind: "reauthentication-failed", detail: "the password or TOTP given again is not right")
+            throw APIError(.unauthorized, kind: .reauthenticationFailed, detail: "the password or TOTP given again is not right")
         }
         return JSONResponse(CaseDTO(file), headers: [.eTag: ETag.make(file.version)])
     }

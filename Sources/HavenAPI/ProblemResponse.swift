@@ -24,7 +24,7 @@ enum ProblemResponse {
         if !allowed.isEmpty {
             let list = allowed.map(\.rawValue).joined(separator: ", ")
             return render(
-                APIError(.methodNotAllowed, kind: "method-not-allowed", detail: "\(request.method.rawValue) is not allowed here; use \(list)",
+                APIError(.methodNotAllowed, kind: .methodNotAllowed, detail: "\(request.method.rawValue) is not allowed here; use \(list)",
                          extensions: ["allowed": .strings(allowed.map(\.rawValue))], headers: [.allow: list]),
                 requestID: context.requestID)
         }
@@ -42,24 +42,24 @@ enum ProblemResponse {
             case .conflict(let text, let field, let detail):
                 var extensions = detail.mapValues(JSONValue.init)
                 if let field { extensions["field"] = .string(field) }
-                return APIError(.conflict, kind: "conflict", detail: text, errors: field.map { [FieldError($0, text)] } ?? [], extensions: extensions)
+                return APIError(.conflict, kind: .conflict, detail: text, errors: field.map { [FieldError($0, text)] } ?? [], extensions: extensions)
             case .preconditionFailed(let text):
-                return APIError(.preconditionFailed, kind: "stale-version", detail: text, errors: [FieldError("If-Match", text)])
+                return APIError(.preconditionFailed, kind: .staleVersion, detail: text, errors: [FieldError("If-Match", text)])
             case .invalid(let failure): return .invalid(failure)
             case .badQuery(let error): return .badRequest(error.field, error.reason)
             case .unavailable(let text): return .unavailable(text)
             case .undecryptable(let text):
                 context.logger.error("sealed data did not open", metadata: ["error": "\(text)"])
-                return APIError(.internalServerError, kind: "undecryptable",
+                return APIError(.internalServerError, kind: .undecryptable,
                                 detail: "encrypted data could not be read with the configured keys; quote request id \(context.requestID)")
             case .configuration(let text):
                 context.logger.error("configuration error", metadata: ["error": "\(text)"])
-                return APIError(.internalServerError, kind: "internal", detail: "internal error; quote request id \(context.requestID)")
+                return APIError(.internalServerError, kind: .internal, detail: "internal error; quote request id \(context.requestID)")
             case .rejected:
-                return APIError(.unprocessableContent, kind: "invalid-field", detail: "a value was rejected by the database")
+                return APIError(.unprocessableContent, kind: .invalidField, detail: "a value was rejected by the database")
             case .database(let text):
                 context.logger.error("database error", metadata: ["error": "\(text)"])
-                return APIError(.internalServerError, kind: "internal", detail: "internal error; quote request id \(context.requestID)")
+                return APIError(.internalServerError, kind: .internal, detail: "internal error; quote request id \(context.requestID)")
             }
         case let error as ValidationFailure:
             return .invalid(error)
@@ -70,21 +70,21 @@ enum ProblemResponse {
         case let refused as ReferralService.OutsideMandate:
             return ReferralController.problem(refused)
         case let limited as DuplicateHintLimited:
-            return APIError(.tooManyRequests, kind: "rate-limited",
+            return APIError(.tooManyRequests, kind: .rateLimited,
                             detail: "you have had as many duplicate checks against other organisations as an hour allows; nothing was saved, try again later",
                             headers: [.retryAfter: String(limited.retryAfter)])
         case let error as any HTTPResponseError:
             let status = error.status
             switch status {
             case .notFound: return .notFound()
-            case .contentTooLarge: return APIError(.contentTooLarge, kind: "body-too-large", detail: "the request body is larger than the server accepts")
-            default: return APIError(status, kind: slug(status), detail: status.reasonPhrase)
+            case .contentTooLarge: return APIError(.contentTooLarge, kind: .bodyTooLarge, detail: "the request body is larger than the server accepts")
+            default: return APIError(status, kind: ProblemKind(rawValue: slug(status)), detail: status.reasonPhrase)
             }
         case is CancellationError:
             return .unavailable("the request was cancelled")
         default:
             context.logger.error("unexpected error", metadata: ["type": "\(String(reflecting: type(of: error)))"])
-            return APIError(.internalServerError, kind: "internal", detail: "internal error; quote request id \(context.requestID)")
+            return APIError(.internalServerError, kind: .internal, detail: "internal error; quote request id \(context.requestID)")
         }
     }
 
@@ -94,7 +94,7 @@ enum ProblemResponse {
 
     static func render(_ problem: APIError, requestID: String) -> Response {
         var members: [String: JSONValue] = problem.extensions
-        members["type"] = .string(problem.status == .notFound && problem.kind == "not-found" ? "about:blank" : "/problems/\(problem.kind)")
+        members["type"] = .string(problem.status == .notFound && problem.kind == .notFound ? "about:blank" : "/problems/\(problem.kind.rawValue)")
         members["title"] = .string(problem.status.reasonPhrase)
         members["status"] = .int(problem.status.code)
         members["detail"] = .string(problem.detail)

@@ -60,20 +60,20 @@ struct ReferralController: Sendable {
         let detail = refusal.consentStatus == .active
             ? "the consent does not cover \(refusal.recipient) for: \(refusal.missing.map(\.rawValue).joined(separator: ", "))"
             : "the consent is \(refusal.consentStatus.rawValue)"
-        return APIError(.conflict, kind: "consent-does-not-cover", detail: detail, errors: [FieldError("shared_categories", detail)],
+        return APIError(.conflict, kind: .consentDoesNotCover, detail: detail, errors: [FieldError("shared_categories", detail)],
                         extensions: ["missing_categories": .strings(refusal.missing.map(\.rawValue)), "consent_status": .string(refusal.consentStatus.rawValue)])
     }
 
     static func problem(_ refusal: ReferralService.OutsideMandate) -> APIError {
         if !refusal.unserved.isEmpty {
             let who = refusal.unserved.map(\.rawValue).joined(separator: ", ")
-            return APIError(.conflict, kind: "population-not-served",
+            return APIError(.conflict, kind: .populationNotServed,
                             detail: "\(refusal.recipient) does not serve this person (\(who)); the organisations listed do",
                             errors: [FieldError("to_organisation", "does not serve this person: \(who)")],
                             extensions: ["organisations": .array(refusal.covering.map(OrganisationSummary.init).map(\.json)),
                                          "unserved_populations": .strings(refusal.unserved.map(\.rawValue))])
         }
-        return APIError(.unprocessableContent, kind: "outside-mandate",
+        return APIError(.unprocessableContent, kind: .outsideMandate,
                  detail: "\(refusal.recipient) does not take referrals for \(refusal.serviceType.rawValue)",
                  errors: [FieldError("to_organisation", "does not provide \(refusal.serviceType.rawValue)")],
                  extensions: ["organisations": .array(refusal.covering.map(OrganisationSummary.init).map(\.json))])
@@ -122,7 +122,7 @@ struct ReferralController: Sendable {
             let detail = list.isEmpty
                 ? "the referral is \(from.rawValue), which is final"
                 : "from \(from.rawValue) the \(side.rawValue) may move it to: \(list.joined(separator: ", "))"
-            return APIError(.conflict, kind: "transition-not-allowed", detail: detail, errors: [FieldError("to", detail)],
+            return APIError(.conflict, kind: .transitionNotAllowed, detail: detail, errors: [FieldError("to", detail)],
                             extensions: ["allowed": .strings(list), "current_status": .string(from.rawValue)])
         case .reasonRequired:
             return .invalid("reason", "is required to reject: one of \(RejectionReason.allowedValues)")

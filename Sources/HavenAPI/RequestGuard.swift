@@ -28,7 +28,7 @@ enum RequestGuard {
         let chunked = request.headers[.transferEncoding]?.lowercased().contains("chunked") == true
         let hasBody = (declaredLength ?? 0) > 0 || chunked
         if let declaredLength, declaredLength > bodyLimit {
-            throw APIError(.contentTooLarge, kind: "body-too-large", detail: "the request body is larger than \(bodyLimit) bytes")
+            throw APIError(.contentTooLarge, kind: .bodyTooLarge, detail: "the request body is larger than \(bodyLimit) bytes")
         }
         if hasBody {
             switch request.method {
@@ -38,12 +38,12 @@ enum RequestGuard {
                 // The console's forms post URL-encoded bodies; the API takes JSON only.
                 let consoleForm = !request.uri.path.hasPrefix("/v1/") && isForm(request.headers[.contentType])
                 if !consoleForm && !isJSON(request.headers[.contentType]) {
-                    throw APIError(.unsupportedMediaType, kind: "unsupported-media-type", detail: "send the body as application/json",
+                    throw APIError(.unsupportedMediaType, kind: .unsupportedMediaType, detail: "send the body as application/json",
                                    errors: [FieldError("Content-Type", "must be application/json, in UTF-8")])
                 }
                 // A compressed body would be read as broken JSON; say what is wrong instead.
                 if let encoding = request.headers[.contentEncoding]?.lowercased(), encoding != "identity" {
-                    throw APIError(.unsupportedMediaType, kind: "unsupported-media-type", detail: "send the body uncompressed",
+                    throw APIError(.unsupportedMediaType, kind: .unsupportedMediaType, detail: "send the body uncompressed",
                                    errors: [FieldError("Content-Encoding", "is not supported; send the body uncompressed")])
                 }
             }

@@ -150,9 +150,9 @@ struct ConsoleController: Sendable {
                 visit.unread = try? await NotificationService(store: store).unreadCount(context: context.access)
             }
             return try await body(visit)
-        } catch let error as APIError where error.kind == "password-change-required" {
+        } catch let error as APIError where error.kind == .passwordChangeRequired {
             return ConsoleRenderer.redirect("/password")
-        } catch let error as APIError where error.kind == "second-factor-enrolment-required" {
+        } catch let error as APIError where error.kind == .secondFactorEnrolmentRequired {
             return ConsoleRenderer.redirect("/second-factor")
         } catch {
             return errorPage(error, language: language, context: context)
