@@ -26,7 +26,9 @@ enum BodyDecoder {
     /// Every member the body got wrong, each once, in the order met; `value` is the body read
     /// with a stand-in for each wrong member (for checking the rules of the rest), when one could
     /// be built; `paths` are the wrong members' paths, to set aside rule failures under them.
-    struct Invalid: Error {
+    /// Unchecked: `value` is a tree of JSON values (strings, numbers, arrays, dictionaries) built
+    /// once and only read after.
+    struct Invalid: Error, @unchecked Sendable {
         var failures: [any Error]
         var paths: [String]
         var value: Any?

@@ -95,7 +95,7 @@ public enum CaseStore {
             return value
         }
         func enumArray<T: ClosedSet>(_ type: T.Type, _ column: Int) throws -> [T]? {
-            let values = (try row.decodeArray(String.self, at: column) ?? []).compactMap(T.init(rawValue:))
+            let values = try row.codes(T.self, at: column)
             return values.isEmpty ? nil : values
         }
         func list<T: PGDecodable>(_ type: T.Type, _ column: Int) throws -> [T]? {

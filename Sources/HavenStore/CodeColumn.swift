@@ -9,4 +9,13 @@ extension PGRow {
         guard let value = T(rawValue: text) else { throw StoreError.configuration("unexpected \(T.self) value in column \(column)") }
         return value
     }
+
+    /// A text array column of such codes (NULL is empty), with the same rule for each element:
+    /// an unknown one is an error, never dropped.
+    func codes<T: RawRepresentable>(_ type: T.Type, at column: Int) throws -> [T] where T.RawValue == String {
+        try (decodeArray(String.self, at: column) ?? []).map { text in
+            guard let value = T(rawValue: text) else { throw StoreError.configuration("unexpected \(T.self) value in column \(column)") }
+            return value
+        }
+    }
 }

@@ -147,7 +147,7 @@ public enum ConsentStore {
             ORDER BY r.id FOR UPDATE
             """, [consent]).rows.map { row in
             (try row.decode(UUID.self, at: 0), try row.decode(UUID.self, at: 1),
-             Set((try row.decodeArray(String.self, at: 2) ?? []).compactMap(DataCategory.init(rawValue:))))
+             Set(try row.codes(DataCategory.self, at: 2)))
         }
     }
 }

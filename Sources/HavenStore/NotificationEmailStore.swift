@@ -13,8 +13,7 @@ public enum NotificationEmailStore {
     public static func choice(of user: UUID, keys: KeyRing, on connection: PGConnection) throws -> NotificationEmailChoice? {
         guard let row = try connection.query("SELECT address_sealed, kinds FROM notification_email WHERE user_id = $1", [user]).first,
               let address = try FieldSealing.openText(try row.decode(at: 0), label(user), keys: keys) else { return nil }
-        let kinds = try row.decodeArray(String.self, at: 1) ?? []
-        return NotificationEmailChoice(address: address, kinds: Set(kinds.compactMap(NotificationKind.init(rawValue:))))
+        return NotificationEmailChoice(address: address, kinds: Set(try row.codes(NotificationKind.self, at: 1)))
     }
 
     /// Stores the choice; no kinds at all removes it (and the address with it).

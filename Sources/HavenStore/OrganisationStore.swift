@@ -8,9 +8,9 @@ public enum OrganisationStore {
     /// Decodes `columns` starting at column `offset`.
     static func decode(_ row: PGRow, offset o: Int = 0) throws -> Organisation {
         let mandate = Mandate(
-            serviceTypes: (try row.decodeArray(String.self, at: o + 5) ?? []).compactMap(ServiceType.init(rawValue:)),
+            serviceTypes: try row.codes(ServiceType.self, at: o + 5),
             regions: try row.decodeArray(String.self, at: o + 6) ?? [],
-            populations: (try row.decodeArray(String.self, at: o + 7) ?? []).compactMap(Population.init(rawValue:)),
+            populations: try row.codes(Population.self, at: o + 7),
             acceptsReferrals: try row.decode(at: o + 8),
             capacityNote: try row.decode(at: o + 9))
         return Organisation(

@@ -27,7 +27,7 @@ public enum ReferralStore {
             id: id, caseID: try row.decode(at: 1), caseOrganisation: try row.decode(at: 2), caseReference: try row.decode(at: 3), needID: try row.decode(at: 4),
             serviceType: try row.code(ServiceType.self, at: 5), fromOrganisation: try row.decode(at: 6),
             fromUser: try row.decode(at: 7), toOrganisation: try row.decode(at: 8), consentID: try row.decode(at: 9),
-            sharedCategories: (try row.decodeArray(String.self, at: 10) ?? []).compactMap(DataCategory.init(rawValue:)),
+            sharedCategories: try row.codes(DataCategory.self, at: 10),
             priority: try row.code(NeedPriority.self, at: 11), dueAt: try row.decode(at: 12),
             status: try row.code(ReferralStatus.self, at: 13), businessStatus: try row.decode(at: 14),
             statusReason: try row.decode(at: 15),
